@@ -1,0 +1,5 @@
+//! Checkers: they observe a run's outcome and judge it; they never drive the simulation.
+
+pub mod convergence;
+
+pub use convergence::{Convergence, Verdict, check_convergence};

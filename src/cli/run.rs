@@ -1,0 +1,103 @@
+//! `geosim run` and `geosim validate`.
+
+use std::path::Path;
+
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK};
+use crate::check::Verdict;
+use crate::report::{Summary, run_scenario};
+use crate::scenario::{self, LoadOptions, Scenario};
+
+fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, i32> {
+    scenario::load(path, &LoadOptions { seed }).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })
+}
+
+pub fn run(path: &Path, seed: Option<u64>, json: bool, out: Option<&Path>) -> i32 {
+    let s = match load(path, seed) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (result, conv) = run_scenario(&s);
+    let summary = Summary::new(&s, &result, &conv);
+    if json {
+        print!("{}", summary.to_json());
+    } else {
+        print!("{}", summary.to_text());
+    }
+    if let Some(dir) = out {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(dir.join("summary.json"), summary.to_json()));
+        if let Err(e) = written {
+            eprintln!(
+                "error: cannot write {}: {e}",
+                dir.join("summary.json").display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
+    match conv.verdict {
+        Verdict::Converged => EXIT_OK,
+        Verdict::Diverged => {
+            eprintln!(
+                "error: the instances diverged; reproduce with: {}",
+                summary.reproduce
+            );
+            EXIT_DIVERGED
+        }
+        Verdict::NotConverged => {
+            eprintln!(
+                "error: no convergence within run.converge_deadline; reproduce with: {}",
+                summary.reproduce
+            );
+            EXIT_NOT_CONVERGED
+        }
+    }
+}
+
+pub fn validate(path: &Path) -> i32 {
+    let s = match load(path, None) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    for w in &s.warnings {
+        eprintln!("warning: {}", w.render(&s.file));
+    }
+    let c = &s.config;
+    println!("{}: valid", s.file);
+    println!(
+        "  seed {}, {} of writes, convergence deadline {}",
+        c.seed, c.duration, c.converge_deadline
+    );
+    for cl in &c.clusters {
+        println!(
+            "  cluster {}: {} shard(s) on {} node(s), replica shards {}, proxy {}, syncer {}, backlog {} B/shard, ntp {}",
+            cl.name,
+            cl.shards,
+            cl.nodes,
+            if cl.replication { "on" } else { "off" },
+            cl.proxy_policy.name(),
+            cl.syncer_mode.name(),
+            cl.backlog_bytes,
+            if cl.clock.ntp { "on" } else { "off" }
+        );
+    }
+    match &c.workload {
+        Some(w) => println!(
+            "  workload: {}/s over {} key(s) per kind, {} B values",
+            w.rate_per_sec, w.keys, w.value_bytes
+        ),
+        None => println!("  workload: none"),
+    }
+    for p in &c.partitions {
+        println!(
+            "  partition {}: {} to {}, {} cluster pair(s) cut",
+            p.name,
+            p.begin,
+            p.end,
+            p.pairs.len()
+        );
+    }
+    EXIT_OK
+}

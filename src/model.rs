@@ -1,0 +1,20 @@
+//! The simulated world: clusters, nodes, shards, proxies, WAN links, physical clocks,
+//! replication backlogs, syncers, workloads and faults.
+//!
+//! Components are state machines that the [`world::World`] wires into the engine; each can
+//! be tested on its own (backlog, link, clock, workload).
+
+pub mod backlog;
+pub mod clock;
+pub mod fault;
+pub mod metrics;
+pub mod net;
+pub mod syncer;
+pub mod topology;
+pub mod workload;
+pub mod world;
+
+pub use world::{
+    ClusterConfig, ClusterStats, Event, HealStats, PeerStats, ReplicationConfig, RunResult,
+    Simulation, World, WorldConfig,
+};

@@ -1,0 +1,211 @@
+//! WAN links: latency distributions, bandwidth as a FIFO byte queue, loss as retransmission
+//! delay. A link is directed (`from → to`); each direction has its own queue and random stream.
+
+use rand::Rng;
+
+use crate::engine::dist;
+use crate::engine::{RngStream, SimDuration, SimTime};
+
+/// The one-way latency of a link, drawn per transmission.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LatencyDist {
+    Constant(SimDuration),
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
+    /// Truncated at zero.
+    Normal {
+        mean: SimDuration,
+        stddev: SimDuration,
+    },
+    /// `median · exp(sigma · N(0,1))`.
+    LogNormal {
+        median: SimDuration,
+        sigma: f64,
+    },
+    /// Pareto type I: `scale / U^(1/shape)`, heavy-tailed, never below `scale`.
+    Pareto {
+        scale: SimDuration,
+        shape: f64,
+    },
+}
+
+impl LatencyDist {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+        let secs = match self {
+            LatencyDist::Constant(d) => return *d,
+            LatencyDist::Uniform { min, max } => {
+                let span = max.0.saturating_sub(min.0);
+                return SimDuration(
+                    min.0
+                        + if span == 0 {
+                            0
+                        } else {
+                            dist::below(rng, span + 1)
+                        },
+                );
+            }
+            LatencyDist::Normal { mean, stddev } => {
+                mean.as_secs_f64() + stddev.as_secs_f64() * dist::standard_normal(rng)
+            }
+            LatencyDist::LogNormal { median, sigma } => {
+                median.as_secs_f64() * (sigma * dist::standard_normal(rng)).exp()
+            }
+            LatencyDist::Pareto { scale, shape } => dist::pareto(rng, scale.as_secs_f64(), *shape),
+        };
+        SimDuration::from_secs_f64(secs)
+    }
+
+    /// The typical one-way latency (mean or median), used to size retransmission timeouts.
+    pub fn typical(&self) -> SimDuration {
+        match self {
+            LatencyDist::Constant(d) => *d,
+            LatencyDist::Uniform { min, max } => SimDuration((min.0 + max.0) / 2),
+            LatencyDist::Normal { mean, .. } => *mean,
+            LatencyDist::LogNormal { median, .. } => *median,
+            LatencyDist::Pareto { scale, .. } => *scale,
+        }
+    }
+}
+
+/// A directed link's static parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkParams {
+    pub latency: LatencyDist,
+    /// Extra delay drawn uniformly from `[0, jitter]` and added to each latency draw.
+    pub jitter: SimDuration,
+    /// Bits per second.
+    pub bandwidth_bps: u64,
+    /// Probability that a transmission loses a segment and waits one retransmission timeout.
+    pub loss: f64,
+}
+
+/// The minimum TCP retransmission timeout on Linux (`TCP_RTO_MIN`).
+pub const RTO_MIN: SimDuration = SimDuration::from_millis(200);
+
+/// A directed link at run time.
+#[derive(Debug)]
+pub struct Link {
+    pub params: LinkParams,
+    rng: RngStream,
+    /// When the sender side finishes serialising everything queued so far.
+    busy_until: SimTime,
+    /// How many active partitions cut this link.
+    cuts: u32,
+    pub bytes_sent: u64,
+}
+
+impl Link {
+    pub fn new(params: LinkParams, rng: RngStream) -> Self {
+        Link {
+            params,
+            rng,
+            busy_until: SimTime::ZERO,
+            cuts: 0,
+            bytes_sent: 0,
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.cuts == 0
+    }
+
+    pub fn cut(&mut self) {
+        self.cuts += 1;
+    }
+
+    /// Removes one cut; returns whether the link is up again.
+    pub fn heal(&mut self) -> bool {
+        self.cuts = self.cuts.saturating_sub(1);
+        self.cuts == 0
+    }
+
+    /// Forgets everything queued (a dropped connection's send buffer is discarded).
+    pub fn flush(&mut self, now: SimTime) {
+        self.busy_until = now;
+    }
+
+    /// Bytes still waiting to be serialised at `now`.
+    pub fn queued_bytes(&self, now: SimTime) -> u64 {
+        let secs = self.busy_until.since(now).as_secs_f64();
+        (secs * self.params.bandwidth_bps as f64 / 8.0) as u64
+    }
+
+    /// Serialises `bytes` after everything already queued and returns when they arrive at the
+    /// far end: queueing + transmission + one latency draw (+ jitter, + a retransmission
+    /// timeout with probability `loss`).
+    pub fn transmit(&mut self, now: SimTime, bytes: u64) -> SimTime {
+        let start = self.busy_until.max(now);
+        let tx = SimDuration::from_secs_f64(bytes as f64 * 8.0 / self.params.bandwidth_bps as f64);
+        let done = start + tx;
+        self.busy_until = done;
+        self.bytes_sent += bytes;
+        let mut delay = self.params.latency.sample(&mut self.rng);
+        if !self.params.jitter.is_zero() {
+            delay = delay + SimDuration(dist::below(&mut self.rng, self.params.jitter.0 + 1));
+        }
+        if self.params.loss > 0.0 && dist::unit(&mut self.rng) < self.params.loss {
+            let rto = RTO_MIN.max(SimDuration(
+                self.params.latency.typical().0.saturating_mul(2),
+            ));
+            delay = delay + rto;
+        }
+        done + delay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::stream_for;
+
+    fn link(bps: u64) -> Link {
+        Link::new(
+            LinkParams {
+                latency: LatencyDist::Constant(SimDuration::from_millis(40)),
+                jitter: SimDuration::ZERO,
+                bandwidth_bps: bps,
+                loss: 0.0,
+            },
+            stream_for(1, "l"),
+        )
+    }
+
+    #[test]
+    fn bandwidth_queues_bytes_in_order() {
+        let mut l = link(8_000); // 1000 bytes/s
+        let a = l.transmit(SimTime::ZERO, 500);
+        let b = l.transmit(SimTime::ZERO, 500);
+        assert_eq!(a, SimTime::ZERO + SimDuration::from_millis(540));
+        assert_eq!(b, SimTime::ZERO + SimDuration::from_millis(1040));
+        assert_eq!(l.queued_bytes(SimTime::ZERO), 1000);
+    }
+
+    #[test]
+    fn latency_draws_respect_their_distribution() {
+        let mut r = stream_for(9, "d");
+        let d = LatencyDist::Uniform {
+            min: SimDuration::from_millis(10),
+            max: SimDuration::from_millis(20),
+        };
+        for _ in 0..1000 {
+            let x = d.sample(&mut r);
+            assert!(x >= SimDuration::from_millis(10) && x <= SimDuration::from_millis(20));
+        }
+        let p = LatencyDist::Pareto {
+            scale: SimDuration::from_millis(30),
+            shape: 2.0,
+        };
+        for _ in 0..1000 {
+            assert!(p.sample(&mut r) >= SimDuration::from_millis(30));
+        }
+        let n = LatencyDist::Normal {
+            mean: SimDuration::from_millis(1),
+            stddev: SimDuration::from_millis(5),
+        };
+        // Truncated at zero: with mean 1 ms and sd 5 ms about 42% of draws would be negative.
+        let zeros = (0..1000).filter(|_| n.sample(&mut r).is_zero()).count();
+        assert!((350..500).contains(&zeros), "{zeros}");
+    }
+}

@@ -1,0 +1,114 @@
+//! Syncer sessions: the replication of one source shard's stream into one destination
+//! instance. The destination's syncer keeps the offset it has consumed; after a dropped
+//! connection it asks to continue from it (partial sync) or, if the source backlog no longer
+//! holds it, takes a full sync (a snapshot of the source shard's CRDT state, then the stream
+//! from the snapshot's offset).
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::crdt::{Keyspace, Op};
+use crate::engine::{RngStream, SimTime};
+
+/// One write in a shard's replication stream.
+#[derive(Debug)]
+pub struct StreamOp {
+    pub op: Op,
+    /// True time at which the origin applied it (for lag).
+    pub written_at: SimTime,
+}
+
+/// What a session is doing.
+#[derive(Debug)]
+pub enum SyncState {
+    /// Connected; every new write is shipped as it is appended.
+    Streaming,
+    /// No connection (the link is cut, or a reconnect is pending).
+    Disconnected,
+    /// A snapshot is on its way; the stream resumes from `offset` once it is merged.
+    FullSync {
+        snapshot: Box<Keyspace>,
+        offset: u64,
+    },
+}
+
+impl SyncState {
+    pub fn code(&self) -> u64 {
+        match self {
+            SyncState::Streaming => 0,
+            SyncState::Disconnected => 1,
+            SyncState::FullSync { .. } => 2,
+        }
+    }
+}
+
+/// An op on the wire.
+#[derive(Debug)]
+pub struct InFlight {
+    pub arrives: SimTime,
+    /// Stream offset after this op: what the destination has consumed once it is applied.
+    pub end: u64,
+    pub op: Rc<StreamOp>,
+}
+
+/// What the syncer should do on reconnecting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resync {
+    Partial,
+    Full,
+}
+
+/// Partial sync iff the next byte the destination needs is still in the source backlog.
+pub fn decide_resync(backlog_has_next: bool) -> Resync {
+    if backlog_has_next {
+        Resync::Partial
+    } else {
+        Resync::Full
+    }
+}
+
+#[derive(Debug)]
+pub struct Session {
+    pub src: usize,
+    pub src_shard: usize,
+    pub dst: usize,
+    /// Index of the directed link `src → dst`.
+    pub link: usize,
+    pub state: SyncState,
+    /// Stream offset after the last op applied at the destination.
+    pub consumed: u64,
+    /// Bumped on every disconnect, so that events of an older connection are ignored.
+    pub generation: u32,
+    pub inflight: VecDeque<InFlight>,
+    pub delivery_scheduled: bool,
+    /// Arrival time of the newest op on the wire: the stream is ordered.
+    pub last_arrival: SimTime,
+    pub rng: RngStream,
+    pub partial_syncs: u64,
+    pub full_syncs: u64,
+    /// Full syncs that ended with the snapshot offset already gone from the backlog.
+    pub full_sync_failures: u64,
+    /// Consecutive failed full syncs (a full-sync loop when it reaches 2).
+    pub consecutive_failures: u64,
+    pub max_consecutive_failures: u64,
+}
+
+impl Session {
+    pub fn disconnect(&mut self) {
+        self.state = SyncState::Disconnected;
+        self.generation = self.generation.wrapping_add(1);
+        self.inflight.clear();
+        self.delivery_scheduled = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resync_follows_the_backlog() {
+        assert_eq!(decide_resync(true), Resync::Partial);
+        assert_eq!(decide_resync(false), Resync::Full);
+    }
+}

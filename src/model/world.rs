@@ -1,0 +1,894 @@
+//! The simulated world: clusters, shards, backlogs, syncer sessions, links, workload and
+//! faults, wired into the engine as one [`Model`].
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::backlog::{Backlog, BacklogModel};
+use super::clock::{ClockParams, NodeClock};
+use super::fault::Partition;
+use super::metrics::Histogram;
+use super::net::{Link, LinkParams};
+use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
+use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
+use super::workload::{Workload, WorkloadParams};
+use crate::crdt::{Applied, InstanceId, Keyspace};
+use crate::engine::dist;
+use crate::engine::{
+    Digest, EventQueue, Model, RunLimits, Scheduler, SimDuration, SimTime, StopReason, run_until,
+    stream_for,
+};
+use crate::redis::{self, select_bytes};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterConfig {
+    pub name: String,
+    pub nodes: usize,
+    pub shards: usize,
+    /// Whether shards have a replica inside the cluster.
+    pub replication: bool,
+    pub proxy_policy: ProxyPolicy,
+    pub syncer_mode: SyncerMode,
+    /// CRDT replication backlog per shard, in bytes.
+    pub backlog_bytes: u64,
+    pub clock: ClockParams,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationConfig {
+    pub backlog_model: BacklogModel,
+    /// A syncer whose connection dropped retries after a delay drawn uniformly from
+    /// `(0, reconnect_delay]` (Redis's once-per-second replication cron).
+    pub reconnect_delay: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorldConfig {
+    pub seed: u64,
+    /// Writes are generated during `[0, duration)`; then every fault heals.
+    pub duration: SimDuration,
+    /// How long after `duration` the instances have to converge.
+    pub converge_deadline: SimDuration,
+    pub clusters: Vec<ClusterConfig>,
+    /// Parameters of every directed link `(from, to)` of the full mesh.
+    pub links: Vec<((usize, usize), LinkParams)>,
+    pub replication: ReplicationConfig,
+    pub workload: Option<WorkloadParams>,
+    pub partitions: Vec<Partition>,
+    /// A bound on processed events for the whole run.
+    pub max_events: u64,
+}
+
+/// Events of the world. Small and `Copy`: the engine stores them in a slab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A client write arrives at a cluster.
+    Arrival {
+        cluster: u32,
+    },
+    /// Ops of a session reach the destination.
+    Deliver {
+        session: u32,
+        generation: u32,
+    },
+    /// A disconnected syncer tries again.
+    Reconnect {
+        session: u32,
+        generation: u32,
+    },
+    /// A full-sync snapshot has been received.
+    SnapshotArrived {
+        session: u32,
+        generation: u32,
+    },
+    PartitionBegin {
+        fault: u32,
+    },
+    PartitionEnd {
+        fault: u32,
+    },
+}
+
+#[derive(Debug)]
+struct Shard {
+    keyspace: Keyspace,
+    backlog: Backlog<Option<Rc<StreamOp>>>,
+    /// The next write in the stream is preceded by `SELECT` (at creation and after each full
+    /// sync this shard serves, as Redis resets its stream's selected db then).
+    needs_select: bool,
+}
+
+#[derive(Debug)]
+struct Cluster {
+    topo: ClusterTopo,
+    shards: Vec<Shard>,
+    clock: NodeClock,
+    writes: u64,
+    rejected: u64,
+}
+
+/// Per directed peer pair `src → dst`.
+#[derive(Clone, Debug, Default)]
+pub struct PeerStats {
+    pub src: usize,
+    pub dst: usize,
+    pub ops_applied: u64,
+    pub duplicates: u64,
+    /// Apply time at `dst` minus write time at `src`, in nanoseconds, of streamed ops.
+    pub lag: Histogram,
+    pub stream_bytes: u64,
+    pub snapshot_bytes: u64,
+    pub partial_syncs: u64,
+    pub full_syncs: u64,
+    pub full_sync_failures: u64,
+    pub max_consecutive_full_sync_failures: u64,
+}
+
+/// What happened after one partition healed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealStats {
+    pub name: String,
+    pub begin: SimTime,
+    pub healed_at: SimTime,
+    /// Time from the heal until every affected syncer had applied everything written before
+    /// the heal. `None` if that did not happen before the run ended.
+    pub caught_up_after: Option<SimDuration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterStats {
+    pub name: String,
+    pub writes: u64,
+    pub rejected: u64,
+    pub keys: u64,
+}
+
+#[derive(Debug)]
+struct CatchUp {
+    stats: HealStats,
+    pending: usize,
+}
+
+#[derive(Debug)]
+struct FaultState {
+    spec: Partition,
+    active: bool,
+    /// Healed by the end-of-run heal: later events of this fault are ignored.
+    retired: bool,
+}
+
+/// The outcome of a whole run, for checks and reports.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub events: u64,
+    pub trace_digest: u64,
+    /// When the run stopped: at quiescence, or at the convergence deadline.
+    pub stopped_at: SimTime,
+    pub end_of_writes: SimTime,
+    /// Whether every replication stream had drained (no event was pending) when it stopped.
+    pub quiescent: bool,
+    pub event_limit_hit: bool,
+    /// Time from the end of writes (and the final heal) to the last op applied anywhere.
+    pub settle_after_end: SimDuration,
+    /// Per instance, the digest of what clients read (geosim-digest-v1 over keys and values).
+    pub instance_digests: Vec<u64>,
+    pub clusters: Vec<ClusterStats>,
+    pub peers: Vec<PeerStats>,
+    pub heals: Vec<HealStats>,
+}
+
+pub struct World {
+    cfg: WorldConfig,
+    topo: Topology,
+    clusters: Vec<Cluster>,
+    links: Vec<Link>,
+    /// `link_of[from][to]`.
+    link_of: Vec<Vec<usize>>,
+    sessions: Vec<Session>,
+    /// `sessions_of_source[cluster][shard]`.
+    sessions_of_source: Vec<Vec<Vec<u32>>>,
+    sessions_of_link: Vec<Vec<u32>>,
+    workload: Option<Workload>,
+    faults: Vec<FaultState>,
+    peers: Vec<PeerStats>,
+    catchups: Vec<CatchUp>,
+    /// Per session: (catch-up index, target offset) while a heal waits for it.
+    catchup_target: Vec<Option<(usize, u64)>>,
+    last_apply: SimTime,
+    writes_open: bool,
+}
+
+fn pair_index(n: usize, src: usize, dst: usize) -> usize {
+    src * n + dst
+}
+
+impl World {
+    pub fn new(cfg: WorldConfig) -> Self {
+        let n = cfg.clusters.len();
+        let topo = Topology::full_mesh(
+            cfg.clusters
+                .iter()
+                .map(|c| {
+                    ClusterTopo::new(&c.name, c.nodes, c.shards, c.replication, c.proxy_policy)
+                })
+                .collect(),
+        );
+        let clusters: Vec<Cluster> = cfg
+            .clusters
+            .iter()
+            .zip(&topo.clusters)
+            .map(|(c, t)| Cluster {
+                topo: t.clone(),
+                shards: (0..c.shards)
+                    .map(|_| Shard {
+                        keyspace: Keyspace::new(n),
+                        backlog: Backlog::new(cfg.replication.backlog_model, c.backlog_bytes),
+                        needs_select: true,
+                    })
+                    .collect(),
+                clock: NodeClock::new(c.clock.clone(), cfg.seed, &format!("clock/{}", c.name)),
+                writes: 0,
+                rejected: 0,
+            })
+            .collect();
+
+        let mut links = Vec::new();
+        let mut link_of = vec![vec![usize::MAX; n]; n];
+        for (from, to) in topo.directed_links() {
+            let params = cfg
+                .links
+                .iter()
+                .find(|((f, t), _)| *f == from && *t == to)
+                .map(|(_, p)| p.clone())
+                .expect("the scenario layer supplies every directed link");
+            let name = format!(
+                "link/{}->{}",
+                cfg.clusters[from].name, cfg.clusters[to].name
+            );
+            link_of[from][to] = links.len();
+            links.push(Link::new(params, stream_for(cfg.seed, &name)));
+        }
+
+        let mut sessions = Vec::new();
+        let mut sessions_of_source: Vec<Vec<Vec<u32>>> = cfg
+            .clusters
+            .iter()
+            .map(|c| vec![Vec::new(); c.shards])
+            .collect();
+        let mut sessions_of_link = vec![Vec::new(); links.len()];
+        for dst in 0..n {
+            for src in topo.peers(dst) {
+                for shard in 0..cfg.clusters[src].shards {
+                    let id = sessions.len() as u32;
+                    let link = link_of[src][dst];
+                    let name = format!(
+                        "syncer/{}<-{}/{}",
+                        cfg.clusters[dst].name, cfg.clusters[src].name, shard
+                    );
+                    sessions.push(Session {
+                        src,
+                        src_shard: shard,
+                        dst,
+                        link,
+                        state: SyncState::Streaming,
+                        consumed: 0,
+                        generation: 0,
+                        inflight: VecDeque::new(),
+                        delivery_scheduled: false,
+                        last_arrival: SimTime::ZERO,
+                        rng: stream_for(cfg.seed, &name),
+                        partial_syncs: 0,
+                        full_syncs: 0,
+                        full_sync_failures: 0,
+                        consecutive_failures: 0,
+                        max_consecutive_failures: 0,
+                    });
+                    sessions_of_source[src][shard].push(id);
+                    sessions_of_link[link].push(id);
+                }
+            }
+        }
+        let names: Vec<String> = cfg.clusters.iter().map(|c| c.name.clone()).collect();
+        let workload = cfg
+            .workload
+            .clone()
+            .map(|w| Workload::new(w, cfg.seed, &names));
+        let faults = cfg
+            .partitions
+            .iter()
+            .map(|p| FaultState {
+                spec: p.clone(),
+                active: false,
+                retired: false,
+            })
+            .collect();
+        let mut peers = vec![PeerStats::default(); n * n];
+        for (i, p) in peers.iter_mut().enumerate() {
+            p.src = i / n;
+            p.dst = i % n;
+        }
+        let catchup_target = vec![None; sessions.len()];
+        World {
+            cfg,
+            topo,
+            clusters,
+            links,
+            link_of,
+            sessions,
+            sessions_of_source,
+            sessions_of_link,
+            workload,
+            faults,
+            peers,
+            catchups: Vec::new(),
+            catchup_target,
+            last_apply: SimTime::ZERO,
+            writes_open: true,
+        }
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    /// Schedules the first arrivals and the faults.
+    fn start(&mut self, q: &mut Scheduler<Event>) {
+        if let Some(w) = self.workload.as_mut() {
+            for c in 0..self.clusters.len() {
+                if w.writes_at(c) {
+                    let gap = w.next_gap(c);
+                    q.schedule(SimTime::ZERO + gap, Event::Arrival { cluster: c as u32 });
+                }
+            }
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            q.schedule(f.spec.begin, Event::PartitionBegin { fault: i as u32 });
+            q.schedule(f.spec.end, Event::PartitionEnd { fault: i as u32 });
+        }
+    }
+
+    fn end_of_writes(&self) -> SimTime {
+        SimTime::ZERO + self.cfg.duration
+    }
+
+    fn on_arrival(&mut self, c: usize, q: &mut Scheduler<Event>) {
+        if !self.writes_open {
+            return;
+        }
+        let now = q.now();
+        let w = self
+            .workload
+            .as_mut()
+            .expect("arrivals come from a workload");
+        let cmd = w.next_command(c);
+        let gap = w.next_gap(c);
+        if now + gap < self.end_of_writes() {
+            q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
+        }
+        self.execute(c, &cmd, q);
+    }
+
+    /// Executes a client command at cluster `c` and replicates its effect.
+    pub fn execute(
+        &mut self,
+        c: usize,
+        cmd: &redis::Command,
+        q: &mut Scheduler<Event>,
+    ) -> redis::Reply {
+        let now = q.now();
+        let key = match cmd {
+            redis::Command::Get { key }
+            | redis::Command::Set { key, .. }
+            | redis::Command::IncrBy { key, .. } => key,
+        };
+        let cluster = &mut self.clusters[c];
+        let shard_idx = cluster.topo.shard_of_key(key);
+        let wall_ms = cluster.clock.read_ms(now);
+        let shard = &mut cluster.shards[shard_idx];
+        let (reply, effect) =
+            redis::execute(&mut shard.keyspace, cmd, InstanceId(c as u8), wall_ms);
+        let Some(effect) = effect else {
+            if matches!(reply, redis::Reply::Error(_)) {
+                cluster.rejected += 1;
+            }
+            return reply;
+        };
+        cluster.writes += 1;
+        let mut bytes = effect.stream_bytes;
+        if shard.needs_select {
+            bytes += select_bytes(0);
+            shard.needs_select = false;
+        }
+        let item = Rc::new(StreamOp {
+            op: effect.op,
+            written_at: now,
+        });
+        let (_, end) = shard.backlog.append(bytes, Some(item.clone()));
+        for i in 0..self.sessions_of_source[c][shard_idx].len() {
+            let sid = self.sessions_of_source[c][shard_idx][i] as usize;
+            if matches!(self.sessions[sid].state, SyncState::Streaming) {
+                self.ship(sid, bytes, end, item.clone(), q);
+            }
+        }
+        reply
+    }
+
+    /// Puts one stream op on the wire of session `sid`.
+    fn ship(
+        &mut self,
+        sid: usize,
+        bytes: u64,
+        end: u64,
+        op: Rc<StreamOp>,
+        q: &mut Scheduler<Event>,
+    ) {
+        let now = q.now();
+        let s = &mut self.sessions[sid];
+        let link = &mut self.links[s.link];
+        debug_assert!(link.is_up(), "a streaming session's link is up");
+        let arrives = link.transmit(now, bytes).max(s.last_arrival);
+        s.last_arrival = arrives;
+        s.inflight.push_back(InFlight { arrives, end, op });
+        self.peers[pair_index(self.clusters.len(), s.src, s.dst)].stream_bytes += bytes;
+        if !s.delivery_scheduled {
+            s.delivery_scheduled = true;
+            q.schedule(
+                arrives,
+                Event::Deliver {
+                    session: sid as u32,
+                    generation: s.generation,
+                },
+            );
+        }
+    }
+
+    fn on_deliver(&mut self, sid: usize, generation: u32, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        if self.sessions[sid].generation != generation {
+            return;
+        }
+        let n = self.clusters.len();
+        let (src, dst) = (self.sessions[sid].src, self.sessions[sid].dst);
+        let pair = pair_index(n, src, dst);
+        while let Some(front) = self.sessions[sid].inflight.front() {
+            if front.arrives > now {
+                break;
+            }
+            let f = self.sessions[sid]
+                .inflight
+                .pop_front()
+                .expect("front exists");
+            let cluster = &mut self.clusters[dst];
+            let shard = cluster.topo.shard_of_key(&f.op.op.key);
+            match cluster.shards[shard].keyspace.apply(&f.op.op) {
+                Applied::Applied => self.peers[pair].ops_applied += 1,
+                Applied::Duplicate => self.peers[pair].duplicates += 1,
+            }
+            self.peers[pair].lag.record(now.since(f.op.written_at).0);
+            self.sessions[sid].consumed = f.end;
+            self.last_apply = now;
+        }
+        self.check_catchup(sid, now);
+        let s = &mut self.sessions[sid];
+        match s.inflight.front() {
+            Some(next) => q.schedule(
+                next.arrives,
+                Event::Deliver {
+                    session: sid as u32,
+                    generation,
+                },
+            ),
+            None => s.delivery_scheduled = false,
+        }
+    }
+
+    fn check_catchup(&mut self, sid: usize, now: SimTime) {
+        if let Some((ci, target)) = self.catchup_target[sid]
+            && self.sessions[sid].consumed >= target
+        {
+            self.catchup_target[sid] = None;
+            let c = &mut self.catchups[ci];
+            c.pending -= 1;
+            if c.pending == 0 {
+                c.stats.caught_up_after = Some(now.since(c.stats.healed_at));
+            }
+        }
+    }
+
+    fn on_partition_begin(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        if self.faults[f].retired || self.faults[f].active {
+            return;
+        }
+        self.faults[f].active = true;
+        let now = q.now();
+        for (a, b) in self.faults[f].spec.pairs.clone() {
+            for (from, to) in [(a, b), (b, a)] {
+                let l = self.link_of[from][to];
+                let was_up = self.links[l].is_up();
+                self.links[l].cut();
+                if was_up {
+                    self.links[l].flush(now);
+                    for &sid in &self.sessions_of_link[l] {
+                        self.sessions[sid as usize].disconnect();
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_partition_end(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        if self.faults[f].retired || !self.faults[f].active {
+            return;
+        }
+        self.heal_fault(f, q);
+    }
+
+    fn heal_fault(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        self.faults[f].active = false;
+        let now = q.now();
+        let ci = self.catchups.len();
+        let spec = &self.faults[f].spec;
+        self.catchups.push(CatchUp {
+            stats: HealStats {
+                name: spec.name.clone(),
+                begin: spec.begin,
+                healed_at: now,
+                caught_up_after: None,
+            },
+            pending: 0,
+        });
+        for (a, b) in spec.pairs.clone() {
+            for (from, to) in [(a, b), (b, a)] {
+                let l = self.link_of[from][to];
+                if !self.links[l].heal() {
+                    continue;
+                }
+                for i in 0..self.sessions_of_link[l].len() {
+                    let sid = self.sessions_of_link[l][i] as usize;
+                    let s = &mut self.sessions[sid];
+                    let target = self.clusters[s.src].shards[s.src_shard].backlog.end();
+                    if s.consumed < target && self.catchup_target[sid].is_none() {
+                        self.catchup_target[sid] = Some((ci, target));
+                        self.catchups[ci].pending += 1;
+                    }
+                    if matches!(s.state, SyncState::Disconnected) {
+                        let delay = self.reconnect_delay(sid);
+                        let s = &self.sessions[sid];
+                        q.schedule_in(
+                            delay,
+                            Event::Reconnect {
+                                session: sid as u32,
+                                generation: s.generation,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        if self.catchups[ci].pending == 0 {
+            self.catchups[ci].stats.caught_up_after = Some(SimDuration::ZERO);
+        }
+    }
+
+    fn reconnect_delay(&mut self, sid: usize) -> SimDuration {
+        let max = self.cfg.replication.reconnect_delay.0;
+        if max == 0 {
+            return SimDuration::ZERO;
+        }
+        SimDuration(1 + dist::below(&mut self.sessions[sid].rng, max))
+    }
+
+    fn on_reconnect(&mut self, sid: usize, generation: u32, q: &mut Scheduler<Event>) {
+        let s = &self.sessions[sid];
+        if s.generation != generation
+            || !matches!(s.state, SyncState::Disconnected)
+            || !self.links[s.link].is_up()
+        {
+            return;
+        }
+        let backlog = &self.clusters[s.src].shards[s.src_shard].backlog;
+        match decide_resync(backlog.can_continue_from(s.consumed)) {
+            Resync::Partial => {
+                let pair = pair_index(self.clusters.len(), s.src, s.dst);
+                self.sessions[sid].partial_syncs += 1;
+                self.peers[pair].partial_syncs += 1;
+                self.resume_streaming(sid, q);
+            }
+            Resync::Full => self.start_full_sync(sid, q),
+        }
+    }
+
+    /// Streams everything after the session's consumed offset, then keeps streaming.
+    fn resume_streaming(&mut self, sid: usize, q: &mut Scheduler<Event>) {
+        let (src, shard, from) = {
+            let s = &mut self.sessions[sid];
+            s.state = SyncState::Streaming;
+            s.last_arrival = q.now();
+            (s.src, s.src_shard, s.consumed)
+        };
+        let pending: Vec<(u64, u64, Rc<StreamOp>)> = self.clusters[src].shards[shard]
+            .backlog
+            .items_from(from)
+            .filter_map(|it| {
+                it.payload
+                    .as_ref()
+                    .map(|p| (it.end - it.start, it.end, p.clone()))
+            })
+            .collect();
+        for (bytes, end, op) in pending {
+            self.ship(sid, bytes, end, op, q);
+        }
+    }
+
+    fn start_full_sync(&mut self, sid: usize, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        let n = self.clusters.len();
+        let (src, shard_idx, link) = {
+            let s = &self.sessions[sid];
+            (s.src, s.src_shard, s.link)
+        };
+        let shard = &mut self.clusters[src].shards[shard_idx];
+        let snapshot = Box::new(shard.keyspace.clone());
+        let offset = shard.backlog.end();
+        shard.needs_select = true;
+        let bytes = snapshot.snapshot_bytes();
+        let arrives = self.links[link].transmit(now, bytes);
+        let s = &mut self.sessions[sid];
+        s.full_syncs += 1;
+        s.state = SyncState::FullSync { snapshot, offset };
+        let pair = pair_index(n, s.src, s.dst);
+        self.peers[pair].full_syncs += 1;
+        self.peers[pair].snapshot_bytes += bytes;
+        q.schedule(
+            arrives,
+            Event::SnapshotArrived {
+                session: sid as u32,
+                generation: s.generation,
+            },
+        );
+    }
+
+    fn on_snapshot_arrived(&mut self, sid: usize, generation: u32, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        if self.sessions[sid].generation != generation {
+            return;
+        }
+        let state = std::mem::replace(&mut self.sessions[sid].state, SyncState::Disconnected);
+        let SyncState::FullSync { snapshot, offset } = state else {
+            self.sessions[sid].state = state;
+            return;
+        };
+        let dst = self.sessions[sid].dst;
+        let cluster = &mut self.clusters[dst];
+        for (i, shard) in cluster.shards.iter_mut().enumerate() {
+            let topo = &cluster.topo;
+            shard
+                .keyspace
+                .merge_filtered(&snapshot, |k| topo.shard_of_key(k) == i);
+        }
+        self.last_apply = now;
+        let s = &mut self.sessions[sid];
+        s.consumed = offset;
+        let pair = pair_index(self.clusters.len(), s.src, s.dst);
+        let backlog = &self.clusters[s.src].shards[s.src_shard].backlog;
+        if backlog.can_continue_from(offset) {
+            s.consecutive_failures = 0;
+            self.check_catchup(sid, now);
+            self.resume_streaming(sid, q);
+        } else {
+            // The stream written while the snapshot travelled overflowed the backlog: the
+            // full sync failed and must start over.
+            s.full_sync_failures += 1;
+            s.consecutive_failures += 1;
+            s.max_consecutive_failures = s.max_consecutive_failures.max(s.consecutive_failures);
+            let p = &mut self.peers[pair];
+            p.full_sync_failures += 1;
+            p.max_consecutive_full_sync_failures = p
+                .max_consecutive_full_sync_failures
+                .max(s.consecutive_failures);
+            self.check_catchup(sid, now);
+            self.sessions[sid].disconnect();
+            let delay = self.reconnect_delay(sid);
+            let generation = self.sessions[sid].generation;
+            q.schedule_in(
+                delay,
+                Event::Reconnect {
+                    session: sid as u32,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// Ends every active fault now and stops writes (the healed phase of a run).
+    fn heal_everything(&mut self, q: &mut Scheduler<Event>) {
+        self.writes_open = false;
+        for f in 0..self.faults.len() {
+            if self.faults[f].active {
+                self.heal_fault(f, q);
+            }
+            self.faults[f].retired = true;
+        }
+    }
+
+    /// The digest of what clients read at instance `c`.
+    pub fn instance_digest(&self, c: usize) -> u64 {
+        // Shards hold disjoint key ranges; merge their sorted keys so the digest does not
+        // depend on the shard count.
+        let mut all: Vec<(&[u8], crate::crdt::Value)> = self.clusters[c]
+            .shards
+            .iter()
+            .flat_map(|s| s.keyspace.iter_values())
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        let mut d = Digest::new();
+        for (k, v) in all {
+            d.bytes(k);
+            v.digest(&mut d);
+        }
+        d.value()
+    }
+
+    pub fn instance_keys(&self, c: usize) -> u64 {
+        self.clusters[c]
+            .shards
+            .iter()
+            .map(|s| s.keyspace.len() as u64)
+            .sum()
+    }
+
+    /// Reads `key` at instance `c`.
+    pub fn read(&self, c: usize, key: &[u8]) -> Option<crate::crdt::Value> {
+        let cl = &self.clusters[c];
+        cl.shards[cl.topo.shard_of_key(key)].keyspace.get(key)
+    }
+
+    fn digest_event(&self, e: &Event, d: &mut Digest) {
+        match *e {
+            Event::Arrival { cluster } => d.word(1).word(cluster as u64),
+            Event::Deliver {
+                session,
+                generation,
+            } => d.word(2).word(session as u64).word(generation as u64),
+            Event::Reconnect {
+                session,
+                generation,
+            } => d.word(3).word(session as u64).word(generation as u64),
+            Event::SnapshotArrived {
+                session,
+                generation,
+            } => d.word(4).word(session as u64).word(generation as u64),
+            Event::PartitionBegin { fault } => d.word(5).word(fault as u64),
+            Event::PartitionEnd { fault } => d.word(6).word(fault as u64),
+        };
+    }
+}
+
+impl Model for World {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event, q: &mut Scheduler<Event>) {
+        match event {
+            Event::Arrival { cluster } => self.on_arrival(cluster as usize, q),
+            Event::Deliver {
+                session,
+                generation,
+            } => self.on_deliver(session as usize, generation, q),
+            Event::Reconnect {
+                session,
+                generation,
+            } => self.on_reconnect(session as usize, generation, q),
+            Event::SnapshotArrived {
+                session,
+                generation,
+            } => self.on_snapshot_arrived(session as usize, generation, q),
+            Event::PartitionBegin { fault } => self.on_partition_begin(fault as usize, q),
+            Event::PartitionEnd { fault } => self.on_partition_end(fault as usize, q),
+        }
+    }
+
+    fn digest_event(&self, event: &Event, digest: &mut Digest) {
+        World::digest_event(self, event, digest);
+    }
+}
+
+/// A world with its event queue and trace digest: what one run is.
+pub struct Simulation {
+    pub world: World,
+    queue: EventQueue<Event>,
+    digest: Digest,
+    events: u64,
+    event_limit_hit: bool,
+    healed: bool,
+}
+
+impl Simulation {
+    pub fn new(cfg: WorldConfig) -> Self {
+        let mut world = World::new(cfg);
+        let mut queue = EventQueue::new();
+        world.start(&mut queue);
+        Simulation {
+            world,
+            queue,
+            digest: Digest::new(),
+            events: 0,
+            event_limit_hit: false,
+            healed: false,
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    /// Runs the events up to and including time `t` (bounded by the run's event limit).
+    pub fn run_until(&mut self, t: SimTime) {
+        let left = self.world.cfg.max_events.saturating_sub(self.events);
+        let stats = run_until(
+            &mut self.world,
+            &mut self.queue,
+            RunLimits {
+                end: t,
+                max_events: left,
+            },
+            &mut self.digest,
+        );
+        self.events += stats.events;
+        if stats.stop == StopReason::EventLimit {
+            self.event_limit_hit = true;
+        }
+    }
+
+    /// Executes a command at cluster `c` at the current time (scripted steps).
+    pub fn execute(&mut self, c: usize, cmd: &redis::Command) -> redis::Reply {
+        self.world.execute(c, cmd, &mut self.queue)
+    }
+
+    /// Runs the whole scenario: writes until the end of the duration, then heal everything
+    /// and run until quiescent or the convergence deadline.
+    pub fn run_to_completion(mut self) -> RunResult {
+        let end = self.world.end_of_writes();
+        self.run_until(end);
+        if !self.event_limit_hit && !self.healed {
+            self.healed = true;
+            self.world.heal_everything(&mut self.queue);
+        }
+        let deadline = end + self.world.cfg.converge_deadline;
+        self.run_until(deadline);
+        self.finish(end)
+    }
+
+    fn finish(self, end: SimTime) -> RunResult {
+        let w = &self.world;
+        let n = w.clusters.len();
+        let quiescent = self.queue.is_empty();
+        let peers = w.peers.iter().filter(|p| p.src != p.dst).cloned().collect();
+        RunResult {
+            events: self.events,
+            trace_digest: self.digest.value(),
+            stopped_at: if quiescent {
+                w.last_apply.max(end)
+            } else {
+                self.queue.now()
+            },
+            end_of_writes: end,
+            quiescent,
+            event_limit_hit: self.event_limit_hit,
+            settle_after_end: w.last_apply.since(end),
+            instance_digests: (0..n).map(|c| w.instance_digest(c)).collect(),
+            clusters: w
+                .clusters
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ClusterStats {
+                    name: c.topo.name.clone(),
+                    writes: c.writes,
+                    rejected: c.rejected,
+                    keys: w.instance_keys(i),
+                })
+                .collect(),
+            peers,
+            heals: w.catchups.iter().map(|c| c.stats.clone()).collect(),
+        }
+    }
+}

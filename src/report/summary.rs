@@ -1,0 +1,249 @@
+//! The run summary: what `geosim run` prints and writes to `summary.json`.
+//!
+//! JSON keys follow the struct field order (stable); numbers carry their unit in their name
+//! (`lag_ms_p99`, `stream_bytes`). No timestamps or host facts go in, so the same scenario and
+//! seed give the same bytes.
+
+use serde::Serialize;
+
+use crate::check::{Convergence, Verdict, check_convergence};
+use crate::engine::SimDuration;
+use crate::model::{RunResult, Simulation};
+use crate::scenario::Scenario;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClusterSummary {
+    pub name: String,
+    pub writes: u64,
+    pub rejected_writes: u64,
+    pub keys: u64,
+    pub keyspace_digest: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PeerSummary {
+    pub from: String,
+    pub to: String,
+    pub ops_applied: u64,
+    pub lag_ms_p50: Option<f64>,
+    pub lag_ms_p99: Option<f64>,
+    pub lag_ms_max: Option<f64>,
+    pub stream_bytes: u64,
+    pub snapshot_bytes: u64,
+    pub partial_syncs: u64,
+    pub full_syncs: u64,
+    pub full_sync_failures: u64,
+    /// Two or more full syncs in a row failed because the backlog overflowed while the
+    /// snapshot was in transit.
+    pub full_sync_loop: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HealSummary {
+    pub name: String,
+    pub begin_s: f64,
+    pub healed_at_s: f64,
+    /// Time from the heal until every syncer had applied what was written before it.
+    pub caught_up_after_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Totals {
+    pub writes: u64,
+    pub rejected_writes: u64,
+    pub ops_applied: u64,
+    pub stream_bytes: u64,
+    pub snapshot_bytes: u64,
+    pub partial_syncs: u64,
+    pub full_syncs: u64,
+    pub full_sync_failures: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub seed: u64,
+    pub scenario: String,
+    pub reproduce: String,
+    pub verdict: String,
+    pub converged: bool,
+    pub time_to_converge_ms: Option<f64>,
+    pub duration_s: f64,
+    pub simulated_s: f64,
+    pub events: u64,
+    pub trace_digest: String,
+    pub totals: Totals,
+    pub clusters: Vec<ClusterSummary>,
+    pub peers: Vec<PeerSummary>,
+    pub heals: Vec<HealSummary>,
+    pub warnings: Vec<String>,
+}
+
+/// Rounds to microsecond precision so that JSON numbers stay short and exact.
+fn ms(d: SimDuration) -> f64 {
+    (d.0 as f64 / 1_000.0).round() / 1_000.0
+}
+
+fn ns_ms(ns: u64) -> f64 {
+    ms(SimDuration(ns))
+}
+
+/// Runs a validated scenario and judges it.
+pub fn run_scenario(s: &Scenario) -> (RunResult, Convergence) {
+    let result = Simulation::new(s.config.clone()).run_to_completion();
+    let conv = check_convergence(&result);
+    (result, conv)
+}
+
+impl Summary {
+    pub fn new(s: &Scenario, r: &RunResult, c: &Convergence) -> Summary {
+        let names: Vec<String> = s.config.clusters.iter().map(|c| c.name.clone()).collect();
+        let peers: Vec<PeerSummary> = r
+            .peers
+            .iter()
+            .map(|p| PeerSummary {
+                from: names[p.src].clone(),
+                to: names[p.dst].clone(),
+                ops_applied: p.ops_applied,
+                lag_ms_p50: p.lag.quantile(0.5).map(ns_ms),
+                lag_ms_p99: p.lag.quantile(0.99).map(ns_ms),
+                lag_ms_max: (p.lag.count() > 0).then(|| ns_ms(p.lag.max())),
+                stream_bytes: p.stream_bytes,
+                snapshot_bytes: p.snapshot_bytes,
+                partial_syncs: p.partial_syncs,
+                full_syncs: p.full_syncs,
+                full_sync_failures: p.full_sync_failures,
+                full_sync_loop: p.max_consecutive_full_sync_failures >= 2,
+            })
+            .collect();
+        let totals = Totals {
+            writes: r.clusters.iter().map(|c| c.writes).sum(),
+            rejected_writes: r.clusters.iter().map(|c| c.rejected).sum(),
+            ops_applied: peers.iter().map(|p| p.ops_applied).sum(),
+            stream_bytes: peers.iter().map(|p| p.stream_bytes).sum(),
+            snapshot_bytes: peers.iter().map(|p| p.snapshot_bytes).sum(),
+            partial_syncs: peers.iter().map(|p| p.partial_syncs).sum(),
+            full_syncs: peers.iter().map(|p| p.full_syncs).sum(),
+            full_sync_failures: peers.iter().map(|p| p.full_sync_failures).sum(),
+        };
+        Summary {
+            seed: s.config.seed,
+            scenario: s.file.clone(),
+            reproduce: format!("geosim run {} --seed {}", s.file, s.config.seed),
+            verdict: c.verdict.name().to_string(),
+            converged: c.verdict == Verdict::Converged,
+            time_to_converge_ms: c.time_to_converge.map(ms),
+            duration_s: s.config.duration.as_secs_f64(),
+            simulated_s: r.stopped_at.as_secs_f64(),
+            events: r.events,
+            trace_digest: format!("{:016x}", r.trace_digest),
+            totals,
+            clusters: r
+                .clusters
+                .iter()
+                .zip(&r.instance_digests)
+                .map(|(c, d)| ClusterSummary {
+                    name: c.name.clone(),
+                    writes: c.writes,
+                    rejected_writes: c.rejected,
+                    keys: c.keys,
+                    keyspace_digest: format!("{d:016x}"),
+                })
+                .collect(),
+            peers,
+            heals: r
+                .heals
+                .iter()
+                .map(|h| HealSummary {
+                    name: h.name.clone(),
+                    begin_s: h.begin.as_secs_f64(),
+                    healed_at_s: h.healed_at.as_secs_f64(),
+                    caught_up_after_ms: h.caught_up_after.map(ms),
+                })
+                .collect(),
+            warnings: s.warnings.iter().map(|w| w.render(&s.file)).collect(),
+        }
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a summary always serialises");
+        s.push('\n');
+        s
+    }
+
+    /// The human summary: seed first, reproduce command last.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+        o.push_str(&format!("seed {}  scenario {}\n", self.seed, self.scenario));
+        for w in &self.warnings {
+            o.push_str(&format!("warning: {w}\n"));
+        }
+        o.push_str(&format!(
+            "simulated {:.3} s ({:.3} s of writes), {} events\n",
+            self.simulated_s, self.duration_s, self.events
+        ));
+        o.push_str(&format!(
+            "writes {} (rejected {}), ops applied at peers {}, stream {} B, snapshots {} B\n",
+            self.totals.writes,
+            self.totals.rejected_writes,
+            self.totals.ops_applied,
+            self.totals.stream_bytes,
+            self.totals.snapshot_bytes
+        ));
+        o.push_str(&format!(
+            "syncs: partial {}, full {} (failed {})\n",
+            self.totals.partial_syncs, self.totals.full_syncs, self.totals.full_sync_failures
+        ));
+        o.push_str("lag per peer (ms):\n");
+        o.push_str(&format!(
+            "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>8} {:>5}\n",
+            "from -> to", "p50", "p99", "max", "ops", "partial", "full"
+        ));
+        for p in &self.peers {
+            o.push_str(&format!(
+                "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>8} {:>5}{}\n",
+                format!("{} -> {}", p.from, p.to),
+                opt(p.lag_ms_p50),
+                opt(p.lag_ms_p99),
+                opt(p.lag_ms_max),
+                p.ops_applied,
+                p.partial_syncs,
+                p.full_syncs,
+                if p.full_sync_loop {
+                    "  FULL-SYNC LOOP"
+                } else {
+                    ""
+                }
+            ));
+        }
+        for h in &self.heals {
+            o.push_str(&format!(
+                "heal of {} at {:.3} s: caught up {}\n",
+                h.name,
+                h.healed_at_s,
+                match h.caught_up_after_ms {
+                    Some(ms) => format!("after {ms:.3} ms"),
+                    None => "never (before the run ended)".into(),
+                }
+            ));
+        }
+        o.push_str(&format!(
+            "verdict: {}{}\n",
+            self.verdict,
+            match self.time_to_converge_ms {
+                Some(ms) => format!(" {ms:.3} ms after the end of writes"),
+                None => String::new(),
+            }
+        ));
+        for c in &self.clusters {
+            o.push_str(&format!(
+                "  {:<20} keys {:>10}  digest {}\n",
+                c.name, c.keys, c.keyspace_digest
+            ));
+        }
+        o.push_str(&format!("trace digest {}\n", self.trace_digest));
+        o.push_str(&format!("reproduce: {}\n", self.reproduce));
+        o
+    }
+}

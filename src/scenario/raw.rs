@@ -1,0 +1,113 @@
+//! The serde mirror of the TOML scenario format. Values with units stay strings here and
+//! are parsed by `validate`, which knows each field's path; structure errors (unknown fields,
+//! wrong types) come from serde with a position.
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub run: Option<RawRun>,
+    pub whatif: Option<RawWhatIf>,
+    #[serde(default)]
+    pub cluster: Vec<RawCluster>,
+    pub network: Option<RawNetwork>,
+    pub replication: Option<RawReplication>,
+    pub workload: Option<RawWorkload>,
+    #[serde(default)]
+    pub fault: Vec<RawFault>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub seed: Option<u64>,
+    pub duration: Option<String>,
+    pub converge_deadline: Option<String>,
+    pub max_events: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhatIf {
+    pub allow_more_clusters: Option<bool>,
+    pub allow_any_backlog_size: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub name: Option<String>,
+    pub shards: Option<u64>,
+    pub nodes: Option<u64>,
+    pub replication: Option<bool>,
+    pub proxy_policy: Option<String>,
+    pub syncer_mode: Option<String>,
+    pub memory_limit: Option<String>,
+    pub ntp: Option<bool>,
+    pub clock_offset: Option<String>,
+    pub clock_drift_ppm: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub latency: Option<toml::Value>,
+    pub jitter: Option<String>,
+    pub bandwidth: Option<String>,
+    pub loss: Option<f64>,
+    #[serde(default)]
+    pub link: Vec<RawLink>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub between: Option<Vec<String>>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub latency: Option<toml::Value>,
+    pub jitter: Option<String>,
+    pub bandwidth: Option<String>,
+    pub loss: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplication {
+    pub backlog_size: Option<String>,
+    pub backlog_model: Option<String>,
+    pub reconnect_delay: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub rate: Option<String>,
+    pub keys: Option<u64>,
+    pub key_distribution: Option<String>,
+    pub zipf_exponent: Option<f64>,
+    pub value_size: Option<String>,
+    pub arrival: Option<String>,
+    pub clusters: Option<Vec<String>>,
+    pub mix: Option<RawMix>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMix {
+    pub set: Option<f64>,
+    pub incr: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub begin: Option<String>,
+    pub end: Option<String>,
+    pub duration: Option<String>,
+    pub isolate: Option<Vec<String>>,
+    pub links: Option<Vec<Vec<String>>>,
+}
