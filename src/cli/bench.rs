@@ -1,86 +1,18 @@
 //! `geosim bench`: figures measured against a baseline taken in the same run, because these
 //! machines are shared and noisy. Wall-clock time is read here, outside any simulation run.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::path::Path;
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
-use crate::engine::{
-    Digest, EventQueue, Model, RunLimits, Scheduler, SimDuration, SimTime, dist, run_until,
-    stream_for,
-};
+use crate::engine::hold::{bare_heap_hold, delay_table, engine_hold};
 use crate::report::run_scenario;
 use crate::scenario::{self, LoadOptions};
 
-/// Exponential delays with a 1 ms mean, precomputed so that only the queue is measured.
-fn delay_table() -> Vec<u64> {
-    let mut r = stream_for(0, "bench/delays");
-    (0..65_536)
-        .map(|_| (dist::exponential(&mut r, 1e6) as u64).max(1))
-        .collect()
-}
-
-/// The bare baseline: a binary heap of `(time, seq, payload index)` with the same hold loop.
-fn bare_heap_hold(pending: usize, steps: u64, delays: &[u64]) -> f64 {
-    let mut heap = BinaryHeap::with_capacity(pending + 1);
-    let mut seq = 0u64;
-    for i in 0..pending {
-        heap.push(Reverse((delays[i % delays.len()], seq, i as u32)));
-        seq += 1;
-    }
-    let mut k = 0usize;
-    let mut hold = |heap: &mut BinaryHeap<Reverse<(u64, u64, u32)>>, n: u64| {
-        for _ in 0..n {
-            let Reverse((t, _, p)) = heap.pop().expect("pending events");
-            k = (k + 1) & (delays.len() - 1);
-            heap.push(Reverse((t + delays[k], seq, p)));
-            seq += 1;
-        }
-    };
-    hold(&mut heap, 2 * pending as u64);
-    let start = Instant::now();
-    hold(&mut heap, steps);
-    let secs = start.elapsed().as_secs_f64();
-    std::hint::black_box(heap.len());
-    steps as f64 / secs
-}
-
-/// The engine: `run_until` with a model that reschedules every event (digest folding included).
-struct Hold<'a> {
-    delays: &'a [u64],
-    k: usize,
-}
-
-impl Model for Hold<'_> {
-    type Event = u32;
-    fn handle(&mut self, ev: u32, q: &mut Scheduler<u32>) {
-        self.k = (self.k + 1) & (self.delays.len() - 1);
-        q.schedule_in(SimDuration(self.delays[self.k]), ev);
-    }
-    fn digest_event(&self, ev: &u32, d: &mut Digest) {
-        d.word(*ev as u64);
-    }
-}
-
-fn engine_hold(pending: usize, steps: u64, delays: &[u64]) -> f64 {
-    let mut model = Hold { delays, k: 0 };
-    let mut q = EventQueue::new();
-    for i in 0..pending {
-        q.schedule(SimTime(delays[i % delays.len()]), i as u32);
-    }
-    let mut d = Digest::new();
-    let limits = |n| RunLimits {
-        end: SimTime::MAX,
-        max_events: n,
-    };
-    run_until(&mut model, &mut q, limits(2 * pending as u64), &mut d);
-    let start = Instant::now();
-    run_until(&mut model, &mut q, limits(steps), &mut d);
-    let secs = start.elapsed().as_secs_f64();
-    std::hint::black_box(d.value());
-    steps as f64 / secs
+/// Events per second of `f`, which runs `steps` timed steps after its own warm-up; the
+/// warm-up is excluded because `f` returns only after it, so it is timed separately.
+fn timed(steps: u64, f: impl FnOnce() -> std::time::Duration) -> f64 {
+    steps as f64 / f().as_secs_f64()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -102,8 +34,8 @@ pub fn bench(quick: bool, scenario_path: &Path) -> i32 {
     for pending in [1_000usize, 100_000] {
         let (mut bare, mut eng) = (Vec::new(), Vec::new());
         for _ in 0..reps {
-            bare.push(bare_heap_hold(pending, steps, &delays));
-            eng.push(engine_hold(pending, steps, &delays));
+            bare.push(timed(steps, || bare_heap_hold(pending, steps, &delays)));
+            eng.push(timed(steps, || engine_hold(pending, steps, &delays)));
         }
         let (b, e) = (median(bare), median(eng));
         println!(

@@ -1,0 +1,166 @@
+//! End-to-end replication: partitions, heals, backlogs, convergence.
+
+use geosim::check::Verdict;
+use geosim::engine::{SimDuration, SimTime};
+use geosim::model::Simulation;
+use geosim::report::run_scenario;
+
+#[test]
+fn scenario_02_differs_during_the_partition_and_converges_after_the_heal() {
+    let s = super::bundled("02-partition-and-heal.toml", None);
+    let mut sim = Simulation::new(s.config.clone());
+    // Mid-partition (60 s .. 180 s): us-east has not seen the others' writes, nor they its.
+    sim.run_until(SimTime::ZERO + SimDuration::from_secs(150));
+    let us = sim.world.instance_digest(0);
+    let eu = sim.world.instance_digest(1);
+    let ap = sim.world.instance_digest(2);
+    assert_ne!(us, eu, "us-east and eu-west must differ while partitioned");
+    assert_ne!(us, ap);
+
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    assert!(
+        r.instance_digests
+            .iter()
+            .all(|d| *d == r.instance_digests[0])
+    );
+    // Every syncer whose connection dropped resumed with a partial sync: us-east has 2 shards
+    // feeding each of 2 peers (4) and pulls from eu-west's 2 shards and ap-south's 1 (3).
+    let partial: u64 = r.peers.iter().map(|p| p.partial_syncs).sum();
+    let full: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+    assert_eq!(partial, 7);
+    assert_eq!(full, 0);
+    let heal = &r.heals[0];
+    assert_eq!(heal.healed_at, SimTime::ZERO + SimDuration::from_secs(180));
+    let caught_up = heal.caught_up_after.expect("caught up before the end");
+    assert!(caught_up <= SimDuration::from_secs(3), "{caught_up}");
+}
+
+const OVERFLOW: &str = r#"
+[run]
+seed = 3
+duration = "2m"
+[whatif]
+allow_any_backlog_size = true
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[network]
+latency = "20ms"
+[replication]
+backlog_size = "BACKLOG"
+[workload]
+rate = "500/s"
+keys = 1000
+[[fault]]
+kind = "partition"
+begin = "10s"
+duration = "30s"
+links = [["a", "b"]]
+"#;
+
+#[test]
+fn backlog_overflow_forces_a_full_sync_and_the_instances_still_converge() {
+    // 30 s × 250 writes/s per side × ~300 B ≈ 2.2 MB per stream: a 256 KB backlog overflows.
+    let s = super::inline(&OVERFLOW.replace("BACKLOG", "256KB"));
+    assert_eq!(s.warnings.len(), 1, "the what-if switch is warned about");
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    let full: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+    let partial: u64 = r.peers.iter().map(|p| p.partial_syncs).sum();
+    let snapshot: u64 = r.peers.iter().map(|p| p.snapshot_bytes).sum();
+    assert_eq!((full, partial), (2, 0));
+    assert!(snapshot > 0);
+
+    // The same partition with a backlog that holds it: partial syncs only.
+    let s = super::inline(&OVERFLOW.replace("BACKLOG", "16MB"));
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    let full: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+    let partial: u64 = r.peers.iter().map(|p| p.partial_syncs).sum();
+    assert_eq!((full, partial), (0, 2));
+}
+
+#[test]
+fn a_snapshot_slower_than_the_backlog_turns_into_a_full_sync_loop() {
+    // A thin link: the snapshot of ~50k keys takes seconds, during which the other side writes
+    // more than the 64 KB backlog holds, so each full sync fails until the writes stop.
+    let text = r#"
+[run]
+seed = 5
+duration = "90s"
+converge_deadline = "30m"
+[whatif]
+allow_any_backlog_size = true
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[network]
+latency = "50ms"
+bandwidth = "4Mbit/s"
+[replication]
+backlog_size = "64KB"
+[workload]
+rate = "1k/s"
+keys = 50000
+value_size = "200B"
+[[fault]]
+kind = "partition"
+begin = "20s"
+duration = "20s"
+links = [["a", "b"]]
+"#;
+    let s = super::inline(text);
+    let (r, c) = run_scenario(&s);
+    let worst = r
+        .peers
+        .iter()
+        .map(|p| p.max_consecutive_full_sync_failures)
+        .max()
+        .unwrap();
+    assert!(
+        worst >= 2,
+        "expected a full-sync loop, worst streak {worst}"
+    );
+    // Once writes stop, the next full sync fits and the run converges.
+    assert_eq!(c.verdict, Verdict::Converged);
+}
+
+#[test]
+fn writes_outpacing_the_link_make_lag_grow() {
+    let text = |bw: &str| {
+        format!(
+            r#"
+[run]
+seed = 9
+duration = "30s"
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[network]
+latency = "10ms"
+bandwidth = "{bw}"
+[workload]
+rate = "1k/s"
+clusters = ["a"]
+value_size = "1KB"
+"#
+        )
+    };
+    // 1,000 writes/s of ~1 KB need ~8.3 Mbit/s: 100 Mbit/s keeps up, 4 Mbit/s cannot.
+    let fast = super::inline(&text("100Mbit/s"));
+    let slow = super::inline(&text("4Mbit/s"));
+    let p99 = |s: &geosim::scenario::Scenario| {
+        let (r, _) = run_scenario(s);
+        r.peers[0].lag.quantile(0.99).unwrap()
+    };
+    let (f, sl) = (p99(&fast), p99(&slow));
+    assert!(f < 20_000_000, "fast link p99 {f} ns");
+    assert!(
+        sl > 5_000_000_000,
+        "thin link p99 {sl} ns: the queue must build up"
+    );
+}

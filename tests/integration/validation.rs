@@ -1,0 +1,349 @@
+//! Every validation rule, with the message text a user sees.
+
+use super::{inline, inline_error};
+
+const TWO: &str = "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n";
+
+fn with_run(rest: &str) -> String {
+    format!("[run]\nseed = 1\nduration = \"10s\"\n{rest}")
+}
+
+fn clusters(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("[[cluster]]\nname = \"c{i}\"\n"))
+        .collect()
+}
+
+#[test]
+fn a_valid_minimal_scenario_uses_the_documented_defaults() {
+    let s = inline(&with_run(TWO));
+    let c = &s.config;
+    assert_eq!(c.clusters.len(), 2);
+    assert_eq!(c.clusters[0].shards, 1);
+    assert_eq!(c.clusters[0].nodes, 3);
+    // 1% of the default 1GB memory limit over 1 shard.
+    assert_eq!(c.clusters[0].backlog_bytes, 1024 * 1024 * 1024 / 100);
+    assert!(s.warnings.is_empty());
+}
+
+#[test]
+fn the_default_backlog_is_clamped_to_the_documented_range() {
+    let s = inline(&with_run(
+        "[[cluster]]\nname = \"a\"\nmemory_limit = \"50MB\"\n[[cluster]]\nname = \"b\"\nmemory_limit = \"100GB\"\nshards = 2\n",
+    ));
+    assert_eq!(s.config.clusters[0].backlog_bytes, 1024 * 1024);
+    assert_eq!(s.config.clusters[1].backlog_bytes, 250 * 1024 * 1024);
+}
+
+#[test]
+fn fewer_than_two_clusters_are_rejected() {
+    let e = inline_error(&with_run("[[cluster]]\nname = \"a\"\n"));
+    assert!(e.contains("cluster = 1 cluster(s): an Active-Active database needs at least 2 participating clusters"), "{e}");
+}
+
+#[test]
+fn more_than_five_clusters_need_the_what_if_switch() {
+    let e = inline_error(&with_run(&clusters(6)));
+    assert!(e.contains("cluster = 6 clusters: at most 5 participating clusters (the documented Redis Software limit); set whatif.allow_more_clusters = true"), "{e}");
+    let s = inline(&with_run(&format!(
+        "[whatif]\nallow_more_clusters = true\n{}",
+        clusters(6)
+    )));
+    assert_eq!(s.warnings.len(), 1);
+    assert!(
+        s.warnings[0]
+            .render("x")
+            .contains("6 participating clusters exceed the documented limit of 5")
+    );
+    let e = inline_error(&with_run(&format!(
+        "[whatif]\nallow_more_clusters = true\n{}",
+        clusters(33)
+    )));
+    assert!(e.contains("at most 32 clusters are simulated"), "{e}");
+}
+
+#[test]
+fn distributed_sync_rejects_the_single_proxy_policy_with_the_reason() {
+    let e = inline_error(&with_run(
+        "[[cluster]]\nname = \"a\"\nsyncer_mode = \"distributed\"\n[[cluster]]\nname = \"b\"\n",
+    ));
+    assert!(
+        e.contains("inline.toml:4:1: cluster[0].proxy_policy"),
+        "{e}"
+    );
+    assert!(
+        e.contains("distributed sync needs proxy policy \"all-master-shards\" or \"all-nodes\""),
+        "{e}"
+    );
+    let ok = inline(&with_run(
+        "[[cluster]]\nname = \"a\"\nsyncer_mode = \"distributed\"\nproxy_policy = \"all-nodes\"\n[[cluster]]\nname = \"b\"\n",
+    ));
+    assert_eq!(ok.config.clusters.len(), 2);
+}
+
+#[test]
+fn backlog_size_outside_1mb_to_250mb_needs_the_what_if_switch() {
+    for bad in ["512KB", "251MB"] {
+        let e = inline_error(&with_run(&format!(
+            "{TWO}[replication]\nbacklog_size = \"{bad}\"\n"
+        )));
+        assert!(e.contains(&format!("replication.backlog_size = \"{bad}\": the CRDT replication backlog must be 1MB to 250MB per shard")), "{e}");
+    }
+    let s = inline(&with_run(&format!(
+        "[whatif]\nallow_any_backlog_size = true\n{TWO}[replication]\nbacklog_size = \"512KB\"\n"
+    )));
+    assert!(
+        s.warnings[0]
+            .render("x")
+            .contains("outside the documented 1MB–250MB per shard")
+    );
+    for ok in ["1MB", "250MB"] {
+        inline(&with_run(&format!(
+            "{TWO}[replication]\nbacklog_size = \"{ok}\"\n"
+        )));
+    }
+}
+
+#[test]
+fn a_cluster_without_ntp_is_allowed_with_a_warning() {
+    let s = inline(&with_run(
+        "[[cluster]]\nname = \"a\"\nntp = false\n[[cluster]]\nname = \"b\"\n",
+    ));
+    assert_eq!(s.warnings.len(), 1);
+    let w = s.warnings[0].render("inline.toml");
+    assert!(
+        w.starts_with("inline.toml:6:7: cluster[0].ntp = false: Redis requires a time service"),
+        "{w}"
+    );
+}
+
+#[test]
+fn unknown_fields_and_wrong_types_name_the_path_and_position() {
+    let e = inline_error(&with_run(&format!("colour = \"blue\"\n{TWO}")));
+    assert!(
+        e.contains("inline.toml:4:1: run.colour: unknown field `colour`, expected one of"),
+        "{e}"
+    );
+    let e = inline_error(&with_run(
+        "[[cluster]]\nname = \"a\"\nshards = \"four\"\n[[cluster]]\nname = \"b\"\n",
+    ));
+    assert!(
+        e.contains("inline.toml:6:10: cluster[0].shards: invalid type: string \"four\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn toml_syntax_errors_keep_their_line_and_column() {
+    let e = inline_error("[run]\nseed = 1\nduration = \"10s\n");
+    assert!(e.starts_with("scenario is not valid TOML"), "{e}");
+    assert!(e.contains("inline.toml:3:"), "{e}");
+}
+
+#[test]
+fn values_with_bad_units_say_what_is_valid() {
+    let cases = [
+        (
+            "[run]\nduration = \"10 parsecs\"\n",
+            "run.duration = \"10 parsecs\": expected a duration: a number and a unit ns, us, ms, s, m, h or d",
+        ),
+        (
+            "[run]\nduration = \"10s\"\n[network]\nbandwidth = \"2Mbps\"\n",
+            "network.bandwidth = \"2Mbps\": expected a bandwidth",
+        ),
+        (
+            "[run]\nduration = \"10s\"\n[replication]\nbacklog_size = \"16mb\"\n",
+            "replication.backlog_size = \"16mb\": expected a size",
+        ),
+        (
+            "[run]\nduration = \"10s\"\n[workload]\nrate = \"5k\"\n",
+            "workload.rate = \"5k\": expected a rate",
+        ),
+        (
+            "[run]\nduration = \"10s\"\n[network]\nlatency = \"fast\"\n",
+            "network.latency = \"fast\": expected a duration such as \"40ms\" (constant), or a table",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = inline_error(&format!("{text}{TWO}"));
+        assert!(e.contains(want), "want {want:?} in:\n{e}");
+    }
+}
+
+#[test]
+fn latency_distributions_check_their_parameters() {
+    let cases = [
+        (
+            "{ dist = \"gamma\" }",
+            "network.latency.dist = \"gamma\": expected one of \"constant\", \"uniform\", \"normal\", \"lognormal\", \"pareto\"",
+        ),
+        (
+            "{ dist = \"uniform\", min = \"50ms\", max = \"10ms\" }",
+            "network.latency.max: max (10ms) must not be below min (50ms)",
+        ),
+        (
+            "{ dist = \"lognormal\", median = \"40ms\" }",
+            "network.latency.sigma: missing; expected a number in (0, 10]",
+        ),
+        (
+            "{ dist = \"pareto\", scale = \"40ms\", shape = 0 }",
+            "network.latency.shape = 0: expected a number in (0, 1000]",
+        ),
+        (
+            "{ dist = \"normal\", mean = \"40ms\", stddev = \"1ms\", sigma = 2 }",
+            "network.latency.sigma: unknown field for dist = \"normal\"; expected mean, stddev",
+        ),
+    ];
+    for (lat, want) in cases {
+        let e = inline_error(&with_run(&format!("{TWO}[network]\nlatency = {lat}\n")));
+        assert!(e.contains(want), "want {want:?} in:\n{e}");
+    }
+    for ok in [
+        "\"40ms\"",
+        "{ dist = \"constant\", value = \"40ms\" }",
+        "{ dist = \"uniform\", min = \"10ms\", max = \"50ms\" }",
+        "{ dist = \"normal\", mean = \"40ms\", stddev = \"4ms\" }",
+        "{ dist = \"lognormal\", median = \"40ms\", sigma = 0.3 }",
+        "{ dist = \"pareto\", scale = \"30ms\", shape = 2.5 }",
+    ] {
+        inline(&with_run(&format!("{TWO}[network]\nlatency = {ok}\n")));
+    }
+}
+
+#[test]
+fn links_and_faults_name_existing_clusters() {
+    let e = inline_error(&with_run(&format!(
+        "{TWO}[[network.link]]\nbetween = [\"a\", \"x\"]\nlatency = \"5ms\"\n"
+    )));
+    assert!(
+        e.contains(
+            "network.link[0].between[1] = \"x\": no such cluster; expected one of \"a\", \"b\""
+        ),
+        "{e}"
+    );
+    let e = inline_error(&with_run(&format!(
+        "{TWO}[[fault]]\nkind = \"partition\"\nbegin = \"1s\"\nduration = \"2s\"\nisolate = [\"zz\"]\n"
+    )));
+    assert!(
+        e.contains("fault[0].isolate[0] = \"zz\": no such cluster"),
+        "{e}"
+    );
+}
+
+#[test]
+fn partition_windows_are_checked() {
+    let fault = |body: &str| with_run(&format!("{TWO}[[fault]]\nkind = \"partition\"\n{body}\n"));
+    let cases = [
+        (
+            "begin = \"5s\"\nend = \"2s\"\nisolate = [\"a\"]",
+            "fault[0].end: the partition must end after it begins (5s)",
+        ),
+        (
+            "begin = \"1s\"\nend = \"2s\"\nduration = \"1s\"\nisolate = [\"a\"]",
+            "fault[0]: give either end or duration, not both",
+        ),
+        (
+            "begin = \"1s\"\nisolate = [\"a\"]",
+            "fault[0]: missing end or duration",
+        ),
+        (
+            "begin = \"1s\"\nend = \"2s\"",
+            "fault[0]: say what the partition cuts",
+        ),
+        (
+            "begin = \"20s\"\nend = \"30s\"\nisolate = [\"a\"]",
+            "fault[0].begin = \"20s\": must be before the end of run.duration (10s)",
+        ),
+        (
+            "begin = \"1s\"\nend = \"2s\"\nisolate = [\"a\", \"b\"]",
+            "isolating every cluster (or none) cuts no link",
+        ),
+    ];
+    for (body, want) in cases {
+        let e = inline_error(&fault(body));
+        assert!(e.contains(want), "want {want:?} in:\n{e}");
+    }
+    let e = inline_error(&with_run(&format!("{TWO}[[fault]]\nkind = \"meteor\"\n")));
+    assert!(
+        e.contains("fault[0].kind = \"meteor\": expected \"partition\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn names_workload_and_loss_are_checked() {
+    let cases = [
+        (
+            "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"a\"\n",
+            "cluster[1].name = \"a\": cluster names must be unique",
+        ),
+        (
+            "[[cluster]]\nname = \"a b\"\n[[cluster]]\nname = \"b\"\n",
+            "cluster[0].name = \"a b\": expected 1 to 64 characters",
+        ),
+        (
+            "[[cluster]]\n[[cluster]]\nname = \"b\"\n",
+            "cluster[0].name: missing",
+        ),
+        (
+            &format!("{TWO}[workload]\nrate = \"1k/s\"\nzipf_exponent = 1.1\n"),
+            "workload.zipf_exponent = 1.1: only valid with key_distribution = \"zipf\"",
+        ),
+        (
+            &format!("{TWO}[workload]\nrate = \"0/s\"\n"),
+            "workload.rate = \"0/s\": expected a rate above 0",
+        ),
+        (
+            &format!("{TWO}[workload]\nrate = \"1/s\"\n[workload.mix]\nset = 0\n"),
+            "workload.mix: the weights must not all be zero",
+        ),
+        (
+            &format!("{TWO}[network]\nloss = 1.5\n"),
+            "network.loss = 1.5: expected a probability in [0, 1)",
+        ),
+        (
+            &format!("{TWO}[[network.link]]\nlatency = \"1ms\"\n"),
+            "network.link[0]: name the link with either between",
+        ),
+    ];
+    for (body, want) in cases {
+        let e = inline_error(&with_run(body));
+        assert!(e.contains(want), "want {want:?} in:\n{e}");
+    }
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let e = inline_error("[run]\nduration = \"x\"\n[[cluster]]\nname = \"a\"\nshards = 0\n");
+    assert!(e.starts_with("invalid scenario (3 errors)"), "{e}");
+}
+
+/// No input may panic: every prefix of every bundled scenario, and byte-level mutations of
+/// one, load or fail with an error.
+#[test]
+fn truncated_and_mutated_scenarios_never_panic() {
+    let dir = super::root().join("scenarios");
+    let mut texts = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            texts.push(std::fs::read_to_string(p).unwrap());
+        }
+    }
+    assert!(texts.len() >= 2);
+    let opts = geosim::scenario::LoadOptions::default();
+    for t in &texts {
+        for cut in (0..t.len()).step_by(7).filter(|c| t.is_char_boundary(*c)) {
+            let _ = geosim::scenario::parse(&t[..cut], "cut.toml", &opts);
+        }
+    }
+    let base = texts[0].as_bytes();
+    let replacements = [b'"', b'=', b'[', b']', b'0', b'-', b'\n', b'x', b'.', b'{'];
+    for (i, &r) in (0..base.len()).step_by(3).zip(replacements.iter().cycle()) {
+        let mut m = base.to_vec();
+        m[i] = r;
+        if let Ok(text) = String::from_utf8(m) {
+            let _ = geosim::scenario::parse(&text, "mutated.toml", &opts);
+        }
+    }
+}
