@@ -25,16 +25,16 @@ fn another_seed_gives_another_history() {
     assert_ne!(d1, d2);
 }
 
-/// The golden file was written by the release build
-/// (`cargo run --release -- run scenarios/01-two-regions-steady.toml --out tests/golden/01`);
-/// the test suite runs in the debug profile, so equality shows that debug and release agree.
-/// After an intended behaviour change, regenerate it with that command and say why in the commit.
+/// The committed example report was written by the release build (the command in
+/// `reports/README.md`); the test suite runs in the debug profile, so byte equality shows that
+/// debug and release agree. After an intended behaviour change, regenerate the reports with
+/// that command and say why in the commit.
 #[test]
 fn debug_and_release_agree_on_the_golden_summary() {
-    let golden = std::fs::read_to_string(super::root().join("tests/golden/01/summary.json"))
-        .expect("golden summary exists");
+    let golden = std::fs::read_to_string(super::root().join("reports/01-two-regions-steady/summary.json"))
+        .expect("the example report exists");
     let (_, json) = summary_json("01-two-regions-steady.toml", None);
-    assert_eq!(json, golden, "summary.json differs from the golden file");
+    assert_eq!(json, golden, "summary.json differs from reports/01-two-regions-steady/summary.json");
 }
 
 /// Rule 2 of DESIGN.md: each component draws from its own stream, so a new cluster does not
