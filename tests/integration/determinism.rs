@@ -31,10 +31,14 @@ fn another_seed_gives_another_history() {
 /// that command and say why in the commit.
 #[test]
 fn debug_and_release_agree_on_the_golden_summary() {
-    let golden = std::fs::read_to_string(super::root().join("reports/01-two-regions-steady/summary.json"))
-        .expect("the example report exists");
+    let golden =
+        std::fs::read_to_string(super::root().join("reports/01-two-regions-steady/summary.json"))
+            .expect("the example report exists");
     let (_, json) = summary_json("01-two-regions-steady.toml", None);
-    assert_eq!(json, golden, "summary.json differs from reports/01-two-regions-steady/summary.json");
+    assert_eq!(
+        json, golden,
+        "summary.json differs from reports/01-two-regions-steady/summary.json"
+    );
 }
 
 /// Rule 2 of DESIGN.md: each component draws from its own stream, so a new cluster does not
