@@ -55,7 +55,7 @@ pub fn bench(quick: bool, scenario_path: &Path) -> i32 {
     let mut walls = Vec::new();
     let mut last = None;
     for _ in 0..reps {
-        let start = Instant::now();
+        let start = Instant::now(); // Benchmark timing, outside any simulated run.
         let (r, _) = run_scenario(&s);
         walls.push(start.elapsed().as_secs_f64());
         last = Some(r);
