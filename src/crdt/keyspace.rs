@@ -1,29 +1,149 @@
-//! An instance's keyspace (or one shard's part of it): keys, their causal contexts, and
+//! An instance's keyspace (or one shard's part of it): keys with their causal context and
 //! their CRDT values. Replicated ops are applied here; full-sync states are merged here.
+//!
+//! A key's entry holds a part for every data type, so that writes of different types that
+//! were concurrent converge; a read shows the live type whose latest write has the latest
+//! timestamp (docs silent on type conflicts; chosen here, see `docs/semantics.md`).
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::clock::{Dot, InstanceId, VClock};
-use super::string::{Register, StringCrdt};
-use super::value::Value;
+use super::hll::{HllAdd, HllCrdt};
+use super::list::{ElemId, Insert, ListCrdt};
+use super::scalar::{Reg, Scalar, Total};
+use super::stream::{StreamCrdt, StreamEntry, StreamId};
+use super::value::{Value, format_float};
 use crate::engine::Digest;
 
 pub type Key = Box<[u8]>;
+pub type Bytes = Vec<u8>;
+
+/// The data types, in the order used for type stamps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyType {
+    String,
+    Hash,
+    Set,
+    ZSet,
+    List,
+    Stream,
+    Hll,
+}
+
+impl KeyType {
+    pub const ALL: [KeyType; 7] = [
+        KeyType::String,
+        KeyType::Hash,
+        KeyType::Set,
+        KeyType::ZSet,
+        KeyType::List,
+        KeyType::Stream,
+        KeyType::Hll,
+    ];
+
+    /// What `TYPE` replies (a HyperLogLog is a string in Redis).
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::String | KeyType::Hll => "string",
+            KeyType::Hash => "hash",
+            KeyType::Set => "set",
+            KeyType::ZSet => "zset",
+            KeyType::List => "list",
+            KeyType::Stream => "stream",
+        }
+    }
+}
+
+/// A key's time to live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// Expires when the owner's clock reaches this many milliseconds.
+    At(u64),
+    /// No expiry (`PERSIST`), which beats any `EXPIRE`.
+    Persist,
+}
+
+/// Which counter-bearing part of a key a remove's observed totals refer to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Str,
+    Field(Bytes),
+    Member(Bytes),
+}
 
 /// A replicated effect: what one write does to one key, with its causal metadata.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Op {
     pub key: Key,
     pub dot: Dot,
-    /// The key's vector clock at the origin right after this op (so `vc[origin] == dot.seq`).
+    /// The key's vector clock at the origin right after this op (`vc[origin] == dot.seq`).
     pub vc: VClock,
+    /// The origin's wall clock in milliseconds when it wrote.
+    pub ts: u64,
     pub kind: OpKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum OpKind {
-    Set(Register),
-    Incr(i64),
+    /// A string register write (`SET`, `APPEND`, `SETRANGE`, `GETSET`, … as their result),
+    /// with the counter totals the writer had observed.
+    Set {
+        value: Value,
+        observed: Vec<Total>,
+    },
+    Incr {
+        int: i64,
+        float: f64,
+    },
+    HSet(Vec<(Bytes, Value, Vec<Total>)>),
+    HIncr {
+        field: Bytes,
+        int: i64,
+        float: f64,
+    },
+    HDel(Vec<(Bytes, Vec<Total>)>),
+    SAdd(Vec<Bytes>),
+    SRem(Vec<Bytes>),
+    ZAdd(Vec<(Bytes, f64, Vec<Total>)>),
+    ZIncr {
+        member: Bytes,
+        by: f64,
+    },
+    ZRem(Vec<(Bytes, Vec<Total>)>),
+    LInsert(Vec<Insert>),
+    LRem(Vec<ElemId>),
+    LSet {
+        id: ElemId,
+        value: Value,
+    },
+    XAdd {
+        id: StreamId,
+        fields: Vec<(Bytes, Bytes)>,
+    },
+    XDel(Vec<Dot>),
+    PfAdd(Vec<(u16, u8)>),
+    /// `DEL`, or the owner's expiry: removes what the origin had observed.
+    Del {
+        observed: Vec<(Part, Vec<Total>)>,
+    },
+    Expire(Expiry),
+}
+
+impl OpKind {
+    /// The data type the op writes, if it writes one.
+    pub fn key_type(&self) -> Option<KeyType> {
+        Some(match self {
+            OpKind::Set { .. } | OpKind::Incr { .. } => KeyType::String,
+            OpKind::HSet(_) | OpKind::HIncr { .. } | OpKind::HDel(_) => KeyType::Hash,
+            OpKind::SAdd(_) | OpKind::SRem(_) => KeyType::Set,
+            OpKind::ZAdd(_) | OpKind::ZIncr { .. } | OpKind::ZRem(_) => KeyType::ZSet,
+            OpKind::LInsert(_) | OpKind::LRem(_) | OpKind::LSet { .. } => KeyType::List,
+            OpKind::XAdd { .. } | OpKind::XDel(_) => KeyType::Stream,
+            OpKind::PfAdd(_) => KeyType::Hll,
+            OpKind::Del { .. } | OpKind::Expire(_) => return None,
+        })
+    }
 }
 
 /// What applying an op did.
@@ -33,20 +153,637 @@ pub enum Applied {
     Applied,
     /// The op's dot was already covered: a redelivery, filtered.
     Duplicate,
+    /// Causal consistency is on and an op its origin had observed is missing: buffered.
+    Buffered,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    ctx: VClock,
-    string: StringCrdt,
+/// The collection parts of an entry, boxed because most keys in a generated workload are
+/// strings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Collections {
+    pub hash: BTreeMap<Bytes, Scalar<Value>>,
+    pub set: BTreeMap<Bytes, Scalar<()>>,
+    pub zset: BTreeMap<Bytes, Scalar<f64>>,
+    pub list: ListCrdt,
+    pub stream: StreamCrdt,
+    pub hll: HllCrdt,
+}
+
+type Stamp = (u64, Reverse<InstanceId>);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Entry {
+    /// Per origin, the highest sequence number of its ops on this key applied here.
+    pub ctx: VClock,
+    /// The join of every key-level remove's observed clock.
+    pub tomb: VClock,
+    pub string: Scalar<Value>,
+    pub coll: Option<Box<Collections>>,
+    pub expire: Scalar<Expiry>,
+    /// Per type, the rank of the latest write of that type.
+    stamps: [Option<Stamp>; 7],
+}
+
+fn float_value(x: f64) -> Value {
+    Value::Bytes(format_float(x).into_bytes().into_boxed_slice())
+}
+
+impl Entry {
+    fn coll_mut(&mut self) -> &mut Collections {
+        self.coll.get_or_insert_with(Default::default)
+    }
+
+    fn live_types(&self) -> impl Iterator<Item = KeyType> + '_ {
+        KeyType::ALL.into_iter().filter(|t| self.has_live(*t))
+    }
+
+    fn has_live(&self, t: KeyType) -> bool {
+        let c = self.coll.as_deref();
+        match t {
+            KeyType::String => self.string.exists(),
+            KeyType::Hash => c.is_some_and(|c| c.hash.values().any(|s| s.exists())),
+            KeyType::Set => c.is_some_and(|c| c.set.values().any(|s| s.exists())),
+            KeyType::ZSet => c.is_some_and(|c| c.zset.values().any(|s| s.exists())),
+            KeyType::List => c.is_some_and(|c| !c.list.is_empty()),
+            KeyType::Stream => c.is_some_and(|c| c.stream.exists(&self.tomb)),
+            KeyType::Hll => c.is_some_and(|c| !c.hll.is_empty()),
+        }
+    }
+
+    /// The type a client sees: among live types, the one written last by timestamp.
+    pub fn key_type(&self) -> Option<KeyType> {
+        self.live_types()
+            .max_by_key(|t| (self.stamps[*t as usize], Reverse(*t as usize)))
+    }
+
+    /// The winning expiry and the instance that owns it: `PERSIST` beats any `EXPIRE`, a
+    /// longer TTL beats a shorter one, the smaller instance id breaks a tie [DEV].
+    pub fn expiry(&self) -> Option<(Expiry, InstanceId)> {
+        self.expire
+            .regs()
+            .iter()
+            .max_by_key(|r| {
+                let at = match r.value {
+                    Expiry::Persist => u64::MAX,
+                    Expiry::At(t) => t,
+                };
+                (at, Reverse(r.dot.origin))
+            })
+            .map(|r| (r.value, r.dot.origin))
+    }
+
+    /// Whether the key has expired by a clock reading `now_ms`.
+    pub fn expired(&self, now_ms: u64) -> bool {
+        matches!(self.expiry(), Some((Expiry::At(t), _)) if now_ms >= t)
+    }
+
+    /// The string value a client reads.
+    pub fn string_value(&self) -> Option<Value> {
+        read_scalar(&self.string)
+    }
+
+    pub fn hash_fields(&self) -> Vec<(Bytes, Value)> {
+        self.coll
+            .as_deref()
+            .map(|c| {
+                c.hash
+                    .iter()
+                    .filter_map(|(f, s)| read_scalar(s).map(|v| (f.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn hash_field(&self, field: &[u8]) -> Option<Value> {
+        self.coll.as_deref()?.hash.get(field).and_then(read_scalar)
+    }
+
+    pub fn set_members(&self) -> Vec<Bytes> {
+        self.coll
+            .as_deref()
+            .map(|c| {
+                c.set
+                    .iter()
+                    .filter(|(_, s)| s.exists())
+                    .map(|(m, _)| m.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn zscore(&self, member: &[u8]) -> Option<f64> {
+        self.coll.as_deref()?.zset.get(member).and_then(read_score)
+    }
+
+    /// Members by ascending score, then member.
+    pub fn zset_members(&self) -> Vec<(Bytes, f64)> {
+        let mut v: Vec<(Bytes, f64)> = self
+            .coll
+            .as_deref()
+            .map(|c| {
+                c.zset
+                    .iter()
+                    .filter_map(|(m, s)| read_score(s).map(|x| (m.clone(), x)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+
+    pub fn list(&self) -> Option<&ListCrdt> {
+        self.coll.as_deref().map(|c| &c.list)
+    }
+
+    pub fn stream(&self) -> Option<&StreamCrdt> {
+        self.coll.as_deref().map(|c| &c.stream)
+    }
+
+    pub fn hll(&self) -> Option<&HllCrdt> {
+        self.coll.as_deref().map(|c| &c.hll)
+    }
+
+    pub fn hash_scalar(&self, field: &[u8]) -> Option<&Scalar<Value>> {
+        self.coll.as_deref()?.hash.get(field)
+    }
+
+    pub fn zset_scalar(&self, member: &[u8]) -> Option<&Scalar<f64>> {
+        self.coll.as_deref()?.zset.get(member)
+    }
+
+    /// The counter totals a `DEL` of this key observes.
+    pub fn observed_for_del(&self) -> Vec<(Part, Vec<Total>)> {
+        let mut v = Vec::new();
+        if !self.string.observed_totals().is_empty() {
+            v.push((Part::Str, self.string.observed_totals()));
+        }
+        if let Some(c) = self.coll.as_deref() {
+            for (f, s) in &c.hash {
+                if !s.observed_totals().is_empty() {
+                    v.push((Part::Field(f.clone()), s.observed_totals()));
+                }
+            }
+            for (m, s) in &c.zset {
+                if !s.observed_totals().is_empty() {
+                    v.push((Part::Member(m.clone()), s.observed_totals()));
+                }
+            }
+        }
+        v
+    }
+
+    fn apply_kind(&mut self, op: &Op) {
+        fn reg<V>(op: &Op, value: V) -> Reg<V> {
+            Reg {
+                value,
+                ts: op.ts,
+                dot: op.dot,
+                vc: op.vc.clone(),
+                observed: Vec::new(),
+            }
+        }
+        let killed = self.tomb.covers(op.dot);
+        let origin = op.dot.origin;
+        let seq = op.dot.seq;
+        match &op.kind {
+            OpKind::Set { value, observed } => {
+                if !killed {
+                    let mut r = reg(op, value.clone());
+                    r.observed = observed.clone();
+                    self.string.write(r);
+                }
+            }
+            OpKind::Incr { int, float } => self.string.incr(origin, seq, *int, *float),
+            OpKind::HSet(fields) => {
+                for (f, v, observed) in fields {
+                    let s = self.coll_mut().hash.entry(f.clone()).or_default();
+                    if !killed {
+                        let mut r = reg(op, v.clone());
+                        r.observed = observed.clone();
+                        s.write(r);
+                    }
+                }
+            }
+            OpKind::HIncr { field, int, float } => {
+                let s = self.coll_mut().hash.entry(field.clone()).or_default();
+                s.incr(origin, seq, *int, *float);
+            }
+            OpKind::HDel(fields) => {
+                let vc = op.vc.clone();
+                for (f, observed) in fields {
+                    let s = self.coll_mut().hash.entry(f.clone()).or_default();
+                    s.remove(&vc, observed);
+                }
+            }
+            OpKind::SAdd(members) => {
+                for m in members {
+                    let s = self.coll_mut().set.entry(m.clone()).or_default();
+                    if !killed {
+                        s.write(reg(op, ()));
+                    }
+                }
+            }
+            OpKind::SRem(members) => {
+                let vc = op.vc.clone();
+                for m in members {
+                    self.coll_mut()
+                        .set
+                        .entry(m.clone())
+                        .or_default()
+                        .remove(&vc, &[]);
+                }
+            }
+            OpKind::ZAdd(members) => {
+                for (m, score, observed) in members {
+                    let s = self.coll_mut().zset.entry(m.clone()).or_default();
+                    if !killed {
+                        let mut r = reg(op, *score);
+                        r.observed = observed.clone();
+                        s.write(r);
+                    }
+                }
+            }
+            OpKind::ZIncr { member, by } => {
+                let s = self.coll_mut().zset.entry(member.clone()).or_default();
+                s.incr(origin, seq, 0, *by);
+            }
+            OpKind::ZRem(members) => {
+                let vc = op.vc.clone();
+                for (m, observed) in members {
+                    self.coll_mut()
+                        .zset
+                        .entry(m.clone())
+                        .or_default()
+                        .remove(&vc, observed);
+                }
+            }
+            OpKind::LInsert(inserts) => {
+                let tomb = self.tomb.clone();
+                self.coll_mut().list.insert(inserts, op.ts, &tomb);
+            }
+            OpKind::LRem(ids) => self.coll_mut().list.remove(ids),
+            OpKind::LSet { id, value } => {
+                self.coll_mut()
+                    .list
+                    .set(*id, value.clone(), (op.ts, Reverse(origin)));
+            }
+            OpKind::XAdd { id, fields } => {
+                let tomb = self.tomb.clone();
+                self.coll_mut().stream.add(
+                    StreamEntry {
+                        id: *id,
+                        dot: op.dot,
+                        fields: fields.clone(),
+                        dead: false,
+                    },
+                    &tomb,
+                );
+            }
+            OpKind::XDel(dots) => self.coll_mut().stream.remove(dots),
+            OpKind::PfAdd(regs) => {
+                self.coll_mut().hll.add(HllAdd {
+                    dot: op.dot,
+                    vc: op.vc.clone(),
+                    registers: regs.clone(),
+                });
+            }
+            OpKind::Del { observed } => self.remove_key(&op.vc, op.dot, observed),
+            OpKind::Expire(e) => {
+                if !killed {
+                    self.expire.write(reg(op, *e));
+                }
+            }
+        }
+        if let Some(t) = op.kind.key_type() {
+            let stamp = (op.ts, Reverse(origin));
+            let s = &mut self.stamps[t as usize];
+            if s.is_none_or(|cur| stamp > cur) {
+                *s = Some(stamp);
+            }
+        }
+    }
+
+    fn remove_key(&mut self, vc: &VClock, dot: Dot, observed: &[(Part, Vec<Total>)]) {
+        self.tomb.join(vc);
+        let find = |p: &Part| {
+            observed
+                .iter()
+                .find(|(q, _)| q == p)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default()
+        };
+        self.string.remove(vc, &find(&Part::Str));
+        self.expire.remove(vc, &[]);
+        // Parts the remover had observed with counters, even if not present here yet.
+        for (p, _) in observed {
+            match p {
+                Part::Field(f) => {
+                    self.coll_mut().hash.entry(f.clone()).or_default();
+                }
+                Part::Member(m) => {
+                    self.coll_mut().zset.entry(m.clone()).or_default();
+                }
+                Part::Str => {}
+            }
+        }
+        if let Some(c) = self.coll.as_deref_mut() {
+            for (f, s) in c.hash.iter_mut() {
+                s.remove(vc, &find(&Part::Field(f.clone())));
+            }
+            for s in c.set.values_mut() {
+                s.remove(vc, &[]);
+            }
+            for (m, s) in c.zset.iter_mut() {
+                s.remove(vc, &find(&Part::Member(m.clone())));
+            }
+            c.list.remove_observed(vc);
+            c.stream.remove_observed(vc);
+            // HyperLogLog: DEL wins over concurrent adds [HLL].
+            c.hll.delete(dot);
+        }
+    }
+
+    /// State merge of two entries for the same key.
+    pub fn merge(&mut self, other: &Entry) {
+        let (mine, theirs) = (self.ctx.clone(), other.ctx.clone());
+        self.string.merge(&other.string, &mine, &theirs);
+        self.expire.merge(&other.expire, &mine, &theirs);
+        if let Some(oc) = other.coll.as_deref() {
+            let tomb = {
+                let mut t = self.tomb.clone();
+                t.join(&other.tomb);
+                t
+            };
+            let c = self.coll_mut();
+            for (f, s) in &oc.hash {
+                c.hash
+                    .entry(f.clone())
+                    .or_default()
+                    .merge(s, &mine, &theirs);
+            }
+            for (m, s) in &oc.set {
+                c.set.entry(m.clone()).or_default().merge(s, &mine, &theirs);
+            }
+            for (m, s) in &oc.zset {
+                c.zset
+                    .entry(m.clone())
+                    .or_default()
+                    .merge(s, &mine, &theirs);
+            }
+            c.list.merge(&oc.list, &tomb);
+            c.stream.merge(&oc.stream, &tomb);
+            c.hll.merge(&oc.hll);
+        }
+        // Parts only on this side that the other side had observed and removed.
+        let other_coll = other.coll.as_deref();
+        if let Some(c) = self.coll.as_deref_mut() {
+            let empty = Scalar::default();
+            let none = other_coll;
+            for (f, s) in c.hash.iter_mut() {
+                if none.is_none_or(|o| !o.hash.contains_key(f)) {
+                    s.merge(&empty, &mine, &theirs);
+                }
+            }
+            let empty_unit: Scalar<()> = Scalar::default();
+            for (m, s) in c.set.iter_mut() {
+                if none.is_none_or(|o| !o.set.contains_key(m)) {
+                    s.merge(&empty_unit, &mine, &theirs);
+                }
+            }
+            let empty_f: Scalar<f64> = Scalar::default();
+            for (m, s) in c.zset.iter_mut() {
+                if none.is_none_or(|o| !o.zset.contains_key(m)) {
+                    s.merge(&empty_f, &mine, &theirs);
+                }
+            }
+            if other.coll.is_none() {
+                c.list.remove_observed(&other.tomb);
+                c.stream.remove_observed(&other.tomb);
+            }
+        }
+        let dels = other.tomb.clone();
+        self.tomb.join(&dels);
+        let tomb = self.tomb.clone();
+        if let Some(c) = self.coll.as_deref_mut() {
+            c.list.remove_observed(&tomb);
+            c.stream.remove_observed(&tomb);
+        }
+        for (i, s) in other.stamps.iter().enumerate() {
+            if let Some(s) = s
+                && self.stamps[i].is_none_or(|cur| *s > cur)
+            {
+                self.stamps[i] = Some(*s);
+            }
+        }
+        self.ctx.join(&theirs);
+    }
+
+    /// Elements and keys that hold only removal history: (count, estimated bytes). A key
+    /// with nothing live counts as one tombstone; so does each dead hash field, set or
+    /// sorted-set member, list element and stream entry.
+    pub fn tombstones(&self) -> (u64, u64) {
+        let mut n = 0u64;
+        let mut bytes = 0u64;
+        if self.key_type().is_none() {
+            n += 1;
+            bytes += 16 + 8 * self.tomb.entries().len() as u64 + self.string.meta_bytes();
+        }
+        if let Some(c) = self.coll.as_deref() {
+            for (f, s) in &c.hash {
+                if s.is_tombstone() {
+                    n += 1;
+                    bytes += f.len() as u64 + s.meta_bytes();
+                }
+            }
+            for (m, s) in &c.set {
+                if s.is_tombstone() {
+                    n += 1;
+                    bytes += m.len() as u64 + s.meta_bytes();
+                }
+            }
+            for (m, s) in &c.zset {
+                if s.is_tombstone() {
+                    n += 1;
+                    bytes += m.len() as u64 + s.meta_bytes();
+                }
+            }
+            let dead = (c.list.dead_count() + c.stream.dead_count()) as u64;
+            n += dead;
+            bytes += 48 * dead;
+        }
+        (n, bytes)
+    }
+
+    /// Estimated bytes of this entry (values and CRDT metadata).
+    pub fn bytes(&self) -> u64 {
+        let mut b = 8 * (self.ctx.entries().len() + self.tomb.entries().len()) as u64;
+        b += self.string.meta_bytes()
+            + self
+                .string
+                .regs()
+                .iter()
+                .map(|r| r.value.len() as u64)
+                .sum::<u64>();
+        if let Some(c) = self.coll.as_deref() {
+            for (f, s) in &c.hash {
+                b += f.len() as u64
+                    + s.meta_bytes()
+                    + s.regs().iter().map(|r| r.value.len() as u64).sum::<u64>();
+            }
+            for (m, s) in &c.set {
+                b += m.len() as u64 + s.meta_bytes();
+            }
+            for (m, s) in &c.zset {
+                b += m.len() as u64 + s.meta_bytes();
+            }
+            b += c.list.bytes() + c.stream.bytes() + c.hll.bytes();
+        }
+        b
+    }
+
+    /// Folds what a client reads of this key (type and value) into `d`.
+    pub fn digest_visible(&self, d: &mut Digest) {
+        match self.key_type() {
+            None => {
+                d.word(0);
+            }
+            Some(t) => {
+                d.word(1 + t as u64);
+                match t {
+                    KeyType::String => self
+                        .string_value()
+                        .expect("a live string has a value")
+                        .digest(d),
+                    KeyType::Hash => {
+                        for (f, v) in self.hash_fields() {
+                            d.bytes(&f);
+                            v.digest(d);
+                        }
+                    }
+                    KeyType::Set => {
+                        for m in self.set_members() {
+                            d.bytes(&m);
+                        }
+                    }
+                    KeyType::ZSet => {
+                        for (m, s) in self.zset_members() {
+                            d.bytes(&m).word(s.to_bits());
+                        }
+                    }
+                    KeyType::List => {
+                        for e in self.list().expect("live list").live() {
+                            e.value.digest(d);
+                        }
+                    }
+                    KeyType::Stream => {
+                        for e in self.stream().expect("live stream").live() {
+                            d.word(e.id.ms).word(e.id.seq);
+                            for (k, v) in &e.fields {
+                                d.bytes(k).bytes(v);
+                            }
+                        }
+                    }
+                    KeyType::Hll => {
+                        let regs = self.hll().expect("live hll").registers();
+                        d.bytes(&regs[..]);
+                    }
+                }
+            }
+        }
+        match self.expiry() {
+            Some((Expiry::At(t), _)) => d.word(2).word(t),
+            _ => d.word(3),
+        };
+    }
+
+    /// Folds the full CRDT state.
+    pub fn digest_state(&self, d: &mut Digest) {
+        for c in self.ctx.entries() {
+            d.word(*c);
+        }
+        for c in self.tomb.entries() {
+            d.word(*c);
+        }
+        self.string.digest_state(d, |v, d| v.digest(d));
+        self.expire.digest_state(d, |v, d| {
+            match v {
+                Expiry::At(t) => d.word(*t),
+                Expiry::Persist => d.word(u64::MAX),
+            };
+        });
+        if let Some(c) = self.coll.as_deref() {
+            for (f, s) in &c.hash {
+                d.bytes(f);
+                s.digest_state(d, |v, d| v.digest(d));
+            }
+            for (m, s) in &c.set {
+                d.bytes(m);
+                s.digest_state(d, |_, _| {});
+            }
+            for (m, s) in &c.zset {
+                d.bytes(m);
+                s.digest_state(d, |v, d| {
+                    d.word(v.to_bits());
+                });
+            }
+            c.list.digest_state(d);
+            c.stream.digest_state(d);
+            c.hll.digest_state(d);
+        }
+    }
+}
+
+/// A string-like scalar as a client reads it: the winning register plus unobserved
+/// increments (integer, or float once a float increment took part).
+pub fn read_scalar(s: &Scalar<Value>) -> Option<Value> {
+    let inc = s.increments();
+    match s.winner() {
+        Some(w) if !inc.any => Some(w.value.clone()),
+        Some(w) => Some(if inc.has_float {
+            match w.value.as_f64() {
+                Some(base) => float_value(base + inc.int as f64 + inc.float),
+                None => w.value.clone(),
+            }
+        } else {
+            match w.value.as_i64() {
+                Some(base) => Value::from_i64(saturate(base as i128 + inc.int)),
+                None => match w.value.as_f64() {
+                    Some(base) => float_value(base + inc.int as f64),
+                    None => w.value.clone(),
+                },
+            }
+        }),
+        None if inc.any => Some(if inc.has_float {
+            float_value(inc.int as f64 + inc.float)
+        } else {
+            Value::from_i64(saturate(inc.int))
+        }),
+        None => None,
+    }
+}
+
+fn read_score(s: &Scalar<f64>) -> Option<f64> {
+    let inc = s.increments();
+    match s.winner() {
+        Some(w) => Some(w.value + inc.float),
+        None if inc.any => Some(inc.float),
+        None => None,
+    }
+}
+
+fn saturate(x: i128) -> i64 {
+    x.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// A set of keys with CRDT values. Keys are kept sorted, so iteration (digests, snapshots)
 /// is deterministic.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Keyspace {
     instances: usize,
     entries: BTreeMap<Key, Entry>,
+    /// Causal consistency: ops waiting for an op their origin had observed.
+    causal: bool,
+    waiting: BTreeMap<Key, Vec<Op>>,
 }
 
 impl Keyspace {
@@ -54,9 +791,23 @@ impl Keyspace {
         Keyspace {
             instances,
             entries: BTreeMap::new(),
+            causal: false,
+            waiting: BTreeMap::new(),
         }
     }
 
+    /// Turns causal consistency on: an op is applied only after every op on the same key
+    /// that its origin had observed (off by default, as in Redis [CAUSAL]).
+    pub fn with_causal_consistency(mut self, on: bool) -> Self {
+        self.causal = on;
+        self
+    }
+
+    pub fn instances(&self) -> usize {
+        self.instances
+    }
+
+    /// Entries, including those that hold only history.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -65,12 +816,27 @@ impl Keyspace {
         self.entries.is_empty()
     }
 
-    /// The value a client reads, if the key exists.
-    pub fn get(&self, key: &[u8]) -> Option<Value> {
-        self.entries.get(key).map(|e| e.string.read())
+    pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
+        self.entries.get(key)
     }
 
-    fn next_dot(&self, key: &[u8], origin: InstanceId) -> (Dot, VClock) {
+    /// The entry a client sees at a clock reading `now_ms`: live and not expired.
+    pub fn visible(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.entries
+            .get(key)
+            .filter(|e| e.key_type().is_some() && !e.expired(now_ms))
+    }
+
+    /// Keys a client can see at `now_ms`, in order.
+    pub fn visible_keys(&self, now_ms: u64) -> impl Iterator<Item = &Key> {
+        self.entries
+            .iter()
+            .filter(move |(_, e)| e.key_type().is_some() && !e.expired(now_ms))
+            .map(|(k, _)| k)
+    }
+
+    /// Builds an op of `kind` on `key` written at `origin`, whose clock reads `ts`.
+    pub fn prepare(&self, key: &[u8], origin: InstanceId, ts: u64, kind: OpKind) -> Op {
         let mut vc = self
             .entries
             .get(key)
@@ -78,72 +844,102 @@ impl Keyspace {
             .unwrap_or_else(|| VClock::new(self.instances));
         let seq = vc.get(origin) + 1;
         vc.set(origin, seq);
-        (Dot { origin, seq }, vc)
-    }
-
-    /// Builds the op for `SET key value` written at `origin` whose clock reads `wall_ms`.
-    pub fn prepare_set(&self, key: &[u8], value: Value, origin: InstanceId, wall_ms: u64) -> Op {
-        let (dot, vc) = self.next_dot(key, origin);
-        let (ts, observed) = match self.entries.get(key) {
-            Some(e) => (e.string.next_set_ts(wall_ms), e.string.observed_totals()),
-            None => (wall_ms, Vec::new()),
-        };
         Op {
             key: key.into(),
-            dot,
+            dot: Dot { origin, seq },
             vc,
-            kind: OpKind::Set(Register {
-                value,
-                ts,
-                origin,
-                observed,
-            }),
+            ts,
+            kind,
         }
     }
 
-    /// Builds the op for `INCRBY key amount` at `origin`. The caller has checked the current
-    /// value is an integer and the result fits.
-    pub fn prepare_incr(&self, key: &[u8], amount: i64, origin: InstanceId) -> Op {
-        let (dot, vc) = self.next_dot(key, origin);
-        Op {
-            key: key.into(),
-            dot,
-            vc,
-            kind: OpKind::Incr(amount),
+    /// The Lamport number a new list insert on `key` starts from.
+    pub fn next_lamport(&self, key: &[u8]) -> u64 {
+        self.entries
+            .get(key)
+            .and_then(|e| e.list())
+            .map(|l| l.next_lamport())
+            .unwrap_or(1)
+    }
+
+    fn ready(&self, op: &Op) -> bool {
+        if !self.causal {
+            return true;
         }
+        let ctx = self.entries.get(&op.key).map(|e| &e.ctx);
+        let have = |i: usize| ctx.map(|c| c.get(InstanceId(i as u8))).unwrap_or(0);
+        op.vc.entries().iter().enumerate().all(|(i, need)| {
+            if i == op.dot.origin.index() {
+                have(i) + 1 >= *need
+            } else {
+                have(i) >= *need
+            }
+        })
     }
 
     /// Applies a local or replicated op. Cannot fail; redeliveries are filtered.
     pub fn apply(&mut self, op: &Op) -> Applied {
+        if self
+            .entries
+            .get(&op.key)
+            .is_some_and(|e| e.ctx.covers(op.dot))
+        {
+            return Applied::Duplicate;
+        }
+        if !self.ready(op) {
+            let w = self.waiting.entry(op.key.clone()).or_default();
+            if !w.iter().any(|o| o.dot == op.dot) {
+                w.push(op.clone());
+            }
+            return Applied::Buffered;
+        }
+        self.apply_now(op);
+        if self.causal {
+            self.release_waiting(&op.key);
+        }
+        Applied::Applied
+    }
+
+    fn apply_now(&mut self, op: &Op) {
         let instances = self.instances;
         let entry = self.entries.entry(op.key.clone()).or_insert_with(|| Entry {
             ctx: VClock::new(instances),
-            string: StringCrdt::default(),
+            ..Entry::default()
         });
-        if entry.ctx.covers(op.dot) {
-            return Applied::Duplicate;
-        }
-        match &op.kind {
-            OpKind::Set(reg) => entry.string.apply_set(reg),
-            OpKind::Incr(n) => entry.string.apply_incr(op.dot.origin, op.dot.seq, *n),
-        }
+        entry.apply_kind(op);
         entry.ctx.set(op.dot.origin, op.dot.seq);
-        Applied::Applied
+    }
+
+    fn release_waiting(&mut self, key: &Key) {
+        loop {
+            let Some(list) = self.waiting.get(key) else {
+                return;
+            };
+            let Some(i) = list.iter().position(|o| self.ready(o)) else {
+                return;
+            };
+            let op = self.waiting.get_mut(key).expect("present").remove(i);
+            if self.waiting.get(key).is_some_and(|l| l.is_empty()) {
+                self.waiting.remove(key);
+            }
+            let dup = self
+                .entries
+                .get(&op.key)
+                .is_some_and(|e| e.ctx.covers(op.dot));
+            if !dup {
+                self.apply_now(&op);
+            }
+        }
+    }
+
+    /// Ops buffered by causal consistency.
+    pub fn waiting(&self) -> usize {
+        self.waiting.values().map(|v| v.len()).sum()
     }
 
     /// State merge, as a full sync does it: the result is what applying both histories gives.
     pub fn merge(&mut self, other: &Keyspace) {
-        for (k, theirs) in &other.entries {
-            match self.entries.get_mut(k) {
-                Some(mine) => {
-                    mine.string.merge(&theirs.string);
-                    mine.ctx.join(&theirs.ctx);
-                }
-                None => {
-                    self.entries.insert(k.clone(), theirs.clone());
-                }
-            }
-        }
+        self.merge_filtered(other, |_| true);
     }
 
     /// Merges only the keys for which `keep` is true (a full sync ships one source shard).
@@ -153,63 +949,117 @@ impl Keyspace {
                 continue;
             }
             match self.entries.get_mut(k) {
-                Some(mine) => {
-                    mine.string.merge(&theirs.string);
-                    mine.ctx.join(&theirs.ctx);
-                }
+                Some(mine) => mine.merge(theirs),
                 None => {
-                    self.entries.insert(k.clone(), theirs.clone());
+                    let mut e = Entry {
+                        ctx: VClock::new(self.instances),
+                        ..Entry::default()
+                    };
+                    e.merge(theirs);
+                    self.entries.insert(k.clone(), e);
                 }
             }
         }
+        let keys: Vec<Key> = other.waiting.keys().filter(|k| keep(k)).cloned().collect();
+        for k in keys {
+            for op in other.waiting[&k].clone() {
+                self.apply(&op);
+            }
+        }
+        let keys: Vec<Key> = self.waiting.keys().cloned().collect();
+        for k in keys {
+            self.release_waiting(&k);
+        }
     }
 
-    /// The size of a snapshot of this keyspace in bytes: per key, its name, its value and a
-    /// fixed 16-byte record header, plus the CRDT metadata (vector clock and counter totals).
-    /// An estimate of an RDB of the CRDT state; documented in `docs/semantics.md`.
+    /// Keys for which `keep` is true, as a snapshot: what a full sync of one shard ships.
+    pub fn filtered(&self, keep: impl Fn(&[u8]) -> bool) -> Keyspace {
+        Keyspace {
+            instances: self.instances,
+            entries: self
+                .entries
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect(),
+            causal: self.causal,
+            waiting: self
+                .waiting
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// The size of a snapshot of this keyspace in bytes: per key, a 16-byte record header,
+    /// its name, and its values and CRDT metadata (see `docs/semantics.md`).
     pub fn snapshot_bytes(&self) -> u64 {
         self.entries
             .iter()
-            .map(|(k, e)| {
-                16 + k.len() as u64 + 8 * e.ctx.entries().len() as u64 + e.string.snapshot_bytes()
-            })
+            .map(|(k, e)| 16 + k.len() as u64 + e.bytes())
             .sum()
     }
 
-    /// Snapshot bytes of the keys for which `keep` is true.
-    pub fn snapshot_bytes_filtered(&self, keep: impl Fn(&[u8]) -> bool) -> u64 {
-        self.entries
-            .iter()
-            .filter(|(k, _)| keep(k))
-            .map(|(k, e)| {
-                16 + k.len() as u64 + 8 * e.ctx.entries().len() as u64 + e.string.snapshot_bytes()
-            })
-            .sum()
+    /// Tombstones held: (count, estimated bytes).
+    pub fn tombstones(&self) -> (u64, u64) {
+        self.entries.values().fold((0, 0), |(n, b), e| {
+            let (n2, b2) = e.tombstones();
+            (n + n2, b + b2)
+        })
     }
 
-    /// Folds what a client would read (every key and its value, in key order) into `d`.
-    /// Two instances have converged when these digests are equal.
-    pub fn digest_visible(&self, d: &mut Digest) {
-        for (k, e) in &self.entries {
-            d.bytes(k);
-            e.string.read().digest(d);
+    /// Drops the history of `key` (every instance has observed everything about it; the
+    /// caller checked): dead parts go, and an entry with nothing live goes entirely.
+    pub fn collect_garbage(&mut self, key: &[u8]) {
+        let Some(e) = self.entries.get(key) else {
+            return;
+        };
+        if e.key_type().is_none() && e.expire.regs().is_empty() {
+            self.entries.remove(key);
         }
     }
 
-    /// Folds the full CRDT state (contexts and metadata too) into `d`.
+    /// Folds what a client would read (every live key, its type and value, in key order).
+    /// Two instances have converged when these digests are equal. Expiry is compared by
+    /// its deadline, not by any clock.
+    pub fn digest_visible(&self, d: &mut Digest) {
+        for (k, e) in &self.entries {
+            if e.key_type().is_some() {
+                d.bytes(k);
+                e.digest_visible(d);
+            }
+        }
+    }
+
+    /// Folds the full CRDT state (contexts and metadata too).
     pub fn digest_state(&self, d: &mut Digest) {
         for (k, e) in &self.entries {
             d.bytes(k);
-            for c in e.ctx.entries() {
-                d.word(*c);
-            }
-            e.string.digest_state(d);
+            e.digest_state(d);
         }
+        d.word(self.waiting() as u64);
     }
 
-    /// Iterates keys and read values in key order.
-    pub fn iter_values(&self) -> impl Iterator<Item = (&[u8], Value)> {
-        self.entries.iter().map(|(k, e)| (&k[..], e.string.read()))
+    /// Iterates live entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.entries.iter()
+    }
+
+    /// The string value of `key` (ignoring expiry), for quick reads in tests.
+    pub fn get(&self, key: &[u8]) -> Option<Value> {
+        self.entries.get(key).and_then(|e| match e.key_type() {
+            Some(KeyType::String) => e.string_value(),
+            _ => None,
+        })
+    }
+}
+
+impl StreamCrdt {
+    /// A stream key exists while it holds an entry not removed by a key-level `DEL` (an
+    /// emptied stream still exists, as in Redis).
+    pub fn exists(&self, tomb: &VClock) -> bool {
+        self.all().any(|e| !tomb.covers(e.dot))
     }
 }
 
@@ -217,10 +1067,26 @@ impl Keyspace {
 mod tests {
     use super::*;
 
+    fn set(ks: &Keyspace, key: &[u8], v: &str, origin: u8, ts: u64) -> Op {
+        let observed = ks
+            .entry(key)
+            .map(|e| e.string.observed_totals())
+            .unwrap_or_default();
+        ks.prepare(
+            key,
+            InstanceId(origin),
+            ts,
+            OpKind::Set {
+                value: Value::from_str_bytes(v),
+                observed,
+            },
+        )
+    }
+
     #[test]
     fn redelivered_ops_are_filtered() {
         let mut a = Keyspace::new(2);
-        let op = a.prepare_incr(b"k", 3, InstanceId(0));
+        let op = a.prepare(b"k", InstanceId(0), 1, OpKind::Incr { int: 3, float: 0.0 });
         assert_eq!(a.apply(&op), Applied::Applied);
         let mut b = Keyspace::new(2);
         assert_eq!(b.apply(&op), Applied::Applied);
@@ -232,10 +1098,9 @@ mod tests {
     fn concurrent_sets_converge_in_either_order() {
         let a = Keyspace::new(2);
         let b = Keyspace::new(2);
-        let x = a.prepare_set(b"k", Value::from_str_bytes("x"), InstanceId(0), 100);
-        let y = b.prepare_set(b"k", Value::from_str_bytes("y"), InstanceId(1), 101);
-        let mut a = a;
-        let mut b = b;
+        let x = set(&a, b"k", "x", 0, 100);
+        let y = set(&b, b"k", "y", 1, 101);
+        let (mut a, mut b) = (a, b);
         a.apply(&x);
         a.apply(&y);
         b.apply(&y);
@@ -245,46 +1110,18 @@ mod tests {
     }
 
     #[test]
-    fn a_causally_later_set_wins_even_with_an_earlier_clock() {
-        let mut a = Keyspace::new(2);
-        let x = a.prepare_set(b"k", Value::from_str_bytes("x"), InstanceId(0), 500);
-        a.apply(&x);
-        let mut b = Keyspace::new(2);
-        b.apply(&x);
-        // I2's clock is behind, but it has seen x: its write must win everywhere.
-        let y = b.prepare_set(b"k", Value::from_str_bytes("y"), InstanceId(1), 100);
-        b.apply(&y);
-        a.apply(&y);
-        assert_eq!(a.get(b"k"), Some(Value::from_str_bytes("y")));
-        assert_eq!(a, b);
-    }
-
-    #[test]
-    fn state_merge_matches_op_delivery() {
-        let mut a = Keyspace::new(2);
-        let mut b = Keyspace::new(2);
-        let ops_a = [
-            a.prepare_incr(b"c", 2, InstanceId(0)),
-            a.prepare_set(b"s", Value::from_str_bytes("a"), InstanceId(0), 10),
-        ];
-        for o in &ops_a {
-            a.apply(o);
-        }
-        let ops_b = [
-            b.prepare_incr(b"c", 5, InstanceId(1)),
-            b.prepare_set(b"s", Value::from_str_bytes("b"), InstanceId(1), 11),
-        ];
-        for o in &ops_b {
-            b.apply(o);
-        }
-        let mut merged = a.clone();
-        merged.merge(&b);
-        let mut by_ops = a.clone();
-        for o in &ops_b {
-            by_ops.apply(o);
-        }
-        assert_eq!(merged, by_ops);
-        assert_eq!(merged.get(b"c"), Some(Value::from_i64(7)));
-        assert_eq!(merged.get(b"s"), Some(Value::from_str_bytes("b")));
+    fn causal_consistency_buffers_an_op_until_what_it_observed_arrives() {
+        let mut origin = Keyspace::new(3);
+        let a = set(&origin, b"k", "a", 0, 1);
+        origin.apply(&a);
+        let mut relay = origin.clone();
+        let b = set(&relay, b"k", "b", 1, 2);
+        relay.apply(&b);
+        let mut far = Keyspace::new(3).with_causal_consistency(true);
+        assert_eq!(far.apply(&b), Applied::Buffered);
+        assert_eq!(far.get(b"k"), None);
+        assert_eq!(far.apply(&a), Applied::Applied);
+        assert_eq!(far.get(b"k"), Some(Value::from_str_bytes("b")));
+        assert_eq!(far.waiting(), 0);
     }
 }

@@ -43,6 +43,15 @@ impl Value {
         }
     }
 
+    /// The value as a Redis float (`INCRBYFLOAT` accepts integers and decimals, with an
+    /// optional exponent; no spaces, no NaN).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Bytes(b) => parse_redis_float(b),
+            Value::Synthetic { .. } => None,
+        }
+    }
+
     /// The materialised bytes (for replies and display).
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
@@ -101,6 +110,44 @@ pub fn parse_redis_int(b: &[u8]) -> Option<i64> {
     s.parse::<i64>().ok()
 }
 
+/// Parses a float the way Redis's `string2ld` accepts one: the whole string, no spaces,
+/// finite or `inf`, never NaN.
+pub fn parse_redis_float(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.len() > 5000 || s.trim() != s {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let x = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            if !s
+                .bytes()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'))
+            {
+                return None;
+            }
+            s.parse::<f64>().ok()?
+        }
+    };
+    (!x.is_nan()).then_some(x)
+}
+
+/// Formats a float for a reply: integral values below 10^17 without a decimal point (as Redis
+/// prints `INCRBYFLOAT` results and scores), others in the shortest form that reads back to
+/// the same double. Redis computes `INCRBYFLOAT` in long double, so a last digit can differ
+/// (documented in `docs/semantics.md`).
+pub fn format_float(x: f64) -> String {
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if x == x.trunc() && x.abs() < 1e17 {
+        return format!("{}", x as i64);
+    }
+    format!("{x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +163,20 @@ mod tests {
         assert_eq!(parse_redis_int(b"-0"), None);
         assert_eq!(parse_redis_int(b"9223372036854775808"), None);
         assert_eq!(parse_redis_int(b"abc"), None);
+    }
+
+    #[test]
+    fn floats_parse_and_format_like_redis() {
+        assert_eq!(parse_redis_float(b"10.5"), Some(10.5));
+        assert_eq!(parse_redis_float(b"5.0e3"), Some(5000.0));
+        assert_eq!(parse_redis_float(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_redis_float(b"nan"), None);
+        assert_eq!(parse_redis_float(b" 1"), None);
+        assert_eq!(parse_redis_float(b"abc"), None);
+        assert_eq!(format_float(3.0), "3");
+        assert_eq!(format_float(3.1), "3.1");
+        assert_eq!(format_float(-0.5), "-0.5");
+        assert_eq!(format_float(f64::INFINITY), "inf");
     }
 
     #[test]

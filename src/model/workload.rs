@@ -3,8 +3,7 @@
 use crate::crdt::Value;
 use crate::engine::dist::{self, Zipf};
 use crate::engine::{Digest, RngStream, SimDuration, stream_for};
-use crate::redis::Command;
-use crate::redis::command::IncrForm;
+use crate::redis::{Cmd, Command};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum KeyDist {
@@ -116,22 +115,20 @@ impl Workload {
         let total = p.mix.set + p.mix.incr;
         let is_set = dist::unit(&mut w.rng) * total < p.mix.set;
         let prefix = if is_set { "key:" } else { "ctr:" };
-        let key = format!("{prefix}{index:0width$}", width = KEY_DIGITS).into_bytes();
+        let key = Value::Bytes(
+            format!("{prefix}{index:0width$}", width = KEY_DIGITS)
+                .into_bytes()
+                .into_boxed_slice(),
+        );
         if is_set {
             let tag = Digest::new().word(w.cluster_tag).word(w.issued).value();
-            Command::Set {
-                key,
-                value: Value::Synthetic {
-                    len: p.value_bytes,
-                    tag,
-                },
-            }
+            let value = Value::Synthetic {
+                len: p.value_bytes,
+                tag,
+            };
+            Command::new(Cmd::Set, vec![key, value])
         } else {
-            Command::IncrBy {
-                key,
-                by: 1,
-                form: IncrForm::Incr,
-            }
+            Command::new(Cmd::Incr, vec![key])
         }
     }
 }
@@ -181,14 +178,16 @@ mod tests {
         );
         let mut sets = 0;
         for _ in 0..4000 {
-            match w.next_command(1) {
-                Command::Set { key, value } => {
+            let c = w.next_command(1);
+            let key = c.key();
+            assert_eq!(key.len(), 16);
+            match c.cmd {
+                Cmd::Set => {
                     sets += 1;
-                    assert_eq!(key.len(), 16);
                     assert!(key.starts_with(b"key:"));
-                    assert_eq!(value.len(), 256);
+                    assert_eq!(c.args[1].len(), 256);
                 }
-                Command::IncrBy { key, .. } => assert!(key.starts_with(b"ctr:")),
+                Cmd::Incr => assert!(key.starts_with(b"ctr:")),
                 other => panic!("unexpected {other:?}"),
             }
         }

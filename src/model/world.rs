@@ -12,6 +12,7 @@ use super::net::{Link, LinkParams};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
 use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
 use super::workload::{Workload, WorkloadParams};
+use crate::crdt::stream::XaddIdMode;
 use crate::crdt::{Applied, InstanceId, Keyspace};
 use crate::engine::dist;
 use crate::engine::{
@@ -55,6 +56,10 @@ pub struct WorldConfig {
     pub replication: ReplicationConfig,
     pub workload: Option<WorkloadParams>,
     pub partitions: Vec<Partition>,
+    /// Causal consistency (off by default, as in Redis).
+    pub causal_consistency: bool,
+    /// How `XADD` makes stream IDs unique across instances.
+    pub xadd_mode: XaddIdMode,
     /// A bound on processed events for the whole run.
     pub max_events: u64,
 }
@@ -221,7 +226,7 @@ impl World {
                 topo: t.clone(),
                 shards: (0..c.shards)
                     .map(|_| Shard {
-                        keyspace: Keyspace::new(n),
+                        keyspace: Keyspace::new(n).with_causal_consistency(cfg.causal_consistency),
                         backlog: Backlog::new(cfg.replication.backlog_model, c.backlog_bytes),
                         needs_select: true,
                     })
@@ -368,7 +373,7 @@ impl World {
         self.execute(c, &cmd, q);
     }
 
-    /// Executes a client command at cluster `c` and replicates its effect.
+    /// Executes a client command at cluster `c` and replicates its effects.
     pub fn execute(
         &mut self,
         c: usize,
@@ -376,28 +381,65 @@ impl World {
         q: &mut Scheduler<Event>,
     ) -> redis::Reply {
         let now = q.now();
-        let key = match cmd {
-            redis::Command::Get { key }
-            | redis::Command::Set { key, .. }
-            | redis::Command::IncrBy { key, .. } => key,
-        };
+        let key = cmd.key();
         let cluster = &mut self.clusters[c];
-        let shard_idx = cluster.topo.shard_of_key(key);
-        let wall_ms = cluster.clock.read_ms(now);
-        let shard = &mut cluster.shards[shard_idx];
-        let (reply, effect) =
-            redis::execute(&mut shard.keyspace, cmd, InstanceId(c as u8), wall_ms);
-        let Some(effect) = effect else {
-            if matches!(reply, redis::Reply::Error(_)) {
-                cluster.rejected += 1;
-            }
-            return reply;
+        let shard_idx = cluster.topo.shard_of_key(&key);
+        let cx = redis::ExecContext {
+            origin: InstanceId(c as u8),
+            now_ms: cluster.clock.read_ms(now),
+            xadd_mode: self.cfg.xadd_mode,
         };
-        cluster.writes += 1;
+        let out = redis::execute(&mut cluster.shards[shard_idx].keyspace, cmd, &cx);
+        if out.reply.is_error() {
+            cluster.rejected += 1;
+        } else if !out.effects.is_empty() {
+            cluster.writes += 1;
+        }
+        for effect in out.effects {
+            self.replicate(c, shard_idx, effect, q);
+        }
+        out.reply
+    }
+
+    /// The owner's active expiry at cluster `c`: deletes the keys whose `EXPIRE` it owns and
+    /// that have passed, and replicates the deletes.
+    pub fn expire_pass(&mut self, c: usize, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        let cx = redis::ExecContext {
+            origin: InstanceId(c as u8),
+            now_ms: self.clusters[c].clock.read_ms(now),
+            xadd_mode: self.cfg.xadd_mode,
+        };
+        for shard_idx in 0..self.clusters[c].shards.len() {
+            let effects =
+                redis::expire_owned(&mut self.clusters[c].shards[shard_idx].keyspace, &cx);
+            for effect in effects {
+                self.replicate(c, shard_idx, effect, q);
+            }
+        }
+    }
+
+    /// Appends an applied local effect to its shard's stream and ships it to the peers.
+    fn replicate(
+        &mut self,
+        c: usize,
+        shard_idx: usize,
+        effect: redis::Effect,
+        q: &mut Scheduler<Event>,
+    ) {
+        let now = q.now();
+        let n = self.clusters.len();
+        let shard = &mut self.clusters[c].shards[shard_idx];
         let mut bytes = effect.stream_bytes;
-        if shard.needs_select {
+        if shard.needs_select && bytes > 0 {
             bytes += select_bytes(0);
             shard.needs_select = false;
+        }
+        if self.cfg.causal_consistency && n > 2 {
+            // Each instance relays the ordering metadata of what it receives to the other
+            // N−2 instances [CAUSAL]: modelled as the op's vector clock and key per extra peer.
+            let meta = 8 * n as u64 + effect.op.key.len() as u64;
+            bytes += (n as u64 - 2) * meta;
         }
         let item = Rc::new(StreamOp {
             op: effect.op,
@@ -410,7 +452,6 @@ impl World {
                 self.ship(sid, bytes, end, item.clone(), q);
             }
         }
-        reply
     }
 
     /// Puts one stream op on the wire of session `sid`.
@@ -461,7 +502,7 @@ impl World {
             let cluster = &mut self.clusters[dst];
             let shard = cluster.topo.shard_of_key(&f.op.op.key);
             match cluster.shards[shard].keyspace.apply(&f.op.op) {
-                Applied::Applied => self.peers[pair].ops_applied += 1,
+                Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
             }
             self.peers[pair].lag.record(now.since(f.op.written_at).0);
@@ -715,32 +756,47 @@ impl World {
     pub fn instance_digest(&self, c: usize) -> u64 {
         // Shards hold disjoint key ranges; merge their sorted keys so the digest does not
         // depend on the shard count.
-        let mut all: Vec<(&[u8], crate::crdt::Value)> = self.clusters[c]
+        let mut all: Vec<(&[u8], &crate::crdt::Entry)> = self.clusters[c]
             .shards
             .iter()
-            .flat_map(|s| s.keyspace.iter_values())
+            .flat_map(|s| s.keyspace.iter().map(|(k, e)| (&k[..], e)))
+            .filter(|(_, e)| e.key_type().is_some())
             .collect();
         all.sort_by(|a, b| a.0.cmp(b.0));
         let mut d = Digest::new();
-        for (k, v) in all {
+        for (k, e) in all {
             d.bytes(k);
-            v.digest(&mut d);
+            e.digest_visible(&mut d);
         }
         d.value()
     }
 
+    /// Client-visible keys at instance `c`.
     pub fn instance_keys(&self, c: usize) -> u64 {
         self.clusters[c]
             .shards
             .iter()
-            .map(|s| s.keyspace.len() as u64)
+            .map(|s| {
+                s.keyspace
+                    .iter()
+                    .filter(|(_, e)| e.key_type().is_some())
+                    .count() as u64
+            })
             .sum()
     }
 
-    /// Reads `key` at instance `c`.
+    /// Reads the string value of `key` at instance `c` (tests and reports).
     pub fn read(&self, c: usize, key: &[u8]) -> Option<crate::crdt::Value> {
         let cl = &self.clusters[c];
         cl.shards[cl.topo.shard_of_key(key)].keyspace.get(key)
+    }
+
+    /// Tombstones held by instance `c`: (count, estimated bytes).
+    pub fn tombstones(&self, c: usize) -> (u64, u64) {
+        self.clusters[c].shards.iter().fold((0, 0), |(n, b), s| {
+            let (n2, b2) = s.keyspace.tombstones();
+            (n + n2, b + b2)
+        })
     }
 
     fn digest_event(&self, e: &Event, d: &mut Digest) {

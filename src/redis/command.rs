@@ -1,41 +1,177 @@
-//! Commands: parsing, execution into replies and replicated ops.
+//! Commands: tokenising a `redis-cli` line, the supported command table, replies.
 
 use std::fmt;
 
-use super::resp::{command_bytes, digits};
-use crate::crdt::{InstanceId, Keyspace, Op, Value};
+use super::resp::command_bytes;
+use crate::crdt::Value;
 
-/// A parsed command. Only the commands listed here are supported; anything else is a clear
-/// error from [`parse_line`] / [`Command::from_args`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    Get {
-        key: Vec<u8>,
-    },
-    Set {
-        key: Vec<u8>,
-        value: Value,
-    },
-    /// `INCR`, `DECR`, `INCRBY`, `DECRBY`; `form` keeps the name for the stream byte size.
-    IncrBy {
-        key: Vec<u8>,
-        by: i64,
-        form: IncrForm,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IncrForm {
+/// The supported commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cmd {
+    Get,
+    Set,
+    SetNx,
+    GetSet,
+    Append,
+    SetRange,
+    Strlen,
     Incr,
     Decr,
     IncrBy,
     DecrBy,
+    IncrByFloat,
+    HSet,
+    HGet,
+    HGetAll,
+    HDel,
+    HLen,
+    HExists,
+    HIncrBy,
+    HIncrByFloat,
+    SAdd,
+    SRem,
+    SMembers,
+    SIsMember,
+    SCard,
+    ZAdd,
+    ZIncrBy,
+    ZRem,
+    ZScore,
+    ZRange,
+    ZCard,
+    LPush,
+    RPush,
+    LPop,
+    RPop,
+    LInsert,
+    LRange,
+    LLen,
+    LRem,
+    LSet,
+    XAdd,
+    XRange,
+    XLen,
+    XDel,
+    PfAdd,
+    PfCount,
+    PfMerge,
+    Del,
+    Exists,
+    Type,
+    Expire,
+    PExpire,
+    Persist,
+    Ttl,
+    PTtl,
+}
+
+/// Name, command, arity (Redis convention: `n` exactly n words with the name, `-n` at
+/// least n), and the positions of its keys: first key, last key (negative counts from the
+/// end), step.
+struct Spec {
+    name: &'static str,
+    cmd: Cmd,
+    arity: i32,
+    keys: (usize, i32, usize),
+}
+
+const fn spec(name: &'static str, cmd: Cmd, arity: i32, keys: (usize, i32, usize)) -> Spec {
+    Spec {
+        name,
+        cmd,
+        arity,
+        keys,
+    }
+}
+
+const ONE: (usize, i32, usize) = (1, 1, 1);
+const ALL: (usize, i32, usize) = (1, -1, 1);
+
+const TABLE: &[Spec] = &[
+    spec("GET", Cmd::Get, 2, ONE),
+    spec("SET", Cmd::Set, -3, ONE),
+    spec("SETNX", Cmd::SetNx, 3, ONE),
+    spec("GETSET", Cmd::GetSet, 3, ONE),
+    spec("APPEND", Cmd::Append, 3, ONE),
+    spec("SETRANGE", Cmd::SetRange, 4, ONE),
+    spec("STRLEN", Cmd::Strlen, 2, ONE),
+    spec("INCR", Cmd::Incr, 2, ONE),
+    spec("DECR", Cmd::Decr, 2, ONE),
+    spec("INCRBY", Cmd::IncrBy, 3, ONE),
+    spec("DECRBY", Cmd::DecrBy, 3, ONE),
+    spec("INCRBYFLOAT", Cmd::IncrByFloat, 3, ONE),
+    spec("HSET", Cmd::HSet, -4, ONE),
+    spec("HMSET", Cmd::HSet, -4, ONE),
+    spec("HGET", Cmd::HGet, 3, ONE),
+    spec("HGETALL", Cmd::HGetAll, 2, ONE),
+    spec("HDEL", Cmd::HDel, -3, ONE),
+    spec("HLEN", Cmd::HLen, 2, ONE),
+    spec("HEXISTS", Cmd::HExists, 3, ONE),
+    spec("HINCRBY", Cmd::HIncrBy, 4, ONE),
+    spec("HINCRBYFLOAT", Cmd::HIncrByFloat, 4, ONE),
+    spec("SADD", Cmd::SAdd, -3, ONE),
+    spec("SREM", Cmd::SRem, -3, ONE),
+    spec("SMEMBERS", Cmd::SMembers, 2, ONE),
+    spec("SISMEMBER", Cmd::SIsMember, 3, ONE),
+    spec("SCARD", Cmd::SCard, 2, ONE),
+    spec("ZADD", Cmd::ZAdd, -4, ONE),
+    spec("ZINCRBY", Cmd::ZIncrBy, 4, ONE),
+    spec("ZREM", Cmd::ZRem, -3, ONE),
+    spec("ZSCORE", Cmd::ZScore, 3, ONE),
+    spec("ZRANGE", Cmd::ZRange, -4, ONE),
+    spec("ZCARD", Cmd::ZCard, 2, ONE),
+    spec("LPUSH", Cmd::LPush, -3, ONE),
+    spec("RPUSH", Cmd::RPush, -3, ONE),
+    spec("LPOP", Cmd::LPop, -2, ONE),
+    spec("RPOP", Cmd::RPop, -2, ONE),
+    spec("LINSERT", Cmd::LInsert, 5, ONE),
+    spec("LRANGE", Cmd::LRange, 4, ONE),
+    spec("LLEN", Cmd::LLen, 2, ONE),
+    spec("LREM", Cmd::LRem, 4, ONE),
+    spec("LSET", Cmd::LSet, 4, ONE),
+    spec("XADD", Cmd::XAdd, -5, ONE),
+    spec("XRANGE", Cmd::XRange, -4, ONE),
+    spec("XLEN", Cmd::XLen, 2, ONE),
+    spec("XDEL", Cmd::XDel, -3, ONE),
+    spec("PFADD", Cmd::PfAdd, -2, ONE),
+    spec("PFCOUNT", Cmd::PfCount, -2, ALL),
+    spec("PFMERGE", Cmd::PfMerge, -2, ALL),
+    spec("DEL", Cmd::Del, -2, ALL),
+    spec("UNLINK", Cmd::Del, -2, ALL),
+    spec("EXISTS", Cmd::Exists, -2, ALL),
+    spec("TYPE", Cmd::Type, 2, ONE),
+    spec("EXPIRE", Cmd::Expire, 3, ONE),
+    spec("PEXPIRE", Cmd::PExpire, 3, ONE),
+    spec("PERSIST", Cmd::Persist, 2, ONE),
+    spec("TTL", Cmd::Ttl, 2, ONE),
+    spec("PTTL", Cmd::PTtl, 2, ONE),
+];
+
+/// Commands Redis has but Active-Active refuses (with the documented reason).
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "FLUSHALL",
+        "ERR FLUSHALL is not allowed from clients in an Active-Active database; flush with crdb-cli or the REST API",
+    ),
+    (
+        "FLUSHDB",
+        "ERR FLUSHDB is not allowed from clients in an Active-Active database; flush with crdb-cli or the REST API",
+    ),
+];
+
+/// A parsed command: which one, and its arguments (the name excluded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub cmd: Cmd,
+    pub name: &'static str,
+    pub args: Vec<Value>,
 }
 
 /// A Redis-shaped reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
-    Ok,
+    /// A status reply such as `OK` or a type name.
+    Status(String),
     Nil,
     Int(i64),
     Bulk(Vec<u8>),
@@ -43,26 +179,67 @@ pub enum Reply {
     Error(String),
 }
 
-impl fmt::Display for Reply {
-    /// Formats like `redis-cli` does.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply::Status("OK".into())
+    }
+    pub fn bulk(v: impl AsRef<[u8]>) -> Reply {
+        Reply::Bulk(v.as_ref().to_vec())
+    }
+    pub fn wrongtype() -> Reply {
+        Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".into())
+    }
+    pub fn err(msg: impl Into<String>) -> Reply {
+        Reply::Error(msg.into())
+    }
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+
+    fn fmt_indented(&self, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Result {
         match self {
-            Reply::Ok => f.write_str("OK"),
+            Reply::Status(s) => f.write_str(s),
             Reply::Nil => f.write_str("(nil)"),
             Reply::Int(n) => write!(f, "(integer) {n}"),
-            Reply::Bulk(b) => write!(f, "\"{}\"", String::from_utf8_lossy(b)),
+            Reply::Bulk(b) => write!(f, "\"{}\"", escape(b)),
             Reply::Error(e) => write!(f, "(error) {e}"),
             Reply::Array(items) if items.is_empty() => f.write_str("(empty array)"),
             Reply::Array(items) => {
+                let width = items.len().to_string().len();
                 for (i, it) in items.iter().enumerate() {
                     if i > 0 {
-                        f.write_str("\n")?;
+                        write!(f, "\n{}", " ".repeat(indent))?;
                     }
-                    write!(f, "{}) {it}", i + 1)?;
+                    write!(f, "{:>width$}) ", i + 1)?;
+                    it.fmt_indented(f, indent + width + 2)?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// Escapes bytes the way `redis-cli` prints them inside quotes.
+pub fn escape(b: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in b {
+        match c {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s
+}
+
+impl fmt::Display for Reply {
+    /// Formats like `redis-cli` does.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_indented(f, 0)
     }
 }
 
@@ -78,13 +255,6 @@ impl fmt::Display for ExecError {
 }
 
 impl std::error::Error for ExecError {}
-
-/// The replicated effect of a write: the CRDT op and its size in the replication stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Effect {
-    pub op: Op,
-    pub stream_bytes: u64,
-}
 
 /// Splits a command line into arguments like `redis-cli`: blanks separate arguments;
 /// `"..."` supports `\n \r \t \b \a \\ \" \xHH`; `'...'` supports only `\'`; a closing
@@ -178,16 +348,10 @@ pub fn parse_line(line: &str) -> Result<Command, ExecError> {
     Command::from_args(&args)
 }
 
-fn wrong_args(name: &str) -> ExecError {
-    ExecError(format!(
-        "ERR wrong number of arguments for '{}' command",
-        name.to_ascii_lowercase()
-    ))
-}
-
-fn parse_int_arg(b: &[u8]) -> Result<i64, ExecError> {
-    crate::crdt::value::parse_redis_int(b)
-        .ok_or_else(|| ExecError("ERR value is not an integer or out of range".into()))
+fn supported_list() -> String {
+    let mut names: Vec<&str> = TABLE.iter().map(|s| s.name).collect();
+    names.sort_unstable();
+    names.join(" ")
 }
 
 impl Command {
@@ -196,199 +360,86 @@ impl Command {
             return Err(ExecError("ERR empty command".into()));
         };
         let upper = String::from_utf8_lossy(name).to_ascii_uppercase();
-        let need = |n: usize| {
-            if rest.len() == n {
-                Ok(())
-            } else {
-                Err(wrong_args(&upper))
-            }
-        };
-        match upper.as_str() {
-            "GET" => {
-                need(1)?;
-                Ok(Command::Get {
-                    key: rest[0].clone(),
-                })
-            }
-            "SET" => {
-                if rest.len() < 2 {
-                    return Err(wrong_args(&upper));
-                }
-                if rest.len() > 2 {
-                    return Err(ExecError(
-                        "ERR syntax error (geosim supports SET key value; options arrive with the CRDT command set)"
-                            .into(),
-                    ));
-                }
-                Ok(Command::Set {
-                    key: rest[0].clone(),
-                    value: Value::Bytes(rest[1].clone().into_boxed_slice()),
-                })
-            }
-            "INCR" | "DECR" => {
-                need(1)?;
-                let (by, form) = if upper == "INCR" {
-                    (1, IncrForm::Incr)
-                } else {
-                    (-1, IncrForm::Decr)
-                };
-                Ok(Command::IncrBy {
-                    key: rest[0].clone(),
-                    by,
-                    form,
-                })
-            }
-            "INCRBY" | "DECRBY" => {
-                need(2)?;
-                let n = parse_int_arg(&rest[1])?;
-                let (by, form) = if upper == "INCRBY" {
-                    (n, IncrForm::IncrBy)
-                } else {
-                    let neg = n
-                        .checked_neg()
-                        .ok_or_else(|| ExecError("ERR decrement would overflow".into()))?;
-                    (neg, IncrForm::DecrBy)
-                };
-                Ok(Command::IncrBy {
-                    key: rest[0].clone(),
-                    by,
-                    form,
-                })
-            }
-            _ => Err(ExecError(format!(
-                "ERR unknown command '{}', with args beginning with: {} (supported: GET, SET, INCR, INCRBY, DECR, DECRBY)",
+        if let Some((_, why)) = REFUSED.iter().find(|(n, _)| *n == upper) {
+            return Err(ExecError((*why).into()));
+        }
+        let Some(spec) = TABLE.iter().find(|s| s.name == upper) else {
+            let shown: Vec<String> = rest
+                .iter()
+                .take(3)
+                .map(|a| format!("'{}'", String::from_utf8_lossy(a)))
+                .collect();
+            return Err(ExecError(format!(
+                "ERR unknown command '{}', with args beginning with: {} (geosim supports: {})",
                 String::from_utf8_lossy(name),
-                rest.iter()
-                    .map(|a| format!("'{}'", String::from_utf8_lossy(a)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ))),
+                shown.join(" "),
+                supported_list()
+            )));
+        };
+        let words = args.len() as i32;
+        let ok = if spec.arity >= 0 {
+            words == spec.arity
+        } else {
+            words >= -spec.arity
+        };
+        if !ok {
+            return Err(ExecError(format!(
+                "ERR wrong number of arguments for '{}' command",
+                upper.to_ascii_lowercase()
+            )));
+        }
+        Ok(Command {
+            cmd: spec.cmd,
+            name: spec.name,
+            args: rest
+                .iter()
+                .map(|a| Value::Bytes(a.clone().into_boxed_slice()))
+                .collect(),
+        })
+    }
+
+    /// Builds a command without parsing (generated workloads).
+    pub fn new(cmd: Cmd, args: Vec<Value>) -> Command {
+        let spec = TABLE
+            .iter()
+            .find(|s| s.cmd == cmd)
+            .expect("every Cmd is in the table");
+        Command {
+            cmd,
+            name: spec.name,
+            args,
         }
     }
 
-    /// The RESP size of this command as it is propagated in the replication stream.
+    /// The keys this command touches, by the table's key positions.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        let spec = TABLE
+            .iter()
+            .find(|s| s.name == self.name)
+            .expect("parsed from the table");
+        let (first, last, step) = spec.keys;
+        let n = self.args.len() + 1;
+        let last = if last < 0 {
+            (n as i32 + last) as usize
+        } else {
+            last as usize
+        };
+        (first..=last.min(n - 1))
+            .step_by(step)
+            .map(|i| self.args[i - 1].to_bytes())
+            .collect()
+    }
+
+    /// The first key (every supported command has one).
+    pub fn key(&self) -> Vec<u8> {
+        self.args[0].to_bytes()
+    }
+
+    /// The RESP size of this command as it travels in the replication stream.
     pub fn stream_bytes(&self) -> u64 {
-        match self {
-            Command::Get { key } => command_bytes(&[3, key.len() as u64]),
-            Command::Set { key, value } => {
-                command_bytes(&[3, key.len() as u64, value.len() as u64])
-            }
-            Command::IncrBy { key, by, form } => match form {
-                IncrForm::Incr | IncrForm::Decr => command_bytes(&[4, key.len() as u64]),
-                IncrForm::IncrBy | IncrForm::DecrBy => {
-                    // The argument as the client wrote it: DECRBY n was stored as by = -n.
-                    let arg = if *form == IncrForm::DecrBy { -by } else { *by };
-                    let len = digits(arg.unsigned_abs()) + u64::from(arg < 0);
-                    command_bytes(&[6, key.len() as u64, len])
-                }
-            },
-        }
-    }
-}
-
-/// Executes `cmd` at instance `origin`, whose clock reads `wall_ms`, against `ks`. A write
-/// is applied locally and returned as an [`Effect`] to replicate; a read or a rejected write
-/// returns no effect.
-pub fn execute(
-    ks: &mut Keyspace,
-    cmd: &Command,
-    origin: InstanceId,
-    wall_ms: u64,
-) -> (Reply, Option<Effect>) {
-    match cmd {
-        Command::Get { key } => match ks.get(key) {
-            Some(v) => (Reply::Bulk(v.to_bytes()), None),
-            None => (Reply::Nil, None),
-        },
-        Command::Set { key, value } => {
-            let op = ks.prepare_set(key, value.clone(), origin, wall_ms);
-            ks.apply(&op);
-            let stream_bytes = cmd.stream_bytes();
-            (Reply::Ok, Some(Effect { op, stream_bytes }))
-        }
-        Command::IncrBy { key, by, .. } => {
-            let current = match ks.get(key) {
-                None => 0,
-                Some(v) => match v.as_i64() {
-                    Some(n) => n,
-                    None => {
-                        return (
-                            Reply::Error("ERR value is not an integer or out of range".into()),
-                            None,
-                        );
-                    }
-                },
-            };
-            let Some(next) = current.checked_add(*by) else {
-                return (
-                    Reply::Error("ERR increment or decrement would overflow".into()),
-                    None,
-                );
-            };
-            let op = ks.prepare_incr(key, *by, origin);
-            ks.apply(&op);
-            let stream_bytes = cmd.stream_bytes();
-            (Reply::Int(next), Some(Effect { op, stream_bytes }))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(v: &[&str]) -> Vec<Vec<u8>> {
-        v.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
-
-    #[test]
-    fn tokenizer_handles_quotes_like_redis_cli() {
-        assert_eq!(
-            tokenize(r#"SET "a b" 'c d'"#).unwrap(),
-            args(&["SET", "a b", "c d"])
-        );
-        assert_eq!(tokenize(r#"SET k "x\ny""#).unwrap()[2], b"x\ny".to_vec());
-        assert_eq!(tokenize(r#"SET k "\x41""#).unwrap()[2], b"A".to_vec());
-        assert!(tokenize(r#"SET "k"#).is_err());
-        assert!(tokenize(r#"SET "k"x"#).is_err());
-    }
-
-    #[test]
-    fn replies_and_errors_are_redis_shaped() {
-        let mut ks = Keyspace::new(2);
-        let i1 = InstanceId(0);
-        let run = |ks: &mut Keyspace, line: &str| execute(ks, &parse_line(line).unwrap(), i1, 1).0;
-        assert_eq!(run(&mut ks, "SET k 7"), Reply::Ok);
-        assert_eq!(run(&mut ks, "INCR k"), Reply::Int(8));
-        assert_eq!(run(&mut ks, "DECRBY k 10"), Reply::Int(-2));
-        assert_eq!(run(&mut ks, "GET k").to_string(), "\"-2\"");
-        assert_eq!(run(&mut ks, "GET nope"), Reply::Nil);
-        run(&mut ks, "SET s abc");
-        assert_eq!(
-            run(&mut ks, "INCR s"),
-            Reply::Error("ERR value is not an integer or out of range".into())
-        );
-        assert_eq!(
-            parse_line("GET").unwrap_err().0,
-            "ERR wrong number of arguments for 'get' command"
-        );
-        assert!(
-            parse_line("FLUSHALL")
-                .unwrap_err()
-                .0
-                .starts_with("ERR unknown command 'FLUSHALL'")
-        );
-    }
-
-    #[test]
-    fn stream_bytes_follow_resp() {
-        let set = parse_line("SET kkkkkkkkkkkkkkkk vvv").unwrap();
-        assert_eq!(set.stream_bytes(), 23 + 16 + 3 + 2 + 1);
-        // *2\r\n$4\r\nINCR\r\n$1\r\nk\r\n = 4 + 10 + 7
-        assert_eq!(parse_line("INCR k").unwrap().stream_bytes(), 21);
-        // *3\r\n$6\r\nINCRBY\r\n$1\r\nk\r\n$2\r\n-5\r\n = 4 + 12 + 7 + 8
-        assert_eq!(parse_line("INCRBY k -5").unwrap().stream_bytes(), 31);
-        assert_eq!(parse_line("DECRBY k -5").unwrap().stream_bytes(), 31);
-        assert_eq!(parse_line("DECRBY k 5").unwrap().stream_bytes(), 30);
+        let mut lens = Vec::with_capacity(self.args.len() + 1);
+        lens.push(self.name.len() as u64);
+        lens.extend(self.args.iter().map(|a| a.len() as u64));
+        command_bytes(&lens)
     }
 }

@@ -979,6 +979,8 @@ pub fn validate(
             },
             workload,
             partitions,
+            causal_consistency: false,
+            xadd_mode: crate::crdt::stream::XaddIdMode::Strict,
             max_events,
         },
     })

@@ -1,0 +1,325 @@
+//! The scalar CRDT shared by string keys, hash fields, sorted-set members and set members:
+//! a multi-value register (last-write-wins on read) plus per-instance counter totals, with
+//! observed-remove.
+//!
+//! * **Register.** A write replaces every write it had observed (its vector clock covers
+//!   their dots); writes that had not seen each other are kept side by side, and a read shows
+//!   the one with the latest writer timestamp, the smaller instance id winning an exact tie
+//!   ([STR]; [ZSET] gives Instance 1 precedence on a tie). Keeping concurrent writes makes the
+//!   outcome independent of delivery order even when a remove later takes away the winner.
+//! * **Counter.** Each instance's increments accumulate in its own running total, tagged with
+//!   the sequence number of its last increment (a PN-counter, integer and float parts).
+//! * **Observed remove.** A remove (`DEL`, `HDEL`, `ZREM`, `SREM`) kills the register writes
+//!   it had observed and resets the counter totals it had observed; a concurrent write or
+//!   increment survives (add/update wins) [SET; HASH; ZSET].
+//! * **Register vs counter** (docs silent; chosen here): the value read is the winning
+//!   register's value plus every increment that register's writer had not observed.
+
+use super::clock::{Dot, InstanceId, VClock};
+use crate::engine::Digest;
+
+/// One instance's running increment totals, as of its increment number `seq`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Total {
+    pub seq: u64,
+    pub int: i64,
+    pub float: f64,
+}
+
+impl Total {
+    /// The later of two prefix totals of the same instance.
+    fn later(self, other: Total) -> Total {
+        if other.seq > self.seq { other } else { self }
+    }
+}
+
+/// A register write.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reg<V> {
+    pub value: V,
+    /// The writer's wall-clock timestamp, in milliseconds.
+    pub ts: u64,
+    pub dot: Dot,
+    /// The key's vector clock at the writer, this write included.
+    pub vc: VClock,
+    /// The counter totals the writer had observed.
+    pub observed: Vec<Total>,
+}
+
+impl<V> Reg<V> {
+    /// Last-write-wins rank: later timestamp, then smaller instance id.
+    pub fn rank(&self) -> (u64, std::cmp::Reverse<InstanceId>) {
+        (self.ts, std::cmp::Reverse(self.dot.origin))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar<V> {
+    regs: Vec<Reg<V>>,
+    totals: Vec<Total>,
+    reset: Vec<Total>,
+    tomb: VClock,
+}
+
+impl<V> Default for Scalar<V> {
+    fn default() -> Self {
+        Scalar {
+            regs: Vec::new(),
+            totals: Vec::new(),
+            reset: Vec::new(),
+            tomb: VClock::default(),
+        }
+    }
+}
+
+fn at(v: &[Total], i: usize) -> Total {
+    v.get(i).copied().unwrap_or_default()
+}
+
+fn put(v: &mut Vec<Total>, i: usize, t: Total) {
+    if v.len() <= i {
+        v.resize(i + 1, Total::default());
+    }
+    v[i] = t;
+}
+
+/// The sum of increments, and whether any float increment contributed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Increments {
+    pub int: i128,
+    pub float: f64,
+    pub has_float: bool,
+    /// Some increment is not covered by the winner or a remove.
+    pub any: bool,
+}
+
+impl<V: Clone> Scalar<V> {
+    /// Applies a register write. Dead on arrival if a remove or another write had observed it.
+    pub fn write(&mut self, reg: Reg<V>) {
+        if self.tomb.covers(reg.dot) || self.regs.iter().any(|r| r.vc.covers(reg.dot)) {
+            return;
+        }
+        self.regs.retain(|r| !reg.vc.covers(r.dot));
+        // Kept sorted by dot so that equal states compare equal whatever the arrival order.
+        let p = self.regs.partition_point(|r| r.dot < reg.dot);
+        self.regs.insert(p, reg);
+    }
+
+    /// Applies increment number `seq` of `origin`.
+    pub fn incr(&mut self, origin: InstanceId, seq: u64, int: i64, float: f64) {
+        let i = origin.index();
+        let t = at(&self.totals, i);
+        if seq > t.seq {
+            put(
+                &mut self.totals,
+                i,
+                Total {
+                    seq,
+                    int: t.int.wrapping_add(int),
+                    float: t.float + float,
+                },
+            );
+        }
+    }
+
+    /// Applies an observed remove: `vc` is what the remover had observed of the key, and
+    /// `observed` the counter totals it had seen of this scalar.
+    pub fn remove(&mut self, vc: &VClock, observed: &[Total]) {
+        self.tomb.join(vc);
+        self.regs.retain(|r| !vc.covers(r.dot));
+        for (i, o) in observed.iter().enumerate() {
+            let r = at(&self.reset, i).later(*o);
+            put(&mut self.reset, i, r);
+        }
+    }
+
+    /// The register a read shows.
+    pub fn winner(&self) -> Option<&Reg<V>> {
+        self.regs.iter().max_by_key(|r| r.rank())
+    }
+
+    /// Increments not observed by the winning register nor reset by a remove.
+    pub fn increments(&self) -> Increments {
+        let winner = self.winner();
+        let mut inc = Increments::default();
+        for (i, t) in self.totals.iter().enumerate() {
+            let mut base = at(&self.reset, i);
+            if let Some(w) = winner {
+                base = base.later(at(&w.observed, i));
+            }
+            if t.seq > base.seq {
+                inc.any = true;
+                inc.int += t.int as i128 - base.int as i128;
+                let f = t.float - base.float;
+                if f != 0.0 || t.float != base.float {
+                    inc.has_float = true;
+                }
+                inc.float += f;
+            }
+        }
+        inc
+    }
+
+    /// Whether a read finds anything.
+    pub fn exists(&self) -> bool {
+        !self.regs.is_empty() || self.increments().any
+    }
+
+    /// The totals as a new writer or remover observes them.
+    pub fn observed_totals(&self) -> Vec<Total> {
+        self.totals.clone()
+    }
+
+    /// Whether this scalar holds only history (no live write, no live increment).
+    pub fn is_tombstone(&self) -> bool {
+        !self.exists()
+    }
+
+    /// State merge. `mine` and `theirs` are the key contexts of the two states: a write
+    /// present on one side only, whose op the other side had applied, was removed or
+    /// overwritten there and stays dead.
+    pub fn merge(&mut self, other: &Scalar<V>, mine: &VClock, theirs: &VClock)
+    where
+        V: PartialEq,
+    {
+        let mut regs: Vec<Reg<V>> = Vec::new();
+        for r in &self.regs {
+            let in_other = other.regs.iter().any(|o| o.dot == r.dot);
+            if in_other || !theirs.covers(r.dot) {
+                regs.push(r.clone());
+            }
+        }
+        for r in &other.regs {
+            let in_mine = self.regs.iter().any(|o| o.dot == r.dot);
+            if !in_mine && !mine.covers(r.dot) {
+                regs.push(r.clone());
+            }
+        }
+        self.tomb.join(&other.tomb);
+        let tomb = &self.tomb;
+        regs.retain(|r| !tomb.covers(r.dot));
+        let snapshot = regs.clone();
+        regs.retain(|r| {
+            !snapshot
+                .iter()
+                .any(|o| o.dot != r.dot && o.vc.covers(r.dot))
+        });
+        regs.sort_by_key(|r| r.dot);
+        self.regs = regs;
+        for (i, t) in other.totals.iter().enumerate() {
+            let m = at(&self.totals, i).later(*t);
+            put(&mut self.totals, i, m);
+        }
+        for (i, t) in other.reset.iter().enumerate() {
+            let m = at(&self.reset, i).later(*t);
+            put(&mut self.reset, i, m);
+        }
+    }
+
+    /// Folds the full state, in a canonical order.
+    pub fn digest_state(&self, d: &mut Digest, value: impl Fn(&V, &mut Digest)) {
+        let mut regs: Vec<&Reg<V>> = self.regs.iter().collect();
+        regs.sort_by_key(|r| r.dot);
+        d.word(regs.len() as u64);
+        for r in regs {
+            d.word(r.ts).word(r.dot.origin.0 as u64).word(r.dot.seq);
+            value(&r.value, d);
+        }
+        for v in [&self.totals, &self.reset] {
+            d.word(v.len() as u64);
+            for t in v {
+                d.word(t.seq).word(t.int as u64).word(t.float.to_bits());
+            }
+        }
+    }
+
+    /// Estimated bytes of metadata (snapshot and memory accounting).
+    pub fn meta_bytes(&self) -> u64 {
+        let regs: u64 = self
+            .regs
+            .iter()
+            .map(|r| 24 + 8 * r.vc.entries().len() as u64 + 24 * r.observed.len() as u64)
+            .sum();
+        regs + 24 * (self.totals.len() + self.reset.len()) as u64
+            + 8 * self.tomb.entries().len() as u64
+    }
+
+    pub fn regs(&self) -> &[Reg<V>] {
+        &self.regs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vc(v: &[u64]) -> VClock {
+        let mut c = VClock::new(v.len());
+        for (i, x) in v.iter().enumerate() {
+            c.set(InstanceId(i as u8), *x);
+        }
+        c
+    }
+
+    fn reg(v: i32, ts: u64, origin: u8, seq: u64, clock: &[u64]) -> Reg<i32> {
+        Reg {
+            value: v,
+            ts,
+            dot: Dot {
+                origin: InstanceId(origin),
+                seq,
+            },
+            vc: vc(clock),
+            observed: vec![],
+        }
+    }
+
+    #[test]
+    fn concurrent_writes_keep_both_and_read_the_latest() {
+        let mut s = Scalar::default();
+        s.write(reg(1, 100, 0, 1, &[1, 0]));
+        s.write(reg(2, 90, 1, 1, &[0, 1]));
+        assert_eq!(s.regs().len(), 2);
+        assert_eq!(s.winner().unwrap().value, 1);
+        // A write that saw both replaces both, whatever its clock says.
+        s.write(reg(3, 10, 1, 2, &[1, 2]));
+        assert_eq!(s.regs().len(), 1);
+        assert_eq!(s.winner().unwrap().value, 3);
+    }
+
+    #[test]
+    fn a_remove_that_arrives_first_still_kills_what_it_observed() {
+        let mut s = Scalar::default();
+        s.remove(&vc(&[1, 0]), &[]);
+        s.write(reg(1, 100, 0, 1, &[1, 0]));
+        assert!(!s.exists());
+        s.write(reg(2, 50, 1, 1, &[0, 1]));
+        assert_eq!(s.winner().unwrap().value, 2);
+    }
+
+    #[test]
+    fn removes_reset_only_observed_increments() {
+        // The documented sorted-set example: ZADD 4.1 seen by both; ZREM on I1 while I2
+        // increments by 2.0: the result is 2.0 everywhere.
+        let mut s: Scalar<f64> = Scalar::default();
+        s.write(Reg {
+            value: 4.1,
+            ts: 1,
+            dot: Dot {
+                origin: InstanceId(0),
+                seq: 1,
+            },
+            vc: vc(&[1, 0]),
+            observed: vec![],
+        });
+        let mut other = s.clone();
+        s.remove(&vc(&[1, 0]), &[]);
+        other.incr(InstanceId(1), 1, 0, 2.0);
+        s.incr(InstanceId(1), 1, 0, 2.0);
+        other.remove(&vc(&[1, 0]), &[]);
+        for x in [&s, &other] {
+            assert!(x.winner().is_none());
+            assert_eq!(x.increments().float, 2.0);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Streams (without consumer groups).
+//!
+//! Redis keeps one radix tree per region; a region appends only to its own, and reads merge
+//! them by ID [STREAM]. Here an entry is identified by its op's dot, ordered by (ID, origin
+//! instance), so entries with the same ID from two regions both stay, in one order
+//! everywhere. `XDEL` and `DEL` are observed removes: they delete only entries their instance
+//! had seen (docs say so for `DEL`; for `XDEL` it is inferred).
+
+use super::clock::{Dot, InstanceId, VClock};
+use crate::engine::Digest;
+
+/// A stream entry ID `ms-seq`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+impl StreamId {
+    /// Parses `ms-seq` or `ms` (then `seq` is `None`).
+    pub fn parse(s: &[u8]) -> Option<(u64, Option<u64>)> {
+        let s = std::str::from_utf8(s).ok()?;
+        match s.split_once('-') {
+            Some((ms, seq)) => Some((ms.parse().ok()?, Some(seq.parse().ok()?))),
+            None => Some((s.parse().ok()?, None)),
+        }
+    }
+}
+
+/// How `XADD` IDs are made unique across regions (`crdt_xadd_id_uniqueness_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XaddIdMode {
+    /// Only `*` or millisecond IDs; the sequence number is the region's number, so IDs from
+    /// different regions never collide; full `ms-seq` IDs are rejected (the default).
+    Strict,
+    /// Like strict, but full IDs are accepted (duplicates become possible).
+    SemiStrict,
+    /// Any ascending ID; a millisecond ID gets sequence 0.
+    Liberal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamEntry {
+    pub id: StreamId,
+    pub dot: Dot,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+    pub dead: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamCrdt {
+    entries: Vec<StreamEntry>,
+    removed_early: Vec<Dot>,
+    /// The largest ID ever added (Redis keeps `last_id` after deletions).
+    top: StreamId,
+}
+
+impl StreamCrdt {
+    pub fn top(&self) -> StreamId {
+        self.top
+    }
+
+    pub fn add(&mut self, entry: StreamEntry, tomb: &VClock) {
+        if self.entries.iter().any(|e| e.dot == entry.dot) {
+            return;
+        }
+        let mut entry = entry;
+        entry.dead |= tomb.covers(entry.dot) || self.removed_early.contains(&entry.dot);
+        self.top = self.top.max(entry.id);
+        let key = (entry.id, entry.dot.origin);
+        let p = self
+            .entries
+            .partition_point(|e| (e.id, e.dot.origin) <= key);
+        self.entries.insert(p, entry);
+    }
+
+    /// Removes entries by the dots the remover had observed.
+    pub fn remove(&mut self, dots: &[Dot]) {
+        for d in dots {
+            match self.entries.iter_mut().find(|e| e.dot == *d) {
+                Some(e) => e.dead = true,
+                None => {
+                    if !self.removed_early.contains(d) {
+                        self.removed_early.push(*d);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn remove_observed(&mut self, vc: &VClock) {
+        for e in &mut self.entries {
+            if vc.covers(e.dot) {
+                e.dead = true;
+            }
+        }
+    }
+
+    /// Every entry, dead ones included.
+    pub fn all(&self) -> impl Iterator<Item = &StreamEntry> {
+        self.entries.iter()
+    }
+
+    pub fn live(&self) -> impl Iterator<Item = &StreamEntry> {
+        self.entries.iter().filter(|e| !e.dead)
+    }
+
+    pub fn len(&self) -> usize {
+        self.live().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live().next().is_none()
+    }
+
+    pub fn dead_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.dead).count()
+    }
+
+    /// The next ID of `XADD *` or `XADD <ms>` in region `region` (1-based) under `mode`.
+    pub fn next_id(
+        &self,
+        now_ms: u64,
+        explicit_ms: Option<u64>,
+        region: u64,
+        mode: XaddIdMode,
+    ) -> StreamId {
+        let top = self.top;
+        match mode {
+            XaddIdMode::Strict | XaddIdMode::SemiStrict => {
+                let ms = explicit_ms.unwrap_or(now_ms);
+                // The sequence is the region number; bump the millisecond to stay ascending.
+                let ms = if (StreamId { ms, seq: region }) > top {
+                    ms
+                } else {
+                    top.ms + 1
+                };
+                StreamId { ms, seq: region }
+            }
+            XaddIdMode::Liberal => match explicit_ms {
+                Some(ms) => StreamId { ms, seq: 0 },
+                None => {
+                    if now_ms > top.ms {
+                        StreamId { ms: now_ms, seq: 0 }
+                    } else {
+                        StreamId {
+                            ms: top.ms,
+                            seq: top.seq + 1,
+                        }
+                    }
+                }
+            },
+        }
+    }
+
+    pub fn merge(&mut self, other: &StreamCrdt, tomb: &VClock) {
+        for e in &other.entries {
+            match self.entries.iter_mut().find(|m| m.dot == e.dot) {
+                Some(m) => m.dead |= e.dead,
+                None => self.add(e.clone(), tomb),
+            }
+        }
+        for d in &other.removed_early {
+            self.remove(&[*d]);
+        }
+        self.removed_early.sort();
+        self.top = self.top.max(other.top);
+    }
+
+    pub fn digest_state(&self, d: &mut Digest) {
+        d.word(self.entries.len() as u64);
+        for e in &self.entries {
+            d.word(e.id.ms)
+                .word(e.id.seq)
+                .word(e.dot.origin.0 as u64)
+                .word(e.dot.seq)
+                .word(e.dead as u64);
+            for (k, v) in &e.fields {
+                d.bytes(k).bytes(v);
+            }
+        }
+        d.word(self.removed_early.len() as u64)
+            .word(self.top.ms)
+            .word(self.top.seq);
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| {
+                40 + e
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.len() + v.len()) as u64)
+                    .sum::<u64>()
+            })
+            .sum()
+    }
+}
+
+/// The instance's region number as the docs number them (1-based).
+pub fn region_number(i: InstanceId) -> u64 {
+    i.0 as u64 + 1
+}
