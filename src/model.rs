@@ -9,6 +9,7 @@ pub mod clock;
 pub mod fault;
 pub mod metrics;
 pub mod net;
+pub mod script;
 pub mod syncer;
 pub mod topology;
 pub mod workload;

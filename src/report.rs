@@ -2,4 +2,4 @@
 
 pub mod summary;
 
-pub use summary::{Summary, run_scenario};
+pub use summary::{Judged, Summary, run_and_judge, run_scenario};

@@ -2,6 +2,7 @@
 //! model's configuration. `scenarios/README.md` documents every field.
 
 pub mod diag;
+pub mod expect;
 pub mod raw;
 pub mod units;
 pub mod validate;
@@ -18,6 +19,10 @@ pub struct Scenario {
     /// The file it came from, as given.
     pub file: String,
     pub config: WorldConfig,
+    /// Expected replies of scripted steps.
+    pub expectations: Vec<expect::Expectation>,
+    /// Notes attached to steps (`note = "..."`), by step index, for narration.
+    pub notes: Vec<(usize, String)>,
     /// Findings that do not stop a run (what-if switches, NTP off).
     pub warnings: Vec<Diagnostic>,
 }
@@ -80,6 +85,8 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
         Some(v) if findings.errors.is_empty() => Ok(Scenario {
             file: file.to_string(),
             config: v.config,
+            expectations: v.expectations,
+            notes: v.notes,
             warnings: findings.warnings.into_iter().map(locate).collect(),
         }),
         _ => Err(ScenarioError {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK};
 use crate::check::Verdict;
-use crate::report::{Summary, run_scenario};
+use crate::report::run_and_judge;
 use crate::scenario::{self, LoadOptions, Scenario};
 
 fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, i32> {
@@ -19,8 +19,8 @@ pub fn run(path: &Path, seed: Option<u64>, json: bool, out: Option<&Path>) -> i3
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (result, conv) = run_scenario(&s);
-    let summary = Summary::new(&s, &result, &conv);
+    let judged = run_and_judge(&s);
+    let (summary, conv) = (judged.summary, judged.convergence);
     if json {
         print!("{}", summary.to_json());
     } else {
@@ -36,6 +36,13 @@ pub fn run(path: &Path, seed: Option<u64>, json: bool, out: Option<&Path>) -> i3
             );
             return EXIT_BAD_INPUT;
         }
+    }
+    if summary.expectations_failed > 0 {
+        eprintln!(
+            "error: {} expectation(s) failed; reproduce with: {}",
+            summary.expectations_failed, summary.reproduce
+        );
+        return EXIT_DIVERGED;
     }
     match conv.verdict {
         Verdict::Converged => EXIT_OK,

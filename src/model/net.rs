@@ -93,6 +93,9 @@ pub struct Link {
     busy_until: SimTime,
     /// How many active partitions cut this link.
     cuts: u32,
+    /// Whether the link holds what is sent on it without dropping connections (a script
+    /// between sync steps).
+    held: bool,
     pub bytes_sent: u64,
 }
 
@@ -103,12 +106,21 @@ impl Link {
             rng,
             busy_until: SimTime::ZERO,
             cuts: 0,
+            held: false,
             bytes_sent: 0,
         }
     }
 
     pub fn is_up(&self) -> bool {
         self.cuts == 0
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    pub fn set_held(&mut self, held: bool) {
+        self.held = held;
     }
 
     pub fn cut(&mut self) {

@@ -80,6 +80,8 @@ pub struct Session {
     /// Bumped on every disconnect, so that events of an older connection are ignored.
     pub generation: u32,
     pub inflight: VecDeque<InFlight>,
+    /// Ops waiting for a held link to carry them: (bytes, stream offset after, op).
+    pub outbox: VecDeque<(u64, u64, Rc<StreamOp>)>,
     pub delivery_scheduled: bool,
     /// Arrival time of the newest op on the wire: the stream is ordered.
     pub last_arrival: SimTime,
@@ -94,10 +96,18 @@ pub struct Session {
 }
 
 impl Session {
+    /// Nothing queued, on the wire or being synced.
+    pub fn idle(&self) -> bool {
+        self.inflight.is_empty()
+            && self.outbox.is_empty()
+            && !matches!(self.state, SyncState::FullSync { .. })
+    }
+
     pub fn disconnect(&mut self) {
         self.state = SyncState::Disconnected;
         self.generation = self.generation.wrapping_add(1);
         self.inflight.clear();
+        self.outbox.clear();
         self.delivery_scheduled = false;
     }
 }

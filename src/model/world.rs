@@ -9,6 +9,7 @@ use super::clock::{ClockParams, NodeClock};
 use super::fault::Partition;
 use super::metrics::Histogram;
 use super::net::{Link, LinkParams};
+use super::script::{Step, StepAction, StepRecord};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
 use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
 use super::workload::{Workload, WorkloadParams};
@@ -56,6 +57,10 @@ pub struct WorldConfig {
     pub replication: ReplicationConfig,
     pub workload: Option<WorkloadParams>,
     pub partitions: Vec<Partition>,
+    /// Scripted steps (empty: none). With steps, links hold their traffic except at syncs.
+    pub script: Vec<Step>,
+    /// How far the clock moves between steps that give no time.
+    pub step_advance: SimDuration,
     /// Causal consistency (off by default, as in Redis).
     pub causal_consistency: bool,
     /// How `XADD` makes stream IDs unique across instances.
@@ -180,6 +185,10 @@ pub struct RunResult {
     pub clusters: Vec<ClusterStats>,
     pub peers: Vec<PeerStats>,
     pub heals: Vec<HealStats>,
+    /// What each scripted step did.
+    pub steps: Vec<StepRecord>,
+    /// Per instance, tombstones held at the end: (count, estimated bytes).
+    pub tombstones: Vec<(u64, u64)>,
 }
 
 pub struct World {
@@ -279,6 +288,7 @@ impl World {
                         consumed: 0,
                         generation: 0,
                         inflight: VecDeque::new(),
+                        outbox: VecDeque::new(),
                         delivery_scheduled: false,
                         last_arrival: SimTime::ZERO,
                         rng: stream_for(cfg.seed, &name),
@@ -467,6 +477,10 @@ impl World {
         let s = &mut self.sessions[sid];
         let link = &mut self.links[s.link];
         debug_assert!(link.is_up(), "a streaming session's link is up");
+        if link.is_held() {
+            s.outbox.push_back((bytes, end, op));
+            return;
+        }
         let arrives = link.transmit(now, bytes).max(s.last_arrival);
         s.last_arrival = arrives;
         s.inflight.push_back(InFlight { arrives, end, op });
@@ -741,6 +755,72 @@ impl World {
         }
     }
 
+    /// Holds (or releases) every link between clusters in `group`; released links send what
+    /// they held, in order.
+    fn set_held(&mut self, group: &[usize], held: bool, q: &mut Scheduler<Event>) {
+        for &a in group {
+            for &b in group {
+                if a == b {
+                    continue;
+                }
+                let l = self.link_of[a][b];
+                self.links[l].set_held(held);
+                if held || !self.links[l].is_up() {
+                    continue;
+                }
+                for i in 0..self.sessions_of_link[l].len() {
+                    let sid = self.sessions_of_link[l][i] as usize;
+                    let pending: Vec<_> = self.sessions[sid].outbox.drain(..).collect();
+                    for (bytes, end, op) in pending {
+                        self.ship(sid, bytes, end, op, q);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether every syncer between clusters of `group` has nothing left to do (a cut link's
+    /// syncers count as done: they cannot make progress until a heal).
+    fn group_idle(&self, group: &[usize]) -> bool {
+        self.sessions.iter().all(|s| {
+            !group.contains(&s.src)
+                || !group.contains(&s.dst)
+                || !self.links[s.link].is_up()
+                || (s.idle() && matches!(s.state, SyncState::Streaming))
+        })
+    }
+
+    /// Starts a partition now (a script step).
+    fn partition_now(
+        &mut self,
+        pairs: Vec<(usize, usize)>,
+        name: String,
+        q: &mut Scheduler<Event>,
+    ) {
+        let now = q.now();
+        self.faults.push(FaultState {
+            spec: Partition {
+                name,
+                begin: now,
+                end: SimTime::MAX,
+                pairs,
+            },
+            active: false,
+            retired: false,
+        });
+        let f = self.faults.len() - 1;
+        self.on_partition_begin(f, q);
+    }
+
+    /// Heals every active partition now (a script step).
+    fn heal_now(&mut self, q: &mut Scheduler<Event>) {
+        for f in 0..self.faults.len() {
+            if self.faults[f].active {
+                self.heal_fault(f, q);
+            }
+        }
+    }
+
     /// Ends every active fault now and stops writes (the healed phase of a run).
     fn heal_everything(&mut self, q: &mut Scheduler<Event>) {
         self.writes_open = false;
@@ -856,6 +936,7 @@ pub struct Simulation {
     events: u64,
     event_limit_hit: bool,
     healed: bool,
+    records: Vec<StepRecord>,
 }
 
 impl Simulation {
@@ -863,6 +944,10 @@ impl Simulation {
         let mut world = World::new(cfg);
         let mut queue = EventQueue::new();
         world.start(&mut queue);
+        if !world.cfg.script.is_empty() {
+            let all: Vec<usize> = (0..world.clusters.len()).collect();
+            world.set_held(&all, true, &mut queue);
+        }
         Simulation {
             world,
             queue,
@@ -870,6 +955,83 @@ impl Simulation {
             events: 0,
             event_limit_hit: false,
             healed: false,
+            records: Vec::new(),
+        }
+    }
+
+    /// Processes one event; `false` if none is pending or the event bound is reached.
+    fn step_one(&mut self) -> bool {
+        if self.queue.is_empty() || self.events >= self.world.cfg.max_events {
+            if self.events >= self.world.cfg.max_events {
+                self.event_limit_hit = true;
+            }
+            return false;
+        }
+        let stats = run_until(
+            &mut self.world,
+            &mut self.queue,
+            RunLimits {
+                end: SimTime::MAX,
+                max_events: 1,
+            },
+            &mut self.digest,
+        );
+        self.events += stats.events;
+        stats.events == 1
+    }
+
+    /// Runs the script's steps in order (see [`crate::model::script`]).
+    fn run_script(&mut self) {
+        let steps = self.world.cfg.script.clone();
+        let advance = self.world.cfg.step_advance;
+        let n = self.world.clusters.len();
+        for (index, step) in steps.into_iter().enumerate() {
+            let t = match (step.at, step.after) {
+                (Some(at), _) => at.max(self.now()),
+                (None, Some(d)) => self.now() + d,
+                (None, None) => self.now() + advance,
+            };
+            self.run_until(t);
+            for c in 0..n {
+                self.world.expire_pass(c, &mut self.queue);
+            }
+            let time = self.now();
+            let mut record = StepRecord {
+                index,
+                time,
+                cluster: None,
+                line: String::new(),
+                reply: None,
+            };
+            match step.action {
+                StepAction::Command { cluster, line, cmd } => {
+                    let reply = self.world.execute(cluster, &cmd, &mut self.queue);
+                    record.cluster = Some(cluster);
+                    record.line = line;
+                    record.reply = Some(reply);
+                }
+                StepAction::Sync { clusters } => {
+                    self.world.set_held(&clusters, false, &mut self.queue);
+                    while !self.world.group_idle(&clusters) && self.step_one() {}
+                    self.world.set_held(&clusters, true, &mut self.queue);
+                    let names: Vec<&str> = clusters
+                        .iter()
+                        .map(|c| self.world.cfg.clusters[*c].name.as_str())
+                        .collect();
+                    record.line = format!("sync {}", names.join(" "));
+                }
+                StepAction::Partition { pairs } => {
+                    record.line = format!("partition ({} link pair(s))", pairs.len());
+                    let name = format!("step[{index}]");
+                    self.world.partition_now(pairs, name, &mut self.queue);
+                }
+                StepAction::Heal => {
+                    record.line = "heal".into();
+                    self.world.heal_now(&mut self.queue);
+                }
+                StepAction::Wait => record.line = "wait".into(),
+            }
+            self.records.push(record);
         }
     }
 
@@ -903,7 +1065,12 @@ impl Simulation {
     /// Runs the whole scenario: writes until the end of the duration, then heal everything
     /// and run until quiescent or the convergence deadline.
     pub fn run_to_completion(mut self) -> RunResult {
-        let end = self.world.end_of_writes();
+        if !self.world.cfg.script.is_empty() {
+            self.run_script();
+            let all: Vec<usize> = (0..self.world.clusters.len()).collect();
+            self.world.set_held(&all, false, &mut self.queue);
+        }
+        let end = self.world.end_of_writes().max(self.now());
         self.run_until(end);
         if !self.event_limit_hit && !self.healed {
             self.healed = true;
@@ -945,6 +1112,8 @@ impl Simulation {
                 .collect(),
             peers,
             heals: w.catchups.iter().map(|c| c.stats.clone()).collect(),
+            steps: self.records.clone(),
+            tombstones: (0..n).map(|c| w.tombstones(c)).collect(),
         }
     }
 }

@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use crate::check::{Convergence, Verdict, check_convergence};
+use crate::check::{
+    Convergence, ExpectationResult, Verdict, check_convergence, check_expectations,
+};
 use crate::engine::SimDuration;
 use crate::model::{RunResult, Simulation};
 use crate::scenario::Scenario;
@@ -48,6 +50,26 @@ pub struct HealSummary {
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StepSummary {
+    pub step: usize,
+    pub time_ms: f64,
+    pub on: Option<String>,
+    pub cmd: String,
+    pub reply: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExpectationSummary {
+    pub step: usize,
+    pub on: String,
+    pub cmd: String,
+    pub expected: String,
+    pub actual: String,
+    pub pass: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Totals {
     pub writes: u64,
     pub rejected_writes: u64,
@@ -57,6 +79,8 @@ pub struct Totals {
     pub partial_syncs: u64,
     pub full_syncs: u64,
     pub full_sync_failures: u64,
+    pub tombstones: u64,
+    pub tombstone_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -75,6 +99,9 @@ pub struct Summary {
     pub clusters: Vec<ClusterSummary>,
     pub peers: Vec<PeerSummary>,
     pub heals: Vec<HealSummary>,
+    pub steps: Vec<StepSummary>,
+    pub expectations: Vec<ExpectationSummary>,
+    pub expectations_failed: usize,
     pub warnings: Vec<String>,
 }
 
@@ -87,15 +114,45 @@ fn ns_ms(ns: u64) -> f64 {
     ms(SimDuration(ns))
 }
 
-/// Runs a validated scenario and judges it.
+/// Runs a validated scenario and judges its convergence.
 pub fn run_scenario(s: &Scenario) -> (RunResult, Convergence) {
     let result = Simulation::new(s.config.clone()).run_to_completion();
     let conv = check_convergence(&result);
     (result, conv)
 }
 
+/// Everything a run produced and every judgement of it.
+pub struct Judged {
+    pub result: RunResult,
+    pub convergence: Convergence,
+    pub expectations: Vec<ExpectationResult>,
+    pub summary: Summary,
+}
+
+/// Runs a scenario, checks convergence and expectations, and summarises.
+pub fn run_and_judge(s: &Scenario) -> Judged {
+    let (result, convergence) = run_scenario(s);
+    let expectations = check_expectations(s, &result);
+    let summary = Summary::with_expectations(s, &result, &convergence, &expectations);
+    Judged {
+        result,
+        convergence,
+        expectations,
+        summary,
+    }
+}
+
 impl Summary {
     pub fn new(s: &Scenario, r: &RunResult, c: &Convergence) -> Summary {
+        Summary::with_expectations(s, r, c, &check_expectations(s, r))
+    }
+
+    pub fn with_expectations(
+        s: &Scenario,
+        r: &RunResult,
+        c: &Convergence,
+        ex: &[ExpectationResult],
+    ) -> Summary {
         let names: Vec<String> = s.config.clusters.iter().map(|c| c.name.clone()).collect();
         let peers: Vec<PeerSummary> = r
             .peers
@@ -124,6 +181,8 @@ impl Summary {
             partial_syncs: peers.iter().map(|p| p.partial_syncs).sum(),
             full_syncs: peers.iter().map(|p| p.full_syncs).sum(),
             full_sync_failures: peers.iter().map(|p| p.full_sync_failures).sum(),
+            tombstones: r.tombstones.iter().map(|t| t.0).sum(),
+            tombstone_bytes: r.tombstones.iter().map(|t| t.1).sum(),
         };
         Summary {
             seed: s.config.seed,
@@ -160,6 +219,34 @@ impl Summary {
                     caught_up_after_ms: h.caught_up_after.map(ms),
                 })
                 .collect(),
+            steps: r
+                .steps
+                .iter()
+                .map(|st| StepSummary {
+                    step: st.index,
+                    time_ms: ms(SimDuration(st.time.0)),
+                    on: st.cluster.map(|c| names[c].clone()),
+                    cmd: st.line.clone(),
+                    reply: st.reply.as_ref().map(|r| r.to_string()),
+                    note: s
+                        .notes
+                        .iter()
+                        .find(|(i, _)| *i == st.index)
+                        .map(|(_, n)| n.clone()),
+                })
+                .collect(),
+            expectations: ex
+                .iter()
+                .map(|e| ExpectationSummary {
+                    step: e.step,
+                    on: e.on.clone(),
+                    cmd: e.cmd.clone(),
+                    expected: e.expected.clone(),
+                    actual: e.actual.clone(),
+                    pass: e.pass,
+                })
+                .collect(),
+            expectations_failed: ex.iter().filter(|e| !e.pass).count(),
             warnings: s.warnings.iter().map(|w| w.render(&s.file)).collect(),
         }
     }
@@ -179,6 +266,42 @@ impl Summary {
         for w in &self.warnings {
             o.push_str(&format!("warning: {w}\n"));
         }
+        for st in &self.steps {
+            if let Some(n) = &st.note {
+                o.push_str(&format!("            # {n}\n"));
+            }
+            match (&st.on, &st.reply) {
+                (Some(on), Some(reply)) => {
+                    o.push_str(&format!("[{:>9.3} ms] {on}> {}\n", st.time_ms, st.cmd));
+                    let check = self.expectations.iter().find(|e| e.step == st.step);
+                    let mark = match check {
+                        Some(e) if e.pass => "  ✓",
+                        Some(_) => "  ✗ (expected otherwise, see below)",
+                        None => "",
+                    };
+                    let indented = reply.replace('\n', "\n              ");
+                    o.push_str(&format!("              {indented}{mark}\n"));
+                }
+                _ => o.push_str(&format!("[{:>9.3} ms] -- {} --\n", st.time_ms, st.cmd)),
+            }
+        }
+        if !self.expectations.is_empty() {
+            o.push_str(&format!(
+                "expectations: {} of {} passed\n",
+                self.expectations.len() - self.expectations_failed,
+                self.expectations.len()
+            ));
+            for e in self.expectations.iter().filter(|e| !e.pass) {
+                o.push_str(&format!(
+                    "  FAIL step {} on {}: {}\n    expected: {}\n    actual:   {}\n",
+                    e.step,
+                    e.on,
+                    e.cmd,
+                    e.expected.replace('\n', "\n              "),
+                    e.actual.replace('\n', "\n              ")
+                ));
+            }
+        }
         o.push_str(&format!(
             "simulated {:.3} s ({:.3} s of writes), {} events\n",
             self.simulated_s, self.duration_s, self.events
@@ -192,8 +315,12 @@ impl Summary {
             self.totals.snapshot_bytes
         ));
         o.push_str(&format!(
-            "syncs: partial {}, full {} (failed {})\n",
-            self.totals.partial_syncs, self.totals.full_syncs, self.totals.full_sync_failures
+            "syncs: partial {}, full {} (failed {}); tombstones {} ({} B)\n",
+            self.totals.partial_syncs,
+            self.totals.full_syncs,
+            self.totals.full_sync_failures,
+            self.totals.tombstones,
+            self.totals.tombstone_bytes
         ));
         o.push_str("lag per peer (ms):\n");
         o.push_str(&format!(

@@ -16,6 +16,33 @@ pub struct RawScenario {
     pub workload: Option<RawWorkload>,
     #[serde(default)]
     pub fault: Vec<RawFault>,
+    pub database: Option<RawDatabase>,
+    #[serde(default)]
+    pub step: Vec<RawStep>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub causal_consistency: Option<bool>,
+    pub xadd_id_mode: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub on: Option<String>,
+    pub cmd: Option<String>,
+    pub at: Option<String>,
+    pub after: Option<String>,
+    pub sync: Option<toml::Value>,
+    pub partition: Option<Vec<String>>,
+    pub heal: Option<bool>,
+    pub expect: Option<toml::Value>,
+    pub expect_nil: Option<bool>,
+    pub expect_error: Option<String>,
+    pub unordered: Option<bool>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
