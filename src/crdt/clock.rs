@@ -33,9 +33,30 @@ pub struct Dot {
     pub seq: u64,
 }
 
-/// A vector clock over a fixed number of instances.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+/// A vector clock. Missing entries are zero; equality and [`VClock::entries`] ignore trailing
+/// zeros, so a clock's representation never depends on how it was built.
+#[derive(Clone, Default)]
 pub struct VClock(Vec<u64>);
+
+impl fmt::Debug for VClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VClock{:?}", self.entries())
+    }
+}
+
+impl PartialEq for VClock {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries() == other.entries()
+    }
+}
+
+impl Eq for VClock {}
+
+impl std::hash::Hash for VClock {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.entries().hash(state);
+    }
+}
 
 impl VClock {
     pub fn new(instances: usize) -> Self {
@@ -87,8 +108,10 @@ impl VClock {
         }
     }
 
+    /// The entries up to the last non-zero one.
     pub fn entries(&self) -> &[u64] {
-        &self.0
+        let end = self.0.iter().rposition(|x| *x != 0).map_or(0, |i| i + 1);
+        &self.0[..end]
     }
 }
 

@@ -5,6 +5,7 @@
 //! every `DEL` applied to the key.
 
 use super::clock::{Dot, VClock};
+
 use crate::engine::Digest;
 
 pub const P: u32 = 14;
@@ -112,28 +113,31 @@ pub struct HllAdd {
     pub registers: Vec<(u16, u8)>,
 }
 
+/// The adds of a HyperLogLog key. An add survives only while its clock covers the key's
+/// tombstone (the join of every `DEL`'s clock): it must have seen every `DEL`, and what those
+/// had seen. The tombstone only grows, so the surviving adds do not depend on arrival order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HllCrdt {
     adds: Vec<HllAdd>,
-    dels: Vec<Dot>,
+}
+
+fn survives(add: &HllAdd, tomb: &VClock) -> bool {
+    tomb.partial_cmp_causal(&add.vc)
+        .is_some_and(|o| o != std::cmp::Ordering::Greater)
 }
 
 impl HllCrdt {
-    pub fn add(&mut self, add: HllAdd) {
-        if self.dels.iter().any(|d| !add.vc.covers(*d))
-            || self.adds.iter().any(|a| a.dot == add.dot)
-        {
+    pub fn add(&mut self, add: HllAdd, tomb: &VClock) {
+        if !survives(&add, tomb) || self.adds.iter().any(|a| a.dot == add.dot) {
             return;
         }
-        self.adds.push(add);
+        let p = self.adds.partition_point(|a| a.dot < add.dot);
+        self.adds.insert(p, add);
     }
 
-    /// A `DEL` of the key: wins over every add that had not seen it.
-    pub fn delete(&mut self, dot: Dot) {
-        if !self.dels.contains(&dot) {
-            self.dels.push(dot);
-        }
-        self.adds.retain(|a| a.vc.covers(dot));
+    /// After a `DEL` grew the key's tombstone: it wins over every add that had not seen it.
+    pub fn prune(&mut self, tomb: &VClock) {
+        self.adds.retain(|a| survives(a, tomb));
     }
 
     pub fn registers(&self) -> Box<[u8; REGISTERS]> {
@@ -151,28 +155,18 @@ impl HllCrdt {
         self.adds.is_empty()
     }
 
-    pub fn merge(&mut self, other: &HllCrdt) {
-        for d in &other.dels {
-            self.delete(*d);
-        }
+    /// State merge under the joined key tombstone.
+    pub fn merge(&mut self, other: &HllCrdt, tomb: &VClock) {
         for a in &other.adds {
-            self.add(a.clone());
+            self.add(a.clone(), tomb);
         }
-        self.adds.sort_by_key(|a| a.dot);
-        self.dels.sort();
+        self.prune(tomb);
     }
 
     pub fn digest_state(&self, d: &mut Digest) {
-        let mut adds: Vec<&HllAdd> = self.adds.iter().collect();
-        adds.sort_by_key(|a| a.dot);
-        d.word(adds.len() as u64);
-        for a in adds {
+        d.word(self.adds.len() as u64);
+        for a in &self.adds {
             d.word(a.dot.origin.0 as u64).word(a.dot.seq);
-        }
-        let mut dels = self.dels.clone();
-        dels.sort();
-        for x in dels {
-            d.word(x.origin.0 as u64).word(x.seq);
         }
     }
 

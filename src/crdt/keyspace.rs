@@ -347,21 +347,17 @@ impl Entry {
         let seq = op.dot.seq;
         match &op.kind {
             OpKind::Set { value, observed } => {
-                if !killed {
-                    let mut r = reg(op, value.clone());
-                    r.observed = observed.clone();
-                    self.string.write(r);
-                }
+                let mut r = reg(op, value.clone());
+                r.observed = observed.clone();
+                self.string.write(r);
             }
             OpKind::Incr { int, float } => self.string.incr(origin, seq, *int, *float),
             OpKind::HSet(fields) => {
                 for (f, v, observed) in fields {
                     let s = self.coll_mut().hash.entry(f.clone()).or_default();
-                    if !killed {
-                        let mut r = reg(op, v.clone());
-                        r.observed = observed.clone();
-                        s.write(r);
-                    }
+                    let mut r = reg(op, v.clone());
+                    r.observed = observed.clone();
+                    s.write(r);
                 }
             }
             OpKind::HIncr { field, int, float } => {
@@ -378,9 +374,7 @@ impl Entry {
             OpKind::SAdd(members) => {
                 for m in members {
                     let s = self.coll_mut().set.entry(m.clone()).or_default();
-                    if !killed {
-                        s.write(reg(op, ()));
-                    }
+                    s.write(reg(op, ()));
                 }
             }
             OpKind::SRem(members) => {
@@ -396,11 +390,9 @@ impl Entry {
             OpKind::ZAdd(members) => {
                 for (m, score, observed) in members {
                     let s = self.coll_mut().zset.entry(m.clone()).or_default();
-                    if !killed {
-                        let mut r = reg(op, *score);
-                        r.observed = observed.clone();
-                        s.write(r);
-                    }
+                    let mut r = reg(op, *score);
+                    r.observed = observed.clone();
+                    s.write(r);
                 }
             }
             OpKind::ZIncr { member, by } => {
@@ -441,16 +433,35 @@ impl Entry {
             }
             OpKind::XDel(dots) => self.coll_mut().stream.remove(dots),
             OpKind::PfAdd(regs) => {
-                self.coll_mut().hll.add(HllAdd {
-                    dot: op.dot,
-                    vc: op.vc.clone(),
-                    registers: regs.clone(),
-                });
+                let tomb = self.tomb.clone();
+                self.coll_mut().hll.add(
+                    HllAdd {
+                        dot: op.dot,
+                        vc: op.vc.clone(),
+                        registers: regs.clone(),
+                    },
+                    &tomb,
+                );
             }
-            OpKind::Del { observed } => self.remove_key(&op.vc, op.dot, observed),
-            OpKind::Expire(e) => {
-                if !killed {
-                    self.expire.write(reg(op, *e));
+            OpKind::Del { observed } => self.remove_key(&op.vc, observed),
+            OpKind::Expire(e) => self.expire.write(reg(op, *e)),
+        }
+        // A write the key's tombstone already covers is dead on arrival. It was still applied
+        // above (its clock says what it overwrote), so the state is the same whether the
+        // delete came first or second.
+        if killed {
+            let tomb = self.tomb.clone();
+            self.string.remove_by_key(&tomb, &[]);
+            self.expire.remove_by_key(&tomb, &[]);
+            if let Some(c) = self.coll.as_deref_mut() {
+                for s in c.hash.values_mut() {
+                    s.remove_by_key(&tomb, &[]);
+                }
+                for s in c.set.values_mut() {
+                    s.remove_by_key(&tomb, &[]);
+                }
+                for s in c.zset.values_mut() {
+                    s.remove_by_key(&tomb, &[]);
                 }
             }
         }
@@ -463,7 +474,7 @@ impl Entry {
         }
     }
 
-    fn remove_key(&mut self, vc: &VClock, dot: Dot, observed: &[(Part, Vec<Total>)]) {
+    fn remove_key(&mut self, vc: &VClock, observed: &[(Part, Vec<Total>)]) {
         self.tomb.join(vc);
         let find = |p: &Part| {
             observed
@@ -486,20 +497,21 @@ impl Entry {
                 Part::Str => {}
             }
         }
+        let tomb = self.tomb.clone();
         if let Some(c) = self.coll.as_deref_mut() {
             for (f, s) in c.hash.iter_mut() {
-                s.remove(vc, &find(&Part::Field(f.clone())));
+                s.remove_by_key(vc, &find(&Part::Field(f.clone())));
             }
             for s in c.set.values_mut() {
-                s.remove(vc, &[]);
+                s.remove_by_key(vc, &[]);
             }
             for (m, s) in c.zset.iter_mut() {
-                s.remove(vc, &find(&Part::Member(m.clone())));
+                s.remove_by_key(vc, &find(&Part::Member(m.clone())));
             }
             c.list.remove_observed(vc);
             c.stream.remove_observed(vc);
             // HyperLogLog: DEL wins over concurrent adds [HLL].
-            c.hll.delete(dot);
+            c.hll.prune(&tomb);
         }
     }
 
@@ -532,7 +544,7 @@ impl Entry {
             }
             c.list.merge(&oc.list, &tomb);
             c.stream.merge(&oc.stream, &tomb);
-            c.hll.merge(&oc.hll);
+            c.hll.merge(&oc.hll, &tomb);
         }
         // Parts only on this side that the other side had observed and removed.
         let other_coll = other.coll.as_deref();
@@ -567,7 +579,19 @@ impl Entry {
         if let Some(c) = self.coll.as_deref_mut() {
             c.list.remove_observed(&tomb);
             c.stream.remove_observed(&tomb);
+            c.hll.prune(&tomb);
+            for s in c.hash.values_mut() {
+                s.remove_by_key(&tomb, &[]);
+            }
+            for s in c.set.values_mut() {
+                s.remove_by_key(&tomb, &[]);
+            }
+            for s in c.zset.values_mut() {
+                s.remove_by_key(&tomb, &[]);
+            }
         }
+        self.string.remove_by_key(&tomb, &[]);
+        self.expire.remove_by_key(&tomb, &[]);
         for (i, s) in other.stamps.iter().enumerate() {
             if let Some(s) = s
                 && self.stamps[i].is_none_or(|cur| *s > cur)

@@ -69,7 +69,8 @@ pub struct Elem {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListCrdt {
     elems: Vec<Elem>,
-    pending: Vec<Insert>,
+    /// Inserts waiting for their anchor, with the timestamp of their write.
+    pending: Vec<(Insert, u64)>,
     /// Removals of elements not seen yet.
     removed_early: Vec<ElemId>,
     /// `LSET`s of elements not seen yet: (element, value, rank).
@@ -92,22 +93,22 @@ impl ListCrdt {
     pub fn insert(&mut self, inserts: &[Insert], ts: u64, tomb: &VClock) {
         for ins in inserts {
             self.max_lamport = self.max_lamport.max(ins.id.lamport);
-            if self.position(ins.id).is_some() || self.pending.iter().any(|p| p.id == ins.id) {
+            if self.position(ins.id).is_some() || self.pending.iter().any(|p| p.0.id == ins.id) {
                 continue;
             }
-            self.pending.push(ins.clone());
+            self.pending.push((ins.clone(), ts));
         }
-        self.drain_pending(ts, tomb);
+        self.drain_pending(tomb);
     }
 
-    fn drain_pending(&mut self, ts: u64, tomb: &VClock) {
+    fn drain_pending(&mut self, tomb: &VClock) {
         loop {
-            let ready = self.pending.iter().position(|p| match p.anchor {
+            let ready = self.pending.iter().position(|(p, _)| match p.anchor {
                 None => true,
                 Some(a) => self.position(a).is_some(),
             });
             let Some(i) = ready else { break };
-            let ins = self.pending.remove(i);
+            let (ins, ts) = self.pending.remove(i);
             let mut p = match ins.anchor {
                 None => 0,
                 Some(a) => self.position(a).expect("anchor present") + 1,
@@ -115,7 +116,11 @@ impl ListCrdt {
             while p < self.elems.len() && self.elems[p].id.outranks(&ins.id) {
                 p += 1;
             }
-            let dead = self.removed_early.contains(&ins.id) || tomb.covers(ins.id.dot());
+            let early = self.removed_early.iter().position(|id| *id == ins.id);
+            if let Some(k) = early {
+                self.removed_early.remove(k);
+            }
+            let dead = early.is_some() || tomb.covers(ins.id.dot());
             let mut elem = Elem {
                 id: ins.id,
                 anchor: ins.anchor,
@@ -167,7 +172,15 @@ impl ListCrdt {
                     e.value_rank = rank;
                 }
             }
-            None => self.set_early.push((id, value, rank)),
+            None => match self.set_early.iter_mut().find(|(i, _, _)| *i == id) {
+                Some(early) => {
+                    if rank > early.2 {
+                        early.1 = value;
+                        early.2 = rank;
+                    }
+                }
+                None => self.set_early.push((id, value, rank)),
+            },
         }
     }
 
@@ -208,20 +221,35 @@ impl ListCrdt {
         for e in &other.elems {
             if self.position(e.id).is_none() {
                 self.max_lamport = self.max_lamport.max(e.id.lamport);
-                self.pending.push(Insert {
-                    id: e.id,
-                    anchor: e.anchor,
-                    value: e.value.clone(),
-                });
-                self.drain_pending(e.value_rank.0, tomb);
-                // Restore the other side's value rank (the replay used its timestamp).
+                // An early LSET of this element is settled against the other side's value
+                // below, not against the replayed insert.
+                let early = self
+                    .set_early
+                    .iter()
+                    .position(|(id, _, _)| *id == e.id)
+                    .map(|k| self.set_early.remove(k));
+                self.pending.push((
+                    Insert {
+                        id: e.id,
+                        anchor: e.anchor,
+                        value: e.value.clone(),
+                    },
+                    e.value_rank.0,
+                ));
+                self.drain_pending(tomb);
                 if let Some(p) = self.position(e.id) {
-                    self.elems[p].value_rank = e.value_rank;
-                    self.elems[p].value = e.value.clone();
+                    let mine = &mut self.elems[p];
+                    mine.value = e.value.clone();
+                    mine.value_rank = e.value_rank;
+                    if let Some((_, v, r)) = early
+                        && r > mine.value_rank
+                    {
+                        mine.value = v;
+                        mine.value_rank = r;
+                    }
                 }
             }
-            let p = self.position(e.id);
-            if let Some(p) = p {
+            if let Some(p) = self.position(e.id) {
                 let mine = &mut self.elems[p];
                 if e.value_rank > mine.value_rank {
                     mine.value = e.value.clone();
@@ -230,9 +258,9 @@ impl ListCrdt {
                 mine.dead |= e.dead;
             }
         }
-        for ins in &other.pending {
-            if self.position(ins.id).is_none() && !self.pending.iter().any(|p| p.id == ins.id) {
-                self.pending.push(ins.clone());
+        for (ins, ts) in &other.pending {
+            if self.position(ins.id).is_none() && !self.pending.iter().any(|p| p.0.id == ins.id) {
+                self.pending.push((ins.clone(), *ts));
             }
         }
         for id in &other.removed_early {
@@ -242,8 +270,8 @@ impl ListCrdt {
             self.set(*id, v.clone(), *r);
         }
         self.max_lamport = self.max_lamport.max(other.max_lamport);
-        self.drain_pending(0, tomb);
-        self.pending.sort_by_key(|p| p.id);
+        self.drain_pending(tomb);
+        self.pending.sort_by_key(|p| p.0.id);
         self.removed_early.sort();
         self.set_early.sort_by_key(|s| s.0);
     }

@@ -59,6 +59,11 @@ pub struct Scalar<V> {
     totals: Vec<Total>,
     reset: Vec<Total>,
     tomb: VClock,
+    /// The join of what every applied write had observed besides itself: a write covered by
+    /// it was overwritten, directly or through a chain of writes. Keeping the join (not just
+    /// the live writes' clocks) makes the outcome independent of delivery order when clocks
+    /// are not causally delivered.
+    over: VClock,
 }
 
 impl<V> Default for Scalar<V> {
@@ -68,6 +73,7 @@ impl<V> Default for Scalar<V> {
             totals: Vec::new(),
             reset: Vec::new(),
             tomb: VClock::default(),
+            over: VClock::default(),
         }
     }
 }
@@ -96,10 +102,14 @@ pub struct Increments {
 impl<V: Clone> Scalar<V> {
     /// Applies a register write. Dead on arrival if a remove or another write had observed it.
     pub fn write(&mut self, reg: Reg<V>) {
-        if self.tomb.covers(reg.dot) || self.regs.iter().any(|r| r.vc.covers(reg.dot)) {
+        let mut seen = reg.vc.clone();
+        seen.set(reg.dot.origin, reg.dot.seq.saturating_sub(1));
+        self.over.join(&seen);
+        let over = &self.over;
+        self.regs.retain(|r| !over.covers(r.dot));
+        if self.tomb.covers(reg.dot) || self.over.covers(reg.dot) {
             return;
         }
-        self.regs.retain(|r| !reg.vc.covers(r.dot));
         // Kept sorted by dot so that equal states compare equal whatever the arrival order.
         let p = self.regs.partition_point(|r| r.dot < reg.dot);
         self.regs.insert(p, reg);
@@ -126,6 +136,17 @@ impl<V: Clone> Scalar<V> {
     /// `observed` the counter totals it had seen of this scalar.
     pub fn remove(&mut self, vc: &VClock, observed: &[Total]) {
         self.tomb.join(vc);
+        self.regs.retain(|r| !vc.covers(r.dot));
+        for (i, o) in observed.iter().enumerate() {
+            let r = at(&self.reset, i).later(*o);
+            put(&mut self.reset, i, r);
+        }
+    }
+
+    /// A key-level remove: kills the observed writes and resets the observed counters, but
+    /// leaves this part's own tombstone alone (the key keeps that one), so that a part's state
+    /// does not depend on whether it existed when the key was deleted.
+    pub fn remove_by_key(&mut self, vc: &VClock, observed: &[Total]) {
         self.regs.retain(|r| !vc.covers(r.dot));
         for (i, o) in observed.iter().enumerate() {
             let r = at(&self.reset, i).later(*o);
@@ -196,14 +217,9 @@ impl<V: Clone> Scalar<V> {
             }
         }
         self.tomb.join(&other.tomb);
-        let tomb = &self.tomb;
-        regs.retain(|r| !tomb.covers(r.dot));
-        let snapshot = regs.clone();
-        regs.retain(|r| {
-            !snapshot
-                .iter()
-                .any(|o| o.dot != r.dot && o.vc.covers(r.dot))
-        });
+        self.over.join(&other.over);
+        let (tomb, over) = (&self.tomb, &self.over);
+        regs.retain(|r| !tomb.covers(r.dot) && !over.covers(r.dot));
         regs.sort_by_key(|r| r.dot);
         self.regs = regs;
         for (i, t) in other.totals.iter().enumerate() {
@@ -224,6 +240,12 @@ impl<V: Clone> Scalar<V> {
         for r in regs {
             d.word(r.ts).word(r.dot.origin.0 as u64).word(r.dot.seq);
             value(&r.value, d);
+        }
+        for vc in [&self.tomb, &self.over] {
+            d.word(vc.entries().len() as u64);
+            for c in vc.entries() {
+                d.word(*c);
+            }
         }
         for v in [&self.totals, &self.reset] {
             d.word(v.len() as u64);

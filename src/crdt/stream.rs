@@ -71,7 +71,11 @@ impl StreamCrdt {
             return;
         }
         let mut entry = entry;
-        entry.dead |= tomb.covers(entry.dot) || self.removed_early.contains(&entry.dot);
+        let early = self.removed_early.iter().position(|d| *d == entry.dot);
+        if let Some(k) = early {
+            self.removed_early.remove(k);
+        }
+        entry.dead |= tomb.covers(entry.dot) || early.is_some();
         self.top = self.top.max(entry.id);
         let key = (entry.id, entry.dot.origin);
         let p = self

@@ -3,6 +3,7 @@
 mod architecture;
 mod cli;
 mod determinism;
+mod properties;
 mod replication;
 mod validation;
 
