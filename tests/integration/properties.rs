@@ -256,10 +256,8 @@ proptest! {
         let n = 3;
         let mut ks: Vec<Keyspace> = (0..n).map(|_| Keyspace::new(n).with_causal_consistency(true)).collect();
         let mut ops: Vec<(usize, Op)> = Vec::new();
-        let mut clock = 1_000;
         // Writers see each other's ops in order here, so clocks carry real causality.
-        for (inst, choice, arg) in &case.writes {
-            clock += 1;
+        for (clock, (inst, choice, arg)) in (1_001u64..).zip(case.writes.iter()) {
             let cmd = parse_line(&command(*choice, *arg)).expect("parses");
             let cx = ExecContext { origin: InstanceId(*inst as u8), now_ms: clock, xadd_mode: XaddIdMode::Strict };
             let out = execute(&mut ks[*inst], &cmd, &cx);
