@@ -3,8 +3,10 @@
 mod architecture;
 mod cli;
 mod determinism;
+mod documented;
 mod properties;
 mod replication;
+mod teaching;
 mod validation;
 
 use geosim::scenario::{self, LoadOptions, Scenario};
