@@ -137,16 +137,24 @@ impl StreamCrdt {
     ) -> StreamId {
         let top = self.top;
         match mode {
-            XaddIdMode::Strict | XaddIdMode::SemiStrict => {
-                let ms = explicit_ms.unwrap_or(now_ms);
-                // The sequence is the region number; bump the millisecond to stay ascending.
-                let ms = if (StreamId { ms, seq: region }) > top {
-                    ms
-                } else {
-                    top.ms + 1
-                };
-                StreamId { ms, seq: region }
-            }
+            XaddIdMode::Strict | XaddIdMode::SemiStrict => match explicit_ms {
+                // The sequence is the region number; an explicit millisecond is taken as given
+                // (the caller rejects it if it is not above the top).
+                Some(ms) => StreamId { ms, seq: region },
+                // `*`: bump the millisecond when needed to stay ascending.
+                None => {
+                    let ms = if (StreamId {
+                        ms: now_ms,
+                        seq: region,
+                    }) > top
+                    {
+                        now_ms
+                    } else {
+                        top.ms + 1
+                    };
+                    StreamId { ms, seq: region }
+                }
+            },
             XaddIdMode::Liberal => match explicit_ms {
                 Some(ms) => StreamId { ms, seq: 0 },
                 None => {

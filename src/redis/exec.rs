@@ -1134,3 +1134,159 @@ fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         })),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::parse_line;
+
+    fn run(ks: &mut Keyspace, line: &str) -> Reply {
+        let cx = ExecContext {
+            origin: InstanceId(0),
+            now_ms: 1_000,
+            xadd_mode: XaddIdMode::Strict,
+        };
+        execute(ks, &parse_line(line).unwrap(), &cx).reply
+    }
+
+    #[test]
+    fn replies_are_redis_shaped() {
+        let mut ks = Keyspace::new(2);
+        assert_eq!(run(&mut ks, "SET k v").to_string(), "OK");
+        assert_eq!(run(&mut ks, "GET k").to_string(), "\"v\"");
+        assert_eq!(run(&mut ks, "GET nope").to_string(), "(nil)");
+        assert_eq!(run(&mut ks, "APPEND k w").to_string(), "(integer) 2");
+        assert_eq!(run(&mut ks, "TYPE k").to_string(), "string");
+        assert_eq!(run(&mut ks, "TYPE nope").to_string(), "none");
+        assert_eq!(run(&mut ks, "SMEMBERS nope").to_string(), "(empty array)");
+        run(&mut ks, "RPUSH l a b");
+        assert_eq!(
+            run(&mut ks, "LRANGE l 0 -1").to_string(),
+            "1) \"a\"\n2) \"b\""
+        );
+        run(&mut ks, "XADD s 5 f v");
+        assert_eq!(
+            run(&mut ks, "XRANGE s - +").to_string(),
+            "1) 1) \"5-1\"\n   2) 1) \"f\"\n      2) \"v\""
+        );
+    }
+
+    #[test]
+    fn errors_carry_redis_messages() {
+        let mut ks = Keyspace::new(2);
+        run(&mut ks, "SADD s a");
+        assert_eq!(
+            run(&mut ks, "GET s").to_string(),
+            "(error) WRONGTYPE Operation against a key holding the wrong kind of value"
+        );
+        assert_eq!(
+            run(&mut ks, "INCRBY k x"),
+            Reply::err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut ks, "INCRBYFLOAT k x"),
+            Reply::err("ERR value is not a valid float")
+        );
+        assert_eq!(
+            run(&mut ks, "SET k v XX NX"),
+            Reply::err("ERR syntax error")
+        );
+        assert_eq!(run(&mut ks, "LSET nope 0 x"), Reply::err("ERR no such key"));
+        run(&mut ks, "RPUSH l a");
+        assert_eq!(
+            run(&mut ks, "LSET l 5 x"),
+            Reply::err("ERR index out of range")
+        );
+        assert_eq!(
+            run(&mut ks, "HSET h f v g"),
+            Reply::err("ERR wrong number of arguments for 'hset' command")
+        );
+        run(&mut ks, "XADD x 10 f v");
+        assert_eq!(
+            run(&mut ks, "XADD x 5 f v"),
+            Reply::err(
+                "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+            )
+        );
+    }
+
+    #[test]
+    fn parse_errors_say_what_is_wrong() {
+        assert_eq!(
+            parse_line("GET").unwrap_err().0,
+            "ERR wrong number of arguments for 'get' command"
+        );
+        let e = parse_line("SORT k").unwrap_err().0;
+        assert!(
+            e.starts_with("ERR unknown command 'SORT', with args beginning with: 'k'"),
+            "{e}"
+        );
+        assert!(e.contains("geosim supports:"), "{e}");
+        assert_eq!(
+            parse_line("SET \"k").unwrap_err().0,
+            "ERR Invalid argument(s): unbalanced quotes"
+        );
+        assert_eq!(parse_line("").unwrap_err().0, "ERR empty command");
+    }
+
+    #[test]
+    fn set_options_work() {
+        let mut ks = Keyspace::new(2);
+        assert_eq!(run(&mut ks, "SET k a NX"), Reply::ok());
+        assert_eq!(run(&mut ks, "SET k b NX"), Reply::Nil);
+        assert_eq!(run(&mut ks, "SET k c XX GET"), Reply::bulk("a"));
+        assert_eq!(run(&mut ks, "SETNX k d"), Reply::Int(0));
+        assert_eq!(run(&mut ks, "GETSET k e"), Reply::bulk("c"));
+        assert_eq!(run(&mut ks, "SET t v EX 10"), Reply::ok());
+        assert_eq!(run(&mut ks, "TTL t"), Reply::Int(10));
+        assert_eq!(run(&mut ks, "SET t w"), Reply::ok());
+        assert_eq!(run(&mut ks, "TTL t"), Reply::Int(-1), "SET clears the TTL");
+        assert_eq!(run(&mut ks, "SETRANGE r 2 ab"), Reply::Int(4));
+        assert_eq!(run(&mut ks, "GET r"), Reply::Bulk(vec![0, 0, b'a', b'b']));
+        run(&mut ks, "HSET h f v");
+        assert_eq!(
+            run(&mut ks, "SET h s"),
+            Reply::ok(),
+            "SET replaces any type"
+        );
+        assert_eq!(run(&mut ks, "TYPE h").to_string(), "string");
+    }
+
+    #[test]
+    fn stream_bytes_follow_resp_for_every_command() {
+        let set = parse_line("SET kkkkkkkkkkkkkkkk vvv").unwrap();
+        assert_eq!(set.stream_bytes(), 23 + 16 + 3 + 2 + 1);
+        // *2\r\n$4\r\nINCR\r\n$1\r\nk\r\n
+        assert_eq!(parse_line("INCR k").unwrap().stream_bytes(), 21);
+        // *4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$2\r\nvv\r\n
+        assert_eq!(
+            parse_line("HSET h f vv").unwrap().stream_bytes(),
+            4 + 10 + 7 + 7 + 8
+        );
+    }
+
+    #[test]
+    fn writes_replicate_and_reads_do_not() {
+        let mut ks = Keyspace::new(2);
+        let cx = ExecContext {
+            origin: InstanceId(0),
+            now_ms: 1,
+            xadd_mode: XaddIdMode::Strict,
+        };
+        let w = execute(&mut ks, &parse_line("SADD s a b").unwrap(), &cx);
+        assert_eq!(w.effects.len(), 1);
+        assert_eq!(
+            w.effects[0].stream_bytes,
+            parse_line("SADD s a b").unwrap().stream_bytes()
+        );
+        let r = execute(&mut ks, &parse_line("SMEMBERS s").unwrap(), &cx);
+        assert!(r.effects.is_empty());
+        let noop = execute(&mut ks, &parse_line("SADD s a").unwrap(), &cx);
+        assert!(
+            noop.effects.is_empty(),
+            "adding a present member changes nothing"
+        );
+        let refused = execute(&mut ks, &parse_line("INCR s").unwrap(), &cx);
+        assert!(refused.reply.is_error() && refused.effects.is_empty());
+    }
+}
