@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success (the run converged; the scenario is valid) |
-//! | 1 | a correctness failure: the instances diverged |
+//! | 1 | a correctness failure: the instances diverged, or a scripted expectation failed |
 //! | 2 | bad usage or bad input (unreadable or invalid scenario, bad flag) |
 //! | 3 | no convergence by the deadline |
 
@@ -24,7 +24,7 @@ pub const EXIT_NOT_CONVERGED: i32 = 3;
     name = "geosim",
     version,
     about = "Deterministic geo-replication simulator for Active-Active (CRDT) databases",
-    after_help = "Exit codes: 0 success, 1 divergence (correctness failure), 2 bad usage or input, 3 no convergence by the deadline."
+    after_help = "Exit codes: 0 success, 1 correctness failure (divergence or a failed expectation), 2 bad usage or input, 3 no convergence by the deadline."
 )]
 pub struct Cli {
     #[command(subcommand)]
