@@ -3,6 +3,7 @@
 //! byte size each op takes in the replication stream (RESP encoding, calibrated against real
 //! Redis in `shared/validation/`).
 
+pub mod bench;
 pub mod command;
 pub mod exec;
 pub mod resp;

@@ -45,6 +45,15 @@ pub fn bench(quick: bool, scenario_path: &Path) -> i32 {
             e / b
         );
     }
+    println!("merge core: replicated ops applied per second at a peer (median)");
+    let n = if quick { 20_000 } else { 100_000 };
+    for (name, template) in crate::redis::bench::KINDS {
+        let ops = crate::redis::bench::ops_for(template, n);
+        let rates: Vec<f64> = (0..reps)
+            .map(|_| n as f64 / crate::redis::bench::apply_all(&ops).as_secs_f64())
+            .collect();
+        println!("  {name:<14} {:>8.2} M ops/s", median(rates) / 1e6);
+    }
     let s = match scenario::load(scenario_path, &LoadOptions::default()) {
         Ok(s) => s,
         Err(e) => {
