@@ -74,7 +74,7 @@ fn bulk(s: &str) -> Reply {
 }
 
 fn arr(items: &[&str]) -> Reply {
-    Reply::Array(items.iter().map(|s| Reply::bulk(s)).collect())
+    Reply::Array(items.iter().map(Reply::bulk).collect())
 }
 
 #[test]
