@@ -131,6 +131,19 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// Whether the op removes something (and so leaves removal history behind).
+    pub fn removes(&self) -> bool {
+        matches!(
+            self,
+            OpKind::Del { .. }
+                | OpKind::HDel(_)
+                | OpKind::SRem(_)
+                | OpKind::ZRem(_)
+                | OpKind::LRem(_)
+                | OpKind::XDel(_)
+        )
+    }
+
     /// The data type the op writes, if it writes one.
     pub fn key_type(&self) -> Option<KeyType> {
         Some(match self {
@@ -602,13 +615,39 @@ impl Entry {
         self.ctx.join(&theirs);
     }
 
+    /// Drops removal history (see [`Keyspace::collect_garbage`]).
+    fn collect_garbage(&mut self) {
+        if let Some(c) = self.coll.as_deref_mut() {
+            c.stream.collect_garbage(&self.tomb);
+        }
+        self.tomb = VClock::default();
+        self.string.collect_garbage();
+        self.expire.collect_garbage();
+        if let Some(c) = self.coll.as_deref_mut() {
+            c.hash.retain(|_, s| !s.collect_garbage());
+            c.set.retain(|_, s| !s.collect_garbage());
+            c.zset.retain(|_, s| !s.collect_garbage());
+            c.list.collect_garbage();
+        }
+        if self.coll.as_deref().is_some_and(|c| {
+            c.hash.is_empty()
+                && c.set.is_empty()
+                && c.zset.is_empty()
+                && c.list.is_empty_all()
+                && c.stream.all().next().is_none()
+                && c.hll.is_empty()
+        }) {
+            self.coll = None;
+        }
+    }
+
     /// Elements and keys that hold only removal history: (count, estimated bytes). A key
     /// with nothing live counts as one tombstone; so does each dead hash field, set or
     /// sorted-set member, list element and stream entry.
     pub fn tombstones(&self) -> (u64, u64) {
         let mut n = 0u64;
         let mut bytes = 0u64;
-        if self.key_type().is_none() {
+        if self.key_type().is_none() && (!self.tomb.entries().is_empty() || self.coll.is_some()) {
             n += 1;
             bytes += 16 + 8 * self.tomb.entries().len() as u64 + self.string.meta_bytes();
         }
@@ -1033,14 +1072,25 @@ impl Keyspace {
         })
     }
 
-    /// Drops the history of `key` (every instance has observed everything about it; the
-    /// caller checked): dead parts go, and an entry with nothing live goes entirely.
+    /// Keys holding removal history (candidates for garbage collection), in order.
+    pub fn keys_with_tombstones(&self) -> Vec<Key> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.tombstones().0 > 0 || !e.tomb.entries().is_empty())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Drops the removal history of `key`. Only sound when every instance has applied every
+    /// op on the key (their key clocks are equal) and does the same at the same moment: no
+    /// op the history guards against can still arrive. The key's clock is kept, so that the
+    /// ops' numbering never restarts.
     pub fn collect_garbage(&mut self, key: &[u8]) {
-        let Some(e) = self.entries.get(key) else {
+        if self.waiting.contains_key(key) {
             return;
-        };
-        if e.key_type().is_none() && e.expire.regs().is_empty() {
-            self.entries.remove(key);
+        }
+        if let Some(e) = self.entries.get_mut(key) {
+            e.collect_garbage();
         }
     }
 

@@ -212,6 +212,18 @@ impl ListCrdt {
         }
     }
 
+    /// Drops dead elements (every instance has seen every removal and no insert can still
+    /// anchor on them).
+    pub fn collect_garbage(&mut self) {
+        self.elems.retain(|e| !e.dead);
+        self.removed_early.clear();
+    }
+
+    /// No element at all, dead or alive.
+    pub fn is_empty_all(&self) -> bool {
+        self.elems.is_empty() && self.pending.is_empty()
+    }
+
     pub fn dead_count(&self) -> usize {
         self.elems.iter().filter(|e| e.dead).count()
     }

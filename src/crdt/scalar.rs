@@ -154,6 +154,22 @@ impl<V: Clone> Scalar<V> {
         }
     }
 
+    /// Drops removal history; returns whether nothing at all is left (the part can go).
+    pub fn collect_garbage(&mut self) -> bool {
+        self.tomb = VClock::default();
+        self.over = VClock::default();
+        let settled = self.totals.iter().enumerate().all(|(i, t)| {
+            let base = at(&self.reset, i);
+            t.seq <= base.seq
+        });
+        if self.regs.is_empty() && settled {
+            self.totals.clear();
+            self.reset.clear();
+            return true;
+        }
+        false
+    }
+
     /// The register a read shows.
     pub fn winner(&self) -> Option<&Reg<V>> {
         self.regs.iter().max_by_key(|r| r.rank())

@@ -123,6 +123,26 @@ impl StreamCrdt {
         self.live().next().is_none()
     }
 
+    /// Drops deleted entries (the stream's top ID is kept). A stream emptied by `XDEL` still
+    /// exists, so its newest entry stays as the marker of that.
+    pub fn collect_garbage(&mut self, tomb: &VClock) {
+        let exists = self.exists(tomb);
+        let last = self
+            .entries
+            .iter()
+            .rev()
+            .find(|e| !tomb.covers(e.dot))
+            .cloned();
+        self.entries.retain(|e| !e.dead);
+        if exists
+            && self.entries.is_empty()
+            && let Some(l) = last
+        {
+            self.entries.push(l);
+        }
+        self.removed_early.clear();
+    }
+
     pub fn dead_count(&self) -> usize {
         self.entries.iter().filter(|e| e.dead).count()
     }

@@ -97,7 +97,13 @@ pub enum Event {
     PartitionEnd {
         fault: u32,
     },
+    /// Garbage collection of removal history (scheduled only while some is pending).
+    Gc,
 }
+
+/// How often tombstone garbage collection runs while removal history is pending (Redis's GC
+/// period is not documented; chosen here).
+pub const GC_INTERVAL: SimDuration = SimDuration::from_secs(1);
 
 #[derive(Debug)]
 struct Shard {
@@ -187,6 +193,8 @@ pub struct RunResult {
     pub heals: Vec<HealStats>,
     /// What each scripted step did.
     pub steps: Vec<StepRecord>,
+    /// Tombstones collected during the run, all instances.
+    pub tombstones_collected: u64,
     /// Per instance, tombstones held at the end: (count, estimated bytes).
     pub tombstones: Vec<(u64, u64)>,
 }
@@ -210,6 +218,9 @@ pub struct World {
     catchup_target: Vec<Option<(usize, u64)>>,
     last_apply: SimTime,
     writes_open: bool,
+    gc_scheduled: bool,
+    /// Tombstones collected so far (all instances).
+    pub tombstones_collected: u64,
 }
 
 fn pair_index(n: usize, src: usize, dst: usize) -> usize {
@@ -339,6 +350,8 @@ impl World {
             catchup_target,
             last_apply: SimTime::ZERO,
             writes_open: true,
+            gc_scheduled: false,
+            tombstones_collected: 0,
         }
     }
 
@@ -439,6 +452,9 @@ impl World {
     ) {
         let now = q.now();
         let n = self.clusters.len();
+        if effect.op.kind.removes() {
+            self.want_gc(q);
+        }
         let shard = &mut self.clusters[c].shards[shard_idx];
         let mut bytes = effect.stream_bytes;
         if shard.needs_select && bytes > 0 {
@@ -519,6 +535,10 @@ impl World {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
             }
+            if f.op.op.kind.removes() && !self.gc_scheduled {
+                self.gc_scheduled = true;
+                q.schedule_in(GC_INTERVAL, Event::Gc);
+            }
             self.peers[pair].lag.record(now.since(f.op.written_at).0);
             self.sessions[sid].consumed = f.end;
             self.last_apply = now;
@@ -535,6 +555,64 @@ impl World {
             ),
             None => s.delivery_scheduled = false,
         }
+    }
+
+    fn want_gc(&mut self, q: &mut Scheduler<Event>) {
+        if !self.gc_scheduled {
+            self.gc_scheduled = true;
+            q.schedule_in(GC_INTERVAL, Event::Gc);
+        }
+    }
+
+    /// Collects the removal history of every key that every instance has fully observed
+    /// (equal key clocks), at all instances at once; reschedules while some remains.
+    fn on_gc(&mut self, q: &mut Scheduler<Event>) {
+        self.gc_scheduled = false;
+        if self.gc_pass() > 0 {
+            self.want_gc(q);
+        }
+    }
+
+    /// One garbage-collection pass; returns how many keys still hold history.
+    pub fn gc_pass(&mut self) -> usize {
+        // A snapshot in flight holds old history; collecting now would only see it return.
+        if self
+            .sessions
+            .iter()
+            .any(|s| matches!(s.state, SyncState::FullSync { .. }))
+        {
+            return 1;
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for c in &self.clusters {
+            for s in &c.shards {
+                keys.extend(s.keyspace.keys_with_tombstones());
+            }
+        }
+        let mut left = 0;
+        for key in keys {
+            let ctx = |c: &Cluster| {
+                c.shards[c.topo.shard_of_key(&key)]
+                    .keyspace
+                    .entry(&key)
+                    .map(|e| e.ctx.clone())
+                    .unwrap_or_default()
+            };
+            let first = ctx(&self.clusters[0]);
+            if self.clusters.iter().all(|c| ctx(c) == first) {
+                for c in &mut self.clusters {
+                    let shard = c.topo.shard_of_key(&key);
+                    let ks = &mut c.shards[shard].keyspace;
+                    let before = ks.entry(&key).map(|e| e.tombstones().0).unwrap_or(0);
+                    ks.collect_garbage(&key);
+                    let after = ks.entry(&key).map(|e| e.tombstones().0).unwrap_or(0);
+                    self.tombstones_collected += before.saturating_sub(after);
+                }
+            } else {
+                left += 1;
+            }
+        }
+        left
     }
 
     fn check_catchup(&mut self, sid: usize, now: SimTime) {
@@ -896,6 +974,7 @@ impl World {
             } => d.word(4).word(session as u64).word(generation as u64),
             Event::PartitionBegin { fault } => d.word(5).word(fault as u64),
             Event::PartitionEnd { fault } => d.word(6).word(fault as u64),
+            Event::Gc => d.word(7),
         };
     }
 }
@@ -920,6 +999,7 @@ impl Model for World {
             } => self.on_snapshot_arrived(session as usize, generation, q),
             Event::PartitionBegin { fault } => self.on_partition_begin(fault as usize, q),
             Event::PartitionEnd { fault } => self.on_partition_end(fault as usize, q),
+            Event::Gc => self.on_gc(q),
         }
     }
 
@@ -1114,6 +1194,7 @@ impl Simulation {
             heals: w.catchups.iter().map(|c| c.stats.clone()).collect(),
             steps: self.records.clone(),
             tombstones: (0..n).map(|c| w.tombstones(c)).collect(),
+            tombstones_collected: w.tombstones_collected,
         }
     }
 }

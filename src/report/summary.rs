@@ -81,6 +81,7 @@ pub struct Totals {
     pub full_sync_failures: u64,
     pub tombstones: u64,
     pub tombstone_bytes: u64,
+    pub tombstones_collected: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -183,6 +184,7 @@ impl Summary {
             full_sync_failures: peers.iter().map(|p| p.full_sync_failures).sum(),
             tombstones: r.tombstones.iter().map(|t| t.0).sum(),
             tombstone_bytes: r.tombstones.iter().map(|t| t.1).sum(),
+            tombstones_collected: r.tombstones_collected,
         };
         Summary {
             seed: s.config.seed,
@@ -315,12 +317,13 @@ impl Summary {
             self.totals.snapshot_bytes
         ));
         o.push_str(&format!(
-            "syncs: partial {}, full {} (failed {}); tombstones {} ({} B)\n",
+            "syncs: partial {}, full {} (failed {}); tombstones held {} ({} B), collected {}\n",
             self.totals.partial_syncs,
             self.totals.full_syncs,
             self.totals.full_sync_failures,
             self.totals.tombstones,
-            self.totals.tombstone_bytes
+            self.totals.tombstone_bytes,
+            self.totals.tombstones_collected
         ));
         o.push_str("lag per peer (ms):\n");
         o.push_str(&format!(

@@ -164,3 +164,36 @@ value_size = "1KB"
         "thin link p99 {sl} ns: the queue must build up"
     );
 }
+
+#[test]
+fn tombstones_are_kept_until_every_instance_observed_the_delete() {
+    let s = super::inline(
+        r#"
+[run]
+duration = "12s"
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[[fault]]
+kind = "partition"
+begin = "1s"
+end = "10s"
+links = [["a", "b"]]
+"#,
+    );
+    let mut sim = Simulation::new(s.config.clone());
+    let cmd = |line: &str| geosim::redis::parse_line(line).unwrap();
+    sim.execute(0, &cmd("SADD s x y"));
+    sim.run_until(SimTime::ZERO + SimDuration::from_secs(2));
+    assert_eq!(sim.world.tombstones(1), (0, 0));
+    sim.execute(0, &cmd("SREM s x"));
+    sim.run_until(SimTime::ZERO + SimDuration::from_secs(8));
+    // b has not seen the SREM: a must keep the removed member's history.
+    assert_eq!(sim.world.tombstones(0).0, 1);
+    assert_eq!(sim.world.tombstones_collected, 0);
+    let r = sim.run_to_completion();
+    assert!(r.tombstones.iter().all(|t| t.0 == 0), "{:?}", r.tombstones);
+    assert_eq!(r.tombstones_collected, 2, "one at each instance");
+    assert!(r.quiescent);
+}
