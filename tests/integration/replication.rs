@@ -197,3 +197,22 @@ links = [["a", "b"]]
     assert_eq!(r.tombstones_collected, 2, "one at each instance");
     assert!(r.quiescent);
 }
+
+#[test]
+fn causal_consistency_adds_n_minus_2_relays_of_ordering_metadata() {
+    let text = |causal: bool| {
+        format!(
+            "[database]\ncausal_consistency = {causal}\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[[cluster]]\nname = \"c\"\n[[step]]\non = \"a\"\ncmd = \"SET key v\"\n[[step]]\nsync = \"all\"\n"
+        )
+    };
+    let bytes = |causal: bool| {
+        let s = super::inline(&text(causal));
+        assert_eq!(s.config.causal_consistency, causal);
+        let (r, c) = run_scenario(&s);
+        assert_eq!(c.verdict, Verdict::Converged);
+        r.peers.iter().map(|p| p.stream_bytes).sum::<u64>()
+    };
+    let (off, on) = (bytes(false), bytes(true));
+    // Two peers each receive the op; each copy carries (N − 2) = 1 relay of 8·3 + 3 bytes.
+    assert_eq!(on - off, 2 * (8 * 3 + 3));
+}
