@@ -8,6 +8,7 @@ mod properties;
 mod replication;
 mod teaching;
 mod validation;
+mod validation_redis;
 
 use geosim::scenario::{self, LoadOptions, Scenario};
 
