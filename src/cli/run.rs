@@ -97,9 +97,13 @@ pub fn validate(path: &Path) -> i32 {
         ),
         None => println!("  workload: none"),
     }
-    for p in &c.partitions {
+    for p in &c.faults {
+        let what = match &p.kind {
+            crate::model::fault::FaultKind::Partition(m) => format!("partition ({})", m.name()),
+            crate::model::fault::FaultKind::Degrade { .. } => "degradation".to_string(),
+        };
         println!(
-            "  partition {}: {} to {}, {} cluster pair(s) cut",
+            "  {what} {}: {} to {}, {} cluster pair(s)",
             p.name,
             p.begin,
             p.end,

@@ -1,16 +1,55 @@
-//! Faults scheduled by a scenario.
+//! Faults scheduled by a scenario (or a script step): partitions that drop or stall syncer
+//! connections, and link degradation.
 
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 
-/// A network partition: the listed cluster pairs cannot talk during `[begin, end)`. The
-/// syncer connections over a cut link are dropped at `begin` (both sides see the connection
-/// close); they reconnect after `end`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Partition {
+/// How a partition treats the syncer connections over the links it cuts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionMode {
+    /// Both sides see the connections close at once (as in the `shared/validation/` trials):
+    /// ops in flight are lost and resent after the heal, from the backlog if it still holds
+    /// them.
+    Drop,
+    /// The links go silent but the connections stay open: nothing is lost, what is sent waits
+    /// (Redis keeps what an attached peer has not been sent). If the silence outlasts the
+    /// replication timeout, the connections drop then, and it continues as `Drop`.
+    Stall,
+}
+
+impl PartitionMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionMode::Drop => "drop",
+            PartitionMode::Stall => "stall",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    Partition(PartitionMode),
+    /// The links' one-way latency grows by `extra_latency`; their bandwidth drops to
+    /// `bandwidth_bps` when given (never above the link's own).
+    Degrade {
+        extra_latency: SimDuration,
+        bandwidth_bps: Option<u64>,
+    },
+}
+
+/// A fault on some cluster pairs during `[begin, end)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
     /// A label for reports: `fault[0]` or the scenario's `name`.
     pub name: String,
     pub begin: SimTime,
     pub end: SimTime,
-    /// Unordered cluster pairs `(a, b)` with `a < b`; both directions are cut.
+    /// Unordered cluster pairs `(a, b)` with `a < b`; both directions are affected.
     pub pairs: Vec<(usize, usize)>,
+    pub kind: FaultKind,
+}
+
+impl Fault {
+    pub fn is_partition(&self) -> bool {
+        matches!(self.kind, FaultKind::Partition(_))
+    }
 }

@@ -93,9 +93,11 @@ pub struct Link {
     busy_until: SimTime,
     /// How many active partitions cut this link.
     cuts: u32,
-    /// Whether the link holds what is sent on it without dropping connections (a script
-    /// between sync steps).
-    held: bool,
+    /// How many holds (a script between sync steps, stall partitions) keep what is sent on
+    /// the link waiting, without dropping connections.
+    held: u32,
+    /// Active degradations: (fault index, extra latency, bandwidth cap).
+    degradations: Vec<(usize, SimDuration, Option<u64>)>,
     pub bytes_sent: u64,
 }
 
@@ -106,7 +108,8 @@ impl Link {
             rng,
             busy_until: SimTime::ZERO,
             cuts: 0,
-            held: false,
+            held: 0,
+            degradations: Vec::new(),
             bytes_sent: 0,
         }
     }
@@ -116,11 +119,34 @@ impl Link {
     }
 
     pub fn is_held(&self) -> bool {
-        self.held
+        self.held > 0
     }
 
-    pub fn set_held(&mut self, held: bool) {
-        self.held = held;
+    /// Adds (`true`) or removes a hold; returns whether the link is still held.
+    pub fn hold(&mut self, on: bool) -> bool {
+        if on {
+            self.held += 1;
+        } else {
+            self.held = self.held.saturating_sub(1);
+        }
+        self.held > 0
+    }
+
+    pub fn degrade(&mut self, fault: usize, extra: SimDuration, bandwidth_bps: Option<u64>) {
+        self.degradations.push((fault, extra, bandwidth_bps));
+    }
+
+    pub fn restore(&mut self, fault: usize) {
+        self.degradations.retain(|d| d.0 != fault);
+    }
+
+    /// The bandwidth in effect: the link's own, or the lowest active cap.
+    pub fn bandwidth_bps(&self) -> u64 {
+        self.degradations
+            .iter()
+            .filter_map(|d| d.2)
+            .fold(self.params.bandwidth_bps, u64::min)
+            .max(1)
     }
 
     pub fn cut(&mut self) {
@@ -141,7 +167,7 @@ impl Link {
     /// Bytes still waiting to be serialised at `now`.
     pub fn queued_bytes(&self, now: SimTime) -> u64 {
         let secs = self.busy_until.since(now).as_secs_f64();
-        (secs * self.params.bandwidth_bps as f64 / 8.0) as u64
+        (secs * self.bandwidth_bps() as f64 / 8.0) as u64
     }
 
     /// Serialises `bytes` after everything already queued and returns when they arrive at the
@@ -149,11 +175,14 @@ impl Link {
     /// timeout with probability `loss`).
     pub fn transmit(&mut self, now: SimTime, bytes: u64) -> SimTime {
         let start = self.busy_until.max(now);
-        let tx = SimDuration::from_secs_f64(bytes as f64 * 8.0 / self.params.bandwidth_bps as f64);
+        let tx = SimDuration::from_secs_f64(bytes as f64 * 8.0 / self.bandwidth_bps() as f64);
         let done = start + tx;
         self.busy_until = done;
         self.bytes_sent += bytes;
         let mut delay = self.params.latency.sample(&mut self.rng);
+        for d in &self.degradations {
+            delay = delay + d.1;
+        }
         if !self.params.jitter.is_zero() {
             delay = delay + SimDuration(dist::below(&mut self.rng, self.params.jitter.0 + 1));
         }

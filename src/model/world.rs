@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::backlog::{Backlog, BacklogModel};
 use super::clock::{ClockParams, NodeClock};
-use super::fault::Partition;
+use super::fault::{Fault, FaultKind, PartitionMode};
 use super::metrics::Histogram;
 use super::net::{Link, LinkParams};
 use super::script::{Step, StepAction, StepRecord};
@@ -38,6 +38,10 @@ pub struct ClusterConfig {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplicationConfig {
+    /// How long a silent syncer connection lasts before both sides drop it.
+    pub timeout: SimDuration,
+    /// Inter-cluster compression level 0–6 (see [`compression_ratio`]).
+    pub compression: u8,
     pub backlog_model: BacklogModel,
     /// A syncer whose connection dropped retries after a delay drawn uniformly from
     /// `(0, reconnect_delay]` (Redis's once-per-second replication cron).
@@ -56,7 +60,7 @@ pub struct WorldConfig {
     pub links: Vec<((usize, usize), LinkParams)>,
     pub replication: ReplicationConfig,
     pub workload: Option<WorkloadParams>,
-    pub partitions: Vec<Partition>,
+    pub faults: Vec<Fault>,
     /// Scripted steps (empty: none). With steps, links hold their traffic except at syncs.
     pub script: Vec<Step>,
     /// How far the clock moves between steps that give no time.
@@ -91,10 +95,14 @@ pub enum Event {
         session: u32,
         generation: u32,
     },
-    PartitionBegin {
+    FaultBegin {
         fault: u32,
     },
-    PartitionEnd {
+    FaultEnd {
+        fault: u32,
+    },
+    /// A stall partition reached the replication timeout: its connections drop.
+    StallTimeout {
         fault: u32,
     },
     /// Garbage collection of removal history (scheduled only while some is pending).
@@ -104,6 +112,24 @@ pub enum Event {
 /// How often tombstone garbage collection runs while removal history is pending (Redis's GC
 /// period is not documented; chosen here).
 pub const GC_INTERVAL: SimDuration = SimDuration::from_secs(1);
+
+/// The share of bytes left after inter-cluster compression at `level` (0–6, Redis's default
+/// 3). Redis documents the levels but no ratios; these are assumptions for a typical mix of
+/// short keys and text-like values (documented in `docs/semantics.md`).
+pub fn compression_ratio(level: u8) -> f64 {
+    match level {
+        0 => 1.0,
+        1 => 0.60,
+        2 => 0.55,
+        3 => 0.50,
+        4 => 0.48,
+        5 => 0.46,
+        _ => 0.45,
+    }
+}
+
+/// The longest a syncer waits between attempts after repeated failed full syncs (chosen here).
+pub const MAX_BACKOFF: SimDuration = SimDuration::from_secs(30);
 
 #[derive(Debug)]
 struct Shard {
@@ -132,8 +158,12 @@ pub struct PeerStats {
     pub duplicates: u64,
     /// Apply time at `dst` minus write time at `src`, in nanoseconds, of streamed ops.
     pub lag: Histogram,
+    /// Replication-stream bytes sent (before compression), resends included.
     pub stream_bytes: u64,
+    /// Snapshot bytes sent (before compression).
     pub snapshot_bytes: u64,
+    /// What crossed the WAN after compression: stream and snapshots.
+    pub wire_bytes: u64,
     pub partial_syncs: u64,
     pub full_syncs: u64,
     pub full_sync_failures: u64,
@@ -167,8 +197,10 @@ struct CatchUp {
 
 #[derive(Debug)]
 struct FaultState {
-    spec: Partition,
+    spec: Fault,
     active: bool,
+    /// A stall that outlasted the replication timeout and dropped its connections.
+    dropped: bool,
     /// Healed by the end-of-run heal: later events of this fault are ignored.
     retired: bool,
 }
@@ -320,11 +352,12 @@ impl World {
             .clone()
             .map(|w| Workload::new(w, cfg.seed, &names));
         let faults = cfg
-            .partitions
+            .faults
             .iter()
             .map(|p| FaultState {
                 spec: p.clone(),
                 active: false,
+                dropped: false,
                 retired: false,
             })
             .collect();
@@ -370,8 +403,8 @@ impl World {
             }
         }
         for (i, f) in self.faults.iter().enumerate() {
-            q.schedule(f.spec.begin, Event::PartitionBegin { fault: i as u32 });
-            q.schedule(f.spec.end, Event::PartitionEnd { fault: i as u32 });
+            q.schedule(f.spec.begin, Event::FaultBegin { fault: i as u32 });
+            q.schedule(f.spec.end, Event::FaultEnd { fault: i as u32 });
         }
     }
 
@@ -497,7 +530,10 @@ impl World {
             s.outbox.push_back((bytes, end, op));
             return;
         }
-        let arrives = link.transmit(now, bytes).max(s.last_arrival);
+        let wire =
+            (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
+        let arrives = link.transmit(now, wire).max(s.last_arrival);
+        self.peers[pair_index(self.clusters.len(), s.src, s.dst)].wire_bytes += wire;
         s.last_arrival = arrives;
         s.inflight.push_back(InFlight { arrives, end, op });
         self.peers[pair_index(self.clusters.len(), s.src, s.dst)].stream_bytes += bytes;
@@ -628,38 +664,100 @@ impl World {
         }
     }
 
-    fn on_partition_begin(&mut self, f: usize, q: &mut Scheduler<Event>) {
+    /// Every directed link of fault `f`.
+    fn fault_links(&self, f: usize) -> Vec<usize> {
+        let mut v = Vec::new();
+        for &(a, b) in &self.faults[f].spec.pairs {
+            v.push(self.link_of[a][b]);
+            v.push(self.link_of[b][a]);
+        }
+        v
+    }
+
+    fn on_fault_begin(&mut self, f: usize, q: &mut Scheduler<Event>) {
         if self.faults[f].retired || self.faults[f].active {
             return;
         }
         self.faults[f].active = true;
-        let now = q.now();
-        for (a, b) in self.faults[f].spec.pairs.clone() {
-            for (from, to) in [(a, b), (b, a)] {
-                let l = self.link_of[from][to];
-                let was_up = self.links[l].is_up();
-                self.links[l].cut();
-                if was_up {
-                    self.links[l].flush(now);
-                    for &sid in &self.sessions_of_link[l] {
-                        self.sessions[sid as usize].disconnect();
-                    }
+        match self.faults[f].spec.kind.clone() {
+            FaultKind::Partition(PartitionMode::Drop) => self.cut_links(f, q),
+            FaultKind::Partition(PartitionMode::Stall) => {
+                for l in self.fault_links(f) {
+                    self.links[l].hold(true);
+                }
+                let timeout_at = q.now() + self.cfg.replication.timeout;
+                if timeout_at < self.faults[f].spec.end {
+                    q.schedule(timeout_at, Event::StallTimeout { fault: f as u32 });
+                }
+            }
+            FaultKind::Degrade {
+                extra_latency,
+                bandwidth_bps,
+            } => {
+                for l in self.fault_links(f) {
+                    self.links[l].degrade(f, extra_latency, bandwidth_bps);
                 }
             }
         }
     }
 
-    fn on_partition_end(&mut self, f: usize, q: &mut Scheduler<Event>) {
+    /// Cuts fault `f`'s links: their syncer connections drop and their queues are discarded.
+    fn cut_links(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        for l in self.fault_links(f) {
+            let was_up = self.links[l].is_up();
+            self.links[l].cut();
+            if was_up {
+                self.links[l].flush(now);
+                for &sid in &self.sessions_of_link[l] {
+                    self.sessions[sid as usize].disconnect();
+                }
+            }
+        }
+    }
+
+    fn on_stall_timeout(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        if !self.faults[f].active || self.faults[f].dropped {
+            return;
+        }
+        // The peers saw nothing for the replication timeout: they drop the connections.
+        self.faults[f].dropped = true;
+        for l in self.fault_links(f) {
+            self.links[l].hold(false);
+        }
+        self.cut_links(f, q);
+    }
+
+    fn on_fault_end(&mut self, f: usize, q: &mut Scheduler<Event>) {
         if self.faults[f].retired || !self.faults[f].active {
             return;
         }
-        self.heal_fault(f, q);
+        self.end_fault(f, q);
     }
 
-    fn heal_fault(&mut self, f: usize, q: &mut Scheduler<Event>) {
-        self.faults[f].active = false;
-        let now = q.now();
-        let ci = self.catchups.len();
+    fn end_fault(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        match self.faults[f].spec.kind.clone() {
+            FaultKind::Partition(PartitionMode::Stall) if !self.faults[f].dropped => {
+                self.faults[f].active = false;
+                let ci = self.open_catchup(f, q.now());
+                for l in self.fault_links(f) {
+                    if !self.links[l].hold(false) {
+                        self.release_link(l, Some(ci), q);
+                    }
+                }
+                self.close_catchup_if_done(ci);
+            }
+            FaultKind::Partition(_) => self.heal_fault(f, q),
+            FaultKind::Degrade { .. } => {
+                self.faults[f].active = false;
+                for l in self.fault_links(f) {
+                    self.links[l].restore(f);
+                }
+            }
+        }
+    }
+
+    fn open_catchup(&mut self, f: usize, now: SimTime) -> usize {
         let spec = &self.faults[f].spec;
         self.catchups.push(CatchUp {
             stats: HealStats {
@@ -670,44 +768,83 @@ impl World {
             },
             pending: 0,
         });
-        for (a, b) in spec.pairs.clone() {
-            for (from, to) in [(a, b), (b, a)] {
-                let l = self.link_of[from][to];
-                if !self.links[l].heal() {
-                    continue;
-                }
-                for i in 0..self.sessions_of_link[l].len() {
-                    let sid = self.sessions_of_link[l][i] as usize;
-                    let s = &mut self.sessions[sid];
-                    let target = self.clusters[s.src].shards[s.src_shard].backlog.end();
-                    if s.consumed < target && self.catchup_target[sid].is_none() {
-                        self.catchup_target[sid] = Some((ci, target));
-                        self.catchups[ci].pending += 1;
-                    }
-                    if matches!(s.state, SyncState::Disconnected) {
-                        let delay = self.reconnect_delay(sid);
-                        let s = &self.sessions[sid];
-                        q.schedule_in(
-                            delay,
-                            Event::Reconnect {
-                                session: sid as u32,
-                                generation: s.generation,
-                            },
-                        );
-                    }
-                }
-            }
-        }
+        self.catchups.len() - 1
+    }
+
+    fn close_catchup_if_done(&mut self, ci: usize) {
         if self.catchups[ci].pending == 0 {
             self.catchups[ci].stats.caught_up_after = Some(SimDuration::ZERO);
         }
     }
 
+    /// Tracks, for catch-up `ci`, that session `sid` must apply everything written so far.
+    fn track_catchup(&mut self, sid: usize, ci: usize) {
+        let s = &self.sessions[sid];
+        let target = self.clusters[s.src].shards[s.src_shard].backlog.end();
+        if s.consumed < target && self.catchup_target[sid].is_none() {
+            self.catchup_target[sid] = Some((ci, target));
+            self.catchups[ci].pending += 1;
+        }
+    }
+
+    /// A link is no longer held: what its sessions queued goes on the wire, in order.
+    fn release_link(&mut self, l: usize, catchup: Option<usize>, q: &mut Scheduler<Event>) {
+        if !self.links[l].is_up() {
+            return;
+        }
+        for i in 0..self.sessions_of_link[l].len() {
+            let sid = self.sessions_of_link[l][i] as usize;
+            if let Some(ci) = catchup {
+                self.track_catchup(sid, ci);
+            }
+            let pending: Vec<_> = self.sessions[sid].outbox.drain(..).collect();
+            for (bytes, end, op) in pending {
+                self.ship(sid, bytes, end, op, q);
+            }
+        }
+    }
+
+    /// Ends a partition that dropped connections: links come back, syncers reconnect.
+    fn heal_fault(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        self.faults[f].active = false;
+        let ci = self.open_catchup(f, q.now());
+        for l in self.fault_links(f) {
+            if !self.links[l].heal() {
+                continue;
+            }
+            for i in 0..self.sessions_of_link[l].len() {
+                let sid = self.sessions_of_link[l][i] as usize;
+                self.track_catchup(sid, ci);
+                if matches!(self.sessions[sid].state, SyncState::Disconnected) {
+                    let delay = self.reconnect_delay(sid);
+                    let generation = self.sessions[sid].generation;
+                    q.schedule_in(
+                        delay,
+                        Event::Reconnect {
+                            session: sid as u32,
+                            generation,
+                        },
+                    );
+                }
+            }
+            if !self.links[l].is_held() {
+                self.release_link(l, None, q);
+            }
+        }
+        self.close_catchup_if_done(ci);
+    }
+
+    /// The delay before a syncer's next attempt: uniform in `(0, d]`, where `d` is the
+    /// reconnect delay doubled for each consecutive failed full sync, up to `MAX_BACKOFF`.
     fn reconnect_delay(&mut self, sid: usize) -> SimDuration {
-        let max = self.cfg.replication.reconnect_delay.0;
-        if max == 0 {
+        let base = self.cfg.replication.reconnect_delay.0;
+        if base == 0 {
             return SimDuration::ZERO;
         }
+        let doublings = self.sessions[sid].consecutive_failures.min(16) as u32;
+        let max = base
+            .saturating_mul(1 << doublings)
+            .min(MAX_BACKOFF.0.max(base));
         SimDuration(1 + dist::below(&mut self.sessions[sid].rng, max))
     }
 
@@ -765,13 +902,16 @@ impl World {
         let offset = shard.backlog.end();
         shard.needs_select = true;
         let bytes = snapshot.snapshot_bytes();
-        let arrives = self.links[link].transmit(now, bytes);
+        let wire =
+            (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
+        let arrives = self.links[link].transmit(now, wire);
         let s = &mut self.sessions[sid];
         s.full_syncs += 1;
         s.state = SyncState::FullSync { snapshot, offset };
         let pair = pair_index(n, s.src, s.dst);
         self.peers[pair].full_syncs += 1;
         self.peers[pair].snapshot_bytes += bytes;
+        self.peers[pair].wire_bytes += wire;
         q.schedule(
             arrives,
             Event::SnapshotArrived {
@@ -842,16 +982,8 @@ impl World {
                     continue;
                 }
                 let l = self.link_of[a][b];
-                self.links[l].set_held(held);
-                if held || !self.links[l].is_up() {
-                    continue;
-                }
-                for i in 0..self.sessions_of_link[l].len() {
-                    let sid = self.sessions_of_link[l][i] as usize;
-                    let pending: Vec<_> = self.sessions[sid].outbox.drain(..).collect();
-                    for (bytes, end, op) in pending {
-                        self.ship(sid, bytes, end, op, q);
-                    }
+                if !self.links[l].hold(held) {
+                    self.release_link(l, None, q);
                 }
             }
         }
@@ -877,24 +1009,26 @@ impl World {
     ) {
         let now = q.now();
         self.faults.push(FaultState {
-            spec: Partition {
+            spec: Fault {
                 name,
                 begin: now,
                 end: SimTime::MAX,
                 pairs,
+                kind: FaultKind::Partition(PartitionMode::Drop),
             },
             active: false,
+            dropped: false,
             retired: false,
         });
         let f = self.faults.len() - 1;
-        self.on_partition_begin(f, q);
+        self.on_fault_begin(f, q);
     }
 
     /// Heals every active partition now (a script step).
     fn heal_now(&mut self, q: &mut Scheduler<Event>) {
         for f in 0..self.faults.len() {
-            if self.faults[f].active {
-                self.heal_fault(f, q);
+            if self.faults[f].active && self.faults[f].spec.is_partition() {
+                self.end_fault(f, q);
             }
         }
     }
@@ -904,7 +1038,7 @@ impl World {
         self.writes_open = false;
         for f in 0..self.faults.len() {
             if self.faults[f].active {
-                self.heal_fault(f, q);
+                self.end_fault(f, q);
             }
             self.faults[f].retired = true;
         }
@@ -972,8 +1106,9 @@ impl World {
                 session,
                 generation,
             } => d.word(4).word(session as u64).word(generation as u64),
-            Event::PartitionBegin { fault } => d.word(5).word(fault as u64),
-            Event::PartitionEnd { fault } => d.word(6).word(fault as u64),
+            Event::FaultBegin { fault } => d.word(5).word(fault as u64),
+            Event::FaultEnd { fault } => d.word(6).word(fault as u64),
+            Event::StallTimeout { fault } => d.word(8).word(fault as u64),
             Event::Gc => d.word(7),
         };
     }
@@ -997,8 +1132,9 @@ impl Model for World {
                 session,
                 generation,
             } => self.on_snapshot_arrived(session as usize, generation, q),
-            Event::PartitionBegin { fault } => self.on_partition_begin(fault as usize, q),
-            Event::PartitionEnd { fault } => self.on_partition_end(fault as usize, q),
+            Event::FaultBegin { fault } => self.on_fault_begin(fault as usize, q),
+            Event::FaultEnd { fault } => self.on_fault_end(fault as usize, q),
+            Event::StallTimeout { fault } => self.on_stall_timeout(fault as usize, q),
             Event::Gc => self.on_gc(q),
         }
     }

@@ -32,6 +32,7 @@ pub struct PeerSummary {
     pub lag_ms_max: Option<f64>,
     pub stream_bytes: u64,
     pub snapshot_bytes: u64,
+    pub wire_bytes: u64,
     pub partial_syncs: u64,
     pub full_syncs: u64,
     pub full_sync_failures: u64,
@@ -76,6 +77,7 @@ pub struct Totals {
     pub ops_applied: u64,
     pub stream_bytes: u64,
     pub snapshot_bytes: u64,
+    pub wire_bytes: u64,
     pub partial_syncs: u64,
     pub full_syncs: u64,
     pub full_sync_failures: u64,
@@ -167,6 +169,7 @@ impl Summary {
                 lag_ms_max: (p.lag.count() > 0).then(|| ns_ms(p.lag.max())),
                 stream_bytes: p.stream_bytes,
                 snapshot_bytes: p.snapshot_bytes,
+                wire_bytes: p.wire_bytes,
                 partial_syncs: p.partial_syncs,
                 full_syncs: p.full_syncs,
                 full_sync_failures: p.full_sync_failures,
@@ -179,6 +182,7 @@ impl Summary {
             ops_applied: peers.iter().map(|p| p.ops_applied).sum(),
             stream_bytes: peers.iter().map(|p| p.stream_bytes).sum(),
             snapshot_bytes: peers.iter().map(|p| p.snapshot_bytes).sum(),
+            wire_bytes: peers.iter().map(|p| p.wire_bytes).sum(),
             partial_syncs: peers.iter().map(|p| p.partial_syncs).sum(),
             full_syncs: peers.iter().map(|p| p.full_syncs).sum(),
             full_sync_failures: peers.iter().map(|p| p.full_sync_failures).sum(),
@@ -309,12 +313,13 @@ impl Summary {
             self.simulated_s, self.duration_s, self.events
         ));
         o.push_str(&format!(
-            "writes {} (rejected {}), ops applied at peers {}, stream {} B, snapshots {} B\n",
+            "writes {} (rejected {}), ops applied at peers {}, stream {} B, snapshots {} B, on the wire {} B\n",
             self.totals.writes,
             self.totals.rejected_writes,
             self.totals.ops_applied,
             self.totals.stream_bytes,
-            self.totals.snapshot_bytes
+            self.totals.snapshot_bytes,
+            self.totals.wire_bytes
         ));
         o.push_str(&format!(
             "syncs: partial {}, full {} (failed {}); tombstones held {} ({} B), collected {}\n",

@@ -103,6 +103,8 @@ pub struct RawLink {
 #[serde(deny_unknown_fields)]
 pub struct RawReplication {
     pub backlog_size: Option<String>,
+    pub timeout: Option<String>,
+    pub compression: Option<u64>,
     pub backlog_model: Option<String>,
     pub reconnect_delay: Option<String>,
 }
@@ -137,4 +139,7 @@ pub struct RawFault {
     pub duration: Option<String>,
     pub isolate: Option<Vec<String>>,
     pub links: Option<Vec<Vec<String>>>,
+    pub mode: Option<String>,
+    pub latency_add: Option<String>,
+    pub bandwidth: Option<String>,
 }

@@ -10,7 +10,7 @@ use crate::crdt::stream::XaddIdMode;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::backlog::BacklogModel;
 use crate::model::clock::ClockParams;
-use crate::model::fault::Partition;
+use crate::model::fault::{Fault, FaultKind, PartitionMode};
 use crate::model::net::{LatencyDist, LinkParams};
 use crate::model::script::{Step, StepAction};
 use crate::model::topology::{ProxyPolicy, SyncerMode};
@@ -696,6 +696,20 @@ pub fn validate(
         BacklogModel::Block,
         &[("block", BacklogModel::Block), ("ring", BacklogModel::Ring)],
     );
+    let timeout = duration_field(
+        f,
+        "replication.timeout",
+        repl.and_then(|r| r.timeout.as_ref()),
+        Some(SimDuration::from_secs(60)),
+    );
+    let compression = repl.and_then(|r| r.compression).unwrap_or(3);
+    if compression > 6 {
+        f.err(
+            "replication.compression",
+            Some(compression.to_string()),
+            "expected a compression level from 0 (off) to 6 (maximum); the default is 3",
+        );
+    }
     let reconnect_delay = duration_field(
         f,
         "replication.reconnect_delay",
@@ -855,20 +869,62 @@ pub fn validate(
     });
 
     // Faults.
-    let mut partitions = Vec::new();
+    let mut faults = Vec::new();
+    const FAULT_KINDS: &str = "\"partition\" or \"degrade\"";
     for (i, fl) in raw.fault.iter().enumerate() {
         let p = |field: &str| format!("fault[{i}].{field}");
-        match fl.kind.as_deref() {
-            Some("partition") => {}
+        let kind = match fl.kind.as_deref() {
+            Some("partition") => {
+                let mode = choice(
+                    f,
+                    &p("mode"),
+                    fl.mode.as_ref(),
+                    PartitionMode::Drop,
+                    &[
+                        ("drop", PartitionMode::Drop),
+                        ("stall", PartitionMode::Stall),
+                    ],
+                );
+                for (field, given) in [
+                    ("latency_add", fl.latency_add.is_some()),
+                    ("bandwidth", fl.bandwidth.is_some()),
+                ] {
+                    if given {
+                        f.err(p(field), None, "only valid with kind = \"degrade\"");
+                    }
+                }
+                FaultKind::Partition(mode)
+            }
+            Some("degrade") => {
+                if fl.mode.is_some() {
+                    f.err(p("mode"), None, "only valid with kind = \"partition\"");
+                }
+                let extra_latency = fl
+                    .latency_add
+                    .as_ref()
+                    .and_then(|s| duration_field(f, &p("latency_add"), Some(s), None))
+                    .unwrap_or_default();
+                let bandwidth_bps = fl
+                    .bandwidth
+                    .as_ref()
+                    .and_then(|s| bandwidth_field(f, &p("bandwidth"), s));
+                if fl.latency_add.is_none() && fl.bandwidth.is_none() {
+                    f.err(format!("fault[{i}]"), None, "a degradation needs latency_add (e.g. \"200ms\") and/or bandwidth (e.g. \"1Mbit/s\")");
+                }
+                FaultKind::Degrade {
+                    extra_latency,
+                    bandwidth_bps,
+                }
+            }
             Some(other) => {
-                f.err(p("kind"), quoted(other), "expected \"partition\"");
+                f.err(p("kind"), quoted(other), format!("expected {FAULT_KINDS}"));
                 continue;
             }
             None => {
-                f.err(p("kind"), None, "missing; expected \"partition\"");
+                f.err(p("kind"), None, format!("missing; expected {FAULT_KINDS}"));
                 continue;
             }
-        }
+        };
         let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
         let end = match (&fl.end, &fl.duration) {
             (Some(e), None) => duration_field(f, &p("end"), Some(e), None),
@@ -899,7 +955,7 @@ pub fn validate(
                 p(if fl.end.is_some() { "end" } else { "duration" }),
                 None,
                 format!(
-                    "the partition must end after it begins ({})",
+                    "the fault must end after it begins ({})",
                     crate::engine::time::format_duration(b)
                 ),
             );
@@ -956,16 +1012,17 @@ pub fn validate(
             _ => f.err(
                 format!("fault[{i}]"),
                 None,
-                "say what the partition cuts: isolate = [\"us-east\"] (these clusters from the rest) or links = [[\"us-east\", \"eu-west\"]]",
+                "say which links the fault affects: isolate = [\"us-east\"] (these clusters from the rest) or links = [[\"us-east\", \"eu-west\"]]",
             ),
         }
         pairs.sort_unstable();
         if let (Some(begin), Some(end)) = (begin, end) {
-            partitions.push(Partition {
+            faults.push(Fault {
                 name: fl.name.clone().unwrap_or_else(|| format!("fault[{i}]")),
                 begin: crate::engine::SimTime::ZERO + begin,
                 end: crate::engine::SimTime::ZERO + end,
                 pairs,
+                kind,
             });
         }
     }
@@ -1214,11 +1271,13 @@ pub fn validate(
             clusters,
             links,
             replication: ReplicationConfig {
+                timeout: timeout?,
+                compression: compression.min(6) as u8,
                 backlog_model,
                 reconnect_delay: reconnect_delay?,
             },
             workload,
-            partitions,
+            faults,
             script,
             step_advance: SimDuration::from_millis(1),
             causal_consistency,

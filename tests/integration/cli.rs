@@ -81,7 +81,7 @@ fn validate_describes_a_valid_scenario() {
     assert_eq!(code, 0);
     assert!(out.contains("scenarios/02-partition-and-heal.toml: valid"));
     assert!(
-        out.contains("partition us-east cut: t=60s to t=180s, 2 cluster pair(s) cut"),
+        out.contains("partition (drop) us-east cut: t=60s to t=180s, 2 cluster pair(s)"),
         "{out}"
     );
 }
@@ -94,7 +94,7 @@ fn no_convergence_by_the_deadline_exits_3() {
     // 2 Mbit/s cannot carry 500 writes/s of 1 KB: a backlog of minutes, 1 s to drain it.
     std::fs::write(
         &f,
-        "[run]\nduration = \"20s\"\nconverge_deadline = \"1s\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[network]\nbandwidth = \"2Mbit/s\"\n[workload]\nrate = \"500/s\"\nvalue_size = \"1KB\"\n",
+        "[run]\nduration = \"20s\"\nconverge_deadline = \"1s\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[network]\nbandwidth = \"2Mbit/s\"\n[replication]\ncompression = 0\n[workload]\nrate = \"500/s\"\nvalue_size = \"1KB\"\n",
     )
     .unwrap();
     let (code, out, err) = geosim(&["run", f.to_str().unwrap()]);

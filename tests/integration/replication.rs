@@ -143,6 +143,8 @@ name = "b"
 [network]
 latency = "10ms"
 bandwidth = "{bw}"
+[replication]
+compression = 0
 [workload]
 rate = "1k/s"
 clusters = ["a"]
@@ -215,4 +217,103 @@ fn causal_consistency_adds_n_minus_2_relays_of_ordering_metadata() {
     let (off, on) = (bytes(false), bytes(true));
     // Two peers each receive the op; each copy carries (N − 2) = 1 relay of 8·3 + 3 bytes.
     assert_eq!(on - off, 2 * (8 * 3 + 3));
+}
+
+const STALL: &str = r#"
+[run]
+seed = 4
+duration = "60s"
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[network]
+latency = "20ms"
+[replication]
+backlog_size = "1MB"
+timeout = "TIMEOUT"
+[workload]
+rate = "1k/s"
+keys = 1000
+[[fault]]
+kind = "partition"
+mode = "stall"
+begin = "10s"
+duration = "8s"
+links = [["a", "b"]]
+"#;
+
+#[test]
+fn a_stall_shorter_than_the_timeout_loses_nothing_and_needs_no_resync() {
+    // 8 s at 500 writes/s per side is ~1.2 MB per stream: more than the 1 MB backlog, which
+    // does not matter while the connections stay open (measured on Redis: no resync).
+    let s = super::inline(&STALL.replace("TIMEOUT", "60s"));
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    let syncs: u64 = r.peers.iter().map(|p| p.partial_syncs + p.full_syncs).sum();
+    assert_eq!(syncs, 0);
+    // Ops written during the stall arrived late, after it ended.
+    let max_lag = r.peers.iter().map(|p| p.lag.max()).max().unwrap();
+    assert!(max_lag > 7_000_000_000, "{max_lag}");
+    assert_eq!(r.heals.len(), 1);
+}
+
+#[test]
+fn a_stall_longer_than_the_timeout_drops_the_connections() {
+    let s = super::inline(&STALL.replace("TIMEOUT", "2s"));
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    // Dropped at 12 s; by the heal at 18 s the 1 MB backlog no longer holds 12 s of writes.
+    let full: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+    assert_eq!(full, 2);
+}
+
+#[test]
+fn a_degraded_link_adds_latency_for_its_window_only() {
+    let s = super::inline(
+        r#"
+[run]
+duration = "30s"
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[network]
+latency = "10ms"
+[workload]
+rate = "200/s"
+[[fault]]
+kind = "degrade"
+begin = "10s"
+duration = "10s"
+links = [["a", "b"]]
+latency_add = "300ms"
+"#,
+    );
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    let p = &r.peers[0];
+    // About a third of the ops crossed during the window.
+    let p50 = p.lag.quantile(0.5).unwrap();
+    let p90 = p.lag.quantile(0.9).unwrap();
+    assert!(p50 < 20_000_000, "{p50}");
+    assert!(p90 > 300_000_000, "{p90}");
+    let syncs: u64 = r.peers.iter().map(|p| p.partial_syncs + p.full_syncs).sum();
+    assert_eq!(syncs, 0, "a degraded link keeps its connections");
+}
+
+#[test]
+fn compression_shrinks_wire_bytes_by_the_documented_ratio() {
+    let text = |level: u8| {
+        format!(
+            "[run]\nduration = \"5s\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[replication]\ncompression = {level}\n[workload]\nrate = \"100/s\"\n"
+        )
+    };
+    for (level, ratio) in [(0u8, 1.0), (3, 0.5), (6, 0.45)] {
+        let (r, _) = run_scenario(&super::inline(&text(level)));
+        let stream: u64 = r.peers.iter().map(|p| p.stream_bytes).sum();
+        let wire: u64 = r.peers.iter().map(|p| p.wire_bytes).sum();
+        let got = wire as f64 / stream as f64;
+        assert!((got - ratio).abs() < 0.01, "level {level}: {got}");
+    }
 }

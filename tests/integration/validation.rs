@@ -236,7 +236,7 @@ fn partition_windows_are_checked() {
     let cases = [
         (
             "begin = \"5s\"\nend = \"2s\"\nisolate = [\"a\"]",
-            "fault[0].end: the partition must end after it begins (5s)",
+            "fault[0].end: the fault must end after it begins (5s)",
         ),
         (
             "begin = \"1s\"\nend = \"2s\"\nduration = \"1s\"\nisolate = [\"a\"]",
@@ -248,7 +248,7 @@ fn partition_windows_are_checked() {
         ),
         (
             "begin = \"1s\"\nend = \"2s\"",
-            "fault[0]: say what the partition cuts",
+            "fault[0]: say which links the fault affects",
         ),
         (
             "begin = \"20s\"\nend = \"30s\"\nisolate = [\"a\"]",
@@ -265,7 +265,7 @@ fn partition_windows_are_checked() {
     }
     let e = inline_error(&with_run(&format!("{TWO}[[fault]]\nkind = \"meteor\"\n")));
     assert!(
-        e.contains("fault[0].kind = \"meteor\": expected \"partition\""),
+        e.contains("fault[0].kind = \"meteor\": expected \"partition\" or \"degrade\""),
         "{e}"
     );
 }
