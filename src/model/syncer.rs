@@ -74,6 +74,8 @@ pub struct Session {
     pub dst: usize,
     /// Index of the directed link `src → dst`.
     pub link: usize,
+    /// Index of the destination syncer process that applies this session's ops.
+    pub syncer: usize,
     pub state: SyncState,
     /// Stream offset after the last op applied at the destination.
     pub consumed: u64,

@@ -38,6 +38,8 @@ pub struct ClusterConfig {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplicationConfig {
+    /// Ops per second one syncer process applies (0: unlimited).
+    pub syncer_ops_per_sec: f64,
     /// How long a silent syncer connection lasts before both sides drop it.
     pub timeout: SimDuration,
     /// Inter-cluster compression level 0–6 (see [`compression_ratio`]).
@@ -242,6 +244,8 @@ pub struct World {
     /// `sessions_of_source[cluster][shard]`.
     sessions_of_source: Vec<Vec<Vec<u32>>>,
     sessions_of_link: Vec<Vec<u32>>,
+    /// Per syncer process, when it finishes applying what it has received so far.
+    syncer_busy: Vec<SimTime>,
     workload: Option<Workload>,
     faults: Vec<FaultState>,
     peers: Vec<PeerStats>,
@@ -313,8 +317,20 @@ impl World {
             .map(|c| vec![Vec::new(); c.shards])
             .collect();
         let mut sessions_of_link = vec![Vec::new(); links.len()];
+        // Syncer processes: one per (destination, source) pair in centralized mode; in
+        // distributed mode one per destination node with a proxy, each taking the source
+        // shards round-robin [DSYNC; BDB `syncer_mode`].
+        let mut syncer_busy = Vec::new();
         for dst in 0..n {
             for src in topo.peers(dst) {
+                let per_pair = match cfg.clusters[dst].syncer_mode {
+                    SyncerMode::Centralized => 1,
+                    SyncerMode::Distributed => topo.clusters[dst]
+                        .proxies()
+                        .clamp(1, cfg.clusters[src].shards),
+                };
+                let first_syncer = syncer_busy.len();
+                syncer_busy.extend(std::iter::repeat_n(SimTime::ZERO, per_pair));
                 for shard in 0..cfg.clusters[src].shards {
                     let id = sessions.len() as u32;
                     let link = link_of[src][dst];
@@ -327,6 +343,7 @@ impl World {
                         src_shard: shard,
                         dst,
                         link,
+                        syncer: first_syncer + shard % per_pair,
                         state: SyncState::Streaming,
                         consumed: 0,
                         generation: 0,
@@ -376,6 +393,7 @@ impl World {
             sessions,
             sessions_of_source,
             sessions_of_link,
+            syncer_busy,
             workload,
             faults,
             peers,
@@ -532,7 +550,15 @@ impl World {
         }
         let wire =
             (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
-        let arrives = link.transmit(now, wire).max(s.last_arrival);
+        let mut arrives = link.transmit(now, wire).max(s.last_arrival);
+        // The destination's syncer applies ops one after another at its throughput; a
+        // centralized syncer serves every source shard of the peer, so it can bottleneck.
+        let rate = self.cfg.replication.syncer_ops_per_sec;
+        if rate > 0.0 {
+            let busy = &mut self.syncer_busy[s.syncer];
+            arrives = arrives.max(*busy) + SimDuration::from_secs_f64(1.0 / rate);
+            *busy = arrives;
+        }
         self.peers[pair_index(self.clusters.len(), s.src, s.dst)].wire_bytes += wire;
         s.last_arrival = arrives;
         s.inflight.push_back(InFlight { arrives, end, op });

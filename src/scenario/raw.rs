@@ -105,6 +105,7 @@ pub struct RawReplication {
     pub backlog_size: Option<String>,
     pub timeout: Option<String>,
     pub compression: Option<u64>,
+    pub syncer_throughput: Option<String>,
     pub backlog_model: Option<String>,
     pub reconnect_delay: Option<String>,
 }

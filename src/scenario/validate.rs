@@ -702,6 +702,21 @@ pub fn validate(
         repl.and_then(|r| r.timeout.as_ref()),
         Some(SimDuration::from_secs(60)),
     );
+    let syncer_ops_per_sec = match repl.and_then(|r| r.syncer_throughput.as_ref()) {
+        None => 100_000.0,
+        Some(s) if s == "unlimited" => 0.0,
+        Some(s) => match parse_rate(s) {
+            Some(r) if r > 0.0 => r,
+            _ => {
+                f.err(
+                    "replication.syncer_throughput",
+                    quoted(s),
+                    format!("expected {RATE_HELP} above zero, or \"unlimited\""),
+                );
+                0.0
+            }
+        },
+    };
     let compression = repl.and_then(|r| r.compression).unwrap_or(3);
     if compression > 6 {
         f.err(
@@ -1271,6 +1286,7 @@ pub fn validate(
             clusters,
             links,
             replication: ReplicationConfig {
+                syncer_ops_per_sec,
                 timeout: timeout?,
                 compression: compression.min(6) as u8,
                 backlog_model,

@@ -317,3 +317,49 @@ fn compression_shrinks_wire_bytes_by_the_documented_ratio() {
         assert!((got - ratio).abs() < 0.01, "level {level}: {got}");
     }
 }
+
+#[test]
+fn a_centralized_syncer_bottlenecks_where_distributed_syncers_keep_up() {
+    let text = |mode: &str, policy: &str| {
+        format!(
+            r#"
+[run]
+duration = "20s"
+[[cluster]]
+name = "a"
+shards = 4
+nodes = 4
+[[cluster]]
+name = "b"
+shards = 4
+nodes = 4
+syncer_mode = "{mode}"
+proxy_policy = "{policy}"
+[network]
+latency = "10ms"
+[replication]
+syncer_throughput = "2k/s"
+[workload]
+rate = "3k/s"
+clusters = ["a"]
+"#
+        )
+    };
+    let p99 = |t: String| {
+        let (r, c) = run_scenario(&super::inline(&t));
+        assert_eq!(c.verdict, Verdict::Converged);
+        r.peers
+            .iter()
+            .find(|p| p.src == 0)
+            .unwrap()
+            .lag
+            .quantile(0.99)
+            .unwrap()
+    };
+    let central = p99(text("centralized", "single"));
+    let distributed = p99(text("distributed", "all-nodes"));
+    // One syncer applying 2k ops/s falls behind 3k writes/s: seconds of lag after 20 s.
+    assert!(central > 3_000_000_000, "centralized p99 {central} ns");
+    // Four syncers (one per node with a proxy) keep up: about the link latency.
+    assert!(distributed < 20_000_000, "distributed p99 {distributed} ns");
+}
