@@ -4,4 +4,4 @@ pub mod convergence;
 pub mod expect;
 
 pub use convergence::{Convergence, Verdict, check_convergence};
-pub use expect::{ExpectationResult, check_expectations};
+pub use expect::{ExpectationResult, check_expectations, check_outcomes};

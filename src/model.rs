@@ -16,6 +16,6 @@ pub mod workload;
 pub mod world;
 
 pub use world::{
-    ClusterConfig, ClusterStats, Event, HealStats, PeerStats, ReplicationConfig, RunResult,
-    Simulation, World, WorldConfig,
+    ClusterConfig, ClusterStats, Event, HealStats, InvertedWin, LwwStats, LwwWrite, PeerStats,
+    ReplicationConfig, RunResult, Simulation, World, WorldConfig,
 };

@@ -21,6 +21,8 @@ pub struct Scenario {
     pub config: WorldConfig,
     /// Expected replies of scripted steps.
     pub expectations: Vec<expect::Expectation>,
+    /// Expected outcomes of the whole run (`[expect]`).
+    pub outcomes: expect::Outcomes,
     /// Notes attached to steps (`note = "..."`), by step index, for narration.
     pub notes: Vec<(usize, String)>,
     /// Findings that do not stop a run (what-if switches, NTP off).
@@ -86,6 +88,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
             file: file.to_string(),
             config: v.config,
             expectations: v.expectations,
+            outcomes: v.outcomes,
             notes: v.notes,
             warnings: findings.warnings.into_iter().map(locate).collect(),
         }),

@@ -82,6 +82,9 @@ pub struct Op {
     /// The origin's wall clock in milliseconds when it wrote.
     pub ts: u64,
     pub kind: OpKind,
+    /// An opaque annotation carried with the op and its register; no merge rule reads it.
+    /// The simulator stores the true time of the write here, to spot clock-inverted wins.
+    pub annotation: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -353,6 +356,7 @@ impl Entry {
                 dot: op.dot,
                 vc: op.vc.clone(),
                 observed: Vec::new(),
+                annotation: op.annotation,
             }
         }
         let killed = self.tomb.covers(op.dot);
@@ -913,6 +917,7 @@ impl Keyspace {
             vc,
             ts,
             kind,
+            annotation: 0,
         }
     }
 

@@ -44,6 +44,8 @@ pub struct Reg<V> {
     pub vc: VClock,
     /// The counter totals the writer had observed.
     pub observed: Vec<Total>,
+    /// The op's opaque annotation (see `Op::annotation`).
+    pub annotation: u64,
 }
 
 impl<V> Reg<V> {
@@ -309,6 +311,7 @@ mod tests {
             },
             vc: vc(clock),
             observed: vec![],
+            annotation: 0,
         }
     }
 
@@ -349,6 +352,7 @@ mod tests {
             },
             vc: vc(&[1, 0]),
             observed: vec![],
+            annotation: 0,
         });
         let mut other = s.clone();
         s.remove(&vc(&[1, 0]), &[]);

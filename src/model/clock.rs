@@ -18,6 +18,9 @@ pub struct ClockParams {
     pub ntp_interval: SimDuration,
     /// After a correction the error is uniform in `[-residual, +residual]`.
     pub ntp_residual: SimDuration,
+    /// Clock steps (faults): at true time `t` the clock jumps by `delta` ns. With NTP on, a
+    /// step lasts until the next correction.
+    pub steps: Vec<(SimTime, i64)>,
 }
 
 impl Default for ClockParams {
@@ -28,6 +31,7 @@ impl Default for ClockParams {
             ntp: true,
             ntp_interval: SimDuration::from_secs(64),
             ntp_residual: SimDuration::from_millis(1),
+            steps: Vec::new(),
         }
     }
 }
@@ -66,13 +70,24 @@ impl NodeClock {
     pub fn error_ns(&self, t: SimTime) -> i64 {
         let drift = |since: u64| (since as f64 * self.params.drift_ppm * 1e-6) as i64;
         let p = &self.params;
-        if p.ntp && p.ntp_interval.0 > 0 && t.0 >= p.ntp_interval.0 {
+        let disciplined = p.ntp && p.ntp_interval.0 > 0;
+        let base = if disciplined && t.0 >= p.ntp_interval.0 {
             let k = t.0 / p.ntp_interval.0;
             let last = k * p.ntp_interval.0;
             self.residual_ns(k) + drift(t.0 - last)
         } else {
             p.offset_ns + drift(t.0)
-        }
+        };
+        // A step stands until the next NTP correction after it (forever without NTP).
+        let steps: i64 = p
+            .steps
+            .iter()
+            .filter(|(at, _)| {
+                *at <= t && (!disciplined || at.0 / p.ntp_interval.0 == t.0 / p.ntp_interval.0)
+            })
+            .map(|(_, d)| *d)
+            .sum();
+        base + steps
     }
 
     /// What the clock reads at true time `t`, in nanoseconds (never below zero).
@@ -110,6 +125,22 @@ mod tests {
     }
 
     #[test]
+    fn a_step_lasts_until_the_next_ntp_correction() {
+        let mut p = ClockParams::default();
+        p.ntp_residual = SimDuration::ZERO;
+        p.steps = vec![(SimTime(100 * 1_000_000_000), 500_000_000)];
+        let c = NodeClock::new(p.clone(), 1, "c");
+        assert_eq!(c.error_ns(SimTime(99 * 1_000_000_000)), 0);
+        assert_eq!(c.error_ns(SimTime(100 * 1_000_000_000)), 500_000_000);
+        assert_eq!(c.error_ns(SimTime(127 * 1_000_000_000)), 500_000_000);
+        // NTP corrects at 128 s.
+        assert_eq!(c.error_ns(SimTime(128 * 1_000_000_000)), 0);
+        p.ntp = false;
+        let free = NodeClock::new(p, 1, "c");
+        assert_eq!(free.error_ns(SimTime(1_000 * 1_000_000_000)), 500_000_000);
+    }
+
+    #[test]
     fn ntp_bounds_the_error() {
         let c = NodeClock::new(
             ClockParams {
@@ -118,6 +149,7 @@ mod tests {
                 ntp: true,
                 ntp_interval: SimDuration::from_secs(64),
                 ntp_residual: SimDuration::from_millis(1),
+                steps: Vec::new(),
             },
             1,
             "c",

@@ -172,6 +172,38 @@ pub struct PeerStats {
     pub max_consecutive_full_sync_failures: u64,
 }
 
+/// One side of a last-write-wins conflict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LwwWrite {
+    pub instance: usize,
+    pub value: String,
+    /// The writer's clock reading (the LWW timestamp), in ms.
+    pub clock_ms: u64,
+    /// True time of the write, in ns.
+    pub true_ns: u64,
+}
+
+/// A concurrent `SET` conflict whose winner was not the later write in true time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvertedWin {
+    pub key: String,
+    pub winner: LwwWrite,
+    pub loser: LwwWrite,
+}
+
+/// Last-write-wins conflicts between concurrent string writes, each pair counted once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LwwStats {
+    pub conflicts: u64,
+    /// Conflicts settled for the write that was earlier in true time (its clock was ahead).
+    pub clock_inverted: u64,
+    /// The first few inverted wins.
+    pub examples: Vec<InvertedWin>,
+}
+
+/// How many inverted wins a run keeps as examples.
+pub const INVERTED_EXAMPLES: usize = 10;
+
 /// What happened after one partition healed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HealStats {
@@ -229,6 +261,8 @@ pub struct RunResult {
     pub steps: Vec<StepRecord>,
     /// Tombstones collected during the run, all instances.
     pub tombstones_collected: u64,
+    /// Concurrent string-write conflicts and clock-inverted wins.
+    pub lww: LwwStats,
     /// Per instance, tombstones held at the end: (count, estimated bytes).
     pub tombstones: Vec<(u64, u64)>,
 }
@@ -257,6 +291,7 @@ pub struct World {
     gc_scheduled: bool,
     /// Tombstones collected so far (all instances).
     pub tombstones_collected: u64,
+    pub lww: LwwStats,
 }
 
 fn pair_index(n: usize, src: usize, dst: usize) -> usize {
@@ -403,6 +438,7 @@ impl World {
             writes_open: true,
             gc_scheduled: false,
             tombstones_collected: 0,
+            lww: LwwStats::default(),
         }
     }
 
@@ -462,6 +498,7 @@ impl World {
             origin: InstanceId(c as u8),
             now_ms: cluster.clock.read_ms(now),
             xadd_mode: self.cfg.xadd_mode,
+            annotation: now.0,
         };
         let out = redis::execute(&mut cluster.shards[shard_idx].keyspace, cmd, &cx);
         if out.reply.is_error() {
@@ -483,6 +520,7 @@ impl World {
             origin: InstanceId(c as u8),
             now_ms: self.clusters[c].clock.read_ms(now),
             xadd_mode: self.cfg.xadd_mode,
+            annotation: now.0,
         };
         for shard_idx in 0..self.clusters[c].shards.len() {
             let effects =
@@ -591,6 +629,7 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
+            self.observe_lww(dst, &f.op.op);
             let cluster = &mut self.clusters[dst];
             let shard = cluster.topo.shard_of_key(&f.op.op.key);
             match cluster.shards[shard].keyspace.apply(&f.op.op) {
@@ -616,6 +655,57 @@ impl World {
                 },
             ),
             None => s.delivery_scheduled = false,
+        }
+    }
+
+    /// Counts a concurrent string-write conflict when a remote `SET` reaches the instance
+    /// that wrote the other side; each pair is counted once, at the smaller instance id.
+    /// Checkers only observe: this reads the state and changes nothing.
+    fn observe_lww(&mut self, dst: usize, op: &crate::crdt::Op) {
+        let crate::crdt::OpKind::Set { value, .. } = &op.kind else {
+            return;
+        };
+        if op.dot.origin.index() <= dst {
+            return;
+        }
+        let cluster = &self.clusters[dst];
+        let ks = &cluster.shards[cluster.topo.shard_of_key(&op.key)].keyspace;
+        let Some(e) = ks.entry(&op.key) else {
+            return;
+        };
+        let incoming_rank = (op.ts, std::cmp::Reverse(op.dot.origin));
+        for a in e.string.regs() {
+            if a.dot.origin.index() != dst || op.vc.covers(a.dot) || a.vc.covers(op.dot) {
+                continue;
+            }
+            self.lww.conflicts += 1;
+            let side_a = LwwWrite {
+                instance: dst,
+                value: a.value.to_string(),
+                clock_ms: a.ts,
+                true_ns: a.annotation,
+            };
+            let side_b = LwwWrite {
+                instance: op.dot.origin.index(),
+                value: value.to_string(),
+                clock_ms: op.ts,
+                true_ns: op.annotation,
+            };
+            let (winner, loser) = if incoming_rank > a.rank() {
+                (side_b, side_a)
+            } else {
+                (side_a, side_b)
+            };
+            if winner.true_ns < loser.true_ns {
+                self.lww.clock_inverted += 1;
+                if self.lww.examples.len() < INVERTED_EXAMPLES {
+                    self.lww.examples.push(InvertedWin {
+                        key: String::from_utf8_lossy(&op.key).into_owned(),
+                        winner,
+                        loser,
+                    });
+                }
+            }
         }
     }
 
@@ -1357,6 +1447,7 @@ impl Simulation {
             steps: self.records.clone(),
             tombstones: (0..n).map(|c| w.tombstones(c)).collect(),
             tombstones_collected: w.tombstones_collected,
+            lww: w.lww.clone(),
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn ops_for(template: &str, n: usize) -> Vec<Op> {
             origin: InstanceId(0),
             now_ms: 1_000 + i as u64,
             xadd_mode: XaddIdMode::Strict,
+            annotation: 0,
         };
         ops.extend(
             execute(&mut origin, &cmd, &cx)

@@ -26,6 +26,8 @@ pub struct ExecContext {
     /// The instance's clock, in milliseconds: the timestamp of its writes.
     pub now_ms: u64,
     pub xadd_mode: XaddIdMode,
+    /// Stored in every op this command makes (see `Op::annotation`).
+    pub annotation: u64,
 }
 
 /// The replicated effect of a write: the CRDT op and its size in the replication stream.
@@ -84,7 +86,8 @@ struct Exec<'a> {
 
 impl Exec<'_> {
     fn emit(&mut self, key: &[u8], kind: OpKind) {
-        let op = self.ks.prepare(key, self.cx.origin, self.cx.now_ms, kind);
+        let mut op = self.ks.prepare(key, self.cx.origin, self.cx.now_ms, kind);
+        op.annotation = self.cx.annotation;
         self.ks.apply(&op);
         let stream_bytes = self.bytes.take().unwrap_or(0);
         self.effects.push(Effect { op, stream_bytes });
@@ -1145,6 +1148,7 @@ mod tests {
             origin: InstanceId(0),
             now_ms: 1_000,
             xadd_mode: XaddIdMode::Strict,
+            annotation: 0,
         };
         execute(ks, &parse_line(line).unwrap(), &cx).reply
     }
@@ -1272,6 +1276,7 @@ mod tests {
             origin: InstanceId(0),
             now_ms: 1,
             xadd_mode: XaddIdMode::Strict,
+            annotation: 0,
         };
         let w = execute(&mut ks, &parse_line("SADD s a b").unwrap(), &cx);
         assert_eq!(w.effects.len(), 1);

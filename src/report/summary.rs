@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::check::{
-    Convergence, ExpectationResult, Verdict, check_convergence, check_expectations,
+    Convergence, ExpectationResult, Verdict, check_convergence, check_expectations, check_outcomes,
 };
 use crate::engine::SimDuration;
 use crate::model::{RunResult, Simulation};
@@ -71,6 +71,21 @@ pub struct ExpectationSummary {
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LwwSide {
+    pub instance: String,
+    pub value: String,
+    pub clock_ms: u64,
+    pub true_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InvertedWinSummary {
+    pub key: String,
+    pub winner: LwwSide,
+    pub loser: LwwSide,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Totals {
     pub writes: u64,
     pub rejected_writes: u64,
@@ -84,6 +99,10 @@ pub struct Totals {
     pub tombstones: u64,
     pub tombstone_bytes: u64,
     pub tombstones_collected: u64,
+    /// Concurrent string writes that conflicted (each pair once).
+    pub lww_conflicts: u64,
+    /// Conflicts won by the write that was earlier in true time.
+    pub clock_inverted_wins: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -102,6 +121,7 @@ pub struct Summary {
     pub clusters: Vec<ClusterSummary>,
     pub peers: Vec<PeerSummary>,
     pub heals: Vec<HealSummary>,
+    pub clock_inverted_examples: Vec<InvertedWinSummary>,
     pub steps: Vec<StepSummary>,
     pub expectations: Vec<ExpectationSummary>,
     pub expectations_failed: usize,
@@ -135,7 +155,8 @@ pub struct Judged {
 /// Runs a scenario, checks convergence and expectations, and summarises.
 pub fn run_and_judge(s: &Scenario) -> Judged {
     let (result, convergence) = run_scenario(s);
-    let expectations = check_expectations(s, &result);
+    let mut expectations = check_expectations(s, &result);
+    expectations.extend(check_outcomes(s, &result, &convergence));
     let summary = Summary::with_expectations(s, &result, &convergence, &expectations);
     Judged {
         result,
@@ -147,7 +168,9 @@ pub fn run_and_judge(s: &Scenario) -> Judged {
 
 impl Summary {
     pub fn new(s: &Scenario, r: &RunResult, c: &Convergence) -> Summary {
-        Summary::with_expectations(s, r, c, &check_expectations(s, r))
+        let mut ex = check_expectations(s, r);
+        ex.extend(check_outcomes(s, r, c));
+        Summary::with_expectations(s, r, c, &ex)
     }
 
     pub fn with_expectations(
@@ -189,6 +212,14 @@ impl Summary {
             tombstones: r.tombstones.iter().map(|t| t.0).sum(),
             tombstone_bytes: r.tombstones.iter().map(|t| t.1).sum(),
             tombstones_collected: r.tombstones_collected,
+            lww_conflicts: r.lww.conflicts,
+            clock_inverted_wins: r.lww.clock_inverted,
+        };
+        let side = |w: &crate::model::LwwWrite| LwwSide {
+            instance: names[w.instance].clone(),
+            value: w.value.clone(),
+            clock_ms: w.clock_ms,
+            true_ms: ns_ms(w.true_ns),
         };
         Summary {
             seed: s.config.seed,
@@ -223,6 +254,16 @@ impl Summary {
                     begin_s: h.begin.as_secs_f64(),
                     healed_at_s: h.healed_at.as_secs_f64(),
                     caught_up_after_ms: h.caught_up_after.map(ms),
+                })
+                .collect(),
+            clock_inverted_examples: r
+                .lww
+                .examples
+                .iter()
+                .map(|x| InvertedWinSummary {
+                    key: x.key.clone(),
+                    winner: side(&x.winner),
+                    loser: side(&x.loser),
                 })
                 .collect(),
             steps: r
@@ -298,11 +339,14 @@ impl Summary {
                 self.expectations.len()
             ));
             for e in self.expectations.iter().filter(|e| !e.pass) {
+                let what = if e.on.is_empty() {
+                    e.cmd.clone()
+                } else {
+                    format!("step {} on {}: {}", e.step, e.on, e.cmd)
+                };
                 o.push_str(&format!(
-                    "  FAIL step {} on {}: {}\n    expected: {}\n    actual:   {}\n",
-                    e.step,
-                    e.on,
-                    e.cmd,
+                    "  FAIL {}\n    expected: {}\n    actual:   {}\n",
+                    what,
                     e.expected.replace('\n', "\n              "),
                     e.actual.replace('\n', "\n              ")
                 ));
@@ -330,6 +374,26 @@ impl Summary {
             self.totals.tombstone_bytes,
             self.totals.tombstones_collected
         ));
+        if self.totals.lww_conflicts > 0 {
+            o.push_str(&format!(
+                "last-write-wins conflicts {}, clock-inverted wins {}\n",
+                self.totals.lww_conflicts, self.totals.clock_inverted_wins
+            ));
+            for x in &self.clock_inverted_examples {
+                o.push_str(&format!(
+                    "  {}: {} wrote {:?} at true {:.3} ms (its clock {} ms) and beat {} writing {:?} later at true {:.3} ms (its clock {} ms)\n",
+                    x.key,
+                    x.winner.instance,
+                    x.winner.value,
+                    x.winner.true_ms,
+                    x.winner.clock_ms,
+                    x.loser.instance,
+                    x.loser.value,
+                    x.loser.true_ms,
+                    x.loser.clock_ms
+                ));
+            }
+        }
         o.push_str("lag per peer (ms):\n");
         o.push_str(&format!(
             "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>8} {:>5}\n",

@@ -98,6 +98,76 @@ impl Expected {
     }
 }
 
+/// A count that must be exact (`3`) or within bounds (`{ min = 1, max = 4 }`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CountRange {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+impl CountRange {
+    pub fn from_toml(v: &toml::Value) -> Result<CountRange, String> {
+        let bad = || "expected a count (3) or a range ({ min = 1, max = 4 })".to_string();
+        match v {
+            toml::Value::Integer(i) if *i >= 0 => Ok(CountRange {
+                min: Some(*i as u64),
+                max: Some(*i as u64),
+            }),
+            toml::Value::Table(t) => {
+                let mut r = CountRange::default();
+                for (k, x) in t {
+                    let n = x.as_integer().filter(|n| *n >= 0).ok_or_else(bad)? as u64;
+                    match k.as_str() {
+                        "min" => r.min = Some(n),
+                        "max" => r.max = Some(n),
+                        _ => return Err(bad()),
+                    }
+                }
+                if r.min.is_none() && r.max.is_none() {
+                    return Err(bad());
+                }
+                Ok(r)
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn contains(&self, n: u64) -> bool {
+        self.min.is_none_or(|m| n >= m) && self.max.is_none_or(|m| n <= m)
+    }
+}
+
+impl std::fmt::Display for CountRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) if a == b => write!(f, "{a}"),
+            (Some(a), Some(b)) => write!(f, "{a} to {b}"),
+            (Some(a), None) => write!(f, "at least {a}"),
+            (None, Some(b)) => write!(f, "at most {b}"),
+            (None, None) => write!(f, "any"),
+        }
+    }
+}
+
+/// Expected outcomes of a whole run (`[expect]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcomes {
+    pub converges: Option<bool>,
+    pub converge_within: Option<crate::engine::SimDuration>,
+    pub full_syncs: Option<CountRange>,
+    pub partial_syncs: Option<CountRange>,
+    pub full_sync_loop: Option<bool>,
+    pub clock_inverted_wins_min: Option<u64>,
+    pub lag_ms_p99_max: Option<f64>,
+    pub lag_ms_p99_min: Option<f64>,
+}
+
+impl Outcomes {
+    pub fn is_empty(&self) -> bool {
+        *self == Outcomes::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,21 @@ pub struct RawScenario {
     pub database: Option<RawDatabase>,
     #[serde(default)]
     pub step: Vec<RawStep>,
+    pub expect: Option<RawExpect>,
+}
+
+/// Expected outcomes of a whole run.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub converges: Option<bool>,
+    pub converge_within: Option<String>,
+    pub full_syncs: Option<toml::Value>,
+    pub partial_syncs: Option<toml::Value>,
+    pub full_sync_loop: Option<bool>,
+    pub clock_inverted_wins_min: Option<u64>,
+    pub lag_ms_p99_max: Option<f64>,
+    pub lag_ms_p99_min: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +89,8 @@ pub struct RawCluster {
     pub ntp: Option<bool>,
     pub clock_offset: Option<String>,
     pub clock_drift_ppm: Option<f64>,
+    pub ntp_interval: Option<String>,
+    pub ntp_residual: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,4 +160,6 @@ pub struct RawFault {
     pub mode: Option<String>,
     pub latency_add: Option<String>,
     pub bandwidth: Option<String>,
+    pub cluster: Option<String>,
+    pub step: Option<String>,
 }

@@ -3,7 +3,7 @@
 //! warning.
 
 use super::diag::Diagnostic;
-use super::expect::{Expectation, Expected};
+use super::expect::{CountRange, Expectation, Expected, Outcomes};
 use super::raw::*;
 use super::units::*;
 use crate::crdt::stream::XaddIdMode;
@@ -302,6 +302,7 @@ fn positive_float(
 pub struct Validated {
     pub config: WorldConfig,
     pub expectations: Vec<Expectation>,
+    pub outcomes: Outcomes,
     pub notes: Vec<(usize, String)>,
 }
 
@@ -531,7 +532,22 @@ pub fn validate(
                 offset_ns,
                 drift_ppm,
                 ntp,
-                ..ClockParams::default()
+                ntp_interval: duration_field(
+                    f,
+                    &p("ntp_interval"),
+                    c.ntp_interval.as_ref(),
+                    Some(SimDuration::from_secs(64)),
+                )
+                .filter(|d| !d.is_zero())
+                .unwrap_or(SimDuration::from_secs(64)),
+                ntp_residual: duration_field(
+                    f,
+                    &p("ntp_residual"),
+                    c.ntp_residual.as_ref(),
+                    Some(SimDuration::from_millis(1)),
+                )
+                .unwrap_or_default(),
+                steps: Vec::new(),
             },
         });
     }
@@ -885,9 +901,83 @@ pub fn validate(
 
     // Faults.
     let mut faults = Vec::new();
-    const FAULT_KINDS: &str = "\"partition\" or \"degrade\"";
+    let mut clock_steps: Vec<(usize, SimTime, i64)> = Vec::new();
+    const FAULT_KINDS: &str = "\"partition\", \"degrade\" or \"clock_step\"";
     for (i, fl) in raw.fault.iter().enumerate() {
         let p = |field: &str| format!("fault[{i}].{field}");
+        if fl.kind.as_deref() == Some("clock_step") {
+            let at = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
+            let cluster = match &fl.cluster {
+                Some(name) => {
+                    let c = index_of(name);
+                    if c.is_none() {
+                        f.err(p("cluster"), quoted(name), "no such cluster");
+                    }
+                    c
+                }
+                None => {
+                    f.err(p("cluster"), None, "missing: the cluster whose clock steps");
+                    None
+                }
+            };
+            let step = match &fl.step {
+                None => {
+                    f.err(
+                        p("step"),
+                        None,
+                        "missing: how far the clock jumps, e.g. \"500ms\" or \"-2s\"",
+                    );
+                    None
+                }
+                Some(s) => {
+                    let (neg, body) = s
+                        .strip_prefix('-')
+                        .map_or((false, s.as_str()), |b| (true, b));
+                    match parse_duration(body) {
+                        Some(d) if d.0 <= i64::MAX as u64 => {
+                            Some(if neg { -(d.0 as i64) } else { d.0 as i64 })
+                        }
+                        _ => {
+                            f.err(
+                                p("step"),
+                                quoted(s),
+                                format!("expected {DURATION_HELP}, optionally negative"),
+                            );
+                            None
+                        }
+                    }
+                }
+            };
+            for (field, given) in [
+                ("end", fl.end.is_some()),
+                ("duration", fl.duration.is_some()),
+                ("isolate", fl.isolate.is_some()),
+                ("links", fl.links.is_some()),
+                ("mode", fl.mode.is_some()),
+                ("latency_add", fl.latency_add.is_some()),
+                ("bandwidth", fl.bandwidth.is_some()),
+            ] {
+                if given {
+                    f.err(
+                        p(field),
+                        None,
+                        "not valid for kind = \"clock_step\" (it takes cluster, begin and step)",
+                    );
+                }
+            }
+            if let (Some(at), Some(c), Some(step)) = (at, cluster, step) {
+                clock_steps.push((c, SimTime::ZERO + at, step));
+            }
+            continue;
+        }
+        for (field, given) in [
+            ("cluster", fl.cluster.is_some()),
+            ("step", fl.step.is_some()),
+        ] {
+            if given {
+                f.err(p(field), None, "only valid with kind = \"clock_step\"");
+            }
+        }
         let kind = match fl.kind.as_deref() {
             Some("partition") => {
                 let mode = choice(
@@ -1273,10 +1363,61 @@ pub fn validate(
         }
     }
 
+    // Expected outcomes.
+    let mut outcomes = Outcomes::default();
+    if let Some(e) = &raw.expect {
+        outcomes.converges = e.converges;
+        outcomes.converge_within = e
+            .converge_within
+            .as_ref()
+            .and_then(|s| duration_field(f, "expect.converge_within", Some(s), None));
+        for (name, v, slot) in [
+            ("full_syncs", &e.full_syncs, &mut outcomes.full_syncs),
+            (
+                "partial_syncs",
+                &e.partial_syncs,
+                &mut outcomes.partial_syncs,
+            ),
+        ] {
+            if let Some(v) = v {
+                match CountRange::from_toml(v) {
+                    Ok(r) => *slot = Some(r),
+                    Err(msg) => f.err(format!("expect.{name}"), Some(v.to_string()), msg),
+                }
+            }
+        }
+        outcomes.full_sync_loop = e.full_sync_loop;
+        outcomes.clock_inverted_wins_min = e.clock_inverted_wins_min;
+        for (name, v) in [
+            ("lag_ms_p99_max", e.lag_ms_p99_max),
+            ("lag_ms_p99_min", e.lag_ms_p99_min),
+        ] {
+            if let Some(x) = v
+                && !(x.is_finite() && x >= 0.0)
+            {
+                f.err(
+                    format!("expect.{name}"),
+                    Some(x.to_string()),
+                    "expected milliseconds, zero or more",
+                );
+            }
+        }
+        outcomes.lag_ms_p99_max = e.lag_ms_p99_max;
+        outcomes.lag_ms_p99_min = e.lag_ms_p99_min;
+    }
+
+    for (c, at, step) in clock_steps {
+        if let Some(cl) = clusters.get_mut(c) {
+            cl.clock.steps.push((at, step));
+            cl.clock.steps.sort();
+        }
+    }
+
     if !f.errors.is_empty() {
         return None;
     }
     Some(Validated {
+        outcomes,
         expectations,
         notes,
         config: WorldConfig {

@@ -39,6 +39,7 @@ impl Lab {
             origin: InstanceId(i as u8 - 1),
             now_ms: ms,
             xadd_mode: self.mode,
+            annotation: 0,
         };
         let out = execute(&mut self.ks[i - 1], &cmd, &cx);
         self.log[i - 1].extend(out.effects.into_iter().map(|e| e.op));

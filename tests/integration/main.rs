@@ -6,6 +6,7 @@ mod determinism;
 mod documented;
 mod properties;
 mod replication;
+mod scenarios;
 mod teaching;
 mod validation;
 mod validation_redis;

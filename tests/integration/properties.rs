@@ -110,6 +110,7 @@ impl Net {
                     origin: InstanceId(inst as u8),
                     now_ms: self.clock,
                     xadd_mode: XaddIdMode::Strict,
+                    annotation: 0,
                 };
                 let out = execute(&mut self.ks[inst], &cmd, &cx);
                 for e in out.effects {
@@ -259,7 +260,7 @@ proptest! {
         // Writers see each other's ops in order here, so clocks carry real causality.
         for (clock, (inst, choice, arg)) in (1_001u64..).zip(case.writes.iter()) {
             let cmd = parse_line(&command(*choice, *arg)).expect("parses");
-            let cx = ExecContext { origin: InstanceId(*inst as u8), now_ms: clock, xadd_mode: XaddIdMode::Strict };
+            let cx = ExecContext { origin: InstanceId(*inst as u8), now_ms: clock, xadd_mode: XaddIdMode::Strict, annotation: 0 };
             let out = execute(&mut ks[*inst], &cmd, &cx);
             for e in out.effects {
                 for (j, k) in ks.iter_mut().enumerate() {

@@ -265,7 +265,9 @@ fn partition_windows_are_checked() {
     }
     let e = inline_error(&with_run(&format!("{TWO}[[fault]]\nkind = \"meteor\"\n")));
     assert!(
-        e.contains("fault[0].kind = \"meteor\": expected \"partition\" or \"degrade\""),
+        e.contains(
+            "fault[0].kind = \"meteor\": expected \"partition\", \"degrade\" or \"clock_step\""
+        ),
         "{e}"
     );
 }

@@ -1,0 +1,71 @@
+//! Every bundled scenario meets its own `[expect]` table and step expectations.
+
+use geosim::report::run_and_judge;
+use geosim::scenario::{LoadOptions, load};
+
+fn check(name: &str) {
+    let path = super::root().join("scenarios").join(name);
+    let s = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !s.outcomes.is_empty() || !s.expectations.is_empty(),
+        "{name} states no expectation"
+    );
+    let j = run_and_judge(&s);
+    let failed: Vec<String> = j
+        .expectations
+        .iter()
+        .filter(|e| !e.pass)
+        .map(|e| e.render())
+        .collect();
+    assert!(failed.is_empty(), "{name}:\n{}", failed.join("\n"));
+}
+
+#[test]
+fn scenario_01_two_regions_steady() {
+    check("01-two-regions-steady.toml");
+}
+
+#[test]
+fn scenario_02_partition_and_heal() {
+    check("02-partition-and-heal.toml");
+}
+
+#[test]
+fn scenario_03_backlog_overflow_full_sync() {
+    check("03-backlog-overflow-full-sync.toml");
+}
+
+#[test]
+fn scenario_04_clock_drift_lww() {
+    check("04-clock-drift-lww.toml");
+}
+
+#[test]
+fn scenario_05_five_region_mesh() {
+    check("05-five-region-mesh.toml");
+}
+
+#[test]
+fn scenario_07_full_sync_loop() {
+    check("07-full-sync-loop.toml");
+}
+
+#[test]
+fn scenario_09_thin_link_lag() {
+    check("09-thin-link-lag.toml");
+}
+
+#[test]
+fn every_numbered_scenario_has_a_test() {
+    let src =
+        std::fs::read_to_string(super::root().join("tests/integration/scenarios.rs")).unwrap();
+    for e in std::fs::read_dir(super::root().join("scenarios")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".toml") {
+            assert!(
+                src.contains(&format!("check(\"{name}\")")),
+                "{name} has no test"
+            );
+        }
+    }
+}
