@@ -126,9 +126,11 @@ mod tests {
 
     #[test]
     fn a_step_lasts_until_the_next_ntp_correction() {
-        let mut p = ClockParams::default();
-        p.ntp_residual = SimDuration::ZERO;
-        p.steps = vec![(SimTime(100 * 1_000_000_000), 500_000_000)];
+        let mut p = ClockParams {
+            ntp_residual: SimDuration::ZERO,
+            steps: vec![(SimTime(100 * 1_000_000_000), 500_000_000)],
+            ..ClockParams::default()
+        };
         let c = NodeClock::new(p.clone(), 1, "c");
         assert_eq!(c.error_ns(SimTime(99 * 1_000_000_000)), 0);
         assert_eq!(c.error_ns(SimTime(100 * 1_000_000_000)), 500_000_000);
