@@ -122,3 +122,87 @@ mod tests {
         assert_eq!(Histogram::default().quantile(0.5), None);
     }
 }
+
+/// What a syncer session is doing at a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Connected and caught up (or streaming new writes).
+    Streaming,
+    /// Replaying the backlog after a partial sync.
+    Partial,
+    /// A snapshot is being shipped.
+    Full,
+    /// No connection.
+    Disconnected,
+}
+
+impl SessionState {
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionState::Streaming => "streaming",
+            SessionState::Partial => "partial",
+            SessionState::Full => "full",
+            SessionState::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// One session's state at a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionSample {
+    pub state: SessionState,
+    /// True time since the oldest write the destination has not applied yet (0: caught up).
+    pub lag_ns: u64,
+}
+
+/// What the columns of a [`Sample`] refer to (fixed for a run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleLayout {
+    pub clusters: Vec<String>,
+    /// Per session: (source cluster, source shard, destination cluster).
+    pub sessions: Vec<(usize, usize, usize)>,
+    /// Per backlog: (cluster, shard) and its capacity in bytes.
+    pub backlogs: Vec<(usize, usize, u64)>,
+    /// Per directed link: (from, to).
+    pub links: Vec<(usize, usize)>,
+}
+
+/// The world's state at one sampling instant. Samples are handed to a sink as they are
+/// taken, never accumulated, so a run's memory does not grow with its duration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub time_ns: u64,
+    pub sessions: Vec<SessionSample>,
+    pub backlog_bytes: Vec<u64>,
+    pub link_queue_bytes: Vec<u64>,
+    /// Per cluster: its clock's error (local − true), in ns.
+    pub clock_offset_ns: Vec<i64>,
+    /// Per cluster: tombstones held.
+    pub tombstones: Vec<u64>,
+    /// Cumulative counters since the start.
+    pub writes: u64,
+    pub rejected_writes: u64,
+    pub partial_syncs: u64,
+    pub full_syncs: u64,
+    pub stream_bytes: u64,
+    pub snapshot_bytes: u64,
+    pub wire_bytes: u64,
+}
+
+/// Receives samples as they are taken.
+pub type SampleSink = Box<dyn FnMut(&SampleLayout, &Sample)>;
+
+/// Peaks over all samples of a run: the headline figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Peaks {
+    pub samples: u64,
+    pub backlog_bytes_max: u64,
+    /// The highest backlog fill, as bytes held over capacity (the block model can exceed 1).
+    pub backlog_fill_max: f64,
+    pub link_queue_bytes_max: u64,
+    /// The largest current lag seen at a sample.
+    pub lag_ns_max: u64,
+    pub tombstones_max: u64,
+    /// The largest absolute clock error seen at a sample.
+    pub clock_offset_ns_max: u64,
+}

@@ -88,6 +88,10 @@ pub struct Session {
     /// Arrival time of the newest op on the wire: the stream is ordered.
     pub last_arrival: SimTime,
     pub rng: RngStream,
+    /// After a partial sync: the stream offset it must reach to be caught up again.
+    pub catchup_until: Option<u64>,
+    /// True write time of the last op applied (for the sampled lag).
+    pub last_applied_written_at: SimTime,
     pub partial_syncs: u64,
     pub full_syncs: u64,
     /// Full syncs that ended with the snapshot offset already gone from the backlog.

@@ -7,7 +7,9 @@ use std::rc::Rc;
 use super::backlog::{Backlog, BacklogModel};
 use super::clock::{ClockParams, NodeClock};
 use super::fault::{Fault, FaultKind, PartitionMode};
-use super::metrics::Histogram;
+use super::metrics::{
+    Histogram, Peaks, Sample, SampleLayout, SampleSink, SessionSample, SessionState,
+};
 use super::net::{Link, LinkParams};
 use super::script::{Step, StepAction, StepRecord};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
@@ -73,6 +75,8 @@ pub struct WorldConfig {
     pub xadd_mode: XaddIdMode,
     /// A bound on processed events for the whole run.
     pub max_events: u64,
+    /// How often metrics are sampled (0: never).
+    pub sample_interval: SimDuration,
 }
 
 /// Events of the world. Small and `Copy`: the engine stores them in a slab.
@@ -109,6 +113,8 @@ pub enum Event {
     },
     /// Garbage collection of removal history (scheduled only while some is pending).
     Gc,
+    /// Take a metrics sample (scheduled while anything else is pending).
+    Sample,
 }
 
 /// How often tombstone garbage collection runs while removal history is pending (Redis's GC
@@ -263,6 +269,8 @@ pub struct RunResult {
     pub tombstones_collected: u64,
     /// Concurrent string-write conflicts and clock-inverted wins.
     pub lww: LwwStats,
+    /// Peaks over the metric samples.
+    pub peaks: Peaks,
     /// Per instance, tombstones held at the end: (count, estimated bytes).
     pub tombstones: Vec<(u64, u64)>,
 }
@@ -292,6 +300,11 @@ pub struct World {
     /// Tombstones collected so far (all instances).
     pub tombstones_collected: u64,
     pub lww: LwwStats,
+    /// Keys that had a removal and have not been garbage-collected: where tombstones live.
+    removal_keys: std::collections::BTreeSet<Box<[u8]>>,
+    sink: Option<SampleSink>,
+    layout: SampleLayout,
+    pub peaks: Peaks,
 }
 
 fn pair_index(n: usize, src: usize, dst: usize) -> usize {
@@ -387,6 +400,8 @@ impl World {
                         delivery_scheduled: false,
                         last_arrival: SimTime::ZERO,
                         rng: stream_for(cfg.seed, &name),
+                        catchup_until: None,
+                        last_applied_written_at: SimTime::ZERO,
                         partial_syncs: 0,
                         full_syncs: 0,
                         full_sync_failures: 0,
@@ -419,6 +434,24 @@ impl World {
             p.dst = i % n;
         }
         let catchup_target = vec![None; sessions.len()];
+        let layout = SampleLayout {
+            clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
+            sessions: sessions
+                .iter()
+                .map(|s| (s.src, s.src_shard, s.dst))
+                .collect(),
+            backlogs: clusters
+                .iter()
+                .enumerate()
+                .flat_map(|(c, cl)| {
+                    cl.shards
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, sh)| (c, i, sh.backlog.size()))
+                })
+                .collect(),
+            links: topo.directed_links(),
+        };
         World {
             cfg,
             topo,
@@ -439,6 +472,10 @@ impl World {
             gc_scheduled: false,
             tombstones_collected: 0,
             lww: LwwStats::default(),
+            removal_keys: std::collections::BTreeSet::new(),
+            sink: None,
+            layout,
+            peaks: Peaks::default(),
         }
     }
 
@@ -455,6 +492,9 @@ impl World {
                     q.schedule(SimTime::ZERO + gap, Event::Arrival { cluster: c as u32 });
                 }
             }
+        }
+        if !self.cfg.sample_interval.is_zero() {
+            q.schedule(SimTime::ZERO, Event::Sample);
         }
         for (i, f) in self.faults.iter().enumerate() {
             q.schedule(f.spec.begin, Event::FaultBegin { fault: i as u32 });
@@ -542,6 +582,7 @@ impl World {
         let now = q.now();
         let n = self.clusters.len();
         if effect.op.kind.removes() {
+            self.removal_keys.insert(effect.op.key.clone());
             self.want_gc(q);
         }
         let shard = &mut self.clusters[c].shards[shard_idx];
@@ -636,12 +677,16 @@ impl World {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
             }
-            if f.op.op.kind.removes() && !self.gc_scheduled {
-                self.gc_scheduled = true;
-                q.schedule_in(GC_INTERVAL, Event::Gc);
+            if f.op.op.kind.removes() {
+                self.removal_keys.insert(f.op.op.key.clone());
+                if !self.gc_scheduled {
+                    self.gc_scheduled = true;
+                    q.schedule_in(GC_INTERVAL, Event::Gc);
+                }
             }
             self.peers[pair].lag.record(now.since(f.op.written_at).0);
             self.sessions[sid].consumed = f.end;
+            self.sessions[sid].last_applied_written_at = f.op.written_at;
             self.last_apply = now;
         }
         self.check_catchup(sid, now);
@@ -656,6 +701,123 @@ impl World {
             ),
             None => s.delivery_scheduled = false,
         }
+    }
+
+    /// Takes a sample, hands it to the sink, updates the peaks, and schedules the next one
+    /// while anything else is pending (so sampling never keeps a finished run alive).
+    fn on_sample(&mut self, q: &mut Scheduler<Event>) {
+        let sample = self.sample(q.now());
+        let p = &mut self.peaks;
+        p.samples += 1;
+        p.backlog_bytes_max = p
+            .backlog_bytes_max
+            .max(sample.backlog_bytes.iter().copied().max().unwrap_or(0));
+        for (b, (_, _, cap)) in sample.backlog_bytes.iter().zip(&self.layout.backlogs) {
+            p.backlog_fill_max = p.backlog_fill_max.max(*b as f64 / (*cap).max(1) as f64);
+        }
+        p.link_queue_bytes_max = p
+            .link_queue_bytes_max
+            .max(sample.link_queue_bytes.iter().copied().max().unwrap_or(0));
+        p.lag_ns_max = p
+            .lag_ns_max
+            .max(sample.sessions.iter().map(|s| s.lag_ns).max().unwrap_or(0));
+        p.tombstones_max = p.tombstones_max.max(sample.tombstones.iter().sum());
+        p.clock_offset_ns_max = p.clock_offset_ns_max.max(
+            sample
+                .clock_offset_ns
+                .iter()
+                .map(|x| x.unsigned_abs())
+                .max()
+                .unwrap_or(0),
+        );
+        if let Some(sink) = self.sink.as_mut() {
+            sink(&self.layout, &sample);
+        }
+        if !q.is_empty() {
+            q.schedule_in(self.cfg.sample_interval, Event::Sample);
+        }
+    }
+
+    /// The world's state now.
+    pub fn sample(&self, now: SimTime) -> Sample {
+        let sessions = self
+            .sessions
+            .iter()
+            .map(|s| {
+                let backlog = &self.clusters[s.src].shards[s.src_shard].backlog;
+                // The next op to apply; if the backlog no longer holds it, it was written just
+                // after the last applied one, whose write time stands in for it.
+                let oldest = if s.consumed >= backlog.end() {
+                    None
+                } else {
+                    match backlog.items_from(s.consumed).next() {
+                        Some(it) if it.start == s.consumed => {
+                            it.payload.as_ref().map(|p| p.written_at)
+                        }
+                        _ => Some(s.last_applied_written_at),
+                    }
+                };
+                let state = match &s.state {
+                    SyncState::Disconnected => SessionState::Disconnected,
+                    SyncState::FullSync { .. } => SessionState::Full,
+                    SyncState::Streaming if s.catchup_until.is_some_and(|u| s.consumed < u) => {
+                        SessionState::Partial
+                    }
+                    SyncState::Streaming => SessionState::Streaming,
+                };
+                SessionSample {
+                    state,
+                    lag_ns: oldest.map(|w| now.since(w).0).unwrap_or(0),
+                }
+            })
+            .collect();
+        let tombstones = (0..self.clusters.len())
+            .map(|c| {
+                let cl = &self.clusters[c];
+                self.removal_keys
+                    .iter()
+                    .filter_map(|k| {
+                        cl.shards[cl.topo.shard_of_key(k)]
+                            .keyspace
+                            .entry(k)
+                            .map(|e| e.tombstones().0)
+                    })
+                    .sum()
+            })
+            .collect();
+        let peers = || self.peers.iter();
+        Sample {
+            time_ns: now.0,
+            sessions,
+            backlog_bytes: self
+                .clusters
+                .iter()
+                .flat_map(|c| c.shards.iter().map(|s| s.backlog.histlen()))
+                .collect(),
+            link_queue_bytes: self.links.iter().map(|l| l.queued_bytes(now)).collect(),
+            clock_offset_ns: self
+                .clusters
+                .iter()
+                .map(|c| c.clock.error_ns(now))
+                .collect(),
+            tombstones,
+            writes: self.clusters.iter().map(|c| c.writes).sum(),
+            rejected_writes: self.clusters.iter().map(|c| c.rejected).sum(),
+            partial_syncs: peers().map(|p| p.partial_syncs).sum(),
+            full_syncs: peers().map(|p| p.full_syncs).sum(),
+            stream_bytes: peers().map(|p| p.stream_bytes).sum(),
+            snapshot_bytes: peers().map(|p| p.snapshot_bytes).sum(),
+            wire_bytes: peers().map(|p| p.wire_bytes).sum(),
+        }
+    }
+
+    /// Streams every sample to `sink` as it is taken.
+    pub fn set_sink(&mut self, sink: SampleSink) {
+        self.sink = Some(sink);
+    }
+
+    pub fn layout(&self) -> &SampleLayout {
+        &self.layout
     }
 
     /// Counts a concurrent string-write conflict when a remote `SET` reaches the instance
@@ -760,6 +922,7 @@ impl World {
                     let after = ks.entry(&key).map(|e| e.tombstones().0).unwrap_or(0);
                     self.tombstones_collected += before.saturating_sub(after);
                 }
+                self.removal_keys.remove(&key);
             } else {
                 left += 1;
             }
@@ -975,7 +1138,9 @@ impl World {
         let backlog = &self.clusters[s.src].shards[s.src_shard].backlog;
         match decide_resync(backlog.can_continue_from(s.consumed)) {
             Resync::Partial => {
+                let end = backlog.end();
                 let pair = pair_index(self.clusters.len(), s.src, s.dst);
+                self.sessions[sid].catchup_until = Some(end);
                 self.sessions[sid].partial_syncs += 1;
                 self.peers[pair].partial_syncs += 1;
                 self.resume_streaming(sid, q);
@@ -1226,6 +1391,7 @@ impl World {
             Event::FaultEnd { fault } => d.word(6).word(fault as u64),
             Event::StallTimeout { fault } => d.word(8).word(fault as u64),
             Event::Gc => d.word(7),
+            Event::Sample => d.word(9),
         };
     }
 }
@@ -1252,6 +1418,7 @@ impl Model for World {
             Event::FaultEnd { fault } => self.on_fault_end(fault as usize, q),
             Event::StallTimeout { fault } => self.on_stall_timeout(fault as usize, q),
             Event::Gc => self.on_gc(q),
+            Event::Sample => self.on_sample(q),
         }
     }
 
@@ -1448,6 +1615,7 @@ impl Simulation {
             tombstones: (0..n).map(|c| w.tombstones(c)).collect(),
             tombstones_collected: w.tombstones_collected,
             lww: w.lww.clone(),
+            peaks: w.peaks.clone(),
         }
     }
 }

@@ -85,6 +85,20 @@ pub struct InvertedWinSummary {
     pub loser: LwwSide,
 }
 
+/// Peaks over the metric samples (one per `run.sample_interval`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PeakSummary {
+    pub samples: u64,
+    pub backlog_bytes_max: u64,
+    /// Bytes held over capacity at the fullest moment of the fullest backlog.
+    pub backlog_fill_max: f64,
+    pub link_queue_bytes_max: u64,
+    /// The largest "how far behind is a syncer" at a sample, in ms.
+    pub lag_ms_max_sampled: f64,
+    pub tombstones_max: u64,
+    pub clock_offset_ms_max: f64,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Totals {
     pub writes: u64,
@@ -118,6 +132,7 @@ pub struct Summary {
     pub events: u64,
     pub trace_digest: String,
     pub totals: Totals,
+    pub peaks: PeakSummary,
     pub clusters: Vec<ClusterSummary>,
     pub peers: Vec<PeerSummary>,
     pub heals: Vec<HealSummary>,
@@ -233,6 +248,15 @@ impl Summary {
             events: r.events,
             trace_digest: format!("{:016x}", r.trace_digest),
             totals,
+            peaks: PeakSummary {
+                samples: r.peaks.samples,
+                backlog_bytes_max: r.peaks.backlog_bytes_max,
+                backlog_fill_max: (r.peaks.backlog_fill_max * 1e4).round() / 1e4,
+                link_queue_bytes_max: r.peaks.link_queue_bytes_max,
+                lag_ms_max_sampled: ns_ms(r.peaks.lag_ns_max),
+                tombstones_max: r.peaks.tombstones_max,
+                clock_offset_ms_max: ns_ms(r.peaks.clock_offset_ns_max),
+            },
             clusters: r
                 .clusters
                 .iter()
@@ -373,6 +397,15 @@ impl Summary {
             self.totals.tombstones,
             self.totals.tombstone_bytes,
             self.totals.tombstones_collected
+        ));
+        o.push_str(&format!(
+            "peaks ({} samples): backlog {} B ({:.0}% of capacity), link queue {} B, sampled lag {:.3} ms, clock error {:.3} ms\n",
+            self.peaks.samples,
+            self.peaks.backlog_bytes_max,
+            self.peaks.backlog_fill_max * 100.0,
+            self.peaks.link_queue_bytes_max,
+            self.peaks.lag_ms_max_sampled,
+            self.peaks.clock_offset_ms_max
         ));
         if self.totals.lww_conflicts > 0 {
             o.push_str(&format!(

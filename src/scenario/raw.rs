@@ -67,6 +67,7 @@ pub struct RawRun {
     pub duration: Option<String>,
     pub converge_deadline: Option<String>,
     pub max_events: Option<u64>,
+    pub sample_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -351,6 +351,12 @@ pub fn validate(
         Some(SimDuration::from_secs(600)),
     );
     let max_events = run.and_then(|r| r.max_events).unwrap_or(2_000_000_000);
+    let sample_interval = duration_field(
+        f,
+        "run.sample_interval",
+        run.and_then(|r| r.sample_interval.as_ref()),
+        Some(SimDuration::from_secs(1)),
+    );
     if max_events == 0 {
         f.err("run.max_events", Some("0".into()), "expected at least 1");
     }
@@ -1440,6 +1446,7 @@ pub fn validate(
             causal_consistency,
             xadd_mode,
             max_events,
+            sample_interval: sample_interval?,
         },
     })
 }

@@ -363,3 +363,48 @@ clusters = ["a"]
     // Four syncers (one per node with a proxy) keep up: about the link latency.
     assert!(distributed < 20_000_000, "distributed p99 {distributed} ns");
 }
+
+#[test]
+fn samples_stream_sync_states_through_a_partition() {
+    use geosim::model::metrics::SessionState;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut s = super::inline(&OVERFLOW.replace("BACKLOG", "256KB"));
+    s.config.sample_interval = SimDuration::from_millis(10);
+    let seen: Rc<RefCell<Vec<(u64, SessionState, u64)>>> = Rc::default();
+    let sink_seen = seen.clone();
+    let mut sim = Simulation::new(s.config.clone());
+    sim.world.set_sink(Box::new(move |layout, sample| {
+        assert_eq!(layout.sessions.len(), sample.sessions.len());
+        let st = sample.sessions[0];
+        sink_seen
+            .borrow_mut()
+            .push((sample.time_ns, st.state, st.lag_ns));
+    }));
+    let r = sim.run_to_completion();
+    let seen = seen.borrow();
+    // One sample per 10 ms over the 2-minute run (and a little after).
+    assert!(
+        seen.len() >= 12_000 && seen.len() < 12_300,
+        "{}",
+        seen.len()
+    );
+    let at = |sec: u64| seen.iter().find(|x| x.0 == sec * 1_000_000_000).unwrap();
+    assert_eq!(at(5).1, SessionState::Streaming);
+    assert!(at(5).2 < 100_000_000, "lag before the partition");
+    assert_eq!(at(30).1, SessionState::Disconnected);
+    assert!(
+        at(30).2 > 19_000_000_000,
+        "20 s behind, 20 s into the partition"
+    );
+    assert!(
+        seen.iter().any(|x| x.1 == SessionState::Full),
+        "the overflow forces a full sync"
+    );
+    assert_eq!(seen.last().unwrap().1, SessionState::Streaming);
+    assert!(
+        r.peaks.backlog_fill_max > 1.0,
+        "the block backlog holds more than its size"
+    );
+    assert!(r.peaks.lag_ns_max > 30_000_000_000);
+}
