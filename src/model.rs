@@ -7,6 +7,7 @@
 pub mod backlog;
 pub mod clock;
 pub mod fault;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod script;

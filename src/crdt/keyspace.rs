@@ -842,11 +842,32 @@ fn saturate(x: i128) -> i64 {
     x.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
+/// Estimated memory of one key: a fixed per-key overhead of 64 bytes (Redis's dictionary
+/// entry and object headers), the name, and the entry's values and CRDT metadata.
+/// A key whose history has been collected (nothing live, no tombstone) counts as zero: Redis
+/// frees it, and the vector clock geosim keeps for it is bookkeeping of the simulator.
+pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
+    if e.key_type().is_none()
+        && e.tomb.entries().is_empty()
+        && e.coll.is_none()
+        && e.expire.regs().is_empty()
+        && e.string.regs().is_empty()
+        && e.string.observed_totals().is_empty()
+    {
+        return 0;
+    }
+    64 + key.len() as u64 + e.bytes()
+}
+
 /// A set of keys with CRDT values. Keys are kept sorted, so iteration (digests, snapshots)
 /// is deterministic.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyspace {
     instances: usize,
+    /// Sum of `entry_bytes` over the entries, kept up to date.
+    bytes: u64,
+    /// Every key in insertion order (entries are never removed), for O(1) random sampling.
+    order: Vec<Key>,
     entries: BTreeMap<Key, Entry>,
     /// Causal consistency: ops waiting for an op their origin had observed.
     causal: bool,
@@ -857,6 +878,8 @@ impl Keyspace {
     pub fn new(instances: usize) -> Self {
         Keyspace {
             instances,
+            bytes: 0,
+            order: Vec::new(),
             entries: BTreeMap::new(),
             causal: false,
             waiting: BTreeMap::new(),
@@ -970,12 +993,34 @@ impl Keyspace {
 
     fn apply_now(&mut self, op: &Op) {
         let instances = self.instances;
+        let before = self.entries.get(&op.key).map(|e| entry_bytes(&op.key, e));
+        if before.is_none() {
+            self.order.push(op.key.clone());
+        }
         let entry = self.entries.entry(op.key.clone()).or_insert_with(|| Entry {
             ctx: VClock::new(instances),
             ..Entry::default()
         });
         entry.apply_kind(op);
         entry.ctx.set(op.dot.origin, op.dot.seq);
+        let after = entry_bytes(&op.key, entry);
+        self.bytes = self.bytes + after - before.unwrap_or(0);
+    }
+
+    /// How many keys were ever written (live or not): the range of [`Keyspace::key_at`].
+    pub fn key_count(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The `i`-th key ever written, with its entry (for sampling keys at random).
+    pub fn key_at(&self, i: usize) -> Option<(&Key, &Entry)> {
+        let k = self.order.get(i)?;
+        self.entries.get_key_value(k)
+    }
+
+    /// Estimated memory of the keys, values and CRDT metadata held (see `entry_bytes`).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     fn release_waiting(&mut self, key: &Key) {
@@ -1017,13 +1062,19 @@ impl Keyspace {
                 continue;
             }
             match self.entries.get_mut(k) {
-                Some(mine) => mine.merge(theirs),
+                Some(mine) => {
+                    let before = entry_bytes(k, mine);
+                    mine.merge(theirs);
+                    self.bytes = self.bytes + entry_bytes(k, mine) - before;
+                }
                 None => {
                     let mut e = Entry {
                         ctx: VClock::new(self.instances),
                         ..Entry::default()
                     };
                     e.merge(theirs);
+                    self.bytes += entry_bytes(k, &e);
+                    self.order.push(k.clone());
                     self.entries.insert(k.clone(), e);
                 }
             }
@@ -1042,14 +1093,17 @@ impl Keyspace {
 
     /// Keys for which `keep` is true, as a snapshot: what a full sync of one shard ships.
     pub fn filtered(&self, keep: impl Fn(&[u8]) -> bool) -> Keyspace {
+        let entries: BTreeMap<Key, Entry> = self
+            .entries
+            .iter()
+            .filter(|(k, _)| keep(k))
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
         Keyspace {
             instances: self.instances,
-            entries: self
-                .entries
-                .iter()
-                .filter(|(k, _)| keep(k))
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect(),
+            bytes: entries.iter().map(|(k, e)| entry_bytes(k, e)).sum(),
+            order: entries.keys().cloned().collect(),
+            entries,
             causal: self.causal,
             waiting: self
                 .waiting
@@ -1095,7 +1149,9 @@ impl Keyspace {
             return;
         }
         if let Some(e) = self.entries.get_mut(key) {
+            let before = entry_bytes(key, e);
             e.collect_garbage();
+            self.bytes = self.bytes + entry_bytes(key, e) - before;
         }
     }
 
@@ -1186,6 +1242,23 @@ mod tests {
         b.apply(&x);
         assert_eq!(a, b);
         assert_eq!(a.get(b"k"), Some(Value::from_str_bytes("y")));
+    }
+
+    #[test]
+    fn memory_accounting_matches_a_recount() {
+        let mut a = Keyspace::new(2);
+        for i in 0..50u64 {
+            let key = format!("k{}", i % 7);
+            let op = set(&a, key.as_bytes(), &"v".repeat(i as usize), 0, i);
+            a.apply(&op);
+        }
+        let mut b = Keyspace::new(2);
+        let op = b.prepare(b"k1", InstanceId(1), 5, OpKind::Incr { int: 3, float: 0.0 });
+        b.apply(&op);
+        a.merge(&b);
+        let recount: u64 = a.iter().map(|(k, e)| entry_bytes(k, e)).sum();
+        assert_eq!(a.bytes(), recount);
+        assert!(a.bytes() > 7 * 64);
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub struct Session {
     pub rng: RngStream,
     /// After a partial sync: the stream offset it must reach to be caught up again.
     pub catchup_until: Option<u64>,
+    /// Replication into a full shard is stopped (replication OOM protection).
+    pub oom_blocked: bool,
     /// True write time of the last op applied (for the sampled lag).
     pub last_applied_written_at: SimTime,
     pub partial_syncs: u64,

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::backlog::{Backlog, BacklogModel};
 use super::clock::{ClockParams, NodeClock};
 use super::fault::{Fault, FaultKind, PartitionMode};
+use super::memory::{EvictionPolicy, OOM_ERROR, should_evict};
 use super::metrics::{
     Histogram, Peaks, Sample, SampleLayout, SampleSink, SessionSample, SessionState,
 };
@@ -35,6 +36,9 @@ pub struct ClusterConfig {
     pub syncer_mode: SyncerMode,
     /// CRDT replication backlog per shard, in bytes.
     pub backlog_bytes: u64,
+    /// The instance's memory limit (split evenly over its shards).
+    pub memory_limit: u64,
+    pub eviction: EvictionPolicy,
     pub clock: ClockParams,
 }
 
@@ -155,6 +159,13 @@ struct Cluster {
     clock: NodeClock,
     writes: u64,
     rejected: u64,
+    /// Writes refused because a shard was full.
+    oom_rejections: u64,
+    evictions: u64,
+    /// Memory limit per shard.
+    shard_limit: u64,
+    eviction: EvictionPolicy,
+    evict_rng: crate::engine::RngStream,
 }
 
 /// Per directed peer pair `src → dst`.
@@ -176,6 +187,8 @@ pub struct PeerStats {
     pub full_syncs: u64,
     pub full_sync_failures: u64,
     pub max_consecutive_full_sync_failures: u64,
+    /// Times replication into `dst` stopped because the destination shard was full.
+    pub oom_stops: u64,
 }
 
 /// One side of a last-write-wins conflict.
@@ -227,6 +240,11 @@ pub struct ClusterStats {
     pub writes: u64,
     pub rejected: u64,
     pub keys: u64,
+    pub oom_rejections: u64,
+    pub evictions: u64,
+    /// Used memory at the end (keyspace estimate plus backlogs), all shards.
+    pub memory_bytes: u64,
+    pub memory_limit: u64,
 }
 
 #[derive(Debug)]
@@ -338,6 +356,11 @@ impl World {
                 clock: NodeClock::new(c.clock.clone(), cfg.seed, &format!("clock/{}", c.name)),
                 writes: 0,
                 rejected: 0,
+                oom_rejections: 0,
+                evictions: 0,
+                shard_limit: (c.memory_limit / c.shards.max(1) as u64).max(1),
+                eviction: c.eviction,
+                evict_rng: stream_for(cfg.seed, &format!("evict/{}", c.name)),
             })
             .collect();
 
@@ -401,6 +424,7 @@ impl World {
                         last_arrival: SimTime::ZERO,
                         rng: stream_for(cfg.seed, &name),
                         catchup_until: None,
+                        oom_blocked: false,
                         last_applied_written_at: SimTime::ZERO,
                         partial_syncs: 0,
                         full_syncs: 0,
@@ -532,8 +556,14 @@ impl World {
     ) -> redis::Reply {
         let now = q.now();
         let key = cmd.key();
+        let shard_idx = self.clusters[c].topo.shard_of_key(&key);
+        if redis::exec::is_write(cmd.cmd) && !self.make_room(c, shard_idx, q) {
+            let cluster = &mut self.clusters[c];
+            cluster.rejected += 1;
+            cluster.oom_rejections += 1;
+            return redis::Reply::err(OOM_ERROR);
+        }
         let cluster = &mut self.clusters[c];
-        let shard_idx = cluster.topo.shard_of_key(&key);
         let cx = redis::ExecContext {
             origin: InstanceId(c as u8),
             now_ms: cluster.clock.read_ms(now),
@@ -550,6 +580,85 @@ impl World {
             self.replicate(c, shard_idx, effect, q);
         }
         out.reply
+    }
+
+    /// Used memory of a shard: its keyspace estimate plus its backlog.
+    pub fn shard_used(&self, c: usize, shard: usize) -> u64 {
+        let s = &self.clusters[c].shards[shard];
+        s.keyspace.bytes() + s.backlog.histlen()
+    }
+
+    /// Evicts per the cluster's policy if the shard is past the threshold; returns whether
+    /// the shard is below its limit (a write or a replicated op may go ahead).
+    fn make_room(&mut self, c: usize, shard: usize, q: &mut Scheduler<Event>) -> bool {
+        let limit = self.clusters[c].shard_limit;
+        let policy = self.clusters[c].eviction;
+        // Bounded: each round deletes a key or stops.
+        for _ in 0..10_000 {
+            if !should_evict(policy, self.shard_used(c, shard), limit) {
+                break;
+            }
+            let Some(victim) = self.pick_victim(c, shard, q.now()) else {
+                break;
+            };
+            let del = redis::Command::new(redis::Cmd::Del, vec![crate::crdt::Value::Bytes(victim)]);
+            let now = q.now();
+            let cluster = &mut self.clusters[c];
+            let cx = redis::ExecContext {
+                origin: InstanceId(c as u8),
+                now_ms: cluster.clock.read_ms(now),
+                xadd_mode: self.cfg.xadd_mode,
+                annotation: now.0,
+            };
+            let out = redis::execute(&mut cluster.shards[shard].keyspace, &del, &cx);
+            cluster.evictions += 1;
+            for effect in out.effects {
+                self.replicate(c, shard, effect, q);
+            }
+        }
+        self.shard_used(c, shard) < limit
+    }
+
+    /// A key to evict under the cluster's policy, if any. Like Redis, it samples a few keys
+    /// at random (`maxmemory-samples` 5) rather than scanning: the random policies take the
+    /// first eligible sample, `volatile-ttl` the one that expires soonest.
+    fn pick_victim(&mut self, c: usize, shard: usize, now: SimTime) -> Option<Box<[u8]>> {
+        const SAMPLES: usize = 5;
+        const TRIES: usize = 64;
+        let cluster = &mut self.clusters[c];
+        let now_ms = cluster.clock.read_ms(now);
+        let ks = &cluster.shards[shard].keyspace;
+        let n = ks.key_count() as u64;
+        if n == 0 {
+            return None;
+        }
+        let mut best: Option<(u64, Box<[u8]>)> = None;
+        let mut found = 0;
+        for _ in 0..TRIES {
+            let i = dist::below(&mut cluster.evict_rng, n) as usize;
+            let Some((k, e)) = ks.key_at(i) else { continue };
+            if e.key_type().is_none() || e.expired(now_ms) {
+                continue;
+            }
+            let expiry = match e.expiry() {
+                Some((crate::crdt::Expiry::At(t), _)) => Some(t),
+                _ => None,
+            };
+            let rank = match (cluster.eviction, expiry) {
+                (EvictionPolicy::AllKeysRandom, _) => 0,
+                (EvictionPolicy::VolatileTtl, Some(t)) => t,
+                (EvictionPolicy::VolatileRandom, Some(_)) => 0,
+                _ => continue,
+            };
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, k.clone()));
+            }
+            found += 1;
+            if cluster.eviction != EvictionPolicy::VolatileTtl || found == SAMPLES {
+                break;
+            }
+        }
+        best.map(|(_, k)| k)
     }
 
     /// The owner's active expiry at cluster `c`: deletes the keys whose `EXPIRE` it owns and
@@ -662,17 +771,31 @@ impl World {
         let n = self.clusters.len();
         let (src, dst) = (self.sessions[sid].src, self.sessions[sid].dst);
         let pair = pair_index(n, src, dst);
+        let mut blocked = false;
         while let Some(front) = self.sessions[sid].inflight.front() {
             if front.arrives > now {
                 break;
             }
+            let shard = self.clusters[dst].topo.shard_of_key(&front.op.op.key);
+            if !self.make_room(dst, shard, q) {
+                // Replication OOM protection: the shard is full, so replication from this
+                // peer stops until memory is freed; the syncer retries (as with
+                // `crdt_syncer_auto_oom_unlatch`). With no eviction and no expiry nothing
+                // frees memory, and the instances stay apart.
+                if !self.sessions[sid].oom_blocked {
+                    self.sessions[sid].oom_blocked = true;
+                    self.peers[pair].oom_stops += 1;
+                }
+                blocked = true;
+                break;
+            }
+            self.sessions[sid].oom_blocked = false;
             let f = self.sessions[sid]
                 .inflight
                 .pop_front()
                 .expect("front exists");
             self.observe_lww(dst, &f.op.op);
             let cluster = &mut self.clusters[dst];
-            let shard = cluster.topo.shard_of_key(&f.op.op.key);
             match cluster.shards[shard].keyspace.apply(&f.op.op) {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
@@ -690,10 +813,16 @@ impl World {
             self.last_apply = now;
         }
         self.check_catchup(sid, now);
+        let retry = now
+            + self
+                .cfg
+                .replication
+                .reconnect_delay
+                .max(SimDuration::from_millis(100));
         let s = &mut self.sessions[sid];
         match s.inflight.front() {
             Some(next) => q.schedule(
-                next.arrives,
+                if blocked { retry } else { next.arrives },
                 Event::Deliver {
                     session: sid as u32,
                     generation,
@@ -1607,6 +1736,10 @@ impl Simulation {
                     writes: c.writes,
                     rejected: c.rejected,
                     keys: w.instance_keys(i),
+                    oom_rejections: c.oom_rejections,
+                    evictions: c.evictions,
+                    memory_bytes: (0..c.shards.len()).map(|s| w.shard_used(i, s)).sum(),
+                    memory_limit: c.shard_limit * c.shards.len() as u64,
                 })
                 .collect(),
             peers,

@@ -49,7 +49,8 @@ const NOT_FLOAT: &str = "ERR value is not a valid float";
 const OVERFLOW: &str = "ERR increment or decrement would overflow";
 const SYNTAX: &str = "ERR syntax error";
 
-fn is_write(cmd: Cmd) -> bool {
+/// Whether a command can write (Redis's `write`/`denyoom` commands).
+pub fn is_write(cmd: Cmd) -> bool {
     !matches!(
         cmd,
         Cmd::Get

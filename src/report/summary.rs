@@ -18,6 +18,10 @@ pub struct ClusterSummary {
     pub name: String,
     pub writes: u64,
     pub rejected_writes: u64,
+    pub oom_rejections: u64,
+    pub evictions: u64,
+    pub memory_bytes: u64,
+    pub memory_limit_bytes: u64,
     pub keys: u64,
     pub keyspace_digest: String,
 }
@@ -36,6 +40,8 @@ pub struct PeerSummary {
     pub partial_syncs: u64,
     pub full_syncs: u64,
     pub full_sync_failures: u64,
+    /// Times replication into `to` stopped because the destination shard was full.
+    pub oom_stops: u64,
     /// Two or more full syncs in a row failed because the backlog overflowed while the
     /// snapshot was in transit.
     pub full_sync_loop: bool,
@@ -62,7 +68,8 @@ pub struct StepSummary {
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ExpectationSummary {
-    pub step: usize,
+    /// The scripted step, or null for an `[expect]` outcome.
+    pub step: Option<usize>,
     pub on: String,
     pub cmd: String,
     pub expected: String,
@@ -113,6 +120,9 @@ pub struct Totals {
     pub tombstones: u64,
     pub tombstone_bytes: u64,
     pub tombstones_collected: u64,
+    pub oom_rejections: u64,
+    pub evictions: u64,
+    pub replication_oom_stops: u64,
     /// Concurrent string writes that conflicted (each pair once).
     pub lww_conflicts: u64,
     /// Conflicts won by the write that was earlier in true time.
@@ -211,6 +221,7 @@ impl Summary {
                 partial_syncs: p.partial_syncs,
                 full_syncs: p.full_syncs,
                 full_sync_failures: p.full_sync_failures,
+                oom_stops: p.oom_stops,
                 full_sync_loop: p.max_consecutive_full_sync_failures >= 2,
             })
             .collect();
@@ -227,6 +238,9 @@ impl Summary {
             tombstones: r.tombstones.iter().map(|t| t.0).sum(),
             tombstone_bytes: r.tombstones.iter().map(|t| t.1).sum(),
             tombstones_collected: r.tombstones_collected,
+            oom_rejections: r.clusters.iter().map(|c| c.oom_rejections).sum(),
+            evictions: r.clusters.iter().map(|c| c.evictions).sum(),
+            replication_oom_stops: r.peers.iter().map(|p| p.oom_stops).sum(),
             lww_conflicts: r.lww.conflicts,
             clock_inverted_wins: r.lww.clock_inverted,
         };
@@ -265,6 +279,10 @@ impl Summary {
                     name: c.name.clone(),
                     writes: c.writes,
                     rejected_writes: c.rejected,
+                    oom_rejections: c.oom_rejections,
+                    evictions: c.evictions,
+                    memory_bytes: c.memory_bytes,
+                    memory_limit_bytes: c.memory_limit,
                     keys: c.keys,
                     keyspace_digest: format!("{d:016x}"),
                 })
@@ -309,7 +327,7 @@ impl Summary {
             expectations: ex
                 .iter()
                 .map(|e| ExpectationSummary {
-                    step: e.step,
+                    step: (e.step != usize::MAX).then_some(e.step),
                     on: e.on.clone(),
                     cmd: e.cmd.clone(),
                     expected: e.expected.clone(),
@@ -344,7 +362,7 @@ impl Summary {
             match (&st.on, &st.reply) {
                 (Some(on), Some(reply)) => {
                     o.push_str(&format!("[{:>9.3} ms] {on}> {}\n", st.time_ms, st.cmd));
-                    let check = self.expectations.iter().find(|e| e.step == st.step);
+                    let check = self.expectations.iter().find(|e| e.step == Some(st.step));
                     let mark = match check {
                         Some(e) if e.pass => "  ✓",
                         Some(_) => "  ✗ (expected otherwise, see below)",
@@ -366,7 +384,7 @@ impl Summary {
                 let what = if e.on.is_empty() {
                     e.cmd.clone()
                 } else {
-                    format!("step {} on {}: {}", e.step, e.on, e.cmd)
+                    format!("step {} on {}: {}", e.step.unwrap_or_default(), e.on, e.cmd)
                 };
                 o.push_str(&format!(
                     "  FAIL {}\n    expected: {}\n    actual:   {}\n",
@@ -398,6 +416,14 @@ impl Summary {
             self.totals.tombstone_bytes,
             self.totals.tombstones_collected
         ));
+        if self.totals.oom_rejections + self.totals.evictions + self.totals.replication_oom_stops
+            > 0
+        {
+            o.push_str(&format!(
+                "memory: writes refused (OOM) {}, keys evicted {}, replication stopped by a full shard {} time(s)\n",
+                self.totals.oom_rejections, self.totals.evictions, self.totals.replication_oom_stops
+            ));
+        }
         o.push_str(&format!(
             "peaks ({} samples): backlog {} B ({:.0}% of capacity), link queue {} B, sampled lag {:.3} ms, clock error {:.3} ms\n",
             self.peaks.samples,
@@ -470,8 +496,8 @@ impl Summary {
         ));
         for c in &self.clusters {
             o.push_str(&format!(
-                "  {:<20} keys {:>10}  digest {}\n",
-                c.name, c.keys, c.keyspace_digest
+                "  {:<20} keys {:>10}  memory {:>12} B of {:>12} B  digest {}\n",
+                c.name, c.keys, c.memory_bytes, c.memory_limit_bytes, c.keyspace_digest
             ));
         }
         o.push_str(&format!("trace digest {}\n", self.trace_digest));

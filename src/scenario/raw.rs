@@ -87,6 +87,7 @@ pub struct RawCluster {
     pub proxy_policy: Option<String>,
     pub syncer_mode: Option<String>,
     pub memory_limit: Option<String>,
+    pub eviction_policy: Option<String>,
     pub ntp: Option<bool>,
     pub clock_offset: Option<String>,
     pub clock_drift_ppm: Option<f64>,

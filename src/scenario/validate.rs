@@ -11,6 +11,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::backlog::BacklogModel;
 use crate::model::clock::ClockParams;
 use crate::model::fault::{Fault, FaultKind, PartitionMode};
+use crate::model::memory::EvictionPolicy;
 use crate::model::net::{LatencyDist, LinkParams};
 use crate::model::script::{Step, StepAction};
 use crate::model::topology::{ProxyPolicy, SyncerMode};
@@ -526,7 +527,29 @@ pub fn validate(
                 "expected a number of parts per million in [-1000000, 1000000]",
             );
         }
+        let eviction = match c.eviction_policy.as_deref() {
+            None => EvictionPolicy::NoEviction,
+            Some(name) => match EvictionPolicy::ALL.iter().find(|p| p.name() == name) {
+                Some(p) => *p,
+                None => {
+                    let approx = ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"];
+                    let why = if approx.contains(&name) {
+                        " (geosim does not track access recency or frequency, so LRU and LFU are not modelled)"
+                    } else {
+                        ""
+                    };
+                    f.err(
+                        p("eviction_policy"),
+                        quoted(name),
+                        format!("expected \"noeviction\", \"allkeys-random\", \"volatile-random\" or \"volatile-ttl\"{why}"),
+                    );
+                    EvictionPolicy::NoEviction
+                }
+            },
+        };
         clusters.push(ClusterConfig {
+            memory_limit: memory_limit.unwrap_or(1024 * 1024 * 1024),
+            eviction,
             name,
             nodes: nodes.clamp(1, MAX_NODES) as usize,
             shards: shards.clamp(1, MAX_SHARDS) as usize,

@@ -408,3 +408,75 @@ fn samples_stream_sync_states_through_a_partition() {
     );
     assert!(r.peaks.lag_ns_max > 30_000_000_000);
 }
+
+const OOM: &str = r#"
+[run]
+duration = "60s"
+converge_deadline = "30s"
+[[cluster]]
+name = "a"
+memory_limit = "4MB"
+POLICY
+[[cluster]]
+name = "b"
+memory_limit = "64MB"
+POLICY
+[replication]
+backlog_size = "1MB"
+[workload]
+rate = "500/s"
+keys = 100000
+value_size = "512B"
+clusters = ["b"]
+"#;
+
+#[test]
+fn a_full_shard_refuses_writes_and_stops_replication_which_diverges() {
+    // b writes ~30k keys of ~600 B: far more than a's 4 MB. With noeviction a fills up, stops
+    // applying b's stream, and never catches up: shown, not hidden.
+    let s = super::inline(&OOM.replace("POLICY", ""));
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::NotConverged);
+    let a_from_b = r.peers.iter().find(|p| p.src == 1 && p.dst == 0).unwrap();
+    assert!(a_from_b.oom_stops >= 1);
+    let a = &r.clusters[0];
+    // The write that crosses the limit is admitted (Redis checks before a write), no more.
+    assert!(
+        a.memory_bytes <= a.memory_limit + 2_000,
+        "{} > {}",
+        a.memory_bytes,
+        a.memory_limit
+    );
+    // A local write at a is refused with Redis's OOM error.
+    let mut sim = Simulation::new(s.config.clone());
+    sim.run_until(SimTime::ZERO + SimDuration::from_secs(59));
+    let reply = sim.execute(0, &geosim::redis::parse_line("SET x y").unwrap());
+    assert_eq!(
+        reply,
+        geosim::redis::Reply::err("OOM command not allowed when used memory > 'maxmemory'.")
+    );
+}
+
+#[test]
+fn an_eviction_policy_keeps_the_shard_under_its_limit_and_replication_flowing() {
+    let s = super::inline(&OOM.replace("POLICY", "eviction_policy = \"allkeys-random\""));
+    let (r, c) = run_scenario(&s);
+    let a = &r.clusters[0];
+    assert!(a.evictions > 1000, "{}", a.evictions);
+    assert!(
+        a.memory_bytes as f64 <= 0.85 * a.memory_limit as f64,
+        "{} of {}",
+        a.memory_bytes,
+        a.memory_limit
+    );
+    let a_from_b = r.peers.iter().find(|p| p.src == 1 && p.dst == 0).unwrap();
+    assert_eq!(a_from_b.oom_stops, 0);
+    // a's evictions are replicated deletes, so b loses those keys too: the instances agree.
+    assert_eq!(c.verdict, Verdict::Converged);
+}
+
+#[test]
+fn lru_policies_are_refused_with_the_reason() {
+    let e = super::inline_error(&OOM.replace("POLICY", "eviction_policy = \"allkeys-lru\""));
+    assert!(e.contains("LRU and LFU are not modelled"), "{e}");
+}
