@@ -10,6 +10,7 @@ pub mod fault;
 pub mod memory;
 pub mod metrics;
 pub mod net;
+pub mod persistence;
 pub mod script;
 pub mod syncer;
 pub mod topology;

@@ -110,6 +110,15 @@ pub fn check_outcomes(
             got == want,
         );
     }
+    if let Some(range) = o.lost_writes {
+        let got: u64 = r.clusters.iter().map(|c| c.writes_lost).sum();
+        push(
+            "lost_writes",
+            range.to_string(),
+            got.to_string(),
+            range.contains(got),
+        );
+    }
     if let Some(min) = o.clock_inverted_wins_min {
         let got = r.lww.clock_inverted;
         push(

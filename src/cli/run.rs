@@ -101,6 +101,9 @@ pub fn validate(path: &Path) -> i32 {
         let what = match &p.kind {
             crate::model::fault::FaultKind::Partition(m) => format!("partition ({})", m.name()),
             crate::model::fault::FaultKind::Degrade { .. } => "degradation".to_string(),
+            crate::model::fault::FaultKind::Crash { cluster, shard } => {
+                format!("crash of {} shard {shard}", c.clusters[*cluster].name)
+            }
         };
         println!(
             "  {what} {}: {} to {}, {} cluster pair(s)",

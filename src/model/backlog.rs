@@ -60,6 +60,18 @@ impl<T> Backlog<T> {
         }
     }
 
+    /// A fresh backlog whose stream continues at `offset` (a restarted shard: its history is
+    /// gone, its offsets keep counting). Block boundaries stay aligned to offset 0.
+    pub fn starting_at(model: BacklogModel, size: u64, offset: u64) -> Self {
+        Backlog {
+            model,
+            size,
+            first: offset,
+            end: offset,
+            items: VecDeque::new(),
+        }
+    }
+
     pub fn size(&self) -> u64 {
         self.size
     }

@@ -34,6 +34,13 @@ pub enum FaultKind {
         extra_latency: SimDuration,
         bandwidth_bps: Option<u64>,
     },
+    /// The primary of `shard` in `cluster` crashes at `begin` and its process restarts at
+    /// `end`. With a replica the cluster fails over to it; without one the shard is down
+    /// until the restart and recovers what its persistence kept.
+    Crash {
+        cluster: usize,
+        shard: usize,
+    },
 }
 
 /// A fault on some cluster pairs during `[begin, end)`.

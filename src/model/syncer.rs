@@ -92,6 +92,10 @@ pub struct Session {
     pub catchup_until: Option<u64>,
     /// Replication into a full shard is stopped (replication OOM protection).
     pub oom_blocked: bool,
+    /// The source shard's replication history this session's offset belongs to.
+    pub epoch: u32,
+    /// The destination lost data (a restart): the next resync must be a full sync.
+    pub force_full: bool,
     /// True write time of the last op applied (for the sampled lag).
     pub last_applied_written_at: SimTime,
     pub partial_syncs: u64,

@@ -12,6 +12,7 @@ use super::metrics::{
     Histogram, Peaks, Sample, SampleLayout, SampleSink, SessionSample, SessionState,
 };
 use super::net::{Link, LinkParams};
+use super::persistence::{Durable, Persistence};
 use super::script::{Step, StepAction, StepRecord};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
 use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
@@ -39,6 +40,9 @@ pub struct ClusterConfig {
     /// The instance's memory limit (split evenly over its shards).
     pub memory_limit: u64,
     pub eviction: EvictionPolicy,
+    pub persistence: Persistence,
+    /// How long a crashed primary's shard is unavailable before its replica takes over.
+    pub failover_delay: SimDuration,
     pub clock: ClockParams,
 }
 
@@ -119,6 +123,14 @@ pub enum Event {
     Gc,
     /// Take a metrics sample (scheduled while anything else is pending).
     Sample,
+    /// A crashed primary's replica takes over (fault index).
+    Failover {
+        fault: u32,
+    },
+    /// A persistence point (fsync or snapshot) of a cluster's crash-tracked shards.
+    Persist {
+        cluster: u32,
+    },
 }
 
 /// How often tombstone garbage collection runs while removal history is pending (Redis's GC
@@ -150,6 +162,13 @@ struct Shard {
     /// The next write in the stream is preceded by `SELECT` (at creation and after each full
     /// sync this shard serves, as Redis resets its stream's selected db then).
     needs_select: bool,
+    /// Crashed and not yet failed over or restarted.
+    down: bool,
+    /// The shard's replication history generation: a restart without a replica starts a new
+    /// one (a new replication ID), so peers cannot continue from their offsets.
+    epoch: u32,
+    /// The durable copy kept for a crash (only for shards a scenario crashes).
+    durable: Option<Durable>,
 }
 
 #[derive(Debug)]
@@ -161,6 +180,13 @@ struct Cluster {
     rejected: u64,
     /// Writes refused because a shard was full.
     oom_rejections: u64,
+    /// Writes refused because their shard was down.
+    unavailable_rejections: u64,
+    /// Acknowledged writes a crash lost: neither persisted nor replicated.
+    writes_lost: u64,
+    /// Acknowledged writes a crash lost locally that a peer had received (they come back).
+    writes_recovered_from_peers: u64,
+    replication: bool,
     evictions: u64,
     /// Memory limit per shard.
     shard_limit: u64,
@@ -241,6 +267,9 @@ pub struct ClusterStats {
     pub rejected: u64,
     pub keys: u64,
     pub oom_rejections: u64,
+    pub unavailable_rejections: u64,
+    pub writes_lost: u64,
+    pub writes_recovered_from_peers: u64,
     pub evictions: u64,
     /// Used memory at the end (keyspace estimate plus backlogs), all shards.
     pub memory_bytes: u64,
@@ -340,7 +369,7 @@ impl World {
                 })
                 .collect(),
         );
-        let clusters: Vec<Cluster> = cfg
+        let mut clusters: Vec<Cluster> = cfg
             .clusters
             .iter()
             .zip(&topo.clusters)
@@ -351,12 +380,19 @@ impl World {
                         keyspace: Keyspace::new(n).with_causal_consistency(cfg.causal_consistency),
                         backlog: Backlog::new(cfg.replication.backlog_model, c.backlog_bytes),
                         needs_select: true,
+                        down: false,
+                        epoch: 0,
+                        durable: None,
                     })
                     .collect(),
                 clock: NodeClock::new(c.clock.clone(), cfg.seed, &format!("clock/{}", c.name)),
                 writes: 0,
                 rejected: 0,
                 oom_rejections: 0,
+                unavailable_rejections: 0,
+                writes_lost: 0,
+                writes_recovered_from_peers: 0,
+                replication: c.replication,
                 evictions: 0,
                 shard_limit: (c.memory_limit / c.shards.max(1) as u64).max(1),
                 eviction: c.eviction,
@@ -425,6 +461,8 @@ impl World {
                         rng: stream_for(cfg.seed, &name),
                         catchup_until: None,
                         oom_blocked: false,
+                        epoch: 0,
+                        force_full: false,
                         last_applied_written_at: SimTime::ZERO,
                         partial_syncs: 0,
                         full_syncs: 0,
@@ -452,6 +490,20 @@ impl World {
                 retired: false,
             })
             .collect();
+        // Keep a durable copy for every shard a crash will take down without a replica.
+        for f in &cfg.faults {
+            if let FaultKind::Crash { cluster, shard } = f.kind
+                && !cfg.clusters[cluster].replication
+                && let Some(sh) = clusters[cluster].shards.get_mut(shard)
+                && sh.durable.is_none()
+            {
+                sh.durable = Some(Durable::new(
+                    cfg.clusters[cluster].persistence,
+                    n,
+                    cfg.causal_consistency,
+                ));
+            }
+        }
         let mut peers = vec![PeerStats::default(); n * n];
         for (i, p) in peers.iter_mut().enumerate() {
             p.src = i / n;
@@ -520,6 +572,16 @@ impl World {
         if !self.cfg.sample_interval.is_zero() {
             q.schedule(SimTime::ZERO, Event::Sample);
         }
+        for c in 0..self.clusters.len() {
+            let period = self.clusters[c]
+                .shards
+                .iter()
+                .filter_map(|s| s.durable.as_ref().and_then(|d| d.mode().period()))
+                .next();
+            if let Some(p) = period {
+                q.schedule(SimTime::ZERO + p, Event::Persist { cluster: c as u32 });
+            }
+        }
         for (i, f) in self.faults.iter().enumerate() {
             q.schedule(f.spec.begin, Event::FaultBegin { fault: i as u32 });
             q.schedule(f.spec.end, Event::FaultEnd { fault: i as u32 });
@@ -557,6 +619,14 @@ impl World {
         let now = q.now();
         let key = cmd.key();
         let shard_idx = self.clusters[c].topo.shard_of_key(&key);
+        if self.clusters[c].shards[shard_idx].down {
+            let cluster = &mut self.clusters[c];
+            cluster.rejected += 1;
+            cluster.unavailable_rejections += 1;
+            return redis::Reply::err(
+                "ERR shard unavailable: its primary crashed and has not recovered yet",
+            );
+        }
         if redis::exec::is_write(cmd.cmd) && !self.make_room(c, shard_idx, q) {
             let cluster = &mut self.clusters[c];
             cluster.rejected += 1;
@@ -694,6 +764,9 @@ impl World {
             self.removal_keys.insert(effect.op.key.clone());
             self.want_gc(q);
         }
+        if let Some(d) = self.clusters[c].shards[shard_idx].durable.as_mut() {
+            d.record_op(&effect.op);
+        }
         let shard = &mut self.clusters[c].shards[shard_idx];
         let mut bytes = effect.stream_bytes;
         if shard.needs_select && bytes > 0 {
@@ -777,6 +850,10 @@ impl World {
                 break;
             }
             let shard = self.clusters[dst].topo.shard_of_key(&front.op.op.key);
+            if self.clusters[dst].shards[shard].down {
+                blocked = true;
+                break;
+            }
             if !self.make_room(dst, shard, q) {
                 // Replication OOM protection: the shard is full, so replication from this
                 // peer stops until memory is freed; the syncer retries (as with
@@ -799,6 +876,9 @@ impl World {
             match cluster.shards[shard].keyspace.apply(&f.op.op) {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
+            }
+            if let Some(d) = cluster.shards[shard].durable.as_mut() {
+                d.record_op(&f.op.op);
             }
             if f.op.op.kind.removes() {
                 self.removal_keys.insert(f.op.op.key.clone());
@@ -1106,6 +1186,7 @@ impl World {
                     self.links[l].degrade(f, extra_latency, bandwidth_bps);
                 }
             }
+            FaultKind::Crash { cluster, shard } => self.crash(f, cluster, shard, q),
         }
     }
 
@@ -1162,6 +1243,164 @@ impl World {
                     self.links[l].restore(f);
                 }
             }
+            FaultKind::Crash { cluster, shard } => {
+                self.faults[f].active = false;
+                self.restart(cluster, shard, q);
+            }
+        }
+    }
+
+    /// A primary crashes: its stream stops, peers pulling from it lose their connections, its
+    /// keys are unavailable until a replica takes over or the process restarts.
+    fn crash(&mut self, f: usize, c: usize, shard: usize, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        let sh = &mut self.clusters[c].shards[shard];
+        if sh.down {
+            return;
+        }
+        sh.down = true;
+        for i in 0..self.sessions_of_source[c][shard].len() {
+            let sid = self.sessions_of_source[c][shard][i] as usize;
+            self.sessions[sid].disconnect();
+        }
+        if self.clusters[c].replication {
+            // The replica holds the data and a copy of the CRDT backlog [SYNCER]: nothing is
+            // lost, and peers can continue with partial syncs once it is promoted.
+            let delay = self.cfg.clusters[c].failover_delay;
+            q.schedule_in(delay, Event::Failover { fault: f as u32 });
+            return;
+        }
+        // No replica: what the persistence did not keep is lost here. A write some peer had
+        // already applied comes back from that peer; the others are lost for good.
+        let until = match &self.clusters[c].shards[shard].durable {
+            Some(d) => d.durable_until(now),
+            None => now,
+        };
+        let mut lost = 0;
+        let mut recovered = 0;
+        let sessions = self.sessions_of_source[c][shard].clone();
+        for it in self.clusters[c].shards[shard].backlog.items_from(0) {
+            let Some(op) = &it.payload else { continue };
+            if op.written_at <= until {
+                continue;
+            }
+            let replicated = sessions
+                .iter()
+                .any(|sid| self.sessions[*sid as usize].consumed >= it.end);
+            if replicated {
+                recovered += 1;
+            } else {
+                lost += 1;
+            }
+        }
+        let cl = &mut self.clusters[c];
+        cl.writes_lost += lost;
+        cl.writes_recovered_from_peers += recovered;
+    }
+
+    fn on_failover(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        let FaultKind::Crash { cluster, shard } = self.faults[f].spec.kind else {
+            return;
+        };
+        let sh = &mut self.clusters[cluster].shards[shard];
+        if !sh.down {
+            return;
+        }
+        sh.down = false;
+        self.reconnect_sources(cluster, shard, q);
+    }
+
+    /// Schedules a reconnect for every disconnected session pulling from this shard.
+    fn reconnect_sources(&mut self, c: usize, shard: usize, q: &mut Scheduler<Event>) {
+        for i in 0..self.sessions_of_source[c][shard].len() {
+            let sid = self.sessions_of_source[c][shard][i] as usize;
+            if matches!(self.sessions[sid].state, SyncState::Disconnected)
+                && self.links[self.sessions[sid].link].is_up()
+            {
+                let delay = self.reconnect_delay(sid);
+                let generation = self.sessions[sid].generation;
+                q.schedule_in(
+                    delay,
+                    Event::Reconnect {
+                        session: sid as u32,
+                        generation,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The crashed process restarts. After a failover it rejoins as the replica (nothing
+    /// changes); otherwise the shard recovers its durable state with a new replication
+    /// history, and resyncs with every peer in full.
+    fn restart(&mut self, c: usize, shard: usize, q: &mut Scheduler<Event>) {
+        let sh = &mut self.clusters[c].shards[shard];
+        if !sh.down {
+            return;
+        }
+        let recovered = match &sh.durable {
+            Some(d) => d.recover(&sh.keyspace),
+            None => sh.keyspace.clone(),
+        };
+        sh.keyspace = recovered;
+        sh.down = false;
+        sh.epoch += 1;
+        sh.needs_select = true;
+        let end = sh.backlog.end();
+        sh.backlog = Backlog::starting_at(sh.backlog.model(), sh.backlog.size(), end);
+        if let Some(d) = sh.durable.as_mut() {
+            let live = sh.keyspace.clone();
+            d.tick(q.now(), &live);
+        }
+        // Peers pulling from this shard: their offsets belong to the old history.
+        self.reconnect_sources(c, shard, q);
+        // This instance lost ops it had received: every syncer feeding it resyncs in full.
+        for sid in 0..self.sessions.len() {
+            if self.sessions[sid].dst == c {
+                self.sessions[sid].force_full = true;
+                if !matches!(self.sessions[sid].state, SyncState::FullSync { .. }) {
+                    self.sessions[sid].disconnect();
+                    if self.links[self.sessions[sid].link].is_up() {
+                        let delay = self.reconnect_delay(sid);
+                        let generation = self.sessions[sid].generation;
+                        q.schedule_in(
+                            delay,
+                            Event::Reconnect {
+                                session: sid as u32,
+                                generation,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A persistence point for cluster `c`'s tracked shards; reschedules until the last crash.
+    fn on_persist(&mut self, c: usize, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        let mut period = None;
+        for sh in &mut self.clusters[c].shards {
+            if sh.down {
+                continue;
+            }
+            if let Some(d) = sh.durable.as_mut() {
+                d.tick(now, &sh.keyspace);
+                period = d.mode().period();
+            }
+        }
+        let last_crash = self
+            .faults
+            .iter()
+            .filter_map(|f| match f.spec.kind {
+                FaultKind::Crash { cluster, .. } if cluster == c => Some(f.spec.begin),
+                _ => None,
+            })
+            .max();
+        if let (Some(p), Some(last)) = (period, last_crash)
+            && now + p <= last
+        {
+            q.schedule_in(p, Event::Persist { cluster: c as u32 });
         }
     }
 
@@ -1264,8 +1503,15 @@ impl World {
         {
             return;
         }
-        let backlog = &self.clusters[s.src].shards[s.src_shard].backlog;
-        match decide_resync(backlog.can_continue_from(s.consumed)) {
+        let source = &self.clusters[s.src].shards[s.src_shard];
+        if source.down {
+            // Nothing to connect to until a replica takes over or the process restarts;
+            // the failover or restart schedules the reconnect.
+            return;
+        }
+        let backlog = &source.backlog;
+        let same_history = s.epoch == source.epoch && !s.force_full;
+        match decide_resync(same_history && backlog.can_continue_from(s.consumed)) {
             Resync::Partial => {
                 let end = backlog.end();
                 let pair = pair_index(self.clusters.len(), s.src, s.dst);
@@ -1309,6 +1555,7 @@ impl World {
         };
         let shard = &mut self.clusters[src].shards[shard_idx];
         let snapshot = Box::new(shard.keyspace.clone());
+        let epoch = shard.epoch;
         let offset = shard.backlog.end();
         shard.needs_select = true;
         let bytes = snapshot.snapshot_bytes();
@@ -1316,6 +1563,7 @@ impl World {
             (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
         let arrives = self.links[link].transmit(now, wire);
         let s = &mut self.sessions[sid];
+        s.epoch = epoch;
         s.full_syncs += 1;
         s.state = SyncState::FullSync { snapshot, offset };
         let pair = pair_index(n, s.src, s.dst);
@@ -1348,7 +1596,11 @@ impl World {
             shard
                 .keyspace
                 .merge_filtered(&snapshot, |k| topo.shard_of_key(k) == i);
+            if let Some(d) = shard.durable.as_mut() {
+                d.record_merge(&snapshot.filtered(|k| topo.shard_of_key(k) == i));
+            }
         }
+        self.sessions[sid].force_full = false;
         self.last_apply = now;
         let s = &mut self.sessions[sid];
         s.consumed = offset;
@@ -1521,6 +1773,8 @@ impl World {
             Event::StallTimeout { fault } => d.word(8).word(fault as u64),
             Event::Gc => d.word(7),
             Event::Sample => d.word(9),
+            Event::Failover { fault } => d.word(10).word(fault as u64),
+            Event::Persist { cluster } => d.word(11).word(cluster as u64),
         };
     }
 }
@@ -1548,6 +1802,8 @@ impl Model for World {
             Event::StallTimeout { fault } => self.on_stall_timeout(fault as usize, q),
             Event::Gc => self.on_gc(q),
             Event::Sample => self.on_sample(q),
+            Event::Failover { fault } => self.on_failover(fault as usize, q),
+            Event::Persist { cluster } => self.on_persist(cluster as usize, q),
         }
     }
 
@@ -1737,6 +1993,9 @@ impl Simulation {
                     rejected: c.rejected,
                     keys: w.instance_keys(i),
                     oom_rejections: c.oom_rejections,
+                    unavailable_rejections: c.unavailable_rejections,
+                    writes_lost: c.writes_lost,
+                    writes_recovered_from_peers: c.writes_recovered_from_peers,
                     evictions: c.evictions,
                     memory_bytes: (0..c.shards.len()).map(|s| w.shard_used(i, s)).sum(),
                     memory_limit: c.shard_limit * c.shards.len() as u64,

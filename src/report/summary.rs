@@ -18,6 +18,9 @@ pub struct ClusterSummary {
     pub name: String,
     pub writes: u64,
     pub rejected_writes: u64,
+    pub unavailable_rejections: u64,
+    pub writes_lost: u64,
+    pub writes_recovered_from_peers: u64,
     pub oom_rejections: u64,
     pub evictions: u64,
     pub memory_bytes: u64,
@@ -123,6 +126,12 @@ pub struct Totals {
     pub oom_rejections: u64,
     pub evictions: u64,
     pub replication_oom_stops: u64,
+    /// Writes refused because their shard was down (a crash not yet failed over).
+    pub unavailable_rejections: u64,
+    /// Acknowledged writes a crash lost for good: neither persisted nor replicated.
+    pub writes_lost: u64,
+    /// Acknowledged writes a crash lost locally but a peer had: they came back.
+    pub writes_recovered_from_peers: u64,
     /// Concurrent string writes that conflicted (each pair once).
     pub lww_conflicts: u64,
     /// Conflicts won by the write that was earlier in true time.
@@ -241,6 +250,13 @@ impl Summary {
             oom_rejections: r.clusters.iter().map(|c| c.oom_rejections).sum(),
             evictions: r.clusters.iter().map(|c| c.evictions).sum(),
             replication_oom_stops: r.peers.iter().map(|p| p.oom_stops).sum(),
+            unavailable_rejections: r.clusters.iter().map(|c| c.unavailable_rejections).sum(),
+            writes_lost: r.clusters.iter().map(|c| c.writes_lost).sum(),
+            writes_recovered_from_peers: r
+                .clusters
+                .iter()
+                .map(|c| c.writes_recovered_from_peers)
+                .sum(),
             lww_conflicts: r.lww.conflicts,
             clock_inverted_wins: r.lww.clock_inverted,
         };
@@ -279,6 +295,9 @@ impl Summary {
                     name: c.name.clone(),
                     writes: c.writes,
                     rejected_writes: c.rejected,
+                    unavailable_rejections: c.unavailable_rejections,
+                    writes_lost: c.writes_lost,
+                    writes_recovered_from_peers: c.writes_recovered_from_peers,
                     oom_rejections: c.oom_rejections,
                     evictions: c.evictions,
                     memory_bytes: c.memory_bytes,
@@ -416,6 +435,18 @@ impl Summary {
             self.totals.tombstone_bytes,
             self.totals.tombstones_collected
         ));
+        if self.totals.unavailable_rejections
+            + self.totals.writes_lost
+            + self.totals.writes_recovered_from_peers
+            > 0
+        {
+            o.push_str(&format!(
+                "crashes: writes refused while a shard was down {}, writes lost for good {}, lost locally but recovered from peers {}\n",
+                self.totals.unavailable_rejections,
+                self.totals.writes_lost,
+                self.totals.writes_recovered_from_peers
+            ));
+        }
         if self.totals.oom_rejections + self.totals.evictions + self.totals.replication_oom_stops
             > 0
         {

@@ -160,6 +160,7 @@ pub struct Outcomes {
     pub clock_inverted_wins_min: Option<u64>,
     pub lag_ms_p99_max: Option<f64>,
     pub lag_ms_p99_min: Option<f64>,
+    pub lost_writes: Option<CountRange>,
 }
 
 impl Outcomes {

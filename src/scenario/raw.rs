@@ -34,6 +34,8 @@ pub struct RawExpect {
     pub clock_inverted_wins_min: Option<u64>,
     pub lag_ms_p99_max: Option<f64>,
     pub lag_ms_p99_min: Option<f64>,
+    pub lost_writes: Option<toml::Value>,
+    pub lost_writes_max: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +90,9 @@ pub struct RawCluster {
     pub syncer_mode: Option<String>,
     pub memory_limit: Option<String>,
     pub eviction_policy: Option<String>,
+    pub persistence: Option<String>,
+    pub snapshot_interval: Option<String>,
+    pub failover_delay: Option<String>,
     pub ntp: Option<bool>,
     pub clock_offset: Option<String>,
     pub clock_drift_ppm: Option<f64>,
@@ -164,4 +169,5 @@ pub struct RawFault {
     pub bandwidth: Option<String>,
     pub cluster: Option<String>,
     pub step: Option<String>,
+    pub shard: Option<u64>,
 }

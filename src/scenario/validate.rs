@@ -13,6 +13,7 @@ use crate::model::clock::ClockParams;
 use crate::model::fault::{Fault, FaultKind, PartitionMode};
 use crate::model::memory::EvictionPolicy;
 use crate::model::net::{LatencyDist, LinkParams};
+use crate::model::persistence::Persistence;
 use crate::model::script::{Step, StepAction};
 use crate::model::topology::{ProxyPolicy, SyncerMode};
 use crate::model::workload::{Arrival, KeyDist, OpMix, WorkloadParams};
@@ -547,9 +548,53 @@ pub fn validate(
                 }
             },
         };
+        let snapshot_interval = c
+            .snapshot_interval
+            .as_ref()
+            .and_then(|s| duration_field(f, &p("snapshot_interval"), Some(s), None))
+            .filter(|d| !d.is_zero());
+        let persistence = match c.persistence.as_deref() {
+            None | Some("aof-everysec") => Persistence::AofEverySec,
+            Some("aof-always") => Persistence::AofAlways,
+            Some("none") => Persistence::None,
+            Some("snapshot") => {
+                Persistence::Snapshot(snapshot_interval.unwrap_or(SimDuration::from_secs(300)))
+            }
+            Some(other) => {
+                f.err(
+                    p("persistence"),
+                    quoted(other),
+                    "expected \"aof-everysec\" (the default, as Redis recommends), \"aof-always\", \"snapshot\" or \"none\"",
+                );
+                Persistence::AofEverySec
+            }
+        };
+        if c.snapshot_interval.is_some() && c.persistence.as_deref() != Some("snapshot") {
+            f.err(
+                p("snapshot_interval"),
+                None,
+                "only valid with persistence = \"snapshot\"",
+            );
+        }
+        if matches!(persistence, Persistence::Snapshot(_)) {
+            f.warn(
+                p("persistence"),
+                quoted("snapshot"),
+                "current Redis docs support only AOF persistence for Active-Active databases: a what-if",
+            );
+        }
+        let failover_delay = duration_field(
+            f,
+            &p("failover_delay"),
+            c.failover_delay.as_ref(),
+            Some(SimDuration::from_secs(2)),
+        )
+        .unwrap_or_default();
         clusters.push(ClusterConfig {
             memory_limit: memory_limit.unwrap_or(1024 * 1024 * 1024),
             eviction,
+            persistence,
+            failover_delay,
             name,
             nodes: nodes.clamp(1, MAX_NODES) as usize,
             shards: shards.clamp(1, MAX_SHARDS) as usize,
@@ -931,7 +976,7 @@ pub fn validate(
     // Faults.
     let mut faults = Vec::new();
     let mut clock_steps: Vec<(usize, SimTime, i64)> = Vec::new();
-    const FAULT_KINDS: &str = "\"partition\", \"degrade\" or \"clock_step\"";
+    const FAULT_KINDS: &str = "\"partition\", \"degrade\", \"clock_step\" or \"crash\"";
     for (i, fl) in raw.fault.iter().enumerate() {
         let p = |field: &str| format!("fault[{i}].{field}");
         if fl.kind.as_deref() == Some("clock_step") {
@@ -999,12 +1044,105 @@ pub fn validate(
             }
             continue;
         }
+        if fl.kind.as_deref() == Some("crash") {
+            let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
+            let end = match (&fl.end, &fl.duration) {
+                (Some(e), None) => duration_field(f, &p("end"), Some(e), None),
+                (None, Some(d)) => duration_field(f, &p("duration"), Some(d), None)
+                    .zip(begin)
+                    .map(|(d, b)| b + d),
+                _ => {
+                    f.err(
+                        format!("fault[{i}]"),
+                        None,
+                        "give end or duration (not both): when the crashed process restarts",
+                    );
+                    None
+                }
+            };
+            let cluster = match &fl.cluster {
+                Some(name) => {
+                    let c = index_of(name);
+                    if c.is_none() {
+                        f.err(p("cluster"), quoted(name), "no such cluster");
+                    }
+                    c
+                }
+                None => {
+                    f.err(
+                        p("cluster"),
+                        None,
+                        "missing: the cluster whose shard crashes",
+                    );
+                    None
+                }
+            };
+            let shard = fl.shard.unwrap_or(0);
+            if let Some(c) = cluster
+                && shard >= clusters[c].shards as u64
+            {
+                f.err(
+                    p("shard"),
+                    Some(shard.to_string()),
+                    format!(
+                        "expected a shard index from 0 to {}",
+                        clusters[c].shards - 1
+                    ),
+                );
+            }
+            for (field, given) in [
+                ("isolate", fl.isolate.is_some()),
+                ("links", fl.links.is_some()),
+                ("mode", fl.mode.is_some()),
+                ("step", fl.step.is_some()),
+                ("latency_add", fl.latency_add.is_some()),
+                ("bandwidth", fl.bandwidth.is_some()),
+            ] {
+                if given {
+                    f.err(
+                        p(field),
+                        None,
+                        "not valid for kind = \"crash\" (it takes cluster, shard, begin and end or duration)",
+                    );
+                }
+            }
+            if let (Some(b), Some(e), Some(c)) = (begin, end, cluster) {
+                if e <= b {
+                    f.err(p("end"), None, "the restart must come after the crash");
+                }
+                if let Some(d) = duration
+                    && b >= d
+                {
+                    f.err(
+                        p("begin"),
+                        fl.begin.as_deref().and_then(quoted),
+                        format!("must be before the end of run.duration ({d})"),
+                    );
+                }
+                faults.push(Fault {
+                    name: fl.name.clone().unwrap_or_else(|| format!("fault[{i}]")),
+                    begin: SimTime::ZERO + b,
+                    end: SimTime::ZERO + e,
+                    pairs: Vec::new(),
+                    kind: FaultKind::Crash {
+                        cluster: c,
+                        shard: shard as usize,
+                    },
+                });
+            }
+            continue;
+        }
         for (field, given) in [
             ("cluster", fl.cluster.is_some()),
             ("step", fl.step.is_some()),
+            ("shard", fl.shard.is_some()),
         ] {
             if given {
-                f.err(p(field), None, "only valid with kind = \"clock_step\"");
+                f.err(
+                    p(field),
+                    None,
+                    "only valid with kind = \"clock_step\" or \"crash\"",
+                );
             }
         }
         let kind = match fl.kind.as_deref() {
@@ -1430,6 +1568,25 @@ pub fn validate(
                     "expected milliseconds, zero or more",
                 );
             }
+        }
+        if let Some(v) = &e.lost_writes {
+            match CountRange::from_toml(v) {
+                Ok(r) => outcomes.lost_writes = Some(r),
+                Err(msg) => f.err("expect.lost_writes", Some(v.to_string()), msg),
+            }
+        }
+        if let Some(max) = e.lost_writes_max {
+            if e.lost_writes.is_some() {
+                f.err(
+                    "expect.lost_writes_max",
+                    None,
+                    "give lost_writes or lost_writes_max, not both",
+                );
+            }
+            outcomes.lost_writes = Some(CountRange {
+                min: None,
+                max: Some(max),
+            });
         }
         outcomes.lag_ms_p99_max = e.lag_ms_p99_max;
         outcomes.lag_ms_p99_min = e.lag_ms_p99_min;

@@ -480,3 +480,78 @@ fn lru_policies_are_refused_with_the_reason() {
     let e = super::inline_error(&OOM.replace("POLICY", "eviction_policy = \"allkeys-lru\""));
     assert!(e.contains("LRU and LFU are not modelled"), "{e}");
 }
+
+const CRASH: &str = r#"
+[run]
+seed = 12
+duration = "60s"
+[[cluster]]
+name = "a"
+shards = 2
+replication = REPLICATION
+persistence = "PERSISTENCE"
+[[cluster]]
+name = "b"
+[network]
+latency = "30ms"
+[workload]
+rate = "1k/s"
+keys = 5000
+[[fault]]
+kind = "crash"
+cluster = "a"
+shard = 0
+begin = "20s"
+duration = "10s"
+"#;
+
+fn crash_run(replication: bool, persistence: &str) -> geosim::model::RunResult {
+    let text = CRASH
+        .replace("REPLICATION", &replication.to_string())
+        .replace("PERSISTENCE", persistence);
+    let (r, c) = run_scenario(&super::inline(&text));
+    assert_eq!(c.verdict, Verdict::Converged, "{replication} {persistence}");
+    r
+}
+
+#[test]
+fn a_crash_with_a_replica_fails_over_without_loss_and_partial_syncs() {
+    let r = crash_run(true, "aof-everysec");
+    let a = &r.clusters[0];
+    assert_eq!((a.writes_lost, a.writes_recovered_from_peers), (0, 0));
+    // Writes to shard 0 during the 2 s failover are refused.
+    assert!(
+        a.unavailable_rejections > 100,
+        "{}",
+        a.unavailable_rejections
+    );
+    let full: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+    let partial: u64 = r.peers.iter().map(|p| p.partial_syncs).sum();
+    assert_eq!(
+        (full, partial),
+        (0, 1),
+        "b's syncer continues from the replica's backlog"
+    );
+}
+
+#[test]
+fn a_crash_without_a_replica_loses_what_persistence_did_not_keep() {
+    let lost = |p: &str| {
+        let r = crash_run(false, p);
+        let full: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+        // b pulls from the restarted shard's new history (1); a resyncs from b in full (1).
+        assert_eq!(full, 2, "{p}");
+        let a = &r.clusters[0];
+        assert!(a.unavailable_rejections > 1000, "down for 10 s");
+        a.writes_lost + a.writes_recovered_from_peers
+    };
+    assert_eq!(lost("aof-always"), 0);
+    let everysec = lost("aof-everysec");
+    // At most one second of shard 0's ~500 writes/s at a.
+    assert!(everysec > 0 && everysec <= 300, "{everysec}");
+    let none = lost("none");
+    assert!(
+        none > 4_000,
+        "all of shard 0's writes since the start: {none}"
+    );
+}

@@ -46,6 +46,11 @@ fn scenario_05_five_region_mesh() {
 }
 
 #[test]
+fn scenario_06_crash_and_recover() {
+    check("06-crash-and-recover.toml");
+}
+
+#[test]
 fn scenario_07_full_sync_loop() {
     check("07-full-sync-loop.toml");
 }
