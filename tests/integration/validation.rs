@@ -266,7 +266,7 @@ fn partition_windows_are_checked() {
     let e = inline_error(&with_run(&format!("{TWO}[[fault]]\nkind = \"meteor\"\n")));
     assert!(
         e.contains(
-            "fault[0].kind = \"meteor\": expected \"partition\", \"degrade\" or \"clock_step\""
+            "fault[0].kind = \"meteor\": expected \"partition\", \"degrade\", \"clock_step\" or \"crash\""
         ),
         "{e}"
     );
