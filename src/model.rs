@@ -18,6 +18,6 @@ pub mod workload;
 pub mod world;
 
 pub use world::{
-    ClusterConfig, ClusterStats, Event, HealStats, InvertedWin, LwwStats, LwwWrite, PeerStats,
-    ReplicationConfig, RunResult, Simulation, World, WorldConfig,
+    ClusterConfig, ClusterStats, Event, HealStats, InvertedWin, LwwStats, LwwWrite, Membership,
+    PeerStats, ReplicationConfig, RunResult, Simulation, World, WorldConfig,
 };

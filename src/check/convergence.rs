@@ -36,6 +36,14 @@ pub struct Convergence {
 pub fn check_convergence(r: &RunResult) -> Convergence {
     let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
     for (i, d) in r.instance_digests.iter().enumerate() {
+        // A removed instance (or one never added) is no longer held to the others' state.
+        use crate::model::Membership::{Absent, Removed};
+        if r.members
+            .get(i)
+            .is_some_and(|m| matches!(m, Absent | Removed))
+        {
+            continue;
+        }
         match groups.iter_mut().find(|(g, _)| g == d) {
             Some((_, members)) => members.push(i),
             None => groups.push((*d, vec![i])),

@@ -43,7 +43,23 @@ pub struct ClusterConfig {
     pub persistence: Persistence,
     /// How long a crashed primary's shard is unavailable before its replica takes over.
     pub failover_delay: SimDuration,
+    /// The instance is added to the database at this time (absent before).
+    pub join_at: Option<SimTime>,
+    /// The instance is removed at this time; `true` for a forced removal (while offline).
+    pub leave_at: Option<(SimTime, bool)>,
     pub clock: ClockParams,
+}
+
+/// Where an instance stands in the database's membership [MANAGE; CLI-ADD; CLI-REMOVE].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// Not added yet.
+    Absent,
+    /// Added: serves reads, refuses writes until its first full sync from every peer.
+    Joining,
+    Active,
+    /// Removed; peers no longer sync with it and refuse its reconnects.
+    Removed,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +139,14 @@ pub enum Event {
     Gc,
     /// Take a metrics sample (scheduled while anything else is pending).
     Sample,
+    /// A cluster is added to the database.
+    Join {
+        cluster: u32,
+    },
+    /// A cluster is removed from the database.
+    Leave {
+        cluster: u32,
+    },
     /// A crashed primary's replica takes over (fault index).
     Failover {
         fault: u32,
@@ -307,6 +331,11 @@ pub struct RunResult {
     pub settle_after_end: SimDuration,
     /// Per instance, the digest of what clients read (geosim-digest-v1 over keys and values).
     pub instance_digests: Vec<u64>,
+    /// Per instance, its membership at the end (only active members must converge).
+    pub members: Vec<Membership>,
+    /// When each added cluster finished joining.
+    pub joined_at: Vec<Option<SimTime>>,
+    pub refused_reconnects: u64,
     pub clusters: Vec<ClusterStats>,
     pub peers: Vec<PeerStats>,
     pub heals: Vec<HealStats>,
@@ -351,6 +380,12 @@ pub struct World {
     removal_keys: std::collections::BTreeSet<Box<[u8]>>,
     sink: Option<SampleSink>,
     layout: SampleLayout,
+    /// Per cluster, its membership.
+    pub members: Vec<Membership>,
+    /// When each joining cluster finished its initial syncs.
+    pub joined_at: Vec<Option<SimTime>>,
+    /// Reconnects refused because one side had been removed.
+    pub refused_reconnects: u64,
     pub peaks: Peaks,
 }
 
@@ -510,6 +545,17 @@ impl World {
             p.dst = i % n;
         }
         let catchup_target = vec![None; sessions.len()];
+        let members = cfg
+            .clusters
+            .iter()
+            .map(|c| {
+                if c.join_at.is_some() {
+                    Membership::Absent
+                } else {
+                    Membership::Active
+                }
+            })
+            .collect();
         let layout = SampleLayout {
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
             sessions: sessions
@@ -551,6 +597,9 @@ impl World {
             removal_keys: std::collections::BTreeSet::new(),
             sink: None,
             layout,
+            members,
+            joined_at: vec![None; n],
+            refused_reconnects: 0,
             peaks: Peaks::default(),
         }
     }
@@ -571,6 +620,19 @@ impl World {
         }
         if !self.cfg.sample_interval.is_zero() {
             q.schedule(SimTime::ZERO, Event::Sample);
+        }
+        for c in 0..self.clusters.len() {
+            if let Some(at) = self.cfg.clusters[c].join_at {
+                for s in &mut self.sessions {
+                    if s.src == c || s.dst == c {
+                        s.disconnect();
+                    }
+                }
+                q.schedule(at, Event::Join { cluster: c as u32 });
+            }
+            if let Some((at, _)) = self.cfg.clusters[c].leave_at {
+                q.schedule(at, Event::Leave { cluster: c as u32 });
+            }
         }
         for c in 0..self.clusters.len() {
             let period = self.clusters[c]
@@ -619,6 +681,19 @@ impl World {
         let now = q.now();
         let key = cmd.key();
         let shard_idx = self.clusters[c].topo.shard_of_key(&key);
+        if redis::exec::is_write(cmd.cmd) {
+            let refusal = match self.members[c] {
+                Membership::Absent => Some("ERR this instance is not part of the database yet"),
+                Membership::Joining => Some(
+                    "ERR this instance is joining the database: it accepts writes once it has synced with every peer",
+                ),
+                _ => None,
+            };
+            if let Some(msg) = refusal {
+                self.clusters[c].rejected += 1;
+                return redis::Reply::err(msg);
+            }
+        }
         if self.clusters[c].shards[shard_idx].down {
             let cluster = &mut self.clusters[c];
             cluster.rejected += 1;
@@ -1376,6 +1451,61 @@ impl World {
         }
     }
 
+    /// Cluster `c` is added: it pulls a full sync from every peer shard (writes refused until
+    /// they complete), and its peers start pulling its (empty) stream.
+    fn on_join(&mut self, c: usize, q: &mut Scheduler<Event>) {
+        if self.members[c] != Membership::Absent {
+            return;
+        }
+        self.members[c] = Membership::Joining;
+        for sid in 0..self.sessions.len() {
+            let s = &self.sessions[sid];
+            if s.dst == c || s.src == c {
+                // Full syncs from the members it joins; a peer added later is new to it too,
+                // and its stream (from offset 0) covers everything it wrote.
+                if s.dst == c && self.members[s.src] == Membership::Active {
+                    self.sessions[sid].force_full = true;
+                }
+                if self.links[self.sessions[sid].link].is_up() {
+                    let delay = self.reconnect_delay(sid);
+                    let generation = self.sessions[sid].generation;
+                    q.schedule_in(
+                        delay,
+                        Event::Reconnect {
+                            session: sid as u32,
+                            generation,
+                        },
+                    );
+                }
+            }
+        }
+        self.check_joined(c, q.now());
+    }
+
+    /// A joining cluster becomes active once no syncer feeding it still owes a full sync.
+    fn check_joined(&mut self, c: usize, now: SimTime) {
+        if self.members[c] == Membership::Joining
+            && self
+                .sessions
+                .iter()
+                .filter(|s| s.dst == c && self.members[s.src] == Membership::Active)
+                .all(|s| !s.force_full)
+        {
+            self.members[c] = Membership::Active;
+            self.joined_at[c] = Some(now);
+        }
+    }
+
+    /// Cluster `c` is removed: its peers stop syncing with it and refuse its reconnects.
+    fn on_leave(&mut self, c: usize) {
+        self.members[c] = Membership::Removed;
+        for s in &mut self.sessions {
+            if s.src == c || s.dst == c {
+                s.disconnect();
+            }
+        }
+    }
+
     /// A persistence point for cluster `c`'s tracked shards; reschedules until the last crash.
     fn on_persist(&mut self, c: usize, q: &mut Scheduler<Event>) {
         let now = q.now();
@@ -1503,6 +1633,14 @@ impl World {
         {
             return;
         }
+        let (src_m, dst_m) = (self.members[s.src], self.members[s.dst]);
+        if src_m == Membership::Removed || dst_m == Membership::Removed {
+            self.refused_reconnects += 1;
+            return;
+        }
+        if src_m == Membership::Absent || dst_m == Membership::Absent {
+            return;
+        }
         let source = &self.clusters[s.src].shards[s.src_shard];
         if source.down {
             // Nothing to connect to until a replica takes over or the process restarts;
@@ -1601,6 +1739,7 @@ impl World {
             }
         }
         self.sessions[sid].force_full = false;
+        self.check_joined(dst, now);
         self.last_apply = now;
         let s = &mut self.sessions[sid];
         s.consumed = offset;
@@ -1773,6 +1912,8 @@ impl World {
             Event::StallTimeout { fault } => d.word(8).word(fault as u64),
             Event::Gc => d.word(7),
             Event::Sample => d.word(9),
+            Event::Join { cluster } => d.word(12).word(cluster as u64),
+            Event::Leave { cluster } => d.word(13).word(cluster as u64),
             Event::Failover { fault } => d.word(10).word(fault as u64),
             Event::Persist { cluster } => d.word(11).word(cluster as u64),
         };
@@ -1802,6 +1943,8 @@ impl Model for World {
             Event::StallTimeout { fault } => self.on_stall_timeout(fault as usize, q),
             Event::Gc => self.on_gc(q),
             Event::Sample => self.on_sample(q),
+            Event::Join { cluster } => self.on_join(cluster as usize, q),
+            Event::Leave { cluster } => self.on_leave(cluster as usize),
             Event::Failover { fault } => self.on_failover(fault as usize, q),
             Event::Persist { cluster } => self.on_persist(cluster as usize, q),
         }
@@ -1983,6 +2126,9 @@ impl Simulation {
             event_limit_hit: self.event_limit_hit,
             settle_after_end: w.last_apply.since(end),
             instance_digests: (0..n).map(|c| w.instance_digest(c)).collect(),
+            members: w.members.clone(),
+            joined_at: w.joined_at.clone(),
+            refused_reconnects: w.refused_reconnects,
             clusters: w
                 .clusters
                 .iter()

@@ -16,6 +16,10 @@ use crate::scenario::Scenario;
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClusterSummary {
     pub name: String,
+    /// "active", "joining", "removed" or "absent" at the end of the run.
+    pub membership: String,
+    /// When an added cluster finished its initial syncs and accepted writes, in s.
+    pub joined_at_s: Option<f64>,
     pub writes: u64,
     pub rejected_writes: u64,
     pub unavailable_rejections: u64,
@@ -128,6 +132,8 @@ pub struct Totals {
     pub replication_oom_stops: u64,
     /// Writes refused because their shard was down (a crash not yet failed over).
     pub unavailable_rejections: u64,
+    /// Syncer reconnects refused because one side had been removed from the database.
+    pub refused_reconnects: u64,
     /// Acknowledged writes a crash lost for good: neither persisted nor replicated.
     pub writes_lost: u64,
     /// Acknowledged writes a crash lost locally but a peer had: they came back.
@@ -251,6 +257,7 @@ impl Summary {
             evictions: r.clusters.iter().map(|c| c.evictions).sum(),
             replication_oom_stops: r.peers.iter().map(|p| p.oom_stops).sum(),
             unavailable_rejections: r.clusters.iter().map(|c| c.unavailable_rejections).sum(),
+            refused_reconnects: r.refused_reconnects,
             writes_lost: r.clusters.iter().map(|c| c.writes_lost).sum(),
             writes_recovered_from_peers: r
                 .clusters
@@ -291,8 +298,22 @@ impl Summary {
                 .clusters
                 .iter()
                 .zip(&r.instance_digests)
-                .map(|(c, d)| ClusterSummary {
+                .enumerate()
+                .map(|(i, (c, d))| ClusterSummary {
                     name: c.name.clone(),
+                    membership: match r.members.get(i) {
+                        Some(crate::model::Membership::Joining) => "joining",
+                        Some(crate::model::Membership::Removed) => "removed",
+                        Some(crate::model::Membership::Absent) => "absent",
+                        _ => "active",
+                    }
+                    .to_string(),
+                    joined_at_s: r
+                        .joined_at
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|t| t.as_secs_f64()),
                     writes: c.writes,
                     rejected_writes: c.rejected,
                     unavailable_rejections: c.unavailable_rejections,
@@ -526,9 +547,20 @@ impl Summary {
             }
         ));
         for c in &self.clusters {
+            let note = match (c.membership.as_str(), c.joined_at_s) {
+                ("active", Some(t)) => format!("  (joined, writable from {t:.3} s)"),
+                ("active", None) => String::new(),
+                (m, _) => format!("  ({m})"),
+            };
             o.push_str(&format!(
-                "  {:<20} keys {:>10}  memory {:>12} B of {:>12} B  digest {}\n",
+                "  {:<20} keys {:>10}  memory {:>12} B of {:>12} B  digest {}{note}\n",
                 c.name, c.keys, c.memory_bytes, c.memory_limit_bytes, c.keyspace_digest
+            ));
+        }
+        if self.totals.refused_reconnects > 0 {
+            o.push_str(&format!(
+                "syncer reconnects refused (a side was removed): {}\n",
+                self.totals.refused_reconnects
             ));
         }
         o.push_str(&format!("trace digest {}\n", self.trace_digest));

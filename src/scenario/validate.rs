@@ -590,7 +590,31 @@ pub fn validate(
             Some(SimDuration::from_secs(2)),
         )
         .unwrap_or_default();
+        let join_at = c
+            .join_at
+            .as_ref()
+            .and_then(|s| duration_field(f, &p("join_at"), Some(s), None))
+            .map(|d| SimTime::ZERO + d);
+        let leave_at = c
+            .leave_at
+            .as_ref()
+            .and_then(|s| duration_field(f, &p("leave_at"), Some(s), None))
+            .map(|d| (SimTime::ZERO + d, c.leave_force.unwrap_or(false)));
+        if c.leave_force.is_some() && c.leave_at.is_none() {
+            f.err(p("leave_force"), None, "only valid with leave_at");
+        }
+        if let (Some(j), Some((l, _))) = (join_at, leave_at)
+            && l <= j
+        {
+            f.err(
+                p("leave_at"),
+                c.leave_at.as_deref().and_then(quoted),
+                "must be after join_at",
+            );
+        }
         clusters.push(ClusterConfig {
+            join_at,
+            leave_at,
             memory_limit: memory_limit.unwrap_or(1024 * 1024 * 1024),
             eviction,
             persistence,
@@ -1527,6 +1551,51 @@ pub fn validate(
                 after,
                 action,
             });
+        }
+    }
+
+    // Membership rules [MANAGE; CLI-ADD; CLI-REMOVE].
+    let joining: Vec<usize> = (0..clusters.len())
+        .filter(|c| clusters[*c].join_at.is_some())
+        .collect();
+    if clusters.len() - joining.len() < MIN_CLUSTERS && !clusters.is_empty() {
+        f.err(
+            "cluster",
+            None,
+            format!(
+                "at least {MIN_CLUSTERS} clusters must be members from the start (without join_at)"
+            ),
+        );
+    }
+    for (c, cl) in clusters.iter().enumerate() {
+        let partitioned_at = |t: SimTime| {
+            faults.iter().any(|ft| {
+                ft.is_partition()
+                    && ft.begin <= t
+                    && t < ft.end
+                    && ft.pairs.iter().any(|(a, b)| *a == c || *b == c)
+            })
+        };
+        if let Some(j) = cl.join_at
+            && faults
+                .iter()
+                .any(|ft| ft.is_partition() && ft.begin <= j && j < ft.end)
+        {
+            f.err(
+                format!("cluster[{c}].join_at"),
+                None,
+                "adding a cluster requires every existing cluster online and syncing: no partition may be active then",
+            );
+        }
+        if let Some((l, force)) = cl.leave_at
+            && !force
+            && partitioned_at(l)
+        {
+            f.err(
+                format!("cluster[{c}].leave_at"),
+                None,
+                "removing a cluster requires it online and syncing; while it is partitioned only a forced removal works (leave_force = true)",
+            );
         }
     }
 

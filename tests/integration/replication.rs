@@ -555,3 +555,74 @@ fn a_crash_without_a_replica_loses_what_persistence_did_not_keep() {
         "all of shard 0's writes since the start: {none}"
     );
 }
+
+#[test]
+fn a_force_removed_instance_that_comes_back_is_refused() {
+    let s = super::inline(
+        r#"
+[run]
+duration = "60s"
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[[cluster]]
+name = "c"
+leave_at = "20s"
+leave_force = true
+[workload]
+rate = "300/s"
+[[fault]]
+kind = "partition"
+begin = "10s"
+end = "40s"
+isolate = ["c"]
+"#,
+    );
+    let (r, conv) = run_scenario(&s);
+    // c keeps writing while cut off, then tries to resync after the heal: refused.
+    assert!(r.refused_reconnects >= 4, "{}", r.refused_reconnects);
+    assert_eq!(r.members[2], geosim::model::Membership::Removed);
+    assert_ne!(r.instance_digests[2], r.instance_digests[0]);
+    // a and b converge; c is no longer held to their state.
+    assert_eq!(conv.verdict, Verdict::Converged);
+}
+
+#[test]
+fn a_joining_instance_refuses_writes_until_it_has_synced() {
+    let s = super::inline(
+        r#"
+[run]
+duration = "30s"
+[[cluster]]
+name = "a"
+[[cluster]]
+name = "b"
+[[cluster]]
+name = "n"
+join_at = "10s"
+[network]
+latency = "50ms"
+[workload]
+rate = "300/s"
+keys = 2000
+"#,
+    );
+    let (r, conv) = run_scenario(&s);
+    assert_eq!(conv.verdict, Verdict::Converged);
+    let joined = r.joined_at[2].expect("n joined");
+    assert!(joined > SimTime::ZERO + SimDuration::from_secs(10));
+    assert!(
+        joined < SimTime::ZERO + SimDuration::from_secs(12),
+        "{joined}"
+    );
+    // The workload wrote at n from the start: ~10 s × 100 writes/s refused.
+    assert!(r.clusters[2].rejected > 900, "{}", r.clusters[2].rejected);
+    let full: u64 = r
+        .peers
+        .iter()
+        .filter(|p| p.dst == 2)
+        .map(|p| p.full_syncs)
+        .sum();
+    assert_eq!(full, 2, "one full sync from each peer");
+}

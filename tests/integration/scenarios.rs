@@ -56,6 +56,11 @@ fn scenario_07_full_sync_loop() {
 }
 
 #[test]
+fn scenario_08_add_a_region() {
+    check("08-add-a-region.toml");
+}
+
+#[test]
 fn scenario_09_thin_link_lag() {
     check("09-thin-link-lag.toml");
 }

@@ -349,3 +349,29 @@ fn truncated_and_mutated_scenarios_never_panic() {
         }
     }
 }
+
+#[test]
+fn membership_changes_follow_the_documented_preconditions() {
+    let three = "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[[cluster]]\nname = \"c\"\n";
+    let part = "[[fault]]\nkind = \"partition\"\nbegin = \"2s\"\nend = \"8s\"\nisolate = [\"c\"]\n";
+    let e = inline_error(&with_run(&format!("{}join_at = \"5s\"\n{part}", three)));
+    assert!(
+        e.contains("adding a cluster requires every existing cluster online and syncing"),
+        "{e}"
+    );
+    let e = inline_error(&with_run(&format!("{three}leave_at = \"5s\"\n{part}")));
+    assert!(
+        e.contains("only a forced removal works (leave_force = true)"),
+        "{e}"
+    );
+    inline(&with_run(&format!(
+        "{three}leave_at = \"5s\"\nleave_force = true\n{part}"
+    )));
+    let e = inline_error(&with_run(
+        "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\njoin_at = \"1s\"\n",
+    ));
+    assert!(
+        e.contains("at least 2 clusters must be members from the start"),
+        "{e}"
+    );
+}
