@@ -60,6 +60,14 @@ pub enum Command {
         /// The scenario to time.
         #[arg(long, default_value = "scenarios/01-two-regions-steady.toml")]
         scenario: PathBuf,
+        /// Also run the reference scenario (benches/reference.toml) for 1 h and 4 h of
+        /// simulated time, each in its own process, and report speed and peak memory.
+        #[arg(long)]
+        reference: bool,
+        /// Internal: run the reference scenario once for this many simulated hours and print
+        /// one line of figures (used by --reference).
+        #[arg(long, hide = true)]
+        reference_hours: Option<u64>,
     },
 }
 
@@ -86,6 +94,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             out,
         } => run::run(&scenario, seed, json, out.as_deref()),
         Command::Validate { scenario } => run::validate(&scenario),
-        Command::Bench { quick, scenario } => bench::bench(quick, &scenario),
+        Command::Bench {
+            quick,
+            scenario,
+            reference,
+            reference_hours,
+        } => match reference_hours {
+            Some(h) => bench::reference_once(h),
+            None => bench::bench(quick, &scenario, reference),
+        },
     }
 }

@@ -20,7 +20,43 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub fn bench(quick: bool, scenario_path: &Path) -> i32 {
+/// Peak resident memory of this process, from `/proc/self/status` (Linux), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The reference scenario for `hours` simulated hours: one line of figures.
+pub fn reference_once(hours: u64) -> i32 {
+    let path = Path::new("benches/reference.toml");
+    let mut s = match scenario::load(path, &LoadOptions::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    s.config.duration = crate::engine::SimDuration::from_secs(3600 * hours);
+    let start = Instant::now(); // Benchmark timing, outside any simulated run.
+    let (r, c) = run_scenario(&s);
+    let wall = start.elapsed().as_secs_f64();
+    let writes: u64 = r.clusters.iter().map(|c| c.writes).sum();
+    println!(
+        "reference {hours} h: {:.0} simulated s in {wall:.1} s wall = {:.1} simulated s per wall s; {writes} writes, {} events ({:.0} events/s); peak memory {} MiB; {}",
+        r.stopped_at.as_secs_f64(),
+        r.stopped_at.as_secs_f64() / wall,
+        r.events,
+        r.events as f64 / wall,
+        peak_rss_kib()
+            .map(|k| (k / 1024).to_string())
+            .unwrap_or_else(|| "?".into()),
+        c.verdict.name()
+    );
+    EXIT_OK
+}
+
+pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
     let delays = delay_table();
     let steps: u64 = if quick { 1_000_000 } else { 10_000_000 };
     let reps = 3;
@@ -86,5 +122,24 @@ pub fn bench(quick: bool, scenario_path: &Path) -> i32 {
         r.events as f64 / wall,
         r.stopped_at.as_secs_f64() / wall
     );
+    if reference {
+        println!("reference scenario (benches/reference.toml), each run in its own process:");
+        let exe = match std::env::current_exe() {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: cannot find the geosim executable: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+        for hours in [1u64, 4] {
+            let out = std::process::Command::new(&exe)
+                .args(["bench", "--reference-hours", &hours.to_string()])
+                .output();
+            match out {
+                Ok(o) => print!("  {}", String::from_utf8_lossy(&o.stdout)),
+                Err(e) => eprintln!("error: cannot run the reference scenario: {e}"),
+            }
+        }
+    }
     EXIT_OK
 }

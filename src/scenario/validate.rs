@@ -399,6 +399,9 @@ pub fn validate(
         .replication
         .as_ref()
         .and_then(|r| r.backlog_size.as_ref());
+    // "auto" (RS ≥ 6.0.20) is documented only as sized from the shard: approximated by the
+    // default formula, so it is treated as no explicit size.
+    let raw_backlog = raw_backlog.filter(|s| s.as_str() != "auto");
     let explicit_backlog = raw_backlog.and_then(|s| size_field(f, "replication.backlog_size", s));
     if raw_backlog.is_some() && explicit_backlog.is_none() {
         backlog_ok = false;
@@ -486,6 +489,18 @@ pub fn validate(
             (None, Some(m)) => (m / 100 / shards.max(1)).clamp(MIN_BACKLOG, MAX_BACKLOG),
             (None, None) => MIN_BACKLOG,
         };
+        if let Some(m) = memory_limit {
+            let per_shard = m / shards.max(1);
+            if backlog_bytes * 4 > per_shard {
+                f.warn(
+                    p("memory_limit"),
+                    c.memory_limit.as_deref().and_then(quoted),
+                    format!(
+                        "the replication backlog ({backlog_bytes} B per shard) takes more than a quarter of the shard's memory limit ({per_shard} B): it counts as used memory, so writes will meet OOM early"
+                    ),
+                );
+            }
+        }
         let ntp = c.ntp.unwrap_or(true);
         if !ntp {
             f.warn(

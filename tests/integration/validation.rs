@@ -375,3 +375,22 @@ fn membership_changes_follow_the_documented_preconditions() {
         "{e}"
     );
 }
+
+#[test]
+fn an_auto_backlog_uses_the_default_formula_and_a_large_one_is_warned_about() {
+    let s = inline(&with_run(&format!(
+        "{TWO}[replication]\nbacklog_size = \"auto\"\n"
+    )));
+    assert_eq!(s.config.clusters[0].backlog_bytes, 1024 * 1024 * 1024 / 100);
+    let s = inline(&with_run(
+        "[[cluster]]\nname = \"a\"\nmemory_limit = \"100MB\"\n[[cluster]]\nname = \"b\"\n[replication]\nbacklog_size = \"64MB\"\n",
+    ));
+    assert_eq!(s.warnings.len(), 1);
+    assert!(
+        s.warnings[0]
+            .render("x")
+            .contains("takes more than a quarter of the shard's memory limit"),
+        "{:?}",
+        s.warnings
+    );
+}
