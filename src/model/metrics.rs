@@ -179,9 +179,14 @@ pub struct Sample {
     pub clock_offset_ns: Vec<i64>,
     /// Per cluster: tombstones held.
     pub tombstones: Vec<u64>,
+    /// Per cluster: used memory (keyspace estimate plus backlogs), all shards.
+    pub memory_bytes: Vec<u64>,
     /// Cumulative counters since the start.
     pub writes: u64,
     pub rejected_writes: u64,
+    pub oom_rejections: u64,
+    /// Acknowledged writes crashes lost for good.
+    pub writes_lost: u64,
     pub partial_syncs: u64,
     pub full_syncs: u64,
     pub stream_bytes: u64,

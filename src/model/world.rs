@@ -1085,8 +1085,17 @@ impl World {
                 .map(|c| c.clock.error_ns(now))
                 .collect(),
             tombstones,
+            memory_bytes: (0..self.clusters.len())
+                .map(|c| {
+                    (0..self.clusters[c].shards.len())
+                        .map(|s| self.shard_used(c, s))
+                        .sum()
+                })
+                .collect(),
             writes: self.clusters.iter().map(|c| c.writes).sum(),
             rejected_writes: self.clusters.iter().map(|c| c.rejected).sum(),
+            oom_rejections: self.clusters.iter().map(|c| c.oom_rejections).sum(),
+            writes_lost: self.clusters.iter().map(|c| c.writes_lost).sum(),
             partial_syncs: peers().map(|p| p.partial_syncs).sum(),
             full_syncs: peers().map(|p| p.full_syncs).sum(),
             stream_bytes: peers().map(|p| p.stream_bytes).sum(),
