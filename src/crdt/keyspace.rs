@@ -467,20 +467,7 @@ impl Entry {
         // above (its clock says what it overwrote), so the state is the same whether the
         // delete came first or second.
         if killed {
-            let tomb = self.tomb.clone();
-            self.string.remove_by_key(&tomb, &[]);
-            self.expire.remove_by_key(&tomb, &[]);
-            if let Some(c) = self.coll.as_deref_mut() {
-                for s in c.hash.values_mut() {
-                    s.remove_by_key(&tomb, &[]);
-                }
-                for s in c.set.values_mut() {
-                    s.remove_by_key(&tomb, &[]);
-                }
-                for s in c.zset.values_mut() {
-                    s.remove_by_key(&tomb, &[]);
-                }
-            }
+            self.apply_key_tomb();
         }
         if let Some(t) = op.kind.key_type() {
             let stamp = (op.ts, Reverse(origin));
@@ -488,6 +475,27 @@ impl Entry {
             if s.is_none_or(|cur| stamp > cur) {
                 *s = Some(stamp);
             }
+        }
+    }
+
+    /// Kills everything the key's tombstone covers, in every part.
+    fn apply_key_tomb(&mut self) {
+        let tomb = self.tomb.clone();
+        self.string.remove_by_key(&tomb, &[]);
+        self.expire.remove_by_key(&tomb, &[]);
+        if let Some(c) = self.coll.as_deref_mut() {
+            for s in c.hash.values_mut() {
+                s.remove_by_key(&tomb, &[]);
+            }
+            for s in c.set.values_mut() {
+                s.remove_by_key(&tomb, &[]);
+            }
+            for s in c.zset.values_mut() {
+                s.remove_by_key(&tomb, &[]);
+            }
+            c.list.remove_observed(&tomb);
+            c.stream.remove_observed(&tomb);
+            c.hll.prune(&tomb);
         }
     }
 
@@ -590,25 +598,8 @@ impl Entry {
                 c.stream.remove_observed(&other.tomb);
             }
         }
-        let dels = other.tomb.clone();
-        self.tomb.join(&dels);
-        let tomb = self.tomb.clone();
-        if let Some(c) = self.coll.as_deref_mut() {
-            c.list.remove_observed(&tomb);
-            c.stream.remove_observed(&tomb);
-            c.hll.prune(&tomb);
-            for s in c.hash.values_mut() {
-                s.remove_by_key(&tomb, &[]);
-            }
-            for s in c.set.values_mut() {
-                s.remove_by_key(&tomb, &[]);
-            }
-            for s in c.zset.values_mut() {
-                s.remove_by_key(&tomb, &[]);
-            }
-        }
-        self.string.remove_by_key(&tomb, &[]);
-        self.expire.remove_by_key(&tomb, &[]);
+        self.tomb.join(&other.tomb);
+        self.apply_key_tomb();
         for (i, s) in other.stamps.iter().enumerate() {
             if let Some(s) = s
                 && self.stamps[i].is_none_or(|cur| *s > cur)

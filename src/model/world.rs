@@ -1401,15 +1401,7 @@ impl World {
             if matches!(self.sessions[sid].state, SyncState::Disconnected)
                 && self.links[self.sessions[sid].link].is_up()
             {
-                let delay = self.reconnect_delay(sid);
-                let generation = self.sessions[sid].generation;
-                q.schedule_in(
-                    delay,
-                    Event::Reconnect {
-                        session: sid as u32,
-                        generation,
-                    },
-                );
+                self.schedule_reconnect(sid, q);
             }
         }
     }
@@ -1445,15 +1437,7 @@ impl World {
                 if !matches!(self.sessions[sid].state, SyncState::FullSync { .. }) {
                     self.sessions[sid].disconnect();
                     if self.links[self.sessions[sid].link].is_up() {
-                        let delay = self.reconnect_delay(sid);
-                        let generation = self.sessions[sid].generation;
-                        q.schedule_in(
-                            delay,
-                            Event::Reconnect {
-                                session: sid as u32,
-                                generation,
-                            },
-                        );
+                        self.schedule_reconnect(sid, q);
                     }
                 }
             }
@@ -1476,15 +1460,7 @@ impl World {
                     self.sessions[sid].force_full = true;
                 }
                 if self.links[self.sessions[sid].link].is_up() {
-                    let delay = self.reconnect_delay(sid);
-                    let generation = self.sessions[sid].generation;
-                    q.schedule_in(
-                        delay,
-                        Event::Reconnect {
-                            session: sid as u32,
-                            generation,
-                        },
-                    );
+                    self.schedule_reconnect(sid, q);
                 }
             }
         }
@@ -1602,15 +1578,7 @@ impl World {
                 let sid = self.sessions_of_link[l][i] as usize;
                 self.track_catchup(sid, ci);
                 if matches!(self.sessions[sid].state, SyncState::Disconnected) {
-                    let delay = self.reconnect_delay(sid);
-                    let generation = self.sessions[sid].generation;
-                    q.schedule_in(
-                        delay,
-                        Event::Reconnect {
-                            session: sid as u32,
-                            generation,
-                        },
-                    );
+                    self.schedule_reconnect(sid, q);
                 }
             }
             if !self.links[l].is_held() {
@@ -1618,6 +1586,19 @@ impl World {
             }
         }
         self.close_catchup_if_done(ci);
+    }
+
+    /// Schedules session `sid`'s next connection attempt after the reconnect delay.
+    fn schedule_reconnect(&mut self, sid: usize, q: &mut Scheduler<Event>) {
+        let delay = self.reconnect_delay(sid);
+        let generation = self.sessions[sid].generation;
+        q.schedule_in(
+            delay,
+            Event::Reconnect {
+                session: sid as u32,
+                generation,
+            },
+        );
     }
 
     /// The delay before a syncer's next attempt: uniform in `(0, d]`, where `d` is the
@@ -1771,15 +1752,7 @@ impl World {
                 .max(s.consecutive_failures);
             self.check_catchup(sid, now);
             self.sessions[sid].disconnect();
-            let delay = self.reconnect_delay(sid);
-            let generation = self.sessions[sid].generation;
-            q.schedule_in(
-                delay,
-                Event::Reconnect {
-                    session: sid as u32,
-                    generation,
-                },
-            );
+            self.schedule_reconnect(sid, q);
         }
     }
 

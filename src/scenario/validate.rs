@@ -300,6 +300,62 @@ fn positive_float(
     }
 }
 
+/// The end of fault `i`, from `end` or `begin + duration` (exactly one must be given).
+fn fault_end(
+    f: &mut Findings,
+    fl: &RawFault,
+    i: usize,
+    begin: Option<SimDuration>,
+) -> Option<SimDuration> {
+    let p = |field: &str| format!("fault[{i}].{field}");
+    match (&fl.end, &fl.duration) {
+        (Some(e), None) => duration_field(f, &p("end"), Some(e), None),
+        (None, Some(d)) => duration_field(f, &p("duration"), Some(d), None)
+            .zip(begin)
+            .map(|(d, b)| b + d),
+        (Some(_), Some(_)) => {
+            f.err(
+                format!("fault[{i}]"),
+                None,
+                "give either end or duration, not both",
+            );
+            None
+        }
+        (None, None) => {
+            f.err(
+                format!("fault[{i}]"),
+                None,
+                "missing end or duration (e.g. duration = \"5m\")",
+            );
+            None
+        }
+    }
+}
+
+/// The cluster a fault names in `cluster`; `what` says what it is for.
+fn fault_cluster(
+    f: &mut Findings,
+    fl: &RawFault,
+    i: usize,
+    index_of: &dyn Fn(&str) -> Option<usize>,
+    what: &str,
+) -> Option<usize> {
+    let path = format!("fault[{i}].cluster");
+    match &fl.cluster {
+        Some(name) => {
+            let c = index_of(name);
+            if c.is_none() {
+                f.err(path, quoted(name), "no such cluster");
+            }
+            c
+        }
+        None => {
+            f.err(path, None, format!("missing: {what}"));
+            None
+        }
+    }
+}
+
 /// What validation found: the world to build, the warnings, the resolved seed.
 pub struct Validated {
     pub config: WorldConfig,
@@ -1020,19 +1076,7 @@ pub fn validate(
         let p = |field: &str| format!("fault[{i}].{field}");
         if fl.kind.as_deref() == Some("clock_step") {
             let at = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
-            let cluster = match &fl.cluster {
-                Some(name) => {
-                    let c = index_of(name);
-                    if c.is_none() {
-                        f.err(p("cluster"), quoted(name), "no such cluster");
-                    }
-                    c
-                }
-                None => {
-                    f.err(p("cluster"), None, "missing: the cluster whose clock steps");
-                    None
-                }
-            };
+            let cluster = fault_cluster(f, fl, i, &index_of, "the cluster whose clock steps");
             let step = match &fl.step {
                 None => {
                     f.err(
@@ -1085,37 +1129,8 @@ pub fn validate(
         }
         if fl.kind.as_deref() == Some("crash") {
             let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
-            let end = match (&fl.end, &fl.duration) {
-                (Some(e), None) => duration_field(f, &p("end"), Some(e), None),
-                (None, Some(d)) => duration_field(f, &p("duration"), Some(d), None)
-                    .zip(begin)
-                    .map(|(d, b)| b + d),
-                _ => {
-                    f.err(
-                        format!("fault[{i}]"),
-                        None,
-                        "give end or duration (not both): when the crashed process restarts",
-                    );
-                    None
-                }
-            };
-            let cluster = match &fl.cluster {
-                Some(name) => {
-                    let c = index_of(name);
-                    if c.is_none() {
-                        f.err(p("cluster"), quoted(name), "no such cluster");
-                    }
-                    c
-                }
-                None => {
-                    f.err(
-                        p("cluster"),
-                        None,
-                        "missing: the cluster whose shard crashes",
-                    );
-                    None
-                }
-            };
+            let end = fault_end(f, fl, i, begin);
+            let cluster = fault_cluster(f, fl, i, &index_of, "the cluster whose shard crashes");
             let shard = fl.shard.unwrap_or(0);
             if let Some(c) = cluster
                 && shard >= clusters[c].shards as u64
@@ -1237,28 +1252,7 @@ pub fn validate(
             }
         };
         let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
-        let end = match (&fl.end, &fl.duration) {
-            (Some(e), None) => duration_field(f, &p("end"), Some(e), None),
-            (None, Some(d)) => duration_field(f, &p("duration"), Some(d), None)
-                .zip(begin)
-                .map(|(d, b)| b + d),
-            (Some(_), Some(_)) => {
-                f.err(
-                    format!("fault[{i}]"),
-                    None,
-                    "give either end or duration, not both",
-                );
-                None
-            }
-            (None, None) => {
-                f.err(
-                    format!("fault[{i}]"),
-                    None,
-                    "missing end or duration (e.g. duration = \"5m\")",
-                );
-                None
-            }
-        };
+        let end = fault_end(f, fl, i, begin);
         if let (Some(b), Some(e)) = (begin, end)
             && e <= b
         {
@@ -1573,7 +1567,7 @@ pub fn validate(
     let joining: Vec<usize> = (0..clusters.len())
         .filter(|c| clusters[*c].join_at.is_some())
         .collect();
-    if clusters.len() - joining.len() < MIN_CLUSTERS && !clusters.is_empty() {
+    if clusters.len() >= MIN_CLUSTERS && clusters.len() - joining.len() < MIN_CLUSTERS {
         f.err(
             "cluster",
             None,
