@@ -173,4 +173,5 @@ pub struct RawFault {
     pub cluster: Option<String>,
     pub step: Option<String>,
     pub shard: Option<u64>,
+    pub node: Option<u64>,
 }

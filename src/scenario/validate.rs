@@ -1156,7 +1156,7 @@ pub fn validate(
                     f.err(
                         p(field),
                         None,
-                        "not valid for kind = \"crash\" (it takes cluster, shard, begin and end or duration)",
+                        "not valid for kind = \"crash\" (it takes cluster, shard or node, begin and end or duration)",
                     );
                 }
             }
@@ -1173,16 +1173,49 @@ pub fn validate(
                         format!("must be before the end of run.duration ({d})"),
                     );
                 }
-                faults.push(Fault {
-                    name: fl.name.clone().unwrap_or_else(|| format!("fault[{i}]")),
-                    begin: SimTime::ZERO + b,
-                    end: SimTime::ZERO + e,
-                    pairs: Vec::new(),
-                    kind: FaultKind::Crash {
-                        cluster: c,
-                        shard: shard as usize,
-                    },
-                });
+                // A node crash takes down every primary placed on that node.
+                let shards: Vec<usize> = match fl.node {
+                    None => vec![shard as usize],
+                    Some(node) => {
+                        let cl = &clusters[c];
+                        if fl.shard.is_some() {
+                            f.err(p("node"), None, "give shard or node, not both");
+                        }
+                        if node >= cl.nodes as u64 {
+                            f.err(
+                                p("node"),
+                                Some(node.to_string()),
+                                format!("expected a node index from 0 to {}", cl.nodes - 1),
+                            );
+                        }
+                        crate::model::topology::ClusterTopo::new(
+                            &cl.name,
+                            cl.nodes,
+                            cl.shards,
+                            cl.replication,
+                            cl.proxy_policy,
+                        )
+                        .shards
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| t.primary_node as u64 == node)
+                        .map(|(s, _)| s)
+                        .collect()
+                    }
+                };
+                let name = fl.name.clone().unwrap_or_else(|| format!("fault[{i}]"));
+                for sh in shards {
+                    faults.push(Fault {
+                        name: name.clone(),
+                        begin: SimTime::ZERO + b,
+                        end: SimTime::ZERO + e,
+                        pairs: Vec::new(),
+                        kind: FaultKind::Crash {
+                            cluster: c,
+                            shard: sh,
+                        },
+                    });
+                }
             }
             continue;
         }
@@ -1190,6 +1223,7 @@ pub fn validate(
             ("cluster", fl.cluster.is_some()),
             ("step", fl.step.is_some()),
             ("shard", fl.shard.is_some()),
+            ("node", fl.node.is_some()),
         ] {
             if given {
                 f.err(

@@ -675,3 +675,34 @@ sync = "all"
     // the full sync (after a new SELECT); the writes in between travelled in the snapshot.
     assert_eq!(ab.stream_bytes, 323 + 323);
 }
+
+#[test]
+fn a_node_crash_takes_down_every_primary_on_that_node() {
+    let s = super::inline(
+        r#"
+[run]
+duration = "30s"
+[[cluster]]
+name = "a"
+shards = 4
+nodes = 2
+replication = true
+[[cluster]]
+name = "b"
+[workload]
+rate = "500/s"
+[[fault]]
+kind = "crash"
+cluster = "a"
+node = 0
+begin = "10s"
+duration = "5s"
+"#,
+    );
+    // Primaries are placed round-robin: node 0 holds shards 0 and 2.
+    assert_eq!(s.config.faults.len(), 2);
+    let (r, c) = run_scenario(&s);
+    assert_eq!(c.verdict, Verdict::Converged);
+    let partial: u64 = r.peers.iter().map(|p| p.partial_syncs).sum();
+    assert_eq!(partial, 2, "b resumes from both failed-over shards");
+}
