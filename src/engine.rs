@@ -4,6 +4,7 @@
 
 pub mod digest;
 pub mod dist;
+pub mod fxhash;
 pub mod hold;
 pub mod queue;
 pub mod rng;

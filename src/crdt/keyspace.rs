@@ -6,7 +6,9 @@
 //! timestamp (docs silent on type conflicts; chosen here, see `docs/semantics.md`).
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::engine::fxhash::FxBuild;
 
 use super::clock::{Dot, InstanceId, VClock};
 use super::hll::{HllAdd, HllCrdt};
@@ -838,7 +840,8 @@ fn saturate(x: i128) -> i64 {
 /// A key whose history has been collected (nothing live, no tombstone) counts as zero: Redis
 /// frees it, and the vector clock geosim keeps for it is bookkeeping of the simulator.
 pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
-    if e.key_type().is_none()
+    if e.string.regs().is_empty()
+        && e.key_type().is_none()
         && e.tomb.entries().is_empty()
         && e.coll.is_none()
         && e.expire.regs().is_empty()
@@ -859,7 +862,9 @@ pub struct Keyspace {
     bytes: u64,
     /// Every key in insertion order (entries are never removed), for O(1) random sampling.
     order: Vec<Key>,
-    entries: BTreeMap<Key, Entry>,
+    /// Looked up by key on every op; never iterated without sorting first (see
+    /// [`Keyspace::iter`]), so the map's own order cannot reach any output.
+    entries: HashMap<Key, Entry, FxBuild>,
     /// Causal consistency: ops waiting for an op their origin had observed.
     causal: bool,
     waiting: BTreeMap<Key, Vec<Op>>,
@@ -871,7 +876,7 @@ impl Keyspace {
             instances,
             bytes: 0,
             order: Vec::new(),
-            entries: BTreeMap::new(),
+            entries: HashMap::default(),
             causal: false,
             waiting: BTreeMap::new(),
         }
@@ -910,8 +915,7 @@ impl Keyspace {
 
     /// Keys a client can see at `now_ms`, in order.
     pub fn visible_keys(&self, now_ms: u64) -> impl Iterator<Item = &Key> {
-        self.entries
-            .iter()
+        self.iter()
             .filter(move |(_, e)| e.key_type().is_some() && !e.expired(now_ms))
             .map(|(k, _)| k)
     }
@@ -983,19 +987,24 @@ impl Keyspace {
     }
 
     fn apply_now(&mut self, op: &Op) {
-        let instances = self.instances;
-        let before = self.entries.get(&op.key).map(|e| entry_bytes(&op.key, e));
-        if before.is_none() {
-            self.order.push(op.key.clone());
+        // One lookup on the common path (the key exists); a new key is inserted once.
+        if let Some(entry) = self.entries.get_mut(&op.key) {
+            let before = entry_bytes(&op.key, entry);
+            entry.apply_kind(op);
+            entry.ctx.set(op.dot.origin, op.dot.seq);
+            let after = entry_bytes(&op.key, entry);
+            self.bytes = self.bytes + after - before;
+            return;
         }
-        let entry = self.entries.entry(op.key.clone()).or_insert_with(|| Entry {
-            ctx: VClock::new(instances),
+        let mut entry = Entry {
+            ctx: VClock::new(self.instances),
             ..Entry::default()
-        });
+        };
         entry.apply_kind(op);
         entry.ctx.set(op.dot.origin, op.dot.seq);
-        let after = entry_bytes(&op.key, entry);
-        self.bytes = self.bytes + after - before.unwrap_or(0);
+        self.bytes += entry_bytes(&op.key, &entry);
+        self.order.push(op.key.clone());
+        self.entries.insert(op.key.clone(), entry);
     }
 
     /// How many keys were ever written (live or not): the range of [`Keyspace::key_at`].
@@ -1048,7 +1057,7 @@ impl Keyspace {
 
     /// Merges only the keys for which `keep` is true (a full sync ships one source shard).
     pub fn merge_filtered(&mut self, other: &Keyspace, keep: impl Fn(&[u8]) -> bool) {
-        for (k, theirs) in &other.entries {
+        for (k, theirs) in other.iter() {
             if !keep(k) {
                 continue;
             }
@@ -1084,8 +1093,7 @@ impl Keyspace {
 
     /// Keys for which `keep` is true, as a snapshot: what a full sync of one shard ships.
     pub fn filtered(&self, keep: impl Fn(&[u8]) -> bool) -> Keyspace {
-        let entries: BTreeMap<Key, Entry> = self
-            .entries
+        let entries: HashMap<Key, Entry, FxBuild> = self
             .iter()
             .filter(|(k, _)| keep(k))
             .map(|(k, e)| (k.clone(), e.clone()))
@@ -1093,7 +1101,7 @@ impl Keyspace {
         Keyspace {
             instances: self.instances,
             bytes: entries.iter().map(|(k, e)| entry_bytes(k, e)).sum(),
-            order: entries.keys().cloned().collect(),
+            order: self.order.iter().filter(|k| keep(k)).cloned().collect(),
             entries,
             causal: self.causal,
             waiting: self
@@ -1124,8 +1132,7 @@ impl Keyspace {
 
     /// Keys holding removal history (candidates for garbage collection), in order.
     pub fn keys_with_tombstones(&self) -> Vec<Key> {
-        self.entries
-            .iter()
+        self.iter()
             .filter(|(_, e)| e.tombstones().0 > 0 || !e.tomb.entries().is_empty())
             .map(|(k, _)| k.clone())
             .collect()
@@ -1150,7 +1157,7 @@ impl Keyspace {
     /// Two instances have converged when these digests are equal. Expiry is compared by
     /// its deadline, not by any clock.
     pub fn digest_visible(&self, d: &mut Digest) {
-        for (k, e) in &self.entries {
+        for (k, e) in self.iter() {
             if e.key_type().is_some() {
                 d.bytes(k);
                 e.digest_visible(d);
@@ -1160,16 +1167,18 @@ impl Keyspace {
 
     /// Folds the full CRDT state (contexts and metadata too).
     pub fn digest_state(&self, d: &mut Digest) {
-        for (k, e) in &self.entries {
+        for (k, e) in self.iter() {
             d.bytes(k);
             e.digest_state(d);
         }
         d.word(self.waiting() as u64);
     }
 
-    /// Iterates live entries in key order.
+    /// Iterates the entries in key order (sorted on each call: the index is a hash map).
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
-        self.entries.iter()
+        let mut v: Vec<(&Key, &Entry)> = self.entries.iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v.into_iter()
     }
 
     /// The string value of `key` (ignoring expiry), for quick reads in tests.

@@ -165,6 +165,8 @@ pub struct Command {
     pub cmd: Cmd,
     pub name: &'static str,
     pub args: Vec<Value>,
+    /// Key positions from the command table (first, last, step).
+    key_spec: (usize, i32, usize),
 }
 
 /// A Redis-shaped reply.
@@ -391,6 +393,7 @@ impl Command {
         Ok(Command {
             cmd: spec.cmd,
             name: spec.name,
+            key_spec: spec.keys,
             args: rest
                 .iter()
                 .map(|a| Value::Bytes(a.clone().into_boxed_slice()))
@@ -407,17 +410,14 @@ impl Command {
         Command {
             cmd,
             name: spec.name,
+            key_spec: spec.keys,
             args,
         }
     }
 
     /// The keys this command touches, by the table's key positions.
     pub fn keys(&self) -> Vec<Vec<u8>> {
-        let spec = TABLE
-            .iter()
-            .find(|s| s.name == self.name)
-            .expect("parsed from the table");
-        let (first, last, step) = spec.keys;
+        let (first, last, step) = self.key_spec;
         let n = self.args.len() + 1;
         let last = if last < 0 {
             (n as i32 + last) as usize
