@@ -230,6 +230,10 @@ impl Entry {
 
     /// The type a client sees: among live types, the one written last by timestamp.
     pub fn key_type(&self) -> Option<KeyType> {
+        // Fast path for the common plain string key: no other type can be live.
+        if self.coll.is_none() {
+            return self.string.exists().then_some(KeyType::String);
+        }
         self.live_types()
             .max_by_key(|t| (self.stamps[*t as usize], Reverse(*t as usize)))
     }
@@ -891,6 +895,14 @@ impl Keyspace {
 
     pub fn instances(&self) -> usize {
         self.instances
+    }
+
+    /// Keys a client could see (ignoring expiry), counted without sorting.
+    pub fn live_count(&self) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.key_type().is_some())
+            .count()
     }
 
     /// Entries, including those that hold only history.

@@ -1851,12 +1851,7 @@ impl World {
         self.clusters[c]
             .shards
             .iter()
-            .map(|s| {
-                s.keyspace
-                    .iter()
-                    .filter(|(_, e)| e.key_type().is_some())
-                    .count() as u64
-            })
+            .map(|s| s.keyspace.live_count() as u64)
             .sum()
     }
 
