@@ -46,6 +46,10 @@ pub enum Command {
         /// Write summary.json into this directory (created if missing).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the report files (summary.json, summary.md, timeline.csv) into this
+        /// directory (created if missing).
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Check a scenario file and print what it describes, or its errors.
     Validate {
@@ -92,7 +96,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             seed,
             json,
             out,
-        } => run::run(&scenario, seed, json, out.as_deref()),
+            report,
+        } => run::run(&scenario, seed, json, out.as_deref(), report.as_deref()),
         Command::Validate { scenario } => run::validate(&scenario),
         Command::Bench {
             quick,

@@ -1,5 +1,8 @@
-//! Reports: a run's summary as human text and as JSON with a stable key order.
+//! Reports: a run's summary as human text, JSON (stable key order) and Markdown, and its
+//! sampled metrics as `timeline.csv`.
 
+pub mod markdown;
 pub mod summary;
+pub mod timeline;
 
-pub use summary::{Judged, Summary, run_and_judge, run_scenario};
+pub use summary::{Judged, Summary, run_and_judge, run_and_judge_with, run_scenario, write_report};

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK};
 use crate::check::Verdict;
 use crate::report::run_and_judge;
+
 use crate::scenario::{self, LoadOptions, Scenario};
 
 fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, i32> {
@@ -14,12 +15,27 @@ fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, i32> {
     })
 }
 
-pub fn run(path: &Path, seed: Option<u64>, json: bool, out: Option<&Path>) -> i32 {
+pub fn run(
+    path: &Path,
+    seed: Option<u64>,
+    json: bool,
+    out: Option<&Path>,
+    report: Option<&Path>,
+) -> i32 {
     let s = match load(path, seed) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let judged = run_and_judge(&s);
+    let judged = match report {
+        None => run_and_judge(&s),
+        Some(dir) => match crate::report::write_report(&s, dir) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("error: cannot write the report into {}: {e}", dir.display());
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
     let (summary, conv) = (judged.summary, judged.convergence);
     if json {
         print!("{}", summary.to_json());

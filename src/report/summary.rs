@@ -184,6 +184,28 @@ pub fn run_scenario(s: &Scenario) -> (RunResult, Convergence) {
     (result, conv)
 }
 
+/// Runs a scenario and writes its report files into `dir` (created if missing):
+/// `summary.json`, `summary.md` and `timeline.csv`.
+pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judged> {
+    std::fs::create_dir_all(dir)?;
+    let file = std::rc::Rc::new(std::cell::RefCell::new(std::io::BufWriter::new(
+        std::fs::File::create(dir.join("timeline.csv"))?,
+    )));
+    let error = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let sink = super::timeline::csv_sink(file.clone(), error.clone());
+    let judged = run_and_judge_with(s, Some(sink));
+    if let Some(e) = error.borrow_mut().take() {
+        return Err(e);
+    }
+    std::io::Write::flush(&mut *file.borrow_mut())?;
+    std::fs::write(dir.join("summary.json"), judged.summary.to_json())?;
+    std::fs::write(
+        dir.join("summary.md"),
+        super::markdown::summary_md(&judged.summary),
+    )?;
+    Ok(judged)
+}
+
 /// Everything a run produced and every judgement of it.
 pub struct Judged {
     pub result: RunResult,
@@ -194,7 +216,17 @@ pub struct Judged {
 
 /// Runs a scenario, checks convergence and expectations, and summarises.
 pub fn run_and_judge(s: &Scenario) -> Judged {
-    let (result, convergence) = run_scenario(s);
+    run_and_judge_with(s, None)
+}
+
+/// As [`run_and_judge`], streaming every metric sample to `sink`.
+pub fn run_and_judge_with(s: &Scenario, sink: Option<crate::model::metrics::SampleSink>) -> Judged {
+    let mut sim = Simulation::new(s.config.clone());
+    if let Some(sink) = sink {
+        sim.world.set_sink(sink);
+    }
+    let result = sim.run_to_completion();
+    let convergence = check_convergence(&result);
     let mut expectations = check_expectations(s, &result);
     expectations.extend(check_outcomes(s, &result, &convergence));
     let summary = Summary::with_expectations(s, &result, &convergence, &expectations);

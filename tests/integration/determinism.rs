@@ -26,19 +26,76 @@ fn another_seed_gives_another_history() {
 }
 
 /// The committed example report was written by the release build (the command in
-/// `reports/README.md`); the test suite runs in the debug profile, so byte equality shows that
-/// debug and release agree. After an intended behaviour change, regenerate the reports with
-/// that command and say why in the commit.
+/// `reports/README.md`); the test suite runs in the debug profile, so byte equality of every
+/// report file shows that debug and release agree. After an intended behaviour change,
+/// regenerate the reports with that command and say why in the commit.
 #[test]
-fn debug_and_release_agree_on_the_golden_summary() {
-    let golden =
-        std::fs::read_to_string(super::root().join("reports/01-two-regions-steady/summary.json"))
-            .expect("the example report exists");
-    let (_, json) = summary_json("01-two-regions-steady.toml", None);
-    assert_eq!(
-        json, golden,
-        "summary.json differs from reports/01-two-regions-steady/summary.json"
+fn debug_and_release_agree_on_the_golden_report() {
+    let s = super::bundled("01-two-regions-steady.toml", None);
+    let dir = std::env::temp_dir().join(format!("geosim-golden-{}", std::process::id()));
+    geosim::report::write_report(&s, &dir).expect("report written");
+    for file in ["summary.json", "summary.md", "timeline.csv"] {
+        let golden = std::fs::read_to_string(
+            super::root()
+                .join("reports/01-two-regions-steady")
+                .join(file),
+        )
+        .expect("the example report exists");
+        let fresh = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_eq!(
+            fresh, golden,
+            "{file} differs from reports/01-two-regions-steady/{file}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn report_files_are_well_formed_and_identical_on_a_rerun() {
+    let s = super::bundled("03-backlog-overflow-full-sync.toml", None);
+    let base = std::env::temp_dir().join(format!("geosim-report-{}", std::process::id()));
+    let (a, b) = (base.join("a"), base.join("b"));
+    geosim::report::write_report(&s, &a).unwrap();
+    geosim::report::write_report(&s, &b).unwrap();
+    for file in ["summary.json", "summary.md", "timeline.csv"] {
+        let x = std::fs::read(a.join(file)).unwrap();
+        assert_eq!(
+            x,
+            std::fs::read(b.join(file)).unwrap(),
+            "{file} differs on a rerun"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 3);
+    let csv = std::fs::read_to_string(a.join("timeline.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "time_s");
+    assert!(header.iter().any(|h| h.starts_with("lag_ms@")));
+    assert!(header.iter().any(|h| h.starts_with("backlog_bytes@")));
+    let mut rows = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        assert!(cells[0].parse::<f64>().is_ok());
+        rows += 1;
+    }
+    // One sample a second over the 2-minute run.
+    assert!((120..125).contains(&rows), "{rows}");
+    assert!(
+        csv.contains(",disconnected,"),
+        "the partition is visible in the sync states"
     );
+    let last: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
+    let full_col = header
+        .iter()
+        .position(|h| *h == "full_syncs_total")
+        .unwrap();
+    assert_eq!(last[full_col], "4", "the four full syncs are counted");
+    let md = std::fs::read_to_string(a.join("summary.md")).unwrap();
+    assert!(md.starts_with("# Run of `scenarios/03-backlog-overflow-full-sync.toml`"));
+    std::fs::remove_dir_all(&base).unwrap();
 }
 
 /// Rule 2 of DESIGN.md: each component draws from its own stream, so a new cluster does not

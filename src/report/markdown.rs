@@ -1,0 +1,143 @@
+//! `summary.md`: the run summary for people, in Markdown.
+
+use super::summary::Summary;
+
+fn opt(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into())
+}
+
+pub fn summary_md(s: &Summary) -> String {
+    let mut o = String::new();
+    o.push_str(&format!("# Run of `{}`\n\n", s.scenario));
+    o.push_str(&format!(
+        "**Verdict: {}**{}\n\n",
+        s.verdict,
+        s.time_to_converge_ms
+            .map(|ms| format!(", {ms:.3} ms after the end of writes"))
+            .unwrap_or_default()
+    ));
+    o.push_str(&format!("* seed: {}\n", s.seed));
+    o.push_str(&format!("* reproduce: `{}`\n", s.reproduce));
+    o.push_str(&format!(
+        "* simulated: {:.3} s ({:.3} s of writes), {} events, trace digest `{}`\n",
+        s.simulated_s, s.duration_s, s.events, s.trace_digest
+    ));
+    for w in &s.warnings {
+        o.push_str(&format!("* warning: {w}\n"));
+    }
+    let t = &s.totals;
+    o.push_str("\n## Headline figures\n\n| figure | value |\n|---|---|\n");
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "writes accepted / refused",
+            format!("{} / {}", t.writes, t.rejected_writes),
+        ),
+        ("ops applied at peers", t.ops_applied.to_string()),
+        (
+            "stream bytes / snapshot bytes / on the wire",
+            format!(
+                "{} / {} / {}",
+                t.stream_bytes, t.snapshot_bytes, t.wire_bytes
+            ),
+        ),
+        (
+            "partial syncs / full syncs (failed)",
+            format!(
+                "{} / {} ({})",
+                t.partial_syncs, t.full_syncs, t.full_sync_failures
+            ),
+        ),
+        (
+            "fullest backlog (bytes, share of capacity)",
+            format!(
+                "{} ({:.0}%)",
+                s.peaks.backlog_bytes_max,
+                s.peaks.backlog_fill_max * 100.0
+            ),
+        ),
+        (
+            "longest link queue (bytes)",
+            s.peaks.link_queue_bytes_max.to_string(),
+        ),
+        (
+            "furthest behind at a sample (ms)",
+            format!("{:.3}", s.peaks.lag_ms_max_sampled),
+        ),
+        (
+            "LWW conflicts / clock-inverted wins",
+            format!("{} / {}", t.lww_conflicts, t.clock_inverted_wins),
+        ),
+        (
+            "tombstones held / collected",
+            format!("{} / {}", t.tombstones, t.tombstones_collected),
+        ),
+        (
+            "OOM refusals / evictions / replication OOM stops",
+            format!(
+                "{} / {} / {}",
+                t.oom_rejections, t.evictions, t.replication_oom_stops
+            ),
+        ),
+        (
+            "writes lost for good / recovered from peers",
+            format!("{} / {}", t.writes_lost, t.writes_recovered_from_peers),
+        ),
+    ];
+    for (k, v) in rows {
+        o.push_str(&format!("| {k} | {v} |\n"));
+    }
+    o.push_str("\n## Replication per peer\n\n| from → to | ops | lag p50 ms | lag p99 ms | lag max ms | partial | full | full-sync loop |\n|---|---|---|---|---|---|---|---|\n");
+    for p in &s.peers {
+        o.push_str(&format!(
+            "| {} → {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            p.from,
+            p.to,
+            p.ops_applied,
+            opt(p.lag_ms_p50),
+            opt(p.lag_ms_p99),
+            opt(p.lag_ms_max),
+            p.partial_syncs,
+            p.full_syncs,
+            if p.full_sync_loop { "yes" } else { "no" }
+        ));
+    }
+    if !s.heals.is_empty() {
+        o.push_str("\n## Heals\n\n| fault | began (s) | healed (s) | caught up after (ms) |\n|---|---|---|---|\n");
+        for h in &s.heals {
+            o.push_str(&format!(
+                "| {} | {:.3} | {:.3} | {} |\n",
+                h.name,
+                h.begin_s,
+                h.healed_at_s,
+                opt(h.caught_up_after_ms)
+            ));
+        }
+    }
+    o.push_str("\n## Instances\n\n| cluster | membership | keys | memory bytes | keyspace digest |\n|---|---|---|---|---|\n");
+    for c in &s.clusters {
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | `{}` |\n",
+            c.name, c.membership, c.keys, c.memory_bytes, c.keyspace_digest
+        ));
+    }
+    if !s.expectations.is_empty() {
+        o.push_str(&format!(
+            "\n## Expectations: {} of {} passed\n\n| check | expected | actual | |\n|---|---|---|---|\n",
+            s.expectations.len() - s.expectations_failed,
+            s.expectations.len()
+        ));
+        for e in &s.expectations {
+            let what = match e.step {
+                Some(i) => format!("step {i} on {}: `{}`", e.on, e.cmd),
+                None => format!("`{}`", e.cmd),
+            };
+            o.push_str(&format!(
+                "| {what} | {} | {} | {} |\n",
+                e.expected.replace('\n', " "),
+                e.actual.replace('\n', " "),
+                if e.pass { "✓" } else { "✗" }
+            ));
+        }
+    }
+    o
+}
