@@ -2,6 +2,7 @@
 //! sampled metrics as `timeline.csv`.
 
 pub mod markdown;
+pub mod plot;
 pub mod summary;
 pub mod timeline;
 

@@ -185,14 +185,21 @@ pub fn run_scenario(s: &Scenario) -> (RunResult, Convergence) {
 }
 
 /// Runs a scenario and writes its report files into `dir` (created if missing):
-/// `summary.json`, `summary.md` and `timeline.csv`.
+/// `summary.json`, `summary.md`, `timeline.csv`, and the charts (`*.svg`, `*.png`).
 pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judged> {
     std::fs::create_dir_all(dir)?;
     let file = std::rc::Rc::new(std::cell::RefCell::new(std::io::BufWriter::new(
         std::fs::File::create(dir.join("timeline.csv"))?,
     )));
     let error = std::rc::Rc::new(std::cell::RefCell::new(None));
-    let sink = super::timeline::csv_sink(file.clone(), error.clone());
+    let csv = super::timeline::csv_sink(file.clone(), error.clone());
+    let series = std::rc::Rc::new(std::cell::RefCell::new(super::plot::Series::new()));
+    let collected = series.clone();
+    let mut csv = csv;
+    let sink: crate::model::metrics::SampleSink = Box::new(move |layout, sample| {
+        csv(layout, sample);
+        collected.borrow_mut().push(layout, sample);
+    });
     let judged = run_and_judge_with(s, Some(sink));
     if let Some(e) = error.borrow_mut().take() {
         return Err(e);
@@ -203,6 +210,18 @@ pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judg
         dir.join("summary.md"),
         super::markdown::summary_md(&judged.summary),
     )?;
+    let windows: Vec<super::plot::Window> = s
+        .config
+        .faults
+        .iter()
+        .map(|f| super::plot::Window {
+            begin_s: f.begin.as_secs_f64(),
+            end_s: f.end.min(judged.result.stopped_at).as_secs_f64(),
+            label: f.name.clone(),
+        })
+        .collect();
+    super::plot::write_charts(dir, &series.borrow(), &windows)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(judged)
 }
 

@@ -50,6 +50,34 @@ fn debug_and_release_agree_on_the_golden_report() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A small well-formedness check: every element opened is closed, in order.
+fn assert_well_formed_xml(text: &str, name: &str) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest
+            .find('>')
+            .unwrap_or_else(|| panic!("{name}: unclosed tag"));
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
+            continue;
+        }
+        if let Some(close) = tag.strip_prefix('/') {
+            let open = stack
+                .pop()
+                .unwrap_or_else(|| panic!("{name}: stray </{close}>"));
+            assert_eq!(open, close.trim(), "{name}: mismatched tags");
+        } else {
+            let tag_name = tag.split_whitespace().next().unwrap_or_default();
+            stack.push(tag_name.to_string());
+        }
+    }
+    assert!(stack.is_empty(), "{name}: unclosed {stack:?}");
+    assert!(text.contains("<svg"), "{name}: not an SVG");
+}
+
 #[test]
 fn report_files_are_well_formed_and_identical_on_a_rerun() {
     let s = super::bundled("03-backlog-overflow-full-sync.toml", None);
@@ -95,6 +123,17 @@ fn report_files_are_well_formed_and_identical_on_a_rerun() {
     assert_eq!(last[full_col], "4", "the four full syncs are counted");
     let md = std::fs::read_to_string(a.join("summary.md")).unwrap();
     assert!(md.starts_with("# Run of `scenarios/03-backlog-overflow-full-sync.toml`"));
+    for chart in geosim::report::plot::CHARTS {
+        let svg = std::fs::read_to_string(a.join(format!("{chart}.svg"))).unwrap();
+        assert_well_formed_xml(&svg, chart);
+        assert!(
+            svg.contains("simulated time [s]") || chart == "sync_state",
+            "{chart}: axis label"
+        );
+        assert!(svg.contains("<text"), "{chart}: text is drawn");
+        let png = image::open(a.join(format!("{chart}.png"))).expect("the PNG decodes");
+        assert_eq!((png.width(), png.height()), (1000, 560));
+    }
     std::fs::remove_dir_all(&base).unwrap();
 }
 

@@ -1,0 +1,432 @@
+//! Charts of a run (the only `plotters` user): lag per peer, backlog bytes against capacity,
+//! link queues, sync states and clock errors over time, each with the fault windows shaded,
+//! as SVG and PNG. Text is drawn with the DejaVu font embedded in the binary, so charts render
+//! on a machine without fonts, and the bytes are the same on every run.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::metrics::{Sample, SampleLayout, SessionState};
+
+/// At most this many points per series are kept: past it, every other point is dropped and
+/// only every second sample is recorded from then on (memory stays bounded however long the
+/// run).
+const MAX_POINTS: usize = 2048;
+
+/// Downsampled series collected from the samples of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    layout: Option<SampleLayout>,
+    stride: u64,
+    seen: u64,
+    pub time_s: Vec<f64>,
+    /// Per directed peer (src, dst): the largest lag of its sessions, in ms.
+    pub peer_lag_ms: Vec<((usize, usize), Vec<f64>)>,
+    /// Per backlog: bytes held.
+    pub backlog: Vec<Vec<f64>>,
+    /// Per link: queued bytes.
+    pub link_queue: Vec<Vec<f64>>,
+    /// Per session: state code (0 streaming, 1 partial, 2 full, 3 disconnected).
+    pub states: Vec<Vec<u8>>,
+    /// Per cluster: clock error in ms.
+    pub clock_ms: Vec<Vec<f64>>,
+}
+
+fn code(s: SessionState) -> u8 {
+    match s {
+        SessionState::Streaming => 0,
+        SessionState::Partial => 1,
+        SessionState::Full => 2,
+        SessionState::Disconnected => 3,
+    }
+}
+
+impl Series {
+    pub fn new() -> Self {
+        Series {
+            stride: 1,
+            ..Series::default()
+        }
+    }
+
+    pub fn push(&mut self, layout: &SampleLayout, s: &Sample) {
+        if self.layout.is_none() {
+            let mut peers: Vec<(usize, usize)> =
+                layout.sessions.iter().map(|(a, _, b)| (*a, *b)).collect();
+            peers.sort_unstable();
+            peers.dedup();
+            self.peer_lag_ms = peers.into_iter().map(|p| (p, Vec::new())).collect();
+            self.backlog = vec![Vec::new(); layout.backlogs.len()];
+            self.link_queue = vec![Vec::new(); layout.links.len()];
+            self.states = vec![Vec::new(); layout.sessions.len()];
+            self.clock_ms = vec![Vec::new(); layout.clusters.len()];
+            self.layout = Some(layout.clone());
+        }
+        self.seen += 1;
+        if (self.seen - 1) % self.stride != 0 {
+            return;
+        }
+        self.time_s.push(s.time_ns as f64 / 1e9);
+        for ((peer, v), _) in self.peer_lag_ms.iter_mut().zip(0..) {
+            let worst = layout
+                .sessions
+                .iter()
+                .zip(&s.sessions)
+                .filter(|((a, _, b), _)| (*a, *b) == *peer)
+                .map(|(_, x)| x.lag_ns)
+                .max()
+                .unwrap_or(0);
+            v.push(worst as f64 / 1e6);
+        }
+        for (v, b) in self.backlog.iter_mut().zip(&s.backlog_bytes) {
+            v.push(*b as f64);
+        }
+        for (v, b) in self.link_queue.iter_mut().zip(&s.link_queue_bytes) {
+            v.push(*b as f64);
+        }
+        for (v, x) in self.states.iter_mut().zip(&s.sessions) {
+            v.push(code(x.state));
+        }
+        for (v, x) in self.clock_ms.iter_mut().zip(&s.clock_offset_ns) {
+            v.push(*x as f64 / 1e6);
+        }
+        if self.time_s.len() >= MAX_POINTS {
+            self.halve();
+        }
+    }
+
+    fn halve(&mut self) {
+        fn keep_even<T: Copy>(v: &mut Vec<T>) {
+            let kept: Vec<T> = v.iter().step_by(2).copied().collect();
+            *v = kept;
+        }
+        keep_even(&mut self.time_s);
+        for (_, v) in &mut self.peer_lag_ms {
+            keep_even(v);
+        }
+        for v in self.backlog.iter_mut().chain(self.link_queue.iter_mut()) {
+            keep_even(v);
+        }
+        for v in &mut self.states {
+            keep_even(v);
+        }
+        for v in &mut self.clock_ms {
+            keep_even(v);
+        }
+        self.stride *= 2;
+    }
+}
+
+/// A shaded window on the time axis: a fault, with its label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    pub begin_s: f64,
+    pub end_s: f64,
+    pub label: String,
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+fn register_font() -> DrawResult {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+        .map_err(|_| "the embedded DejaVu font is invalid")?;
+    Ok(())
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// A line chart over time with shaded fault windows.
+fn line_chart<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    t: &[f64],
+    lines: &[(String, &[f64])],
+    windows: &[Window],
+    capacity: Option<(String, f64)>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let t_max = t.last().copied().unwrap_or(1.0).max(1e-3);
+    let mut y_max = lines
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(0.0f64, f64::max);
+    let mut y_min = lines
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(0.0f64, f64::min);
+    if let Some((_, c)) = &capacity {
+        y_max = y_max.max(*c);
+    }
+    if y_max <= y_min {
+        y_max = y_min + 1.0;
+    }
+    let pad = (y_max - y_min) * 0.05;
+    y_min = if y_min < 0.0 { y_min - pad } else { 0.0 };
+    let y_top = y_max + pad;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..t_max, y_min..y_top)?;
+    chart
+        .configure_mesh()
+        .x_desc("simulated time [s]")
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    for (i, w) in windows.iter().enumerate() {
+        let shade = RGBColor(200, 200, 200).mix(0.35);
+        let rect = chart.draw_series(std::iter::once(Rectangle::new(
+            [(w.begin_s, y_min), (w.end_s.min(t_max), y_top)],
+            shade.filled(),
+        )))?;
+        if i == 0 {
+            rect.label("fault windows").legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], shade.filled())
+            });
+        }
+    }
+    if let Some((label, c)) = capacity {
+        let red = RGBColor(200, 0, 0);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, c), (t_max, c)],
+                ShapeStyle::from(&red).stroke_width(2),
+            ))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], red));
+    }
+    for (i, (label, v)) in lines.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                t.iter().copied().zip(v.iter().copied()),
+                &color,
+            ))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 12))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The sync-state timeline: one band per session, coloured by state.
+fn state_chart<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    s: &Series,
+    layout: &SampleLayout,
+    windows: &[Window],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let t = &s.time_s;
+    let t_max = t.last().copied().unwrap_or(1.0).max(1e-3);
+    let n = s.states.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Sync state per syncer session", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(170)
+        .build_cartesian_2d(0f64..t_max, 0f64..n)?;
+    let labels: Vec<String> = layout
+        .sessions
+        .iter()
+        .map(|(a, sh, b)| format!("{}/{sh}->{}", layout.clusters[*a], layout.clusters[*b]))
+        .collect();
+    chart
+        .configure_mesh()
+        .x_desc("simulated time [s]")
+        .y_desc("session")
+        .y_labels(labels.len().min(40))
+        .y_label_formatter(&|y| {
+            let i = y.floor() as usize;
+            labels.get(i).cloned().unwrap_or_default()
+        })
+        .label_style(("sans-serif", 11))
+        .draw()?;
+    let colours = [
+        ("streaming", RGBColor(44, 160, 44)),
+        ("partial", RGBColor(255, 187, 0)),
+        ("full", RGBColor(214, 39, 40)),
+        ("disconnected", RGBColor(90, 90, 90)),
+    ];
+    for w in windows {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(w.begin_s, 0.0), (w.end_s.min(t_max), n)],
+            RGBColor(200, 200, 200).mix(0.3).filled(),
+        )))?;
+    }
+    for (row, states) in s.states.iter().enumerate() {
+        let mut i = 0;
+        while i < states.len() {
+            let code = states[i];
+            let mut j = i + 1;
+            while j < states.len() && states[j] == code {
+                j += 1;
+            }
+            let x0 = t[i];
+            let x1 = if j < t.len() { t[j] } else { t_max };
+            let colour = colours[code as usize].1;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x0, row as f64 + 0.1), (x1, row as f64 + 0.9)],
+                colour.filled(),
+            )))?;
+            i = j;
+        }
+    }
+    for (name, colour) in colours {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 12))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The chart files a report writes (without extension: each comes as `.svg` and `.png`).
+pub const CHARTS: [&str; 5] = ["lag", "backlog", "link_queue", "sync_state", "clock_offset"];
+
+/// Draws every chart into `dir` as SVG and PNG.
+pub fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawResult {
+    register_font()?;
+    let Some(layout) = s.layout.clone() else {
+        return Ok(());
+    };
+    let size = (1000, 560);
+    for name in CHARTS {
+        let svg = dir.join(format!("{name}.svg"));
+        let png = dir.join(format!("{name}.png"));
+        draw_one(
+            name,
+            SVGBackend::new(&svg, size).into_drawing_area(),
+            s,
+            &layout,
+            windows,
+        )?;
+        draw_one(
+            name,
+            BitMapBackend::new(&png, size).into_drawing_area(),
+            s,
+            &layout,
+            windows,
+        )?;
+    }
+    Ok(())
+}
+
+fn draw_one<DB: DrawingBackend>(
+    name: &str,
+    root: DrawingArea<DB, Shift>,
+    s: &Series,
+    l: &SampleLayout,
+    windows: &[Window],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let t = &s.time_s;
+    match name {
+        "lag" => {
+            let lines: Vec<(String, &[f64])> = s
+                .peer_lag_ms
+                .iter()
+                .map(|((a, b), v)| (format!("{} -> {}", l.clusters[*a], l.clusters[*b]), &v[..]))
+                .collect();
+            line_chart(
+                root,
+                "Replication lag per peer (worst shard)",
+                "lag [ms]",
+                t,
+                &lines,
+                windows,
+                None,
+            )
+        }
+        "backlog" => {
+            let lines: Vec<(String, &[f64])> = s
+                .backlog
+                .iter()
+                .zip(&l.backlogs)
+                .map(|(v, (c, sh, _))| (format!("{}/{sh}", l.clusters[*c]), &v[..]))
+                .collect();
+            let cap = l.backlogs.iter().map(|b| b.2).max().unwrap_or(0) as f64;
+            line_chart(
+                root,
+                "Backlog bytes per shard",
+                "bytes held",
+                t,
+                &lines,
+                windows,
+                Some(("backlog capacity".into(), cap)),
+            )
+        }
+        "link_queue" => {
+            let lines: Vec<(String, &[f64])> = s
+                .link_queue
+                .iter()
+                .zip(&l.links)
+                .map(|(v, (a, b))| (format!("{} -> {}", l.clusters[*a], l.clusters[*b]), &v[..]))
+                .collect();
+            line_chart(
+                root,
+                "Link queue per direction",
+                "queued bytes",
+                t,
+                &lines,
+                windows,
+                None,
+            )
+        }
+        "sync_state" => state_chart(root, s, l, windows),
+        _ => {
+            let lines: Vec<(String, &[f64])> = s
+                .clock_ms
+                .iter()
+                .zip(&l.clusters)
+                .map(|(v, c)| (c.clone(), &v[..]))
+                .collect();
+            line_chart(
+                root,
+                "Clock error per instance",
+                "local - true [ms]",
+                t,
+                &lines,
+                windows,
+                None,
+            )
+        }
+    }
+}
