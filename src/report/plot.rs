@@ -65,7 +65,7 @@ impl Series {
             self.layout = Some(layout.clone());
         }
         self.seen += 1;
-        if (self.seen - 1) % self.stride != 0 {
+        if !(self.seen - 1).is_multiple_of(self.stride) {
             return;
         }
         self.time_s.push(s.time_ns as f64 / 1e9);
