@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod run;
+pub mod sweep;
 
 use std::path::PathBuf;
 
@@ -50,6 +51,26 @@ pub enum Command {
         /// directory (created if missing).
         #[arg(long)]
         report: Option<PathBuf>,
+    },
+    /// Run a grid of variants of a scenario (axes × seeds) in parallel; write sweep.csv and
+    /// sweep.md.
+    Sweep {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// An axis: a field path and its values, e.g. replication.backlog_size=1MB,4MB,16MB
+        /// (repeat for more axes; an array of tables is addressed by index, cluster[0].shards,
+        /// or by kind or name, fault.partition.duration).
+        #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+        set: Vec<String>,
+        /// Seeds: one (7) or an inclusive range (1..20); default: the scenario's own seed.
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Threads (default: all cores). The output is the same for any value.
+        #[arg(short = 'j', long, default_value_t = 0)]
+        jobs: usize,
+        /// Where to write sweep.csv and sweep.md.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a scenario file and print what it describes, or its errors.
     Validate {
@@ -99,6 +120,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             report,
         } => run::run(&scenario, seed, json, out.as_deref(), report.as_deref()),
         Command::Validate { scenario } => run::validate(&scenario),
+        Command::Sweep {
+            scenario,
+            set,
+            seeds,
+            jobs,
+            out,
+        } => sweep::sweep(&scenario, &set, seeds.as_deref(), jobs, &out),
         Command::Bench {
             quick,
             scenario,

@@ -14,7 +14,8 @@
 //! | model | [`model`] | clusters, shards, backlogs, syncers, links, clocks, workload, faults |
 //! | scenario | [`scenario`] | the TOML format, units, validation, building a model |
 //! | check | [`check`] | convergence checking |
-//! | report | [`report`] | run summaries as text and JSON |
+//! | report | [`report`] | run summaries as text, JSON and Markdown, timelines, charts |
+//! | sweep | [`sweep`] | parameter grids over a scenario, run in parallel |
 //! | cli | [`cli`] | the `geosim` commands |
 //!
 //! `tests/` holds an architecture test that fails when an import points down this table.
@@ -41,3 +42,4 @@ pub mod model;
 pub mod redis;
 pub mod report;
 pub mod scenario;
+pub mod sweep;

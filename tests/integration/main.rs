@@ -7,6 +7,7 @@ mod documented;
 mod properties;
 mod replication;
 mod scenarios;
+mod sweep;
 mod teaching;
 mod validation;
 mod validation_redis;

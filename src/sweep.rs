@@ -1,0 +1,403 @@
+//! Sweeps: a grid of scenario variants (axes over any field, by path) × seeds, each cell a
+//! deterministic single-threaded run, cells run in parallel with rayon and collected by index,
+//! so the output is the same for any number of threads. Every cell with the same seed sees the
+//! same workload and fault timeline (common random numbers): differences between cells come
+//! from the swept values alone.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::report::{Summary, run_and_judge};
+use crate::scenario::{self, Diagnostic, ErrorKind, LoadOptions, ScenarioError};
+
+/// One swept field: its path and the values it takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// `replication.backlog_size`, `cluster[1].shards`, `fault.partition.duration` (every fault
+    /// of kind `partition`), `fault[0].begin`.
+    pub path: String,
+    pub values: Vec<String>,
+}
+
+/// Parses `path=v1,v2,...`.
+pub fn parse_axis(spec: &str) -> Result<Axis, String> {
+    let (path, values) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("--set {spec:?}: expected path=value[,value...]"))?;
+    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    if path.trim().is_empty() || values.iter().any(|v| v.is_empty()) {
+        return Err(format!("--set {spec:?}: expected path=value[,value...]"));
+    }
+    Ok(Axis {
+        path: path.trim().to_string(),
+        values,
+    })
+}
+
+/// Parses `--seeds 1..20` (inclusive) or `--seeds 3`.
+pub fn parse_seeds(spec: &str) -> Result<Vec<u64>, String> {
+    let bad = || format!("--seeds {spec:?}: expected a seed (7) or an inclusive range (1..20)");
+    match spec.split_once("..") {
+        Some((a, b)) => {
+            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            if b < a || b - a >= 1_000_000 {
+                return Err(bad());
+            }
+            Ok((a..=b).collect())
+        }
+        None => Ok(vec![spec.parse().map_err(|_| bad())?]),
+    }
+}
+
+/// A TOML value from a command-line string: integers, floats and booleans keep their type;
+/// anything else (sizes, durations, names) is a string.
+fn toml_value(v: &str) -> toml::Value {
+    if let Ok(i) = v.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    if let Ok(f) = v.parse::<f64>()
+        && v.contains('.')
+    {
+        return toml::Value::Float(f);
+    }
+    match v {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(v.to_string()),
+    }
+}
+
+/// Sets `path` to `value` in a parsed scenario; returns how many places were set.
+fn set_path(doc: &mut toml::Value, path: &str, value: &toml::Value) -> usize {
+    let segs: Vec<&str> = path.split('.').collect();
+    set_in(doc, &segs, value)
+}
+
+fn set_in(cur: &mut toml::Value, segs: &[&str], value: &toml::Value) -> usize {
+    let Some((first, rest)) = segs.split_first() else {
+        *cur = value.clone();
+        return 1;
+    };
+    let (name, index) = match first.split_once('[') {
+        Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+        None => (*first, None),
+    };
+    let Some(table) = cur.as_table_mut() else {
+        return 0;
+    };
+    if rest.is_empty() && index.is_none() {
+        table.insert(name.to_string(), value.clone());
+        return 1;
+    }
+    let Some(child) = table.get_mut(name) else {
+        if index.is_none() {
+            table.insert(name.to_string(), toml::Value::Table(Default::default()));
+            return set_in(table.get_mut(name).expect("inserted"), rest, value);
+        }
+        return 0;
+    };
+    match (child, index) {
+        (toml::Value::Array(items), Some(i)) => match items.get_mut(i) {
+            Some(item) => set_in(item, rest, value),
+            None => 0,
+        },
+        // `fault.partition.duration`: every element whose kind (or name) is the next segment.
+        (toml::Value::Array(items), None) => {
+            let Some((selector, rest2)) = rest.split_first() else {
+                return 0;
+            };
+            let mut n = 0;
+            for item in items.iter_mut() {
+                let t = item.as_table();
+                let hit = t.is_some_and(|t| {
+                    t.get("kind").and_then(|k| k.as_str()) == Some(*selector)
+                        || t.get("name").and_then(|k| k.as_str()) == Some(*selector)
+                });
+                if hit {
+                    n += set_in(item, rest2, value);
+                }
+            }
+            n
+        }
+        (other, None) => set_in(other, rest, value),
+        _ => 0,
+    }
+}
+
+/// One cell of the grid: a value per axis and a seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub index: usize,
+    pub values: Vec<String>,
+    pub seed: u64,
+}
+
+/// The cells of `axes` × `seeds`, in a fixed order (axes vary slowest first, seeds fastest).
+pub fn cells(axes: &[Axis], seeds: &[u64]) -> Vec<Cell> {
+    let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+    for a in axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                a.values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push(v.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    let mut out = Vec::new();
+    for values in combos {
+        for &seed in seeds {
+            out.push(Cell {
+                index: out.len(),
+                values: values.clone(),
+                seed,
+            });
+        }
+    }
+    out
+}
+
+/// The outcome of one cell.
+#[derive(Clone, Debug)]
+pub struct CellResult {
+    pub cell: Cell,
+    pub summary: Summary,
+}
+
+/// Builds the scenario of one cell from the scenario text.
+pub fn cell_scenario(
+    text: &str,
+    file: &str,
+    axes: &[Axis],
+    cell: &Cell,
+) -> Result<scenario::Scenario, ScenarioError> {
+    let mut doc: toml::Value = toml::from_str(text).map_err(|e| ScenarioError {
+        file: file.to_string(),
+        kind: ErrorKind::Syntax,
+        diagnostics: vec![Diagnostic::new("", None, e.message().to_string())],
+    })?;
+    for (axis, v) in axes.iter().zip(&cell.values) {
+        if set_path(&mut doc, &axis.path, &toml_value(v)) == 0 {
+            return Err(ScenarioError {
+                file: file.to_string(),
+                kind: ErrorKind::Invalid,
+                diagnostics: vec![Diagnostic::new(
+                    axis.path.clone(),
+                    Some(v.clone()),
+                    "no such field in the scenario to sweep (a path like replication.backlog_size, cluster[0].shards or fault.partition.duration)",
+                )],
+            });
+        }
+    }
+    let text = toml::to_string(&doc).map_err(|e| ScenarioError {
+        file: file.to_string(),
+        kind: ErrorKind::Invalid,
+        diagnostics: vec![Diagnostic::new("", None, e.to_string())],
+    })?;
+    scenario::parse(
+        &text,
+        file,
+        &LoadOptions {
+            seed: Some(cell.seed),
+        },
+    )
+}
+
+/// Runs every cell on `threads` threads (0: rayon's default); results in cell order.
+pub fn run_sweep(
+    path: &Path,
+    axes: &[Axis],
+    seeds: &[u64],
+    threads: usize,
+) -> Result<Vec<CellResult>, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        kind: ErrorKind::Io,
+        diagnostics: vec![Diagnostic::new("", None, e.to_string())],
+    })?;
+    let grid = cells(axes, seeds);
+    // Validate every cell before running any, so a bad value fails fast.
+    let scenarios: Vec<scenario::Scenario> = grid
+        .iter()
+        .map(|c| cell_scenario(&text, &file, axes, c))
+        .collect::<Result<_, _>>()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ScenarioError {
+            file: file.clone(),
+            kind: ErrorKind::Io,
+            diagnostics: vec![Diagnostic::new(
+                "",
+                None,
+                format!("cannot start threads: {e}"),
+            )],
+        })?;
+    let summaries: Vec<Summary> = pool.install(|| {
+        scenarios
+            .par_iter()
+            .map(|s| run_and_judge(s).summary)
+            .collect()
+    });
+    Ok(grid
+        .into_iter()
+        .zip(summaries)
+        .map(|(cell, summary)| CellResult { cell, summary })
+        .collect())
+}
+
+fn worst_p99(s: &Summary) -> Option<f64> {
+    s.peers
+        .iter()
+        .filter_map(|p| p.lag_ms_p99)
+        .fold(None, |m, x| Some(m.map_or(x, |m: f64| m.max(x))))
+}
+
+/// `sweep.csv`: one row per cell.
+pub fn sweep_csv(axes: &[Axis], results: &[CellResult]) -> String {
+    let mut o = String::from("cell");
+    for a in axes {
+        o.push(',');
+        o.push_str(&a.path);
+    }
+    o.push_str(",seed,verdict,time_to_converge_ms,full_syncs,partial_syncs,full_sync_failures,stream_bytes,snapshot_bytes,wire_bytes,lag_ms_p99_worst,writes_lost,clock_inverted_wins,trace_digest\n");
+    for r in results {
+        let s = &r.summary;
+        o.push_str(&r.cell.index.to_string());
+        for v in &r.cell.values {
+            o.push(',');
+            o.push_str(v);
+        }
+        o.push_str(&format!(
+            ",{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            r.cell.seed,
+            s.verdict,
+            s.time_to_converge_ms
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+            s.totals.full_syncs,
+            s.totals.partial_syncs,
+            s.totals.full_sync_failures,
+            s.totals.stream_bytes,
+            s.totals.snapshot_bytes,
+            s.totals.wire_bytes,
+            worst_p99(s).map(|x| x.to_string()).unwrap_or_default(),
+            s.totals.writes_lost,
+            s.totals.clock_inverted_wins,
+            s.trace_digest
+        ));
+    }
+    o
+}
+
+/// `sweep.md`: per combination of axis values, over the seeds: how often a full sync was
+/// needed, mean WAN bytes, mean time to converge; and, when an axis sweeps the backlog size,
+/// the smallest size that needed no full sync for each combination of the other axes.
+pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[CellResult]) -> String {
+    let mut o = format!(
+        "# Sweep of `{scenario}`\n\n{} cells: {} × {} seed(s) ({}).\n\n",
+        results.len(),
+        axes.iter()
+            .map(|a| format!("`{}` = {}", a.path, a.values.join(", ")))
+            .collect::<Vec<_>>()
+            .join(" × "),
+        seeds.len(),
+        match (seeds.first(), seeds.last()) {
+            (Some(a), Some(b)) if a != b => format!("seeds {a}..{b}"),
+            (Some(a), _) => format!("seed {a}"),
+            _ => String::new(),
+        }
+    );
+    o.push_str("| ");
+    for a in axes {
+        o.push_str(&format!("{} | ", a.path));
+    }
+    o.push_str(
+        "runs with a full sync | mean WAN bytes | mean time to converge (ms) | converged |\n|",
+    );
+    for _ in 0..axes.len() + 4 {
+        o.push_str("---|");
+    }
+    o.push('\n');
+    let mut groups: Vec<(Vec<String>, Vec<&CellResult>)> = Vec::new();
+    for r in results {
+        match groups.iter_mut().find(|(v, _)| *v == r.cell.values) {
+            Some((_, g)) => g.push(r),
+            None => groups.push((r.cell.values.clone(), vec![r])),
+        }
+    }
+    for (values, g) in &groups {
+        let n = g.len() as f64;
+        let full = g.iter().filter(|r| r.summary.totals.full_syncs > 0).count();
+        let wan = g
+            .iter()
+            .map(|r| r.summary.totals.wire_bytes as f64)
+            .sum::<f64>()
+            / n;
+        let conv: Vec<f64> = g
+            .iter()
+            .filter_map(|r| r.summary.time_to_converge_ms)
+            .collect();
+        let mean_conv = if conv.is_empty() {
+            "–".to_string()
+        } else {
+            format!("{:.1}", conv.iter().sum::<f64>() / conv.len() as f64)
+        };
+        let converged = g.iter().filter(|r| r.summary.converged).count();
+        o.push_str("| ");
+        for v in values {
+            o.push_str(&format!("{v} | "));
+        }
+        o.push_str(&format!(
+            "{full} of {} | {wan:.0} | {mean_conv} | {converged} of {} |\n",
+            g.len(),
+            g.len()
+        ));
+    }
+    if let Some(bi) = axes.iter().position(|a| a.path.ends_with("backlog_size")) {
+        o.push_str("\n## The smallest backlog that needed no full sync\n\n");
+        let others: Vec<usize> = (0..axes.len()).filter(|i| *i != bi).collect();
+        let mut keys: Vec<Vec<String>> = Vec::new();
+        for (values, _) in &groups {
+            let k: Vec<String> = others.iter().map(|i| values[*i].clone()).collect();
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        for k in keys {
+            let label = if others.is_empty() {
+                "all runs".to_string()
+            } else {
+                others
+                    .iter()
+                    .zip(&k)
+                    .map(|(i, v)| format!("{} = {v}", axes[*i].path))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut candidates: Vec<(u64, String)> = groups
+                .iter()
+                .filter(|(values, _)| others.iter().zip(&k).all(|(i, v)| values[*i] == *v))
+                .filter(|(_, g)| g.iter().all(|r| r.summary.totals.full_syncs == 0))
+                .map(|(values, _)| {
+                    let v = values[bi].clone();
+                    (
+                        crate::scenario::units::parse_size(&v).unwrap_or(u64::MAX),
+                        v,
+                    )
+                })
+                .collect();
+            candidates.sort();
+            match candidates.first() {
+                Some((_, v)) => o.push_str(&format!("* {label}: **{v}**\n")),
+                None => o.push_str(&format!("* {label}: none of the swept sizes\n")),
+            }
+        }
+    }
+    o
+}
