@@ -68,7 +68,20 @@ pub enum Command {
         /// Threads (default: all cores). The output is the same for any value.
         #[arg(short = 'j', long, default_value_t = 0)]
         jobs: usize,
-        /// Where to write sweep.csv and sweep.md.
+        /// Run only shard K of N (1-based): the cells whose index is K-1 modulo N. Combine
+        /// the shards' output directories with `geosim merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Where to write sweep.csv, sweep.json and (for a whole sweep) sweep.md.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Combine the output directories of a sharded sweep into the files one run would write.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the combined sweep.csv, sweep.json and sweep.md.
         #[arg(long)]
         out: PathBuf,
     },
@@ -125,8 +138,17 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             set,
             seeds,
             jobs,
+            shard,
             out,
-        } => sweep::sweep(&scenario, &set, seeds.as_deref(), jobs, &out),
+        } => sweep::sweep(
+            &scenario,
+            &set,
+            seeds.as_deref(),
+            jobs,
+            shard.as_deref(),
+            &out,
+        ),
+        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Bench {
             quick,
             scenario,

@@ -214,13 +214,28 @@ pub fn run_sweep(
     seeds: &[u64],
     threads: usize,
 ) -> Result<Vec<CellResult>, ScenarioError> {
+    run_sweep_shard(path, axes, seeds, threads, (1, 1))
+}
+
+/// As [`run_sweep`], running only shard `k` of `n` (1-based): the cells whose index is
+/// `k − 1` modulo `n`, a deterministic share that `geosim merge` puts back together.
+pub fn run_sweep_shard(
+    path: &Path,
+    axes: &[Axis],
+    seeds: &[u64],
+    threads: usize,
+    (k, n): (usize, usize),
+) -> Result<Vec<CellResult>, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
         kind: ErrorKind::Io,
         diagnostics: vec![Diagnostic::new("", None, e.to_string())],
     })?;
-    let grid = cells(axes, seeds);
+    let grid: Vec<Cell> = cells(axes, seeds)
+        .into_iter()
+        .filter(|c| c.index % n == k - 1)
+        .collect();
     // Validate every cell before running any, so a bad value fails fast.
     let scenarios: Vec<scenario::Scenario> = grid
         .iter()
@@ -251,6 +266,86 @@ pub fn run_sweep(
         .collect())
 }
 
+/// One cell's figures: a row of `sweep.csv`, from a run or read back from a shard's file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub cell: usize,
+    pub values: Vec<String>,
+    pub seed: u64,
+    pub verdict: String,
+    pub time_to_converge_ms: Option<f64>,
+    pub full_syncs: u64,
+    pub partial_syncs: u64,
+    pub full_sync_failures: u64,
+    pub stream_bytes: u64,
+    pub snapshot_bytes: u64,
+    pub wire_bytes: u64,
+    pub lag_ms_p99_worst: Option<f64>,
+    pub writes_lost: u64,
+    pub clock_inverted_wins: u64,
+    pub trace_digest: String,
+}
+
+impl Row {
+    pub fn from_result(r: &CellResult) -> Row {
+        let s = &r.summary;
+        Row {
+            cell: r.cell.index,
+            values: r.cell.values.clone(),
+            seed: r.cell.seed,
+            verdict: s.verdict.clone(),
+            time_to_converge_ms: s.time_to_converge_ms,
+            full_syncs: s.totals.full_syncs,
+            partial_syncs: s.totals.partial_syncs,
+            full_sync_failures: s.totals.full_sync_failures,
+            stream_bytes: s.totals.stream_bytes,
+            snapshot_bytes: s.totals.snapshot_bytes,
+            wire_bytes: s.totals.wire_bytes,
+            lag_ms_p99_worst: worst_p99(s),
+            writes_lost: s.totals.writes_lost,
+            clock_inverted_wins: s.totals.clock_inverted_wins,
+            trace_digest: s.trace_digest.clone(),
+        }
+    }
+
+    fn converged(&self) -> bool {
+        self.verdict == "converged"
+    }
+
+    /// Parses a `sweep.csv` line written by [`sweep_csv`] for `axes` axes.
+    pub fn parse(line: &str, axes: usize) -> Option<Row> {
+        let c: Vec<&str> = line.split(',').collect();
+        if c.len() != axes + 14 {
+            return None;
+        }
+        let opt = |s: &str| {
+            if s.is_empty() {
+                Some(None)
+            } else {
+                s.parse().ok().map(Some)
+            }
+        };
+        let a = axes + 1;
+        Some(Row {
+            cell: c[0].parse().ok()?,
+            values: c[1..a].iter().map(|v| v.to_string()).collect(),
+            seed: c[a].parse().ok()?,
+            verdict: c[a + 1].to_string(),
+            time_to_converge_ms: opt(c[a + 2])?,
+            full_syncs: c[a + 3].parse().ok()?,
+            partial_syncs: c[a + 4].parse().ok()?,
+            full_sync_failures: c[a + 5].parse().ok()?,
+            stream_bytes: c[a + 6].parse().ok()?,
+            snapshot_bytes: c[a + 7].parse().ok()?,
+            wire_bytes: c[a + 8].parse().ok()?,
+            lag_ms_p99_worst: opt(c[a + 9])?,
+            writes_lost: c[a + 10].parse().ok()?,
+            clock_inverted_wins: c[a + 11].parse().ok()?,
+            trace_digest: c[a + 12].to_string(),
+        })
+    }
+}
+
 fn worst_p99(s: &Summary) -> Option<f64> {
     s.peers
         .iter()
@@ -259,37 +354,35 @@ fn worst_p99(s: &Summary) -> Option<f64> {
 }
 
 /// `sweep.csv`: one row per cell.
-pub fn sweep_csv(axes: &[Axis], results: &[CellResult]) -> String {
+pub fn sweep_csv(axes: &[Axis], rows: &[Row]) -> String {
     let mut o = String::from("cell");
     for a in axes {
         o.push(',');
         o.push_str(&a.path);
     }
     o.push_str(",seed,verdict,time_to_converge_ms,full_syncs,partial_syncs,full_sync_failures,stream_bytes,snapshot_bytes,wire_bytes,lag_ms_p99_worst,writes_lost,clock_inverted_wins,trace_digest\n");
-    for r in results {
-        let s = &r.summary;
-        o.push_str(&r.cell.index.to_string());
-        for v in &r.cell.values {
+    let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    for r in rows {
+        o.push_str(&r.cell.to_string());
+        for v in &r.values {
             o.push(',');
             o.push_str(v);
         }
         o.push_str(&format!(
             ",{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.cell.seed,
-            s.verdict,
-            s.time_to_converge_ms
-                .map(|x| x.to_string())
-                .unwrap_or_default(),
-            s.totals.full_syncs,
-            s.totals.partial_syncs,
-            s.totals.full_sync_failures,
-            s.totals.stream_bytes,
-            s.totals.snapshot_bytes,
-            s.totals.wire_bytes,
-            worst_p99(s).map(|x| x.to_string()).unwrap_or_default(),
-            s.totals.writes_lost,
-            s.totals.clock_inverted_wins,
-            s.trace_digest
+            r.seed,
+            r.verdict,
+            opt(r.time_to_converge_ms),
+            r.full_syncs,
+            r.partial_syncs,
+            r.full_sync_failures,
+            r.stream_bytes,
+            r.snapshot_bytes,
+            r.wire_bytes,
+            opt(r.lag_ms_p99_worst),
+            r.writes_lost,
+            r.clock_inverted_wins,
+            r.trace_digest
         ));
     }
     o
@@ -298,7 +391,7 @@ pub fn sweep_csv(axes: &[Axis], results: &[CellResult]) -> String {
 /// `sweep.md`: per combination of axis values, over the seeds: how often a full sync was
 /// needed, mean WAN bytes, mean time to converge; and, when an axis sweeps the backlog size,
 /// the smallest size that needed no full sync for each combination of the other axes.
-pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[CellResult]) -> String {
+pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[Row]) -> String {
     let mut o = format!(
         "# Sweep of `{scenario}`\n\n{} cells: {} × {} seed(s) ({}).\n\n",
         results.len(),
@@ -324,31 +417,24 @@ pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[CellRes
         o.push_str("---|");
     }
     o.push('\n');
-    let mut groups: Vec<(Vec<String>, Vec<&CellResult>)> = Vec::new();
+    let mut groups: Vec<(Vec<String>, Vec<&Row>)> = Vec::new();
     for r in results {
-        match groups.iter_mut().find(|(v, _)| *v == r.cell.values) {
+        match groups.iter_mut().find(|(v, _)| *v == r.values) {
             Some((_, g)) => g.push(r),
-            None => groups.push((r.cell.values.clone(), vec![r])),
+            None => groups.push((r.values.clone(), vec![r])),
         }
     }
     for (values, g) in &groups {
         let n = g.len() as f64;
-        let full = g.iter().filter(|r| r.summary.totals.full_syncs > 0).count();
-        let wan = g
-            .iter()
-            .map(|r| r.summary.totals.wire_bytes as f64)
-            .sum::<f64>()
-            / n;
-        let conv: Vec<f64> = g
-            .iter()
-            .filter_map(|r| r.summary.time_to_converge_ms)
-            .collect();
+        let full = g.iter().filter(|r| r.full_syncs > 0).count();
+        let wan = g.iter().map(|r| r.wire_bytes as f64).sum::<f64>() / n;
+        let conv: Vec<f64> = g.iter().filter_map(|r| r.time_to_converge_ms).collect();
         let mean_conv = if conv.is_empty() {
             "–".to_string()
         } else {
             format!("{:.1}", conv.iter().sum::<f64>() / conv.len() as f64)
         };
-        let converged = g.iter().filter(|r| r.summary.converged).count();
+        let converged = g.iter().filter(|r| r.converged()).count();
         o.push_str("| ");
         for v in values {
             o.push_str(&format!("{v} | "));
@@ -383,7 +469,7 @@ pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[CellRes
             let mut candidates: Vec<(u64, String)> = groups
                 .iter()
                 .filter(|(values, _)| others.iter().zip(&k).all(|(i, v)| values[*i] == *v))
-                .filter(|(_, g)| g.iter().all(|r| r.summary.totals.full_syncs == 0))
+                .filter(|(_, g)| g.iter().all(|r| r.full_syncs == 0))
                 .map(|(values, _)| {
                     let v = values[bi].clone();
                     (
@@ -400,4 +486,83 @@ pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[CellRes
         }
     }
     o
+}
+
+/// Parses `--shard K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(spec: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard {spec:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
+    let (k, n) = spec.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// What a sweep (or one shard of it) was: written as `sweep.json` beside `sweep.csv`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub scenario: String,
+    pub axes: Vec<(String, Vec<String>)>,
+    pub seeds: Vec<u64>,
+    pub cells: usize,
+    pub shard: (usize, usize),
+}
+
+impl Manifest {
+    pub fn axes(&self) -> Vec<Axis> {
+        self.axes
+            .iter()
+            .map(|(path, values)| Axis {
+                path: path.clone(),
+                values: values.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Combines shard outputs (their `sweep.json` and `sweep.csv`) into the manifest and rows of
+/// the whole sweep, checking that they belong together and cover every cell exactly once.
+pub fn merge_shards(dirs: &[&Path]) -> Result<(Manifest, Vec<Row>), String> {
+    let mut first: Option<Manifest> = None;
+    let mut rows: Vec<Row> = Vec::new();
+    for d in dirs {
+        let m: Manifest = serde_json::from_str(
+            &std::fs::read_to_string(d.join("sweep.json"))
+                .map_err(|e| format!("{}: {e}", d.join("sweep.json").display()))?,
+        )
+        .map_err(|e| format!("{}: {e}", d.join("sweep.json").display()))?;
+        if let Some(f) = &first
+            && (f.scenario != m.scenario
+                || f.axes != m.axes
+                || f.seeds != m.seeds
+                || f.shard.1 != m.shard.1)
+        {
+            return Err(format!("{}: a shard of a different sweep", d.display()));
+        }
+        let csv = std::fs::read_to_string(d.join("sweep.csv"))
+            .map_err(|e| format!("{}: {e}", d.join("sweep.csv").display()))?;
+        for (i, line) in csv.lines().enumerate().skip(1) {
+            rows.push(Row::parse(line, m.axes.len()).ok_or_else(|| {
+                format!(
+                    "{}: line {} is not a sweep row",
+                    d.join("sweep.csv").display(),
+                    i + 1
+                )
+            })?);
+        }
+        first.get_or_insert(m);
+    }
+    let mut m = first.ok_or("nothing to merge: give the shards' output directories")?;
+    rows.sort_by_key(|r| r.cell);
+    let complete = rows.len() == m.cells && rows.iter().enumerate().all(|(i, r)| r.cell == i);
+    if !complete {
+        return Err(format!(
+            "the shards hold {} rows for {} cells: some shard is missing or given twice",
+            rows.len(),
+            m.cells
+        ));
+    }
+    m.shard = (1, 1);
+    Ok((m, rows))
 }

@@ -4,9 +4,62 @@ use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::scenario::{self, LoadOptions};
-use crate::sweep::{parse_axis, parse_seeds, run_sweep, sweep_csv, sweep_md};
+use crate::sweep::{
+    Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard, run_sweep_shard,
+    sweep_csv, sweep_md,
+};
 
-pub fn sweep(path: &Path, set: &[String], seeds: Option<&str>, jobs: usize, out: &Path) -> i32 {
+/// Writes a sweep's (or shard's) files; `sweep.md` only for a whole sweep.
+fn write_outputs(out: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Option<String>> {
+    std::fs::create_dir_all(out)?;
+    let axes = m.axes();
+    std::fs::write(out.join("sweep.csv"), sweep_csv(&axes, rows))?;
+    let json = serde_json::to_string_pretty(m).expect("a manifest serialises") + "\n";
+    std::fs::write(out.join("sweep.json"), json)?;
+    if m.shard.1 == 1 {
+        let md = sweep_md(&m.scenario, &axes, &m.seeds, rows);
+        std::fs::write(out.join("sweep.md"), &md)?;
+        return Ok(Some(md));
+    }
+    Ok(None)
+}
+
+pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
+    let dirs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
+    let (m, rows) = match merge_shards(&dirs) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match write_outputs(out, &m, &rows) {
+        Ok(md) => {
+            print!("{}", md.unwrap_or_default());
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot write into {}: {e}", out.display());
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+pub fn sweep(
+    path: &Path,
+    set: &[String],
+    seeds: Option<&str>,
+    jobs: usize,
+    shard: Option<&str>,
+    out: &Path,
+) -> i32 {
+    let shard = match shard.map(parse_shard).transpose() {
+        Ok(s) => s.unwrap_or((1, 1)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let axes = match set
         .iter()
         .map(|s| parse_axis(s))
@@ -34,21 +87,38 @@ pub fn sweep(path: &Path, set: &[String], seeds: Option<&str>, jobs: usize, out:
             }
         },
     };
-    let results = match run_sweep(path, &axes, &seeds, jobs) {
+    let results = match run_sweep_shard(path, &axes, &seeds, jobs, shard) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
-    let md = sweep_md(&path.display().to_string(), &axes, &seeds, &results);
-    let written = std::fs::create_dir_all(out)
-        .and_then(|_| std::fs::write(out.join("sweep.csv"), sweep_csv(&axes, &results)))
-        .and_then(|_| std::fs::write(out.join("sweep.md"), &md));
-    if let Err(e) = written {
-        eprintln!("error: cannot write into {}: {e}", out.display());
-        return EXIT_BAD_INPUT;
+    let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
+    let manifest = Manifest {
+        scenario: path.display().to_string(),
+        axes: axes
+            .iter()
+            .map(|a| (a.path.clone(), a.values.clone()))
+            .collect(),
+        seeds: seeds.clone(),
+        cells: cells(&axes, &seeds).len(),
+        shard,
+    };
+    match write_outputs(out, &manifest, &rows) {
+        Ok(Some(md)) => print!("{md}"),
+        Ok(None) => println!(
+            "shard {}/{}: {} of {} cells written to {}; combine the shards with geosim merge",
+            shard.0,
+            shard.1,
+            rows.len(),
+            manifest.cells,
+            out.display()
+        ),
+        Err(e) => {
+            eprintln!("error: cannot write into {}: {e}", out.display());
+            return EXIT_BAD_INPUT;
+        }
     }
-    print!("{md}");
     EXIT_OK
 }

@@ -1,6 +1,10 @@
 //! Sweeps: deterministic for any thread count, common random numbers, the planner's answer.
 
-use geosim::sweep::{Axis, parse_axis, parse_seeds, run_sweep, sweep_csv, sweep_md};
+use geosim::sweep::{Axis, Row, parse_axis, parse_seeds, run_sweep, sweep_csv, sweep_md};
+
+fn rows(r: &[geosim::sweep::CellResult]) -> Vec<Row> {
+    r.iter().map(Row::from_result).collect()
+}
 
 fn scenario() -> std::path::PathBuf {
     super::root().join("scenarios/03-backlog-overflow-full-sync.toml")
@@ -16,12 +20,21 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
     let one = run_sweep(&scenario(), &axes, &seeds, 1).unwrap();
     let two = run_sweep(&scenario(), &axes, &seeds, 2).unwrap();
     assert_eq!(one.len(), 4);
+    let (one, two) = (rows(&one), rows(&two));
     assert_eq!(sweep_csv(&axes, &one), sweep_csv(&axes, &two));
     let name = "scenarios/03-backlog-overflow-full-sync.toml";
     assert_eq!(
         sweep_md(name, &axes, &seeds, &one),
         sweep_md(name, &axes, &seeds, &two)
     );
+    // A row survives the trip through sweep.csv unchanged (what `geosim merge` relies on).
+    let csv = sweep_csv(&axes, &one);
+    let parsed: Vec<Row> = csv
+        .lines()
+        .skip(1)
+        .map(|l| Row::parse(l, 2).unwrap())
+        .collect();
+    assert_eq!(sweep_csv(&axes, &parsed), csv);
     // The planner's answer: a 10 s outage fits in 1 MB, a 40 s one needs 4 MB.
     let md = sweep_md(name, &axes, &seeds, &one);
     assert!(
@@ -71,4 +84,91 @@ fn bad_axes_and_seeds_are_refused_with_the_reason() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no such field in the scenario to sweep"), "{e}");
+}
+
+fn geosim(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_geosim"))
+        .args(args)
+        .current_dir(super::root())
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8(out.stderr).unwrap();
+    (out.status.code().expect("exited normally"), err)
+}
+
+#[test]
+fn shards_merged_give_the_files_of_the_whole_sweep() {
+    let base = std::env::temp_dir().join(format!("geosim-shard-{}", std::process::id()));
+    let dir = |n: &str| base.join(n).display().to_string();
+    let sweep = |out: &str, shard: Option<&str>| {
+        let mut args = vec![
+            "sweep",
+            "scenarios/03-backlog-overflow-full-sync.toml",
+            "--set",
+            "replication.backlog_size=1MB,4MB",
+            "--set",
+            "fault.partition.duration=10s",
+            "--seeds",
+            "1..2",
+            "--out",
+            out,
+        ];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        let (code, err) = geosim(&args);
+        assert_eq!(code, 0, "{err}");
+    };
+    sweep(&dir("whole"), None);
+    sweep(&dir("s1"), Some("1/3"));
+    sweep(&dir("s2"), Some("2/3"));
+    sweep(&dir("s3"), Some("3/3"));
+    // Merging is order-independent; leaving a shard out or giving one twice is refused.
+    let (code, err) = geosim(&[
+        "merge",
+        &dir("s3"),
+        &dir("s1"),
+        &dir("s2"),
+        "--out",
+        &dir("m"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for f in ["sweep.csv", "sweep.md", "sweep.json"] {
+        let whole = std::fs::read(base.join("whole").join(f)).unwrap();
+        let merged = std::fs::read(base.join("m").join(f)).unwrap();
+        assert!(whole == merged, "{f} differs after merging");
+    }
+    let (code, err) = geosim(&["merge", &dir("s1"), &dir("s2"), "--out", &dir("bad")]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("some shard is missing or given twice"),
+        "{err}"
+    );
+    let (code, err) = geosim(&[
+        "merge",
+        &dir("s1"),
+        &dir("s1"),
+        &dir("s2"),
+        &dir("s3"),
+        "--out",
+        &dir("bad"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("some shard is missing or given twice"),
+        "{err}"
+    );
+    let (code, err) = geosim(&[
+        "sweep",
+        "scenarios/03-backlog-overflow-full-sync.toml",
+        "--set",
+        "replication.backlog_size=1MB",
+        "--shard",
+        "4/3",
+        "--out",
+        &dir("bad"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("1 <= K <= N"), "{err}");
+    std::fs::remove_dir_all(&base).ok();
 }
