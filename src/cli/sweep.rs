@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::scenario::{self, LoadOptions};
+use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
     Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard, run_sweep_shard,
     sweep_csv, sweep_md,
@@ -121,4 +122,86 @@ pub fn sweep(
         }
     }
     EXIT_OK
+}
+
+/// `geosim plan`'s arguments as typed (units still in the strings).
+pub struct PlanArgs {
+    pub rate: String,
+    pub outage: String,
+    pub op_bytes: Option<u64>,
+    pub key_bytes: u64,
+    pub value_bytes: u64,
+    pub shards: u64,
+    pub peers: u64,
+    pub reconnect: String,
+    pub backlog: Option<String>,
+    pub dataset: Option<String>,
+    pub bandwidth: Option<String>,
+}
+
+fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
+    use crate::scenario::units::{parse_bandwidth, parse_duration, parse_rate, parse_size};
+    let bad = |flag: &str, v: &str, valid: &str| format!("--{flag} {v:?}: expected {valid}");
+    let rate = parse_rate(&a.rate)
+        .filter(|r| *r > 0.0)
+        .ok_or_else(|| bad("rate", &a.rate, "a positive rate such as 20k/s"))?;
+    let secs = |flag: &str, v: &str| {
+        parse_duration(v)
+            .map(|d| d.0 as f64 / 1e9)
+            .ok_or_else(|| bad(flag, v, "a duration such as 10m, 90s or 500ms"))
+    };
+    let size = |flag: &str, v: &Option<String>| {
+        v.as_ref()
+            .map(|v| {
+                parse_size(v)
+                    .filter(|b| *b > 0)
+                    .ok_or_else(|| bad(flag, v, "a positive size such as 250MB or 8GB"))
+            })
+            .transpose()
+    };
+    if a.shards == 0 {
+        return Err(bad("shards", "0", "at least 1"));
+    }
+    if !(2..=5).contains(&a.peers) {
+        return Err(bad(
+            "peers",
+            &a.peers.to_string(),
+            "2 to 5 participating clusters",
+        ));
+    }
+    let bandwidth_bps = a
+        .bandwidth
+        .as_ref()
+        .map(|v| {
+            parse_bandwidth(v)
+                .filter(|b| *b > 0)
+                .ok_or_else(|| bad("bandwidth", v, "a bandwidth such as 1Gbit/s or 50MB/s"))
+        })
+        .transpose()?;
+    Ok(PlanInput {
+        rate,
+        op_bytes: a
+            .op_bytes
+            .unwrap_or_else(|| PlanInput::set_op_bytes(a.key_bytes, a.value_bytes)),
+        shards: a.shards,
+        peers: a.peers,
+        outage_s: secs("outage", &a.outage)?,
+        reconnect_s: secs("reconnect", &a.reconnect)?,
+        backlog: size("backlog", &a.backlog)?,
+        dataset: size("dataset", &a.dataset)?,
+        bandwidth_bps,
+    })
+}
+
+pub fn plan(a: &PlanArgs) -> i32 {
+    match plan_input(a) {
+        Ok(i) => {
+            print!("{}", plan_text(&i, &crate::sweep::plan::plan(&i)));
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
 }

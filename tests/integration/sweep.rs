@@ -1,5 +1,6 @@
 //! Sweeps: deterministic for any thread count, common random numbers, the planner's answer.
 
+use geosim::sweep::plan::{PlanInput, plan};
 use geosim::sweep::{Axis, Row, parse_axis, parse_seeds, run_sweep, sweep_csv, sweep_md};
 
 fn rows(r: &[geosim::sweep::CellResult]) -> Vec<Row> {
@@ -35,6 +36,24 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
         .map(|l| Row::parse(l, 2).unwrap())
         .collect();
     assert_eq!(sweep_csv(&axes, &parsed), csv);
+    // `geosim plan` agrees with every cell: scenario 03 writes 1k SET/s per cluster over 2
+    // shards, 16-byte keys and 128-byte values (172 stream bytes each), reconnect delay 1 s.
+    for r in &one {
+        let outage_s = if r.values[1] == "10s" { 10.0 } else { 40.0 };
+        let p = plan(&PlanInput {
+            rate: 1000.0,
+            op_bytes: PlanInput::set_op_bytes(16, 128),
+            shards: 2,
+            peers: 2,
+            outage_s,
+            reconnect_s: 1.0,
+            backlog: geosim::scenario::units::parse_size(&r.values[0]),
+            dataset: None,
+            bandwidth_bps: None,
+        });
+        let rides_out = p.outage_ridden_s.unwrap() >= outage_s;
+        assert_eq!(rides_out, r.full_syncs == 0, "{:?}: plan {p:?}", r.values);
+    }
     // The planner's answer: a 10 s outage fits in 1 MB, a 40 s one needs 4 MB.
     let md = sweep_md(name, &axes, &seeds, &one);
     assert!(
