@@ -7,7 +7,7 @@ use crate::scenario::{self, LoadOptions};
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
     Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard, run_sweep_shard,
-    sweep_csv, sweep_md,
+    sweep_csv, sweep_md, write_sweep_charts,
 };
 
 /// Writes a sweep's (or shard's) files; `sweep.md` only for a whole sweep.
@@ -20,6 +20,7 @@ fn write_outputs(out: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Opti
     if m.shard.1 == 1 {
         let md = sweep_md(&m.scenario, &axes, &m.seeds, rows);
         std::fs::write(out.join("sweep.md"), &md)?;
+        write_sweep_charts(out, &axes, rows).map_err(std::io::Error::other)?;
         return Ok(Some(md));
     }
     Ok(None)

@@ -430,3 +430,182 @@ where
         }
     }
 }
+
+/// A chart over the values of a swept parameter (categorical x axis), one line per group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepChart {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub x_labels: Vec<String>,
+    /// Each line: its label and one value per x label (`None`: nothing to plot there).
+    pub lines: Vec<(String, Vec<Option<f64>>)>,
+}
+
+/// A grid of values in 0..=1 over two swept parameters, each cell printed as a percentage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heatmap {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub x_labels: Vec<String>,
+    pub y_labels: Vec<String>,
+    /// `cells[y][x]`.
+    pub cells: Vec<Vec<f64>>,
+}
+
+/// Writes `dir/<name>.svg` and `dir/<name>.png`.
+pub fn write_sweep_chart(dir: &Path, name: &str, c: &SweepChart) -> DrawResult {
+    register_font()?;
+    let size = (1000, 560);
+    let svg = dir.join(format!("{name}.svg"));
+    sweep_chart(SVGBackend::new(&svg, size).into_drawing_area(), c)?;
+    let png = dir.join(format!("{name}.png"));
+    sweep_chart(BitMapBackend::new(&png, size).into_drawing_area(), c)
+}
+
+/// Writes `dir/<name>.svg` and `dir/<name>.png`.
+pub fn write_heatmap(dir: &Path, name: &str, h: &Heatmap) -> DrawResult {
+    register_font()?;
+    let size = (1000, 560);
+    let svg = dir.join(format!("{name}.svg"));
+    heatmap(SVGBackend::new(&svg, size).into_drawing_area(), h)?;
+    let png = dir.join(format!("{name}.png"));
+    heatmap(BitMapBackend::new(&png, size).into_drawing_area(), h)
+}
+
+/// The coordinate range whose segments are `0..n` (a segmented `0..m` has `m + 1` segments).
+fn segments(n: i32) -> std::ops::Range<i32> {
+    0..(n - 1).max(1)
+}
+
+/// An axis value in few characters: 20.6M rather than 20580106.0.
+fn compact(y: f64) -> String {
+    let a = y.abs();
+    let (v, unit) = if a >= 1e9 {
+        (y / 1e9, "G")
+    } else if a >= 1e6 {
+        (y / 1e6, "M")
+    } else if a >= 1e4 {
+        (y / 1e3, "k")
+    } else {
+        (y, "")
+    };
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}{unit}")
+}
+
+fn sweep_chart<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &SweepChart) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let n = c.x_labels.len() as i32;
+    let y_max = c
+        .lines
+        .iter()
+        .flat_map(|(_, v)| v.iter().flatten().copied())
+        .fold(0.0f64, f64::max);
+    let y_top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&c.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(90)
+        .build_cartesian_2d(segments(n).into_segmented(), 0f64..y_top)?;
+    let labels = c.x_labels.clone();
+    chart
+        .configure_mesh()
+        .x_desc(c.x_desc.as_str())
+        .y_desc(c.y_desc.as_str())
+        .x_labels(c.x_labels.len())
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                labels.get(*i as usize).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
+        .y_label_formatter(&|y| compact(*y))
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    for (k, (label, v)) in c.lines.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let points: Vec<(SegmentValue<i32>, f64)> = v
+            .iter()
+            .enumerate()
+            .filter_map(|(i, y)| y.map(|y| (SegmentValue::CenterOf(i as i32), y)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), &color))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color));
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 4, color.filled())),
+        )?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 12))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &Heatmap) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (nx, ny) = (h.x_labels.len() as i32, h.y_labels.len() as i32);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&h.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(90)
+        .build_cartesian_2d(segments(nx).into_segmented(), segments(ny).into_segmented())?;
+    let label = |labels: &[String], v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+            labels.get(*i as usize).cloned().unwrap_or_default()
+        }
+        SegmentValue::Last => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(h.x_desc.as_str())
+        .y_desc(h.y_desc.as_str())
+        .x_labels(h.x_labels.len())
+        .y_labels(h.y_labels.len())
+        .x_label_formatter(&|v| label(&h.x_labels, v))
+        .y_label_formatter(&|v| label(&h.y_labels, v))
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    for (y, row) in h.cells.iter().enumerate() {
+        for (x, p) in row.iter().enumerate() {
+            let (x, y) = (x as i32, y as i32);
+            // White (never) to red (always).
+            let fade = (255.0 * (1.0 - p.clamp(0.0, 1.0))).round() as u8;
+            let fill = RGBColor(230, fade, fade);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [
+                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                ],
+                fill.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{:.0}%", p * 100.0),
+                (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                ("sans-serif", 16).into_font().color(&BLACK),
+            )))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}

@@ -54,6 +54,25 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
         let rides_out = p.outage_ridden_s.unwrap() >= outage_s;
         assert_eq!(rides_out, r.full_syncs == 0, "{:?}: plan {p:?}", r.values);
     }
+    // Paired with the 1MB run of the same seed: 4MB saves scenario 03's 4 full syncs at 40 s
+    // and changes nothing at 10 s.
+    let md = sweep_md(name, &axes, &seeds, &one);
+    let row = |others: &str| {
+        md.lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "| 4MB | fault.partition.duration = {others} | 1 |"
+                ))
+            })
+            .unwrap_or_else(|| panic!("no paired row for {others}: {md}"))
+            .to_string()
+    };
+    assert!(row("40s").contains("| -4.00 |"), "{}", row("40s"));
+    assert!(
+        row("10s").ends_with("| +0 | +0.00 | +0.0 |"),
+        "{}",
+        row("10s")
+    );
     // The planner's answer: a 10 s outage fits in 1 MB, a 40 s one needs 4 MB.
     let md = sweep_md(name, &axes, &seeds, &one);
     assert!(
@@ -152,11 +171,36 @@ fn shards_merged_give_the_files_of_the_whole_sweep() {
         &dir("m"),
     ]);
     assert_eq!(code, 0, "{err}");
-    for f in ["sweep.csv", "sweep.md", "sweep.json"] {
+    let mut files: Vec<String> = ["sweep.csv", "sweep.md", "sweep.json"]
+        .map(String::from)
+        .to_vec();
+    for c in geosim::sweep::SWEEP_CHARTS {
+        files.push(format!("{c}.svg"));
+        files.push(format!("{c}.png"));
+    }
+    for f in &files {
         let whole = std::fs::read(base.join("whole").join(f)).unwrap();
         let merged = std::fs::read(base.join("m").join(f)).unwrap();
         assert!(whole == merged, "{f} differs after merging");
+        if f.ends_with(".png") {
+            let img = image::load_from_memory(&whole).expect("the PNG decodes");
+            assert_eq!((img.width(), img.height()), (1000, 560));
+        }
+        if f.ends_with(".svg") {
+            let svg = String::from_utf8(whole).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{f}"
+            );
+            assert!(
+                svg.contains("replication.backlog_size"),
+                "{f} lacks its axis label"
+            );
+        }
     }
+    // A shard writes no sweep.md and no charts: they need every cell.
+    assert!(!base.join("s1").join("sweep.md").exists());
+    assert!(!base.join("s1").join("wan_bytes.svg").exists());
     let (code, err) = geosim(&["merge", &dir("s1"), &dir("s2"), "--out", &dir("bad")]);
     assert_eq!(code, 2);
     assert!(
