@@ -226,7 +226,28 @@ pub fn run_sweep_shard(
     axes: &[Axis],
     seeds: &[u64],
     threads: usize,
+    shard: (usize, usize),
+) -> Result<Vec<CellResult>, ScenarioError> {
+    run_sweep_shard_with_progress(path, axes, seeds, threads, shard, &|| {})
+}
+
+/// The number of cells shard `k` of `n` runs.
+pub fn shard_len(axes: &[Axis], seeds: &[u64], (k, n): (usize, usize)) -> usize {
+    cells(axes, seeds)
+        .iter()
+        .filter(|c| c.index % n == k - 1)
+        .count()
+}
+
+/// As [`run_sweep_shard`], calling `on_done` (from any worker thread) as each cell finishes.
+/// It only observes: the results do not depend on it.
+pub fn run_sweep_shard_with_progress(
+    path: &Path,
+    axes: &[Axis],
+    seeds: &[u64],
+    threads: usize,
     (k, n): (usize, usize),
+    on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<CellResult>, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
@@ -258,7 +279,11 @@ pub fn run_sweep_shard(
     let summaries: Vec<Summary> = pool.install(|| {
         scenarios
             .par_iter()
-            .map(|s| run_and_judge(s).summary)
+            .map(|s| {
+                let summary = run_and_judge(s).summary;
+                on_done();
+                summary
+            })
             .collect()
     });
     Ok(grid

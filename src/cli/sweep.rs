@@ -6,8 +6,8 @@ use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::scenario::{self, LoadOptions};
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
-    Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard, run_sweep_shard,
-    sweep_csv, sweep_md, write_sweep_charts,
+    Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard,
+    run_sweep_shard_with_progress, shard_len, sweep_csv, sweep_md, write_sweep_charts,
 };
 
 /// Writes a sweep's (or shard's) files; `sweep.md` only for a whole sweep.
@@ -89,7 +89,18 @@ pub fn sweep(
             }
         },
     };
-    let results = match run_sweep_shard(path, &axes, &seeds, jobs, shard) {
+    // A progress bar on a terminal (indicatif hides it when stderr is not one).
+    let bar = indicatif::ProgressBar::new(shard_len(&axes, &seeds, shard) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} cells, {elapsed} elapsed, ~{eta} left",
+        )
+        .expect("a valid template"),
+    );
+    let done = || bar.inc(1);
+    let results = run_sweep_shard_with_progress(path, &axes, &seeds, jobs, shard, &done);
+    bar.finish_and_clear();
+    let results = match results {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -156,6 +156,8 @@ fn shards_merged_give_the_files_of_the_whole_sweep() {
         }
         let (code, err) = geosim(&args);
         assert_eq!(code, 0, "{err}");
+        // The progress bar is for terminals: with stderr captured, nothing is drawn.
+        assert!(err.is_empty(), "{err}");
     };
     sweep(&dir("whole"), None);
     sweep(&dir("s1"), Some("1/3"));
