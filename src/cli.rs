@@ -59,10 +59,11 @@ pub enum Command {
         scenario: PathBuf,
         /// An axis: a field path and its values, e.g. replication.backlog_size=1MB,4MB,16MB
         /// (repeat for more axes; an array of tables is addressed by index, cluster[0].shards,
-        /// or by kind or name, fault.partition.duration).
+        /// or by kind or name, fault.partition.duration). Default: the scenario's [sweep] set.
         #[arg(long = "set", value_name = "PATH=V1,V2,...")]
         set: Vec<String>,
-        /// Seeds: one (7) or an inclusive range (1..20); default: the scenario's own seed.
+        /// Seeds: one (7) or an inclusive range (1..20); default: the scenario's [sweep] seeds,
+        /// else its own seed.
         #[arg(long)]
         seeds: Option<String>,
         /// Threads (default: all cores). The output is the same for any value.

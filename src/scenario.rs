@@ -1,6 +1,7 @@
 //! The TOML scenario format: parsing, units, validation with clear errors, and building the
 //! model's configuration. `scenarios/README.md` documents every field.
 
+pub mod axes;
 pub mod diag;
 pub mod expect;
 pub mod raw;
@@ -27,6 +28,15 @@ pub struct Scenario {
     pub notes: Vec<(usize, String)>,
     /// Findings that do not stop a run (what-if switches, NTP off).
     pub warnings: Vec<Diagnostic>,
+    /// The `[sweep]` table: axes and seeds `geosim sweep` uses when given none.
+    pub sweep: SweepSpec,
+}
+
+/// A scenario's own sweep (`[sweep]`); `geosim run` ignores it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepSpec {
+    pub axes: Vec<axes::Axis>,
+    pub seeds: Option<Vec<u64>>,
 }
 
 /// Options applied while loading.
@@ -90,6 +100,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
             expectations: v.expectations,
             outcomes: v.outcomes,
             notes: v.notes,
+            sweep: v.sweep,
             warnings: findings.warnings.into_iter().map(locate).collect(),
         }),
         _ => Err(ScenarioError {

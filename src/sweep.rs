@@ -13,44 +13,7 @@ use rayon::prelude::*;
 use crate::report::{Summary, run_and_judge};
 use crate::scenario::{self, Diagnostic, ErrorKind, LoadOptions, ScenarioError};
 
-/// One swept field: its path and the values it takes.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Axis {
-    /// `replication.backlog_size`, `cluster[1].shards`, `fault.partition.duration` (every fault
-    /// of kind `partition`), `fault[0].begin`.
-    pub path: String,
-    pub values: Vec<String>,
-}
-
-/// Parses `path=v1,v2,...`.
-pub fn parse_axis(spec: &str) -> Result<Axis, String> {
-    let (path, values) = spec
-        .split_once('=')
-        .ok_or_else(|| format!("--set {spec:?}: expected path=value[,value...]"))?;
-    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
-    if path.trim().is_empty() || values.iter().any(|v| v.is_empty()) {
-        return Err(format!("--set {spec:?}: expected path=value[,value...]"));
-    }
-    Ok(Axis {
-        path: path.trim().to_string(),
-        values,
-    })
-}
-
-/// Parses `--seeds 1..20` (inclusive) or `--seeds 3`.
-pub fn parse_seeds(spec: &str) -> Result<Vec<u64>, String> {
-    let bad = || format!("--seeds {spec:?}: expected a seed (7) or an inclusive range (1..20)");
-    match spec.split_once("..") {
-        Some((a, b)) => {
-            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-            if b < a || b - a >= 1_000_000 {
-                return Err(bad());
-            }
-            Ok((a..=b).collect())
-        }
-        None => Ok(vec![spec.parse().map_err(|_| bad())?]),
-    }
-}
+pub use crate::scenario::axes::{Axis, parse_axis, parse_seeds};
 
 /// A TOML value from a command-line string: integers, floats and booleans keep their type;
 /// anything else (sizes, durations, names) is a string.

@@ -62,32 +62,49 @@ pub fn sweep(
             return EXIT_BAD_INPUT;
         }
     };
-    let axes = match set
-        .iter()
-        .map(|s| parse_axis(s))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(a) => a,
+    let loaded = match scenario::load(path, &LoadOptions::default()) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    // The command line's --set and --seeds win over the scenario's [sweep] table.
+    let axes = if set.is_empty() {
+        loaded.sweep.axes.clone()
+    } else {
+        match set
+            .iter()
+            .map(|s| parse_axis(s).map_err(|e| format!("--set {s:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    };
+    if axes.is_empty() {
+        eprintln!(
+            "error: {}: nothing to sweep: give --set PATH=V1,V2,... or a [sweep] table with set = [...]",
+            path.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
     let seeds = match seeds {
         Some(spec) => match parse_seeds(spec) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: --seeds {spec:?}: {e}");
                 return EXIT_BAD_INPUT;
             }
         },
-        None => match scenario::load(path, &LoadOptions::default()) {
-            Ok(s) => vec![s.config.seed],
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        },
+        None => loaded
+            .sweep
+            .seeds
+            .clone()
+            .unwrap_or_else(|| vec![loaded.config.seed]),
     };
     // A progress bar on a terminal (indicatif hides it when stderr is not one).
     let bar = indicatif::ProgressBar::new(shard_len(&axes, &seeds, shard) as u64);

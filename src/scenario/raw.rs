@@ -20,6 +20,16 @@ pub struct RawScenario {
     #[serde(default)]
     pub step: Vec<RawStep>,
     pub expect: Option<RawExpect>,
+    pub sweep: Option<RawSweep>,
+}
+
+/// `[sweep]`: what `geosim sweep` varies when the command line gives no `--set`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    #[serde(default)]
+    pub set: Vec<String>,
+    pub seeds: Option<String>,
 }
 
 /// Expected outcomes of a whole run.

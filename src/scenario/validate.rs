@@ -362,6 +362,7 @@ pub struct Validated {
     pub expectations: Vec<Expectation>,
     pub outcomes: Outcomes,
     pub notes: Vec<(usize, String)>,
+    pub sweep: super::SweepSpec,
 }
 
 fn valid_name(s: &str) -> bool {
@@ -1704,6 +1705,24 @@ pub fn validate(
         outcomes.lag_ms_p99_min = e.lag_ms_p99_min;
     }
 
+    // `[sweep]`: checked for shape here; whether each path exists is checked when a sweep
+    // applies it (`geosim sweep` validates every cell before running any).
+    let mut sweep = super::SweepSpec::default();
+    if let Some(sw) = &raw.sweep {
+        for (i, spec) in sw.set.iter().enumerate() {
+            match super::axes::parse_axis(spec) {
+                Ok(a) => sweep.axes.push(a),
+                Err(e) => f.err(format!("sweep.set[{i}]"), quoted(spec), e),
+            }
+        }
+        if let Some(s) = &sw.seeds {
+            match super::axes::parse_seeds(s) {
+                Ok(v) => sweep.seeds = Some(v),
+                Err(e) => f.err("sweep.seeds", quoted(s), e),
+            }
+        }
+    }
+
     for (c, at, step) in clock_steps {
         if let Some(cl) = clusters.get_mut(c) {
             cl.clock.steps.push((at, step));
@@ -1715,6 +1734,7 @@ pub fn validate(
         return None;
     }
     Some(Validated {
+        sweep,
         outcomes,
         expectations,
         notes,

@@ -237,3 +237,30 @@ fn shards_merged_give_the_files_of_the_whole_sweep() {
     assert!(err.contains("1 <= K <= N"), "{err}");
     std::fs::remove_dir_all(&base).ok();
 }
+
+#[test]
+fn a_scenario_carries_its_own_sweep() {
+    use geosim::scenario::{LoadOptions, load, parse};
+    let s = load(&scenario(), &LoadOptions::default()).unwrap();
+    assert_eq!(
+        s.sweep.axes,
+        vec![
+            parse_axis("replication.backlog_size=1MB,2MB,4MB,8MB").unwrap(),
+            parse_axis("fault.partition.duration=10s,40s").unwrap(),
+        ]
+    );
+    assert_eq!(s.sweep.seeds, Some(vec![1, 2, 3]));
+    let text = "[run]\nduration = \"1m\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n\
+                [workload]\nrate = \"1k/s\"\n[sweep]\nset = [\"replication.backlog_size\"]\n\
+                seeds = \"9..3\"\n";
+    let e = parse(text, "bad.toml", &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "bad.toml:10:8: sweep.set[0] = \"replication.backlog_size\": expected path=value"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("sweep.seeds = \"9..3\": expected a seed"), "{e}");
+}

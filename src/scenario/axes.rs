@@ -1,0 +1,44 @@
+//! Sweep axes and seed ranges as written on the command line (`--set`, `--seeds`) or in a
+//! scenario's `[sweep]` table. Parsed here so that validation can check a `[sweep]` table;
+//! the sweep layer runs them.
+
+/// One swept field: its path and the values it takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// `replication.backlog_size`, `cluster[1].shards`, `fault.partition.duration` (every fault
+    /// of kind `partition`), `fault[0].begin`.
+    pub path: String,
+    pub values: Vec<String>,
+}
+
+/// Parses `path=v1,v2,...`.
+pub fn parse_axis(spec: &str) -> Result<Axis, String> {
+    let (path, values) = spec
+        .split_once('=')
+        .ok_or_else(|| "expected path=value[,value...]".to_string())?;
+    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    if path.trim().is_empty() || values.iter().any(|v| v.is_empty()) {
+        return Err("expected path=value[,value...]".to_string());
+    }
+    Ok(Axis {
+        path: path.trim().to_string(),
+        values,
+    })
+}
+
+/// Parses seeds: `1..20` (inclusive) or `3`.
+pub fn parse_seeds(spec: &str) -> Result<Vec<u64>, String> {
+    let bad = || {
+        "expected a seed (7) or an inclusive range (1..20) of at most a million seeds".to_string()
+    };
+    match spec.split_once("..") {
+        Some((a, b)) => {
+            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            if b < a || b - a >= 1_000_000 {
+                return Err(bad());
+            }
+            Ok((a..=b).collect())
+        }
+        None => Ok(vec![spec.parse().map_err(|_| bad())?]),
+    }
+}
