@@ -88,41 +88,7 @@ pub enum Command {
     },
     /// Closed-form capacity figures: the minimal backlog for an outage, how long a backlog
     /// lasts, full-sync transfer time and whether a full sync can finish.
-    Plan {
-        /// Writes per second at one cluster, e.g. 20k/s.
-        #[arg(long)]
-        rate: String,
-        /// How long a peer is cut off, e.g. 10m.
-        #[arg(long)]
-        outage: String,
-        /// Replication-stream bytes per write (default: a SET of --key-bytes and --value-bytes).
-        #[arg(long)]
-        op_bytes: Option<u64>,
-        /// Key length for the default op size.
-        #[arg(long, default_value_t = 16)]
-        key_bytes: u64,
-        /// Value length for the default op size.
-        #[arg(long, default_value_t = 100)]
-        value_bytes: u64,
-        /// Shards per cluster.
-        #[arg(long, default_value_t = 1)]
-        shards: u64,
-        /// Participating clusters.
-        #[arg(long, default_value_t = 2)]
-        peers: u64,
-        /// The syncer's reconnect delay once the link heals (the scenario default is 1s).
-        #[arg(long, default_value = "1s")]
-        reconnect: String,
-        /// A backlog size per shard to assess, e.g. 250MB.
-        #[arg(long)]
-        backlog: Option<String>,
-        /// The dataset size of the whole database, e.g. 8GB (for full-sync figures).
-        #[arg(long)]
-        dataset: Option<String>,
-        /// The WAN link bandwidth, e.g. 1Gbit/s.
-        #[arg(long)]
-        bandwidth: Option<String>,
-    },
+    Plan(sweep::PlanArgs),
     /// Check a scenario file and print what it describes, or its errors.
     Validate {
         /// The scenario file (TOML).
@@ -187,31 +153,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             &out,
         ),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
-        Command::Plan {
-            rate,
-            outage,
-            op_bytes,
-            key_bytes,
-            value_bytes,
-            shards,
-            peers,
-            reconnect,
-            backlog,
-            dataset,
-            bandwidth,
-        } => sweep::plan(&sweep::PlanArgs {
-            rate,
-            outage,
-            op_bytes,
-            key_bytes,
-            value_bytes,
-            shards,
-            peers,
-            reconnect,
-            backlog,
-            dataset,
-            bandwidth,
-        }),
+        Command::Plan(args) => sweep::plan(&args),
         Command::Bench {
             quick,
             scenario,

@@ -154,17 +154,40 @@ pub fn sweep(
 }
 
 /// `geosim plan`'s arguments as typed (units still in the strings).
+#[derive(clap::Args, Debug)]
 pub struct PlanArgs {
+    /// Writes per second at one cluster, e.g. 20k/s.
+    #[arg(long)]
     pub rate: String,
+    /// How long a peer is cut off, e.g. 10m.
+    #[arg(long)]
     pub outage: String,
+    /// Replication-stream bytes per write (default: a SET of --key-bytes and --value-bytes).
+    #[arg(long)]
     pub op_bytes: Option<u64>,
+    /// Key length for the default op size.
+    #[arg(long, default_value_t = 16)]
     pub key_bytes: u64,
+    /// Value length for the default op size.
+    #[arg(long, default_value_t = 100)]
     pub value_bytes: u64,
+    /// Shards per cluster.
+    #[arg(long, default_value_t = 1)]
     pub shards: u64,
+    /// Participating clusters.
+    #[arg(long, default_value_t = 2)]
     pub peers: u64,
+    /// The syncer's reconnect delay once the link heals (the scenario default is 1s).
+    #[arg(long, default_value = "1s")]
     pub reconnect: String,
+    /// A backlog size per shard to assess, e.g. 250MB.
+    #[arg(long)]
     pub backlog: Option<String>,
+    /// The dataset size of the whole database, e.g. 8GB (for full-sync figures).
+    #[arg(long)]
     pub dataset: Option<String>,
+    /// The WAN link bandwidth, e.g. 1Gbit/s.
+    #[arg(long)]
     pub bandwidth: Option<String>,
 }
 

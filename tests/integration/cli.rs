@@ -109,3 +109,31 @@ fn no_convergence_by_the_deadline_exits_3() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn plan_prints_the_closed_form_figures_and_refuses_bad_units() {
+    let (code, out, _) = geosim(&[
+        "plan",
+        "--rate",
+        "20k/s",
+        "--outage",
+        "10m",
+        "--peers",
+        "3",
+        "--backlog",
+        "250MB",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("144 stream bytes per write"), "{out}");
+    assert!(out.contains("use at least 7 shards per cluster"), "{out}");
+    assert!(out.contains("rides out outages up to 90.0 s"), "{out}");
+    let (code, _, err) = geosim(&["plan", "--rate", "20k/s", "--outage", "ten minutes"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--outage \"ten minutes\": expected a duration"),
+        "{err}"
+    );
+    let (code, _, err) = geosim(&["plan", "--rate", "1k/s", "--outage", "1m", "--peers", "7"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("2 to 5 participating clusters"), "{err}");
+}
