@@ -6,6 +6,8 @@
 //! timestamp (docs silent on type conflicts; chosen here, see `docs/semantics.md`).
 
 use std::cmp::Reverse;
+// HashMap only for `Keyspace::entries`: looked up by key, and iterated only sorted or into
+// order-independent integer sums, so its order never reaches events, output or digests.
 use std::collections::{BTreeMap, HashMap};
 
 use crate::engine::fxhash::FxBuild;
@@ -1112,6 +1114,7 @@ impl Keyspace {
             .collect();
         Keyspace {
             instances: self.instances,
+            // An integer sum: the map's iteration order cannot change it.
             bytes: entries.iter().map(|(k, e)| entry_bytes(k, e)).sum(),
             order: self.order.iter().filter(|k| keep(k)).cloned().collect(),
             entries,
@@ -1136,6 +1139,7 @@ impl Keyspace {
 
     /// Tombstones held: (count, estimated bytes).
     pub fn tombstones(&self) -> (u64, u64) {
+        // Integer sums: the map's iteration order cannot change them.
         self.entries.values().fold((0, 0), |(n, b), e| {
             let (n2, b2) = e.tombstones();
             (n + n2, b + b2)
