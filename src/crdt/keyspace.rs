@@ -870,7 +870,9 @@ pub struct Keyspace {
     order: Vec<Key>,
     /// Looked up by key on every op; never iterated without sorting first (see
     /// [`Keyspace::iter`]), so the map's own order cannot reach any output.
-    entries: HashMap<Key, Entry, FxBuild>,
+    /// Entries are boxed: a bucket is then 24 bytes, so when the table doubles its capacity
+    /// (at 7/8 load) the empty half costs 24 bytes a slot, not the entry's 464.
+    entries: HashMap<Key, Box<Entry>, FxBuild>,
     /// Causal consistency: ops waiting for an op their origin had observed.
     causal: bool,
     waiting: BTreeMap<Key, Vec<Op>>,
@@ -917,13 +919,14 @@ impl Keyspace {
     }
 
     pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
-        self.entries.get(key)
+        self.entries.get(key).map(|e| &**e)
     }
 
     /// The entry a client sees at a clock reading `now_ms`: live and not expired.
     pub fn visible(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
         self.entries
             .get(key)
+            .map(|e| &**e)
             .filter(|e| e.key_type().is_some() && !e.expired(now_ms))
     }
 
@@ -1018,7 +1021,7 @@ impl Keyspace {
         entry.ctx.set(op.dot.origin, op.dot.seq);
         self.bytes += entry_bytes(&op.key, &entry);
         self.order.push(op.key.clone());
-        self.entries.insert(op.key.clone(), entry);
+        self.entries.insert(op.key.clone(), Box::new(entry));
     }
 
     /// How many keys were ever written (live or not): the range of [`Keyspace::key_at`].
@@ -1029,7 +1032,7 @@ impl Keyspace {
     /// The `i`-th key ever written, with its entry (for sampling keys at random).
     pub fn key_at(&self, i: usize) -> Option<(&Key, &Entry)> {
         let k = self.order.get(i)?;
-        self.entries.get_key_value(k)
+        self.entries.get_key_value(k).map(|(k, e)| (k, &**e))
     }
 
     /// Estimated memory of the keys, values and CRDT metadata held (see `entry_bytes`).
@@ -1089,7 +1092,7 @@ impl Keyspace {
                     e.merge(theirs);
                     self.bytes += entry_bytes(k, &e);
                     self.order.push(k.clone());
-                    self.entries.insert(k.clone(), e);
+                    self.entries.insert(k.clone(), Box::new(e));
                 }
             }
         }
@@ -1107,10 +1110,10 @@ impl Keyspace {
 
     /// Keys for which `keep` is true, as a snapshot: what a full sync of one shard ships.
     pub fn filtered(&self, keep: impl Fn(&[u8]) -> bool) -> Keyspace {
-        let entries: HashMap<Key, Entry, FxBuild> = self
+        let entries: HashMap<Key, Box<Entry>, FxBuild> = self
             .iter()
             .filter(|(k, _)| keep(k))
-            .map(|(k, e)| (k.clone(), e.clone()))
+            .map(|(k, e)| (k.clone(), Box::new(e.clone())))
             .collect();
         Keyspace {
             instances: self.instances,
@@ -1192,7 +1195,7 @@ impl Keyspace {
 
     /// Iterates the entries in key order (sorted on each call: the index is a hash map).
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
-        let mut v: Vec<(&Key, &Entry)> = self.entries.iter().collect();
+        let mut v: Vec<(&Key, &Entry)> = self.entries.iter().map(|(k, e)| (k, &**e)).collect();
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v.into_iter()
     }
