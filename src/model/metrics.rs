@@ -179,6 +179,9 @@ pub struct Sample {
     pub clock_offset_ns: Vec<i64>,
     /// Per cluster: tombstones held.
     pub tombstones: Vec<u64>,
+    /// Keys whose member instances have not all applied the same writes (exact; see
+    /// `docs/semantics.md`).
+    pub divergent_keys: u64,
     /// Per cluster: used memory (keyspace estimate plus backlogs), all shards.
     pub memory_bytes: Vec<u64>,
     /// Cumulative counters since the start.
@@ -208,6 +211,8 @@ pub struct Peaks {
     /// The largest current lag seen at a sample.
     pub lag_ns_max: u64,
     pub tombstones_max: u64,
+    /// The most divergent keys seen at a sample.
+    pub divergent_keys_max: u64,
     /// The largest absolute clock error seen at a sample.
     pub clock_offset_ns_max: u64,
 }

@@ -17,14 +17,17 @@ use super::script::{Step, StepAction, StepRecord};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
 use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
 use super::workload::{Workload, WorkloadParams};
+use crate::crdt::keyspace::Key;
 use crate::crdt::stream::XaddIdMode;
 use crate::crdt::{Applied, InstanceId, Keyspace};
 use crate::engine::dist;
+use crate::engine::fxhash::FxBuild;
 use crate::engine::{
     Digest, EventQueue, Model, RunLimits, Scheduler, SimDuration, SimTime, StopReason, run_until,
     stream_for,
 };
 use crate::redis::{self, select_bytes};
+use std::collections::HashSet;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterConfig {
@@ -349,6 +352,8 @@ pub struct RunResult {
     pub peaks: Peaks,
     /// Per instance, tombstones held at the end: (count, estimated bytes).
     pub tombstones: Vec<(u64, u64)>,
+    /// Keys whose member instances had not applied the same writes when the run stopped.
+    pub divergent_keys_end: u64,
 }
 
 pub struct World {
@@ -380,6 +385,7 @@ pub struct World {
     removal_keys: std::collections::BTreeSet<Box<[u8]>>,
     sink: Option<SampleSink>,
     layout: SampleLayout,
+    divergence: Divergence,
     /// Per cluster, its membership.
     pub members: Vec<Membership>,
     /// When each joining cluster finished its initial syncs.
@@ -387,6 +393,26 @@ pub struct World {
     /// Reconnects refused because one side had been removed.
     pub refused_reconnects: u64,
     pub peaks: Peaks,
+}
+
+/// Keys whose member instances have not all applied the same writes, kept exactly at each
+/// sample without scanning the keyspace: a key's state changes only when a write is applied
+/// to it somewhere, so only the keys touched since the last sample are compared again (plus
+/// every key when membership changes). Only the count reaches output, so the sets' hash order
+/// cannot.
+#[derive(Default)]
+struct Divergence {
+    touched: HashSet<Key, FxBuild>,
+    divergent: HashSet<Key, FxBuild>,
+    recheck_all: bool,
+}
+
+impl Divergence {
+    fn touch(&mut self, key: &[u8]) {
+        if !self.touched.contains(key) {
+            self.touched.insert(key.into());
+        }
+    }
 }
 
 fn pair_index(n: usize, src: usize, dst: usize) -> usize {
@@ -597,6 +623,7 @@ impl World {
             removal_keys: std::collections::BTreeSet::new(),
             sink: None,
             layout,
+            divergence: Divergence::default(),
             members,
             joined_at: vec![None; n],
             refused_reconnects: 0,
@@ -835,6 +862,7 @@ impl World {
     ) {
         let now = q.now();
         let n = self.clusters.len();
+        self.divergence.touch(&effect.op.key);
         if effect.op.kind.removes() {
             self.removal_keys.insert(effect.op.key.clone());
             self.want_gc(q);
@@ -947,6 +975,7 @@ impl World {
                 .pop_front()
                 .expect("front exists");
             self.observe_lww(dst, &f.op.op);
+            self.divergence.touch(&f.op.op.key);
             let cluster = &mut self.clusters[dst];
             match cluster.shards[shard].keyspace.apply(&f.op.op) {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
@@ -990,6 +1019,7 @@ impl World {
     /// Takes a sample, hands it to the sink, updates the peaks, and schedules the next one
     /// while anything else is pending (so sampling never keeps a finished run alive).
     fn on_sample(&mut self, q: &mut Scheduler<Event>) {
+        self.refresh_divergence();
         let sample = self.sample(q.now());
         let p = &mut self.peaks;
         p.samples += 1;
@@ -1006,6 +1036,7 @@ impl World {
             .lag_ns_max
             .max(sample.sessions.iter().map(|s| s.lag_ns).max().unwrap_or(0));
         p.tombstones_max = p.tombstones_max.max(sample.tombstones.iter().sum());
+        p.divergent_keys_max = p.divergent_keys_max.max(sample.divergent_keys);
         p.clock_offset_ns_max = p.clock_offset_ns_max.max(
             sample
                 .clock_offset_ns
@@ -1020,6 +1051,50 @@ impl World {
         if !q.is_empty() {
             q.schedule_in(self.cfg.sample_interval, Event::Sample);
         }
+    }
+
+    /// Whether the member instances of `key` have not all applied the same writes to it
+    /// (equal per-key vector clocks; an absent key has the zero clock).
+    fn is_divergent(&self, key: &[u8]) -> bool {
+        let mut first: Option<Option<&crate::crdt::VClock>> = None;
+        for (c, cl) in self.clusters.iter().enumerate() {
+            if matches!(self.members[c], Membership::Absent | Membership::Removed) {
+                continue;
+            }
+            let ctx = cl.shards[cl.topo.shard_of_key(key)]
+                .keyspace
+                .entry(key)
+                .map(|e| &e.ctx)
+                .filter(|v| v.entries().iter().any(|&x| x > 0));
+            match first {
+                None => first = Some(ctx),
+                Some(f) if f != ctx => return true,
+                Some(_) => {}
+            }
+        }
+        false
+    }
+
+    /// Brings the divergent-key set up to date (see [`Divergence`]).
+    fn refresh_divergence(&mut self) {
+        let mut touched = std::mem::take(&mut self.divergence.touched);
+        if std::mem::take(&mut self.divergence.recheck_all) {
+            self.divergence.divergent.clear();
+            for cl in &self.clusters {
+                for sh in &cl.shards {
+                    touched.extend(sh.keyspace.iter().map(|(k, _)| k.clone()));
+                }
+            }
+        }
+        for k in touched.drain() {
+            if self.is_divergent(&k) {
+                self.divergence.divergent.insert(k);
+            } else {
+                self.divergence.divergent.remove(&k);
+            }
+        }
+        // Keep the allocation: the next interval touches about as many keys.
+        self.divergence.touched = touched;
     }
 
     /// The world's state now.
@@ -1085,6 +1160,7 @@ impl World {
                 .map(|c| c.clock.error_ns(now))
                 .collect(),
             tombstones,
+            divergent_keys: self.divergence.divergent.len() as u64,
             memory_bytes: (0..self.clusters.len())
                 .map(|c| {
                     (0..self.clusters[c].shards.len())
@@ -1418,6 +1494,9 @@ impl World {
             Some(d) => d.recover(&sh.keyspace),
             None => sh.keyspace.clone(),
         };
+        for (k, _) in sh.keyspace.iter() {
+            self.divergence.touch(k);
+        }
         sh.keyspace = recovered;
         sh.down = false;
         sh.epoch += 1;
@@ -1451,6 +1530,7 @@ impl World {
             return;
         }
         self.members[c] = Membership::Joining;
+        self.divergence.recheck_all = true;
         for sid in 0..self.sessions.len() {
             let s = &self.sessions[sid];
             if s.dst == c || s.src == c {
@@ -1484,6 +1564,7 @@ impl World {
     /// Cluster `c` is removed: its peers stop syncing with it and refuse its reconnects.
     fn on_leave(&mut self, c: usize) {
         self.members[c] = Membership::Removed;
+        self.divergence.recheck_all = true;
         for s in &mut self.sessions {
             if s.src == c || s.dst == c {
                 s.disconnect();
@@ -1718,6 +1799,9 @@ impl World {
             return;
         };
         let dst = self.sessions[sid].dst;
+        for (k, _) in snapshot.iter() {
+            self.divergence.touch(k);
+        }
         let cluster = &mut self.clusters[dst];
         for (i, shard) in cluster.shards.iter_mut().enumerate() {
             let topo = &cluster.topo;
@@ -1844,6 +1928,25 @@ impl World {
             e.digest_visible(&mut d);
         }
         d.value()
+    }
+
+    /// Keys whose member instances have not all applied the same writes, now (brings the
+    /// incremental count up to date).
+    pub fn divergent_keys(&mut self) -> u64 {
+        self.refresh_divergence();
+        self.divergence.divergent.len() as u64
+    }
+
+    /// The same figure by comparing every key held anywhere: O(keys), the oracle the
+    /// incremental count is tested against.
+    pub fn divergent_keys_by_scan(&self) -> u64 {
+        let keys: std::collections::BTreeSet<&[u8]> = self
+            .clusters
+            .iter()
+            .flat_map(|c| c.shards.iter())
+            .flat_map(|s| s.keyspace.iter().map(|(k, _)| &k[..]))
+            .collect();
+        keys.into_iter().filter(|k| self.is_divergent(k)).count() as u64
     }
 
     /// Client-visible keys at instance `c`.
@@ -2085,7 +2188,8 @@ impl Simulation {
         self.finish(end)
     }
 
-    fn finish(self, end: SimTime) -> RunResult {
+    fn finish(mut self, end: SimTime) -> RunResult {
+        self.world.refresh_divergence();
         let w = &self.world;
         let n = w.clusters.len();
         let quiescent = self.queue.is_empty();
@@ -2131,6 +2235,7 @@ impl Simulation {
             tombstones_collected: w.tombstones_collected,
             lww: w.lww.clone(),
             peaks: w.peaks.clone(),
+            divergent_keys_end: w.divergence.divergent.len() as u64,
         }
     }
 }

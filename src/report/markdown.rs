@@ -64,6 +64,10 @@ pub fn summary_md(s: &Summary) -> String {
             format!("{:.3}", s.peaks.lag_ms_max_sampled),
         ),
         (
+            "most divergent keys at a sample",
+            s.peaks.divergent_keys_max.to_string(),
+        ),
+        (
             "LWW conflicts / clock-inverted wins",
             format!("{} / {}", t.lww_conflicts, t.clock_inverted_wins),
         ),

@@ -1,5 +1,5 @@
 //! Charts of a run (the only `plotters` user): lag per peer, backlog bytes against capacity,
-//! link queues, sync states and clock errors over time, each with the fault windows shaded,
+//! link queues, sync states, divergent keys and clock errors over time, each with the fault windows shaded,
 //! as SVG and PNG. Text is drawn with the DejaVu font embedded in the binary, so charts render
 //! on a machine without fonts, and the bytes are the same on every run.
 
@@ -32,6 +32,8 @@ pub struct Series {
     pub states: Vec<Vec<u8>>,
     /// Per cluster: clock error in ms.
     pub clock_ms: Vec<Vec<f64>>,
+    /// Keys whose instances have not all applied the same writes.
+    pub divergent_keys: Vec<f64>,
 }
 
 fn code(s: SessionState) -> u8 {
@@ -92,6 +94,7 @@ impl Series {
         for (v, x) in self.clock_ms.iter_mut().zip(&s.clock_offset_ns) {
             v.push(*x as f64 / 1e6);
         }
+        self.divergent_keys.push(s.divergent_keys as f64);
         if self.time_s.len() >= MAX_POINTS {
             self.halve();
         }
@@ -103,6 +106,7 @@ impl Series {
             *v = kept;
         }
         keep_even(&mut self.time_s);
+        keep_even(&mut self.divergent_keys);
         for (_, v) in &mut self.peer_lag_ms {
             keep_even(v);
         }
@@ -206,6 +210,7 @@ where
         .configure_mesh()
         .x_desc("simulated time [s]")
         .y_desc(y_desc)
+        .y_label_formatter(&|y| compact(*y))
         .label_style(("sans-serif", 13))
         .draw()?;
     for (i, w) in windows.iter().enumerate() {
@@ -323,7 +328,14 @@ where
 }
 
 /// The chart files a report writes (without extension: each comes as `.svg` and `.png`).
-pub const CHARTS: [&str; 5] = ["lag", "backlog", "link_queue", "sync_state", "clock_offset"];
+pub const CHARTS: [&str; 6] = [
+    "lag",
+    "backlog",
+    "link_queue",
+    "sync_state",
+    "divergent_keys",
+    "clock_offset",
+];
 
 /// Draws every chart into `dir` as SVG and PNG.
 pub fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawResult {
@@ -417,6 +429,15 @@ where
             )
         }
         "sync_state" => state_chart(root, s, l, windows),
+        "divergent_keys" => line_chart(
+            root,
+            "Divergent keys (instances that have not applied the same writes)",
+            "keys",
+            t,
+            &[("all instances".to_string(), &s.divergent_keys[..])],
+            windows,
+            None,
+        ),
         _ => {
             let lines: Vec<(String, &[f64])> = s
                 .clock_ms

@@ -110,6 +110,8 @@ pub struct PeakSummary {
     /// The largest "how far behind is a syncer" at a sample, in ms.
     pub lag_ms_max_sampled: f64,
     pub tombstones_max: u64,
+    /// The most keys whose instances had not applied the same writes, at a sample.
+    pub divergent_keys_max: u64,
     pub clock_offset_ms_max: f64,
 }
 
@@ -142,6 +144,8 @@ pub struct Totals {
     pub lww_conflicts: u64,
     /// Conflicts won by the write that was earlier in true time.
     pub clock_inverted_wins: u64,
+    /// Keys whose instances had not applied the same writes when the run stopped.
+    pub divergent_keys_end: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -315,6 +319,7 @@ impl Summary {
                 .iter()
                 .map(|c| c.writes_recovered_from_peers)
                 .sum(),
+            divergent_keys_end: r.divergent_keys_end,
             lww_conflicts: r.lww.conflicts,
             clock_inverted_wins: r.lww.clock_inverted,
         };
@@ -343,6 +348,7 @@ impl Summary {
                 link_queue_bytes_max: r.peaks.link_queue_bytes_max,
                 lag_ms_max_sampled: ns_ms(r.peaks.lag_ns_max),
                 tombstones_max: r.peaks.tombstones_max,
+                divergent_keys_max: r.peaks.divergent_keys_max,
                 clock_offset_ms_max: ns_ms(r.peaks.clock_offset_ns_max),
             },
             clusters: r
@@ -528,12 +534,13 @@ impl Summary {
             ));
         }
         o.push_str(&format!(
-            "peaks ({} samples): backlog {} B ({:.0}% of capacity), link queue {} B, sampled lag {:.3} ms, clock error {:.3} ms\n",
+            "peaks ({} samples): backlog {} B ({:.0}% of capacity), link queue {} B, sampled lag {:.3} ms, divergent keys {}, clock error {:.3} ms\n",
             self.peaks.samples,
             self.peaks.backlog_bytes_max,
             self.peaks.backlog_fill_max * 100.0,
             self.peaks.link_queue_bytes_max,
             self.peaks.lag_ms_max_sampled,
+            self.peaks.divergent_keys_max,
             self.peaks.clock_offset_ms_max
         ));
         if self.totals.lww_conflicts > 0 {

@@ -20,6 +20,7 @@ pub fn header(l: &SampleLayout) -> String {
         "stream_bytes_total".into(),
         "snapshot_bytes_total".into(),
         "wire_bytes_total".into(),
+        "divergent_keys".into(),
     ];
     for (src, shard, dst) in &l.sessions {
         let s = format!("{}/{shard}->{}", l.clusters[*src], l.clusters[*dst]);
@@ -60,6 +61,7 @@ pub fn row(s: &Sample) -> String {
         s.stream_bytes.to_string(),
         s.snapshot_bytes.to_string(),
         s.wire_bytes.to_string(),
+        s.divergent_keys.to_string(),
     ];
     for x in &s.sessions {
         v.push(ms(x.lag_ns));
