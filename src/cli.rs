@@ -54,29 +54,7 @@ pub enum Command {
     },
     /// Run a grid of variants of a scenario (axes × seeds) in parallel; write sweep.csv and
     /// sweep.md.
-    Sweep {
-        /// The scenario file (TOML).
-        scenario: PathBuf,
-        /// An axis: a field path and its values, e.g. replication.backlog_size=1MB,4MB,16MB
-        /// (repeat for more axes; an array of tables is addressed by index, cluster[0].shards,
-        /// or by kind or name, fault.partition.duration). Default: the scenario's [sweep] set.
-        #[arg(long = "set", value_name = "PATH=V1,V2,...")]
-        set: Vec<String>,
-        /// Seeds: one (7) or an inclusive range (1..20); default: the scenario's [sweep] seeds,
-        /// else its own seed.
-        #[arg(long)]
-        seeds: Option<String>,
-        /// Threads (default: all cores). The output is the same for any value.
-        #[arg(short = 'j', long, default_value_t = 0)]
-        jobs: usize,
-        /// Run only shard K of N (1-based): the cells whose index is K-1 modulo N. Combine
-        /// the shards' output directories with `geosim merge`.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Where to write sweep.csv, sweep.json and (for a whole sweep) sweep.md.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Sweep(sweep::SweepArgs),
     /// Combine the output directories of a sharded sweep into the files one run would write.
     Merge {
         /// The shards' output directories.
@@ -137,21 +115,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             report,
         } => run::run(&scenario, seed, json, out.as_deref(), report.as_deref()),
         Command::Validate { scenario } => run::validate(&scenario),
-        Command::Sweep {
-            scenario,
-            set,
-            seeds,
-            jobs,
-            shard,
-            out,
-        } => sweep::sweep(
-            &scenario,
-            &set,
-            seeds.as_deref(),
-            jobs,
-            shard.as_deref(),
-            &out,
-        ),
+        Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Plan(args) => sweep::plan(&args),
         Command::Bench {

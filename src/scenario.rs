@@ -37,6 +37,8 @@ pub struct Scenario {
 pub struct SweepSpec {
     pub axes: Vec<axes::Axis>,
     pub seeds: Option<Vec<u64>>,
+    /// The full-sync rate `sweep.md`'s planner answer may accept (0 to 1).
+    pub full_sync_target: Option<f64>,
 }
 
 /// Options applied while loading.

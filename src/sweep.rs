@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::report::{Summary, run_and_judge};
 use crate::scenario::{self, Diagnostic, ErrorKind, LoadOptions, ScenarioError};
 
-pub use crate::scenario::axes::{Axis, parse_axis, parse_seeds};
+pub use crate::scenario::axes::{Axis, parse_axis, parse_seeds, parse_share};
 
 /// A TOML value from a command-line string: integers, floats and booleans keep their type;
 /// anything else (sizes, durations, names) is a string.
@@ -380,8 +380,15 @@ pub fn sweep_csv(axes: &[Axis], rows: &[Row]) -> String {
 
 /// `sweep.md`: per combination of axis values, over the seeds: how often a full sync was
 /// needed, mean WAN bytes, mean time to converge; and, when an axis sweeps the backlog size,
-/// the smallest size that needed no full sync for each combination of the other axes.
-pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[Row]) -> String {
+/// the smallest size that needed no full sync for each combination of the other axes (and,
+/// with a `full_sync_target`, the smallest whose share of runs with a full sync is at most it).
+pub fn sweep_md(
+    scenario: &str,
+    axes: &[Axis],
+    seeds: &[u64],
+    results: &[Row],
+    full_sync_target: Option<f64>,
+) -> String {
     let mut o = format!(
         "# Sweep of `{scenario}`\n\n{} cells: {} × {} seed(s) ({}).\n\n",
         results.len(),
@@ -437,46 +444,81 @@ pub fn sweep_md(scenario: &str, axes: &[Axis], seeds: &[u64], results: &[Row]) -
     }
     o.push_str(&paired_deltas(axes, results));
     if let Some(bi) = axes.iter().position(|a| a.path.ends_with("backlog_size")) {
-        o.push_str("\n## The smallest backlog that needed no full sync\n\n");
-        let others: Vec<usize> = (0..axes.len()).filter(|i| *i != bi).collect();
-        let mut keys: Vec<Vec<String>> = Vec::new();
-        for (values, _) in &groups {
-            let k: Vec<String> = others.iter().map(|i| values[*i].clone()).collect();
-            if !keys.contains(&k) {
-                keys.push(k);
-            }
-        }
-        for k in keys {
-            let label = if others.is_empty() {
-                "all runs".to_string()
-            } else {
-                others
-                    .iter()
-                    .zip(&k)
-                    .map(|(i, v)| format!("{} = {v}", axes[*i].path))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let mut candidates: Vec<(u64, String)> = groups
-                .iter()
-                .filter(|(values, _)| others.iter().zip(&k).all(|(i, v)| values[*i] == *v))
-                .filter(|(_, g)| g.iter().all(|r| r.full_syncs == 0))
-                .map(|(values, _)| {
-                    let v = values[bi].clone();
-                    (
-                        crate::scenario::units::parse_size(&v).unwrap_or(u64::MAX),
-                        v,
-                    )
-                })
-                .collect();
-            candidates.sort();
-            match candidates.first() {
-                Some((_, v)) => o.push_str(&format!("* {label}: **{v}**\n")),
-                None => o.push_str(&format!("* {label}: none of the swept sizes\n")),
-            }
+        o.push_str(&smallest_backlogs(axes, bi, &groups, None));
+        if let Some(t) = full_sync_target {
+            o.push_str(&smallest_backlogs(axes, bi, &groups, Some(t)));
         }
     }
     o
+}
+
+/// The planner's answer for each combination of the axes other than the backlog axis `bi`:
+/// the smallest swept backlog size for which no seed needed a full sync (`target` None), or
+/// for which the share of seeds that needed one is at most `target`.
+fn smallest_backlogs(
+    axes: &[Axis],
+    bi: usize,
+    groups: &[(Vec<String>, Vec<&Row>)],
+    target: Option<f64>,
+) -> String {
+    let mut o = match target {
+        None => "\n## The smallest backlog that needed no full sync\n\n".to_string(),
+        Some(t) => format!(
+            "\n## The smallest backlog with a full-sync rate of at most {}\n\n",
+            percent(t)
+        ),
+    };
+    let others: Vec<usize> = (0..axes.len()).filter(|i| *i != bi).collect();
+    let mut keys: Vec<Vec<String>> = Vec::new();
+    for (values, _) in groups {
+        let k: Vec<String> = others.iter().map(|i| values[*i].clone()).collect();
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for k in keys {
+        let label = if others.is_empty() {
+            "all runs".to_string()
+        } else {
+            others
+                .iter()
+                .zip(&k)
+                .map(|(i, v)| format!("{} = {v}", axes[*i].path))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut candidates: Vec<(u64, String, f64)> = groups
+            .iter()
+            .filter(|(values, _)| others.iter().zip(&k).all(|(i, v)| values[*i] == *v))
+            .map(|(values, g)| {
+                let with_full = g.iter().filter(|r| r.full_syncs > 0).count();
+                let rate = with_full as f64 / g.len().max(1) as f64;
+                let v = values[bi].clone();
+                let size = crate::scenario::units::parse_size(&v).unwrap_or(u64::MAX);
+                (size, v, rate)
+            })
+            .filter(|(_, _, rate)| match target {
+                None => *rate == 0.0,
+                Some(t) => *rate <= t,
+            })
+            .collect();
+        candidates.sort_by(|a, b| a.0.cmp(&b.0));
+        match (candidates.first(), target) {
+            (Some((_, v, _)), None) => o.push_str(&format!("* {label}: **{v}**\n")),
+            (Some((_, v, rate)), Some(_)) => o.push_str(&format!(
+                "* {label}: **{v}** (full-sync rate {})\n",
+                percent(*rate)
+            )),
+            (None, _) => o.push_str(&format!("* {label}: none of the swept sizes\n")),
+        }
+    }
+    o
+}
+
+/// A share as a percentage with at most one decimal: 0.05 → "5%", 0.125 → "12.5%".
+fn percent(x: f64) -> String {
+    let s = format!("{:.1}", x * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// Paired differences against the first value of the first axis: each cell is compared with
@@ -563,6 +605,9 @@ pub struct Manifest {
     pub seeds: Vec<u64>,
     pub cells: usize,
     pub shard: (usize, usize),
+    /// The full-sync-rate target of `sweep.md`'s planner answer, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_sync_target: Option<f64>,
 }
 
 impl Manifest {
@@ -592,6 +637,7 @@ pub fn merge_shards(dirs: &[&Path]) -> Result<(Manifest, Vec<Row>), String> {
             && (f.scenario != m.scenario
                 || f.axes != m.axes
                 || f.seeds != m.seeds
+                || f.full_sync_target != m.full_sync_target
                 || f.shard.1 != m.shard.1)
         {
             return Err(format!("{}: a shard of a different sweep", d.display()));
@@ -752,4 +798,83 @@ pub fn write_sweep_charts(dir: &Path, axes: &[Axis], rows: &[Row]) -> Result<(),
         write_heatmap(dir, "full_sync_heatmap", &h).map_err(|e| err("full_sync_heatmap", e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cell: usize, backlog: &str, seed: u64, full_syncs: u64) -> Row {
+        Row {
+            cell,
+            values: vec![backlog.to_string()],
+            seed,
+            verdict: "converged".into(),
+            time_to_converge_ms: Some(1.0),
+            full_syncs,
+            partial_syncs: 0,
+            full_sync_failures: 0,
+            stream_bytes: 0,
+            snapshot_bytes: 0,
+            wire_bytes: 0,
+            lag_ms_p99_worst: None,
+            writes_lost: 0,
+            clock_inverted_wins: 0,
+            trace_digest: "0".into(),
+        }
+    }
+
+    #[test]
+    fn a_full_sync_target_accepts_the_smallest_size_whose_rate_is_under_it() {
+        let axes = vec![Axis {
+            path: "replication.backlog_size".into(),
+            values: vec!["1MB".into(), "2MB".into(), "4MB".into()],
+        }];
+        // Full syncs in 4 of 4 seeds at 1MB, 1 of 4 at 2MB, none at 4MB.
+        let mut rows = Vec::new();
+        for (b, fulls) in [
+            ("1MB", [1, 1, 2, 1]),
+            ("2MB", [0, 1, 0, 0]),
+            ("4MB", [0; 4]),
+        ] {
+            for (seed, f) in fulls.into_iter().enumerate() {
+                rows.push(row(rows.len(), b, seed as u64 + 1, f));
+            }
+        }
+        let seeds = [1, 2, 3, 4];
+        let plain = sweep_md("s.toml", &axes, &seeds, &rows, None);
+        assert!(
+            plain.contains("needed no full sync\n\n* all runs: **4MB**\n"),
+            "{plain}"
+        );
+        assert!(!plain.contains("at most"), "{plain}");
+        let md = sweep_md("s.toml", &axes, &seeds, &rows, Some(0.25));
+        assert!(
+            md.contains("rate of at most 25%\n\n* all runs: **2MB** (full-sync rate 25%)\n"),
+            "{md}"
+        );
+        let strict = sweep_md("s.toml", &axes, &seeds, &rows, Some(0.2));
+        assert!(
+            strict.contains("* all runs: **4MB** (full-sync rate 0%)"),
+            "{strict}"
+        );
+        let none = sweep_md("s.toml", &axes, &seeds, &rows[..8], Some(0.2));
+        assert!(
+            none.contains("at most 20%\n\n* all runs: none of the swept sizes"),
+            "{none}"
+        );
+    }
+
+    #[test]
+    fn shares_parse_as_fractions_or_percentages() {
+        assert_eq!(parse_share("5%"), Ok(0.05));
+        assert_eq!(parse_share("0.125"), Ok(0.125));
+        assert_eq!(parse_share("0"), Ok(0.0));
+        assert_eq!(parse_share("100%"), Ok(1.0));
+        for bad in ["", "5", "-1%", "x", "NaN", "1.5"] {
+            assert!(parse_share(bad).is_err(), "{bad}");
+        }
+        assert_eq!(percent(0.125), "12.5%");
+        assert_eq!(percent(1.0 / 3.0), "33.3%");
+    }
 }

@@ -1,12 +1,12 @@
 //! `geosim sweep`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::scenario::{self, LoadOptions};
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
-    Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard,
+    Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard, parse_share,
     run_sweep_shard_with_progress, shard_len, sweep_csv, sweep_md, write_sweep_charts,
 };
 
@@ -18,7 +18,7 @@ fn write_outputs(out: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Opti
     let json = serde_json::to_string_pretty(m).expect("a manifest serialises") + "\n";
     std::fs::write(out.join("sweep.json"), json)?;
     if m.shard.1 == 1 {
-        let md = sweep_md(&m.scenario, &axes, &m.seeds, rows);
+        let md = sweep_md(&m.scenario, &axes, &m.seeds, rows, m.full_sync_target);
         std::fs::write(out.join("sweep.md"), &md)?;
         write_sweep_charts(out, &axes, rows).map_err(std::io::Error::other)?;
         return Ok(Some(md));
@@ -47,15 +47,40 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
     }
 }
 
-pub fn sweep(
-    path: &Path,
-    set: &[String],
-    seeds: Option<&str>,
-    jobs: usize,
-    shard: Option<&str>,
-    out: &Path,
-) -> i32 {
-    let shard = match shard.map(parse_shard).transpose() {
+/// Run a grid of variants of a scenario (axes × seeds) in parallel; write sweep.csv,
+/// sweep.json, sweep.md and charts.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// An axis: a field path and its values, e.g. replication.backlog_size=1MB,4MB,16MB
+    /// (repeat for more axes; an array of tables is addressed by index, cluster[0].shards,
+    /// or by kind or name, fault.partition.duration). Default: the scenario's [sweep] set.
+    #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+    pub set: Vec<String>,
+    /// Seeds: one (7) or an inclusive range (1..20); default: the scenario's [sweep] seeds,
+    /// else its own seed.
+    #[arg(long)]
+    pub seeds: Option<String>,
+    /// Also answer "the smallest backlog whose share of runs with a full sync is at most
+    /// this", e.g. 5% or 0.05 (default: the scenario's [sweep] full_sync_target).
+    #[arg(long, value_name = "SHARE")]
+    pub full_sync_target: Option<String>,
+    /// Threads (default: all cores). The output is the same for any value.
+    #[arg(short = 'j', long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Run only shard K of N (1-based): the cells whose index is K-1 modulo N. Combine
+    /// the shards' output directories with `geosim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Where to write sweep.csv, sweep.json and (for a whole sweep) sweep.md and charts.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn sweep(a: &SweepArgs) -> i32 {
+    let (path, set, out) = (a.scenario.as_path(), &a.set[..], a.out.as_path());
+    let shard = match a.shard.as_deref().map(parse_shard).transpose() {
         Ok(s) => s.unwrap_or((1, 1)),
         Err(e) => {
             eprintln!("error: {e}");
@@ -92,7 +117,17 @@ pub fn sweep(
         );
         return EXIT_BAD_INPUT;
     }
-    let seeds = match seeds {
+    let full_sync_target = match a.full_sync_target.as_deref().map(parse_share).transpose() {
+        Ok(t) => t.or(loaded.sweep.full_sync_target),
+        Err(e) => {
+            eprintln!(
+                "error: --full-sync-target {:?}: {e}",
+                a.full_sync_target.as_deref().unwrap_or_default()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let seeds = match a.seeds.as_deref() {
         Some(spec) => match parse_seeds(spec) {
             Ok(s) => s,
             Err(e) => {
@@ -115,7 +150,7 @@ pub fn sweep(
         .expect("a valid template"),
     );
     let done = || bar.inc(1);
-    let results = run_sweep_shard_with_progress(path, &axes, &seeds, jobs, shard, &done);
+    let results = run_sweep_shard_with_progress(path, &axes, &seeds, a.jobs, shard, &done);
     bar.finish_and_clear();
     let results = match results {
         Ok(r) => r,
@@ -134,6 +169,7 @@ pub fn sweep(
         seeds: seeds.clone(),
         cells: cells(&axes, &seeds).len(),
         shard,
+        full_sync_target,
     };
     match write_outputs(out, &manifest, &rows) {
         Ok(Some(md)) => print!("{md}"),

@@ -42,3 +42,18 @@ pub fn parse_seeds(spec: &str) -> Result<Vec<u64>, String> {
         None => Ok(vec![spec.parse().map_err(|_| bad())?]),
     }
 }
+
+/// Parses a share of runs: `5%` or `0.05`, from 0 to 1 inclusive.
+pub fn parse_share(spec: &str) -> Result<f64, String> {
+    let bad = || "expected a share of runs from 0 to 1, as 0.05 or 5%".to_string();
+    let t = spec.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => t.parse::<f64>().map_err(|_| bad())?,
+    };
+    if v.is_finite() && (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(bad())
+    }
+}

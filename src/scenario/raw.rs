@@ -30,6 +30,7 @@ pub struct RawSweep {
     #[serde(default)]
     pub set: Vec<String>,
     pub seeds: Option<String>,
+    pub full_sync_target: Option<String>,
 }
 
 /// Expected outcomes of a whole run.

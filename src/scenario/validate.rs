@@ -1721,6 +1721,12 @@ pub fn validate(
                 Err(e) => f.err("sweep.seeds", quoted(s), e),
             }
         }
+        if let Some(t) = &sw.full_sync_target {
+            match super::axes::parse_share(t) {
+                Ok(v) => sweep.full_sync_target = Some(v),
+                Err(e) => f.err("sweep.full_sync_target", quoted(t), e),
+            }
+        }
     }
 
     for (c, at, step) in clock_steps {

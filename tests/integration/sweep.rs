@@ -25,8 +25,8 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
     assert_eq!(sweep_csv(&axes, &one), sweep_csv(&axes, &two));
     let name = "scenarios/03-backlog-overflow-full-sync.toml";
     assert_eq!(
-        sweep_md(name, &axes, &seeds, &one),
-        sweep_md(name, &axes, &seeds, &two)
+        sweep_md(name, &axes, &seeds, &one, None),
+        sweep_md(name, &axes, &seeds, &two, None)
     );
     // A row survives the trip through sweep.csv unchanged (what `geosim merge` relies on).
     let csv = sweep_csv(&axes, &one);
@@ -56,7 +56,7 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
     }
     // Paired with the 1MB run of the same seed: 4MB saves scenario 03's 4 full syncs at 40 s
     // and changes nothing at 10 s.
-    let md = sweep_md(name, &axes, &seeds, &one);
+    let md = sweep_md(name, &axes, &seeds, &one, None);
     let row = |others: &str| {
         md.lines()
             .find(|l| {
@@ -74,7 +74,7 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
         row("10s")
     );
     // The planner's answer: a 10 s outage fits in 1 MB, a 40 s one needs 4 MB.
-    let md = sweep_md(name, &axes, &seeds, &one);
+    let md = sweep_md(name, &axes, &seeds, &one, None);
     assert!(
         md.contains("* fault.partition.duration = 10s: **1MB**"),
         "{md}"
@@ -148,6 +148,8 @@ fn shards_merged_give_the_files_of_the_whole_sweep() {
             "fault.partition.duration=10s",
             "--seeds",
             "1..2",
+            "--full-sync-target",
+            "50%",
             "--out",
             out,
         ];
@@ -200,6 +202,9 @@ fn shards_merged_give_the_files_of_the_whole_sweep() {
             );
         }
     }
+    // The full-sync target travels in sweep.json, so the merged sweep.md answers with it too.
+    let md = std::fs::read_to_string(base.join("m").join("sweep.md")).unwrap();
+    assert!(md.contains("full-sync rate of at most 50%"), "{md}");
     // A shard writes no sweep.md and no charts: they need every cell.
     assert!(!base.join("s1").join("sweep.md").exists());
     assert!(!base.join("s1").join("wan_bytes.svg").exists());
@@ -252,7 +257,7 @@ fn a_scenario_carries_its_own_sweep() {
     assert_eq!(s.sweep.seeds, Some(vec![1, 2, 3]));
     let text = "[run]\nduration = \"1m\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n\
                 [workload]\nrate = \"1k/s\"\n[sweep]\nset = [\"replication.backlog_size\"]\n\
-                seeds = \"9..3\"\n";
+                seeds = \"9..3\"\nfull_sync_target = \"5\"\n";
     let e = parse(text, "bad.toml", &LoadOptions::default())
         .unwrap_err()
         .to_string();
@@ -263,4 +268,8 @@ fn a_scenario_carries_its_own_sweep() {
         "{e}"
     );
     assert!(e.contains("sweep.seeds = \"9..3\": expected a seed"), "{e}");
+    assert!(
+        e.contains("sweep.full_sync_target = \"5\": expected a share of runs from 0 to 1"),
+        "{e}"
+    );
 }
