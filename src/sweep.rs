@@ -502,7 +502,7 @@ fn smallest_backlogs(
                 Some(t) => *rate <= t,
             })
             .collect();
-        candidates.sort_by(|a, b| a.0.cmp(&b.0));
+        candidates.sort_by_key(|a| a.0);
         match (candidates.first(), target) {
             (Some((_, v, _)), None) => o.push_str(&format!("* {label}: **{v}**\n")),
             (Some((_, v, rate)), Some(_)) => o.push_str(&format!(
