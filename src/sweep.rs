@@ -4,6 +4,7 @@
 //! same workload and fault timeline (common random numbers): differences between cells come
 //! from the swept values alone.
 
+pub mod crosscheck;
 pub mod plan;
 
 use std::path::Path;

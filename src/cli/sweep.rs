@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{EXIT_BAD_INPUT, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
 use crate::scenario::{self, LoadOptions};
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
-    Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard, parse_share,
-    run_sweep_shard_with_progress, shard_len, sweep_csv, sweep_md, write_sweep_charts,
+    Axis, CellResult, Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard,
+    parse_share, run_sweep_shard_with_progress, shard_len, sweep_csv, sweep_md, write_sweep_charts,
 };
 
 /// Writes a sweep's (or shard's) files; `sweep.md` only for a whole sweep.
@@ -141,17 +141,7 @@ pub fn sweep(a: &SweepArgs) -> i32 {
             .clone()
             .unwrap_or_else(|| vec![loaded.config.seed]),
     };
-    // A progress bar on a terminal (indicatif hides it when stderr is not one).
-    let bar = indicatif::ProgressBar::new(shard_len(&axes, &seeds, shard) as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} cells, {elapsed} elapsed, ~{eta} left",
-        )
-        .expect("a valid template"),
-    );
-    let done = || bar.inc(1);
-    let results = run_sweep_shard_with_progress(path, &axes, &seeds, a.jobs, shard, &done);
-    bar.finish_and_clear();
+    let results = run_with_bar(path, &axes, &seeds, a.jobs, shard);
     let results = match results {
         Ok(r) => r,
         Err(e) => {
@@ -187,6 +177,28 @@ pub fn sweep(a: &SweepArgs) -> i32 {
         }
     }
     EXIT_OK
+}
+
+/// Runs a sweep's cells with a progress bar on a terminal (indicatif hides it when stderr
+/// is not one).
+fn run_with_bar(
+    path: &Path,
+    axes: &[Axis],
+    seeds: &[u64],
+    jobs: usize,
+    shard: (usize, usize),
+) -> Result<Vec<CellResult>, crate::scenario::ScenarioError> {
+    let bar = indicatif::ProgressBar::new(shard_len(axes, seeds, shard) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} cells, {elapsed} elapsed, ~{eta} left",
+        )
+        .expect("a valid template"),
+    );
+    let done = || bar.inc(1);
+    let results = run_sweep_shard_with_progress(path, axes, seeds, jobs, shard, &done);
+    bar.finish_and_clear();
+    results
 }
 
 /// `geosim plan`'s arguments as typed (units still in the strings).
@@ -225,6 +237,25 @@ pub struct PlanArgs {
     /// The WAN link bandwidth, e.g. 1Gbit/s.
     #[arg(long)]
     pub bandwidth: Option<String>,
+    /// Also run the matching sweep (backlog sizes around the analytic minimum × seeds) and
+    /// print analytic and simulated figures side by side; needs --out.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Seeds of the simulation: one (7) or an inclusive range (1..20).
+    #[arg(long, default_value = "1..3")]
+    pub seeds: String,
+    /// Keys the simulated workload spreads its SETs over (uniformly).
+    #[arg(long, default_value_t = 100_000)]
+    pub keys: u64,
+    /// A simulated figure disagrees when simulated ÷ analytic is outside [1/F, F].
+    #[arg(long, value_name = "F", default_value_t = 1.25)]
+    pub factor: f64,
+    /// Threads for the simulation (default: all cores).
+    #[arg(short = 'j', long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Where --simulate writes scenario.toml, the sweep's files and plan.md.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
@@ -282,14 +313,97 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
 }
 
 pub fn plan(a: &PlanArgs) -> i32 {
-    match plan_input(a) {
-        Ok(i) => {
-            print!("{}", plan_text(&i, &crate::sweep::plan::plan(&i)));
-            EXIT_OK
+    let i = match plan_input(a) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
         }
+    };
+    let text = plan_text(&i, &crate::sweep::plan::plan(&i));
+    print!("{text}");
+    if !a.simulate {
+        return EXIT_OK;
+    }
+    match simulate(a, &i, &text) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// `plan --simulate`: writes the matching scenario, sweeps it, and compares.
+fn simulate(a: &PlanArgs, i: &PlanInput, plan_md: &str) -> Result<i32, String> {
+    use crate::sweep::crosscheck::{
+        KEY_BYTES, backlog_grid, busiest_shard_share, crosscheck, crosscheck_text, scenario_text,
+        value_bytes_for,
+    };
+    let out = a
+        .out
+        .as_deref()
+        .ok_or("--simulate writes its scenario and results into a directory: give --out DIR")?;
+    let value_bytes = match a.op_bytes {
+        Some(b) => value_bytes_for(b).ok_or_else(|| {
+            format!(
+                "--op-bytes {b}: no SET with a {KEY_BYTES}-byte key takes exactly {b} stream \
+                 bytes, so --simulate cannot match it; give --value-bytes instead"
+            )
+        })?,
+        None if a.key_bytes != KEY_BYTES => {
+            return Err(format!(
+                "--key-bytes {}: the simulated workload's keys are {KEY_BYTES} bytes \
+                 (key:000000000000); --simulate needs --key-bytes {KEY_BYTES}",
+                a.key_bytes
+            ));
+        }
+        None => a.value_bytes,
+    };
+    if !(a.factor.is_finite() && a.factor >= 1.0) {
+        return Err(format!(
+            "--factor {}: expected a number of at least 1",
+            a.factor
+        ));
+    }
+    if a.keys == 0 {
+        return Err("--keys 0: expected at least 1".into());
+    }
+    let seeds = parse_seeds(&a.seeds).map_err(|e| format!("--seeds {:?}: {e}", a.seeds))?;
+    let span = (seeds[0], *seeds.last().expect("at least one seed"));
+    let p = crate::sweep::plan::plan(i);
+    let sizes = backlog_grid(&p, i.backlog);
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let path = out.join("scenario.toml");
+    std::fs::write(&path, scenario_text(i, value_bytes, a.keys, &sizes, span))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let loaded = scenario::load(&path, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    let axes = loaded.sweep.axes.clone();
+    let results = run_with_bar(&path, &axes, &seeds, a.jobs, (1, 1)).map_err(|e| e.to_string())?;
+    let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
+    let manifest = Manifest {
+        scenario: path.display().to_string(),
+        axes: axes
+            .iter()
+            .map(|a| (a.path.clone(), a.values.clone()))
+            .collect(),
+        seeds: seeds.clone(),
+        cells: rows.len(),
+        shard: (1, 1),
+        full_sync_target: None,
+    };
+    write_outputs(out, &manifest, &rows)
+        .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
+    let c = crosscheck(i, &rows, busiest_shard_share(a.keys, i.shards), a.factor);
+    let text = crosscheck_text(i, &c, span);
+    println!();
+    print!("{text}");
+    let md = format!("# geosim plan\n\n```\n{plan_md}```\n\n{text}");
+    std::fs::write(out.join("plan.md"), md)
+        .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
+    Ok(if c.disagreements() > 0 {
+        EXIT_DIVERGED
+    } else {
+        EXIT_OK
+    })
 }

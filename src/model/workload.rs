@@ -44,6 +44,11 @@ pub struct WorkloadParams {
 /// used in `shared/validation/`.
 pub const KEY_DIGITS: usize = 12;
 
+/// The name of the `index`-th key of a kind (`key:` for `SET`s, `ctr:` for `INCR`s).
+pub fn key_name(prefix: &str, index: u64) -> String {
+    format!("{prefix}{index:0width$}", width = KEY_DIGITS)
+}
+
 /// The workload generator of one cluster, with its own random stream.
 #[derive(Debug)]
 pub struct ClusterWorkload {
@@ -115,11 +120,7 @@ impl Workload {
         let total = p.mix.set + p.mix.incr;
         let is_set = dist::unit(&mut w.rng) * total < p.mix.set;
         let prefix = if is_set { "key:" } else { "ctr:" };
-        let key = Value::Bytes(
-            format!("{prefix}{index:0width$}", width = KEY_DIGITS)
-                .into_bytes()
-                .into_boxed_slice(),
-        );
+        let key = Value::Bytes(key_name(prefix, index).into_bytes().into_boxed_slice());
         if is_set {
             let tag = Digest::new().word(w.cluster_tag).word(w.issued).value();
             let value = Value::Synthetic {

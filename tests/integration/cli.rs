@@ -137,3 +137,87 @@ fn plan_prints_the_closed_form_figures_and_refuses_bad_units() {
     assert_eq!(code, 2);
     assert!(err.contains("2 to 5 participating clusters"), "{err}");
 }
+
+#[test]
+fn plan_simulate_sets_the_closed_form_beside_the_simulation() {
+    let base = std::env::temp_dir().join(format!("geosim-plan-sim-{}", std::process::id()));
+    let dir = |n: &str| base.join(n).display().to_string();
+    let args = |out: &str| {
+        vec![
+            "plan",
+            "--rate",
+            "1k/s",
+            "--outage",
+            "20s",
+            "--shards",
+            "2",
+            "--value-bytes",
+            "128",
+            "--seeds",
+            "1..2",
+            "--simulate",
+            "--out",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([out.to_string()])
+        .collect::<Vec<_>>()
+    };
+    let run = |a: &[String]| geosim(&a.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    // A healthy link: 86,000 B/s per shard, 1,806,000 B written during the outage and the
+    // reconnect; the sweep runs 0.5 … 2 × the minimum, and the simulation agrees.
+    let (code, out, err) = run(&args(&dir("ok")));
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(
+        out.contains("| minimal backlog (bytes) | 1805999 | 1805999 | 1.000 | agrees |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| 0.86 MiB (903000 B) | always | 2 of 2 |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| 1.72 MiB (1805999 B) | never | 0 of 2 |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("agrees with the closed form within a factor of 1.25"),
+        "{out}"
+    );
+    for f in ["scenario.toml", "sweep.csv", "sweep.md", "plan.md"] {
+        assert!(base.join("ok").join(f).exists(), "{f}");
+    }
+    // The written scenario reproduces the simulated half on its own.
+    let (code, out, err) = geosim(&["sweep", &dir("ok/scenario.toml"), "--out", &dir("again")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("needed no full sync\n\n* all runs: **1805999B**"),
+        "{out}"
+    );
+    // A link slower than the stream: lag at the cut adds to the outage, so the closed-form
+    // minimum is short; with a tight factor that is flagged, and the exit code says so.
+    let mut thin = args(&dir("thin"));
+    thin.extend(["--bandwidth", "1Mbit/s", "--factor", "1.05"].map(String::from));
+    let (code, out, _) = run(&thin);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("| minimal backlog (bytes) | 1805999 | 1986599 | 1.100 | **DISAGREES** |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| 1.72 MiB (1805999 B) | never | 2 of 2 | contradicts the closed form |"),
+        "{out}"
+    );
+    // What --simulate cannot match is refused before anything runs.
+    let mut no_out = args("x");
+    no_out.truncate(no_out.len() - 2);
+    let (code, _, err) = run(&no_out);
+    assert_eq!(code, 2);
+    assert!(err.contains("give --out DIR"), "{err}");
+    let mut key = args(&dir("key"));
+    key.extend(["--key-bytes", "20"].map(String::from));
+    let (code, _, err) = run(&key);
+    assert_eq!(code, 2);
+    assert!(err.contains("--simulate needs --key-bytes 16"), "{err}");
+    std::fs::remove_dir_all(&base).ok();
+}
