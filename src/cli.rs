@@ -8,6 +8,7 @@
 //! | 3 | no convergence by the deadline |
 
 pub mod bench;
+pub mod check;
 pub mod run;
 pub mod sweep;
 
@@ -67,6 +68,9 @@ pub enum Command {
     /// Closed-form capacity figures: the minimal backlog for an outage, how long a backlog
     /// lasts, full-sync transfer time and whether a full sync can finish.
     Plan(sweep::PlanArgs),
+    /// Run every scenario with expectations under the given files or folders (default
+    /// scenarios/) in parallel: one line each and a closing count; exit 0 only if all pass.
+    Check(check::CheckArgs),
     /// Check a scenario file and print what it describes, or its errors.
     Validate {
         /// The scenario file (TOML).
@@ -81,13 +85,19 @@ pub enum Command {
         #[arg(long, default_value = "scenarios/01-two-regions-steady.toml")]
         scenario: PathBuf,
         /// Also run the reference scenario (benches/reference.toml) for 1 h and 4 h of
-        /// simulated time, each in its own process, and report speed and peak memory.
+        /// simulated time, as given and with a keyspace small enough to fill in minutes, each
+        /// in its own process; report speed and peak memory, and check that peak memory does
+        /// not grow with simulated duration once the keyspace is full (about an hour of wall
+        /// time in all).
         #[arg(long)]
         reference: bool,
         /// Internal: run the reference scenario once for this many simulated hours and print
         /// one line of figures (used by --reference).
         #[arg(long, hide = true)]
         reference_hours: Option<u64>,
+        /// Internal: with --reference-hours, the workload's key count.
+        #[arg(long, hide = true)]
+        reference_keys: Option<u64>,
     },
 }
 
@@ -118,13 +128,15 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Plan(args) => sweep::plan(&args),
+        Command::Check(args) => check::check(&args),
         Command::Bench {
             quick,
             scenario,
             reference,
             reference_hours,
+            reference_keys,
         } => match reference_hours {
-            Some(h) => bench::reference_once(h),
+            Some(h) => bench::reference_once(h, reference_keys),
             None => bench::bench(quick, &scenario, reference),
         },
     }

@@ -63,6 +63,13 @@ pub fn check_outcomes(
         });
     };
     let converged = conv.verdict == crate::check::Verdict::Converged;
+    // A pinned digest holds for the file's own seed; another seed is another history.
+    if let Some((want, seed)) = &o.digest
+        && *seed == s.config.seed
+    {
+        let got = format!("{:016x}", r.trace_digest);
+        push("digest", want.clone(), got.clone(), got == *want);
+    }
     if let Some(want) = o.converges {
         push(
             "converges",

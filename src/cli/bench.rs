@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
-use super::{EXIT_BAD_INPUT, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
 use crate::engine::hold::{bare_heap_hold, delay_table, engine_hold};
 use crate::report::run_scenario;
 use crate::scenario::{self, LoadOptions};
@@ -27,8 +27,17 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The reference scenario for `hours` simulated hours: one line of figures.
-pub fn reference_once(hours: u64) -> i32 {
+/// Keys per kind of the saturated variant: the 10k writes/s touch every one of them within
+/// minutes, so after that the dataset no longer grows and neither may memory.
+const SATURATED_KEYS: u64 = 20_000;
+
+/// Peak memory may grow by at most this factor from 1 h to 4 h once the keyspace is full
+/// (allocator noise and the histograms' first-use buckets).
+const FLAT_MEMORY_RATIO: f64 = 1.05;
+
+/// The reference scenario for `hours` simulated hours (and `keys` keys per kind if given):
+/// one line of figures, then a `#figures` line for the parent process.
+pub fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
     let path = Path::new("benches/reference.toml");
     let mut s = match scenario::load(path, &LoadOptions::default()) {
         Ok(s) => s,
@@ -38,22 +47,110 @@ pub fn reference_once(hours: u64) -> i32 {
         }
     };
     s.config.duration = crate::engine::SimDuration::from_secs(3600 * hours);
+    if let (Some(k), Some(w)) = (keys, s.config.workload.as_mut()) {
+        w.keys = k;
+    }
     let start = Instant::now(); // Benchmark timing, outside any simulated run.
     let (r, c) = run_scenario(&s);
     let wall = start.elapsed().as_secs_f64();
     let writes: u64 = r.clusters.iter().map(|c| c.writes).sum();
+    let live_keys = r.clusters.first().map(|c| c.keys).unwrap_or(0);
+    let peak = peak_rss_kib().unwrap_or(0);
     println!(
-        "reference {hours} h: {:.0} simulated s in {wall:.1} s wall = {:.1} simulated s per wall s; {writes} writes, {} events ({:.0} events/s); peak memory {} MiB; {}",
+        "{} {hours} h: {:.0} simulated s in {wall:.1} s wall = {:.1} simulated s per wall s; {writes} writes, {} events ({:.0} events/s); {live_keys} keys per instance; peak memory {} MiB; {}",
+        if keys.is_some() {
+            "saturated"
+        } else {
+            "reference"
+        },
         r.stopped_at.as_secs_f64(),
         r.stopped_at.as_secs_f64() / wall,
         r.events,
         r.events as f64 / wall,
-        peak_rss_kib()
-            .map(|k| (k / 1024).to_string())
-            .unwrap_or_else(|| "?".into()),
+        peak / 1024,
         c.verdict.name()
     );
+    println!("#figures {peak} {live_keys}");
     EXIT_OK
+}
+
+/// Runs `reference_once` in a child process (so that each peak is its own); echoes its line
+/// and returns (peak KiB, keys per instance).
+fn reference_child(exe: &Path, hours: u64, keys: Option<u64>) -> Option<(u64, u64)> {
+    let mut args = vec![
+        "bench".to_string(),
+        "--reference-hours".into(),
+        hours.to_string(),
+    ];
+    if let Some(k) = keys {
+        args.extend(["--reference-keys".into(), k.to_string()]);
+    }
+    let out = match std::process::Command::new(exe).args(&args).output() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: cannot run the reference scenario: {e}");
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut figures = None;
+    for line in text.lines() {
+        match line.strip_prefix("#figures ") {
+            Some(f) => {
+                let mut it = f.split(' ').filter_map(|x| x.parse::<u64>().ok());
+                figures = it.next().zip(it.next());
+            }
+            None => println!("  {line}"),
+        }
+    }
+    figures
+}
+
+/// The reference runs: as given (the dataset grows as new keys are written, and memory with
+/// it), then saturated (the dataset stops growing, so memory must too).
+fn reference_runs() -> i32 {
+    println!("reference scenario (benches/reference.toml), each run in its own process:");
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot find the geosim executable: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let per_key = |(peak, keys): (u64, u64)| peak as f64 * 1024.0 / keys.max(1) as f64;
+    let (r1, r4) = (
+        reference_child(&exe, 1, None),
+        reference_child(&exe, 4, None),
+    );
+    if let (Some(a), Some(b)) = (r1, r4) {
+        println!(
+            "  as given: keys per instance x{:.2}, peak memory x{:.2}, {:.0} -> {:.0} bytes of peak per key",
+            b.1 as f64 / a.1.max(1) as f64,
+            b.0 as f64 / a.0.max(1) as f64,
+            per_key(a),
+            per_key(b)
+        );
+    }
+    let (s1, s4) = (
+        reference_child(&exe, 1, Some(SATURATED_KEYS)),
+        reference_child(&exe, 4, Some(SATURATED_KEYS)),
+    );
+    match (s1, s4) {
+        (Some(a), Some(b)) => {
+            let ratio = b.0 as f64 / a.0.max(1) as f64;
+            let flat = ratio <= FLAT_MEMORY_RATIO;
+            println!(
+                "  saturated ({SATURATED_KEYS} keys per kind): peak memory 4 h / 1 h = {ratio:.3} (limit {FLAT_MEMORY_RATIO}): {}",
+                if flat {
+                    "flat, memory does not grow with simulated duration"
+                } else {
+                    "GROWS with simulated duration"
+                }
+            );
+            if flat { EXIT_OK } else { EXIT_DIVERGED }
+        }
+        _ => EXIT_BAD_INPUT,
+    }
 }
 
 pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
@@ -123,23 +220,7 @@ pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
         r.stopped_at.as_secs_f64() / wall
     );
     if reference {
-        println!("reference scenario (benches/reference.toml), each run in its own process:");
-        let exe = match std::env::current_exe() {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: cannot find the geosim executable: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        };
-        for hours in [1u64, 4] {
-            let out = std::process::Command::new(&exe)
-                .args(["bench", "--reference-hours", &hours.to_string()])
-                .output();
-            match out {
-                Ok(o) => print!("  {}", String::from_utf8_lossy(&o.stdout)),
-                Err(e) => eprintln!("error: cannot run the reference scenario: {e}"),
-            }
-        }
+        return reference_runs();
     }
     EXIT_OK
 }

@@ -47,6 +47,7 @@ pub struct RawExpect {
     pub lag_ms_p99_min: Option<f64>,
     pub lost_writes: Option<toml::Value>,
     pub lost_writes_max: Option<u64>,
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

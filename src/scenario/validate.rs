@@ -1703,6 +1703,21 @@ pub fn validate(
         }
         outcomes.lag_ms_p99_max = e.lag_ms_p99_max;
         outcomes.lag_ms_p99_min = e.lag_ms_p99_min;
+        if let Some(d) = &e.digest {
+            if d.len() == 16
+                && d.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                let file_seed = run.and_then(|r| r.seed).unwrap_or(DEFAULT_SEED);
+                outcomes.digest = Some((d.clone(), file_seed));
+            } else {
+                f.err(
+                    "expect.digest",
+                    quoted(d),
+                    "expected the trace digest as 16 lowercase hex digits, as `geosim run` prints it (or let `geosim check --bless` write it)",
+                );
+            }
+        }
     }
 
     // `[sweep]`: checked for shape here; whether each path exists is checked when a sweep

@@ -221,3 +221,102 @@ fn plan_simulate_sets_the_closed_form_beside_the_simulation() {
     assert!(err.contains("--simulate needs --key-bytes 16"), "{err}");
     std::fs::remove_dir_all(&base).ok();
 }
+
+/// A minimal well-formedness check of XML: every tag closes in order.
+fn xml_well_formed(x: &str) -> bool {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = x;
+    while let Some(i) = rest.find('<') {
+        let Some(j) = rest[i..].find('>') else {
+            return false;
+        };
+        let tag = &rest[i + 1..i + j];
+        rest = &rest[i + j + 1..];
+        if tag.starts_with('?') || tag.ends_with('/') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            if stack.pop().as_deref() != Some(name) {
+                return false;
+            }
+        } else {
+            stack.push(tag.split_whitespace().next().unwrap_or("").to_string());
+        }
+    }
+    stack.is_empty()
+}
+
+#[test]
+fn check_runs_what_has_expectations_and_reports_for_people_ci_and_scripts() {
+    let base = std::env::temp_dir().join(format!("geosim-check-{}", std::process::id()));
+    std::fs::create_dir_all(&base).unwrap();
+    let junit = base.join("junit.xml").display().to_string();
+    let (code, out, err) = geosim(&[
+        "check",
+        "tests/data/check/pass.toml",
+        "tests/data/check/fail.toml",
+        "tests/data/check/none.toml",
+        "--junit",
+        &junit,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("PASS"), "{out}");
+    assert!(
+        out.contains("tests/data/check/fail.toml\n      step 3 on I1: GET k: expected \"a\", got \"b\"\n      expect.full_syncs: expected 3, got 0\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("1 passed, 1 failed (1 without expectations not run)\n"),
+        "{out}"
+    );
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml_well_formed(&x), "{x}");
+    assert!(x.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{x}");
+    assert_eq!(x.matches("<testcase ").count(), 2);
+    // All passing: exit 0. JSON for scripts.
+    let (code, out, _) = geosim(&["check", "tests/data/check/pass.toml", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["passed"], 1);
+    assert_eq!(v["scenarios"][0]["status"], "pass");
+    // An invalid file is reported with its error, and makes the exit code 2.
+    let (code, out, _) = geosim(&["check", "tests/data/check/invalid"]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("run.duration = \"ten seconds\": expected a duration"),
+        "{out}"
+    );
+    // A stale pinned digest fails; --bless rewrites it (and says so), then it passes.
+    let pinned = base.join("pinned.toml");
+    std::fs::copy("tests/data/check/pinned/pinned.toml", &pinned).unwrap();
+    let p = pinned.display().to_string();
+    let (code, out, _) = geosim(&["check", &p]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("expect.digest: expected 0000000000000000, got "),
+        "{out}"
+    );
+    let (code, out, _) = geosim(&["check", &p, "--bless"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("blessed: digest 0000000000000000 -> "),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&pinned).unwrap();
+    assert!(
+        !text.contains("0000000000000000") && text.contains("# stale on purpose"),
+        "{text}"
+    );
+    let (code, _, _) = geosim(&["check", &p]);
+    assert_eq!(code, 0);
+    // Another seed is another history: the pin does not apply to it.
+    let (code, _, _) = geosim(&["run", "tests/data/check/pinned/pinned.toml", "--seed", "2"]);
+    assert_eq!(code, 0);
+    let (code, _, err) = geosim(&["check", "no/such/folder"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no/such/folder: no such file or folder"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&base).ok();
+}
