@@ -71,6 +71,13 @@ pub enum Command {
     /// Run every scenario with expectations under the given files or folders (default
     /// scenarios/) in parallel: one line each and a closing count; exit 0 only if all pass.
     Check(check::CheckArgs),
+    /// Print a JSON Schema of the scenario format (for editor completion and checking).
+    Schema,
+    /// Print shell completions: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Check a scenario file and print what it describes, or its errors.
     Validate {
         /// The scenario file (TOML).
@@ -129,6 +136,15 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Plan(args) => sweep::plan(&args),
         Command::Check(args) => check::check(&args),
+        Command::Schema => {
+            println!("{}", crate::scenario::schema::schema_json());
+            EXIT_OK
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "geosim", &mut std::io::stdout());
+            EXIT_OK
+        }
         Command::Bench {
             quick,
             scenario,

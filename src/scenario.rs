@@ -5,6 +5,7 @@ pub mod axes;
 pub mod diag;
 pub mod expect;
 pub mod raw;
+pub mod schema;
 pub mod units;
 pub mod validate;
 

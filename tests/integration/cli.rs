@@ -320,3 +320,22 @@ fn check_runs_what_has_expectations_and_reports_for_people_ci_and_scripts() {
     );
     std::fs::remove_dir_all(&base).ok();
 }
+
+#[test]
+fn schema_and_completions_are_printed() {
+    let (code, out, _) = geosim(&["schema"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["title"], "geosim scenario");
+    assert!(v["properties"]["replication"]["properties"]["backlog_size"].is_object());
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, _) = geosim(&["completions", shell]);
+        assert_eq!(code, 0);
+        for sub in ["run", "sweep", "check", "plan", "merge"] {
+            assert!(out.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    let (code, _, err) = geosim(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid value 'tcsh'"), "{err}");
+}
