@@ -89,6 +89,7 @@ pub struct RawRun {
 pub struct RawWhatIf {
     pub allow_more_clusters: Option<bool>,
     pub allow_any_backlog_size: Option<bool>,
+    pub allow_huge_runs: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

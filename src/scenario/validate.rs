@@ -31,6 +31,15 @@ pub const MAX_SHARDS: u64 = 256;
 pub const MAX_NODES: u64 = 64;
 pub const MAX_KEYS: u64 = 1_000_000_000_000;
 pub const MAX_RATE: f64 = 10_000_000.0;
+/// Memory per key per instance, measured on the reference scenario (5,590 MiB for about 1.66M
+/// keys on each of 3 instances, streams and metrics included), rounded up.
+pub const ESTIMATED_BYTES_PER_KEY_COPY: f64 = 1_200.0;
+const GIB: f64 = 1_073_741_824.0;
+/// Runs estimated to hold more than this are refused (unless `whatif.allow_huge_runs`).
+pub const MAX_ESTIMATED_MEMORY: f64 = 64.0 * GIB;
+/// Runs estimated to process more events than this are refused (about 4 days at 250k
+/// events per wall second), unless `whatif.allow_huge_runs`.
+pub const MAX_ESTIMATED_EVENTS: f64 = 1e11;
 pub const MAX_VALUE: u64 = 512 * 1024 * 1024;
 
 pub const DEFAULT_SEED: u64 = 1;
@@ -1068,6 +1077,50 @@ pub fn validate(
             clusters: writers,
         }
     });
+
+    // Resource guard: refuse, before anything runs, a run that would need absurd memory or
+    // time, with the estimate and what to change.
+    if let (Some(w), Some(d)) = (&workload, duration) {
+        let allow_huge = whatif.and_then(|w| w.allow_huge_runs).unwrap_or(false);
+        let writes = w.rate_per_sec * d.as_secs_f64();
+        let kinds = u64::from(w.mix.set > 0.0) + u64::from(w.mix.incr > 0.0);
+        let distinct = (w.keys.saturating_mul(kinds) as f64).min(writes);
+        let n = clusters.len().max(1) as f64;
+        let bytes = distinct * n * ESTIMATED_BYTES_PER_KEY_COPY;
+        // A write is an arrival and an apply at each peer (and a delivery per batch).
+        let events = writes * (1.0 + 2.0 * (n - 1.0));
+        if !allow_huge && bytes > MAX_ESTIMATED_MEMORY {
+            f.err(
+                "workload.keys",
+                Some(w.keys.to_string()),
+                format!(
+                    "the run would hold about {:.0} GiB ({:.3e} distinct keys × {} instances × ~{} bytes each), over the {} GiB guard; use fewer keys, a lower rate or a shorter run (or whatif.allow_huge_runs = true)",
+                    bytes / GIB,
+                    distinct,
+                    clusters.len(),
+                    ESTIMATED_BYTES_PER_KEY_COPY,
+                    MAX_ESTIMATED_MEMORY / GIB
+                ),
+            );
+        }
+        if !allow_huge && events > MAX_ESTIMATED_EVENTS {
+            f.err(
+                "run.duration",
+                run.and_then(|r| r.duration.as_deref()).and_then(quoted),
+                format!(
+                    "the run would process about {events:.3e} events ({writes:.3e} writes), over the {MAX_ESTIMATED_EVENTS:.0e} guard (days of wall time); lower workload.rate or run.duration (or whatif.allow_huge_runs = true)"
+                ),
+            );
+        } else if events > max_events as f64 {
+            f.warn(
+                "run.max_events",
+                Some(max_events.to_string()),
+                format!(
+                    "the run needs about {events:.3e} events, more than this bound: it will stop early and not converge"
+                ),
+            );
+        }
+    }
 
     // Faults.
     let mut faults = Vec::new();

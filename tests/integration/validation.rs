@@ -394,3 +394,23 @@ fn an_auto_backlog_uses_the_default_formula_and_a_large_one_is_warned_about() {
         s.warnings
     );
 }
+
+#[test]
+fn absurd_runs_are_refused_before_they_start_with_the_estimate() {
+    let huge = "[run]\nduration = \"30d\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n\
+                [workload]\nrate = \"1M/s\"\nkeys = 1000000000000\n";
+    let e = super::inline_error(huge);
+    assert!(
+        e.contains("workload.keys = 1000000000000: the run would hold about 2235174 GiB (1.000e12 distinct keys × 2 instances × ~1200 bytes each), over the 64 GiB guard"),
+        "{e}"
+    );
+    assert!(
+        e.contains("run.duration = \"30d\": the run would process about 7.776e12 events"),
+        "{e}"
+    );
+    // The what-if switch lets a user take the risk knowingly.
+    let allowed = huge.replace("[run]", "[whatif]\nallow_huge_runs = true\n[run]");
+    super::inline(&allowed);
+    // A big keyspace that a short run never fills is fine: the estimate counts keys written.
+    super::inline(&huge.replace("30d", "10s"));
+}
