@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod hunt;
 pub mod run;
 pub mod sweep;
 
@@ -71,6 +72,9 @@ pub enum Command {
     /// Run every scenario with expectations under the given files or folders (default
     /// scenarios/) in parallel: one line each and a closing count; exit 0 only if all pass.
     Check(check::CheckArgs),
+    /// Draw a scenario per seed (topology, links, clocks, faults, workload or script), run
+    /// each, and report the seeds that break an invariant, with the command to reproduce.
+    Hunt(hunt::HuntArgs),
     /// Print a JSON Schema of the scenario format (for editor completion and checking).
     Schema,
     /// Print shell completions: bash, zsh, fish, elvish or powershell.
@@ -136,6 +140,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Plan(args) => sweep::plan(&args),
         Command::Check(args) => check::check(&args),
+        Command::Hunt(args) => hunt::hunt(&args),
         Command::Schema => {
             println!("{}", crate::scenario::schema::schema_json());
             EXIT_OK

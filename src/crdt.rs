@@ -11,6 +11,7 @@ pub mod clock;
 pub mod hll;
 pub mod keyspace;
 pub mod list;
+pub mod planted;
 pub mod scalar;
 pub mod stream;
 pub mod value;

@@ -5,6 +5,7 @@
 //! from the swept values alone.
 
 pub mod crosscheck;
+pub mod hunt;
 pub mod plan;
 
 use std::path::Path;

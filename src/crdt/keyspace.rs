@@ -403,13 +403,16 @@ impl Entry {
                 }
             }
             OpKind::SRem(members) => {
-                let vc = op.vc.clone();
+                use super::planted::{PlantedBug, planted};
                 for m in members {
-                    self.coll_mut()
-                        .set
-                        .entry(m.clone())
-                        .or_default()
-                        .remove(&vc, &[]);
+                    let s = self.coll_mut().set.entry(m.clone()).or_default();
+                    let mut vc = op.vc.clone();
+                    if planted(PlantedBug::RemoveWins) {
+                        for r in s.regs() {
+                            vc.set(r.dot.origin, vc.get(r.dot.origin).max(r.dot.seq));
+                        }
+                    }
+                    s.remove(&vc, &[]);
                 }
             }
             OpKind::ZAdd(members) => {

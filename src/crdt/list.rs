@@ -230,7 +230,17 @@ impl ListCrdt {
 
     /// State merge: replays the other side's elements in its order (anchors first).
     pub fn merge(&mut self, other: &ListCrdt, tomb: &VClock) {
+        let mut prev: Option<ElemId> = None;
         for e in &other.elems {
+            // The other side may have collected the dead anchor of a live element (garbage
+            // collection assumes every instance holds it; an instance that restarted with
+            // nothing does not): then the element goes after its predecessor in the other
+            // side's sequence, which keeps that side's order.
+            let anchor = match e.anchor {
+                Some(a) if self.position(a).is_none() && other.position(a).is_none() => prev,
+                a => a,
+            };
+            prev = Some(e.id);
             if self.position(e.id).is_none() {
                 self.max_lamport = self.max_lamport.max(e.id.lamport);
                 // An early LSET of this element is settled against the other side's value
@@ -243,7 +253,7 @@ impl ListCrdt {
                 self.pending.push((
                     Insert {
                         id: e.id,
-                        anchor: e.anchor,
+                        anchor,
                         value: e.value.clone(),
                     },
                     e.value_rank.0,
@@ -351,6 +361,30 @@ mod tests {
         b.insert(&[ins(y1, Some(x), "y1")], 0, &none);
         assert_eq!(values(&a), ["x", "y1", "y2"]);
         assert_eq!(values(&b), ["x", "y1", "y2"]);
+    }
+
+    #[test]
+    fn a_merge_into_an_empty_list_survives_collected_anchors() {
+        // x, then y after x and z after y; x is popped and collected. An instance that lost
+        // everything (a restart without persistence) gets the list back by state merge.
+        let (x, y, z) = (id(1, 1, 1), id(2, 0, 1), id(3, 0, 2));
+        let none = VClock::default();
+        let mut a = ListCrdt::default();
+        a.insert(
+            &[
+                ins(x, None, "x"),
+                ins(y, Some(x), "y"),
+                ins(z, Some(y), "z"),
+            ],
+            0,
+            &none,
+        );
+        a.remove(&[x]);
+        a.collect_garbage();
+        let mut empty = ListCrdt::default();
+        empty.merge(&a, &none);
+        assert_eq!(values(&empty), ["y", "z"]);
+        assert!(empty.pending.is_empty());
     }
 
     #[test]

@@ -112,6 +112,9 @@ impl<V: Clone> Scalar<V> {
         if self.tomb.covers(reg.dot) || self.over.covers(reg.dot) {
             return;
         }
+        if super::planted::planted(super::planted::PlantedBug::LwwArrival) {
+            self.regs.clear();
+        }
         // Kept sorted by dot so that equal states compare equal whatever the arrival order.
         let p = self.regs.partition_point(|r| r.dot < reg.dot);
         self.regs.insert(p, reg);
@@ -121,6 +124,16 @@ impl<V: Clone> Scalar<V> {
     pub fn incr(&mut self, origin: InstanceId, seq: u64, int: i64, float: f64) {
         let i = origin.index();
         let t = at(&self.totals, i);
+        if super::planted::planted(super::planted::PlantedBug::DropConcurrentIncr)
+            && t.seq == 0
+            && self
+                .totals
+                .iter()
+                .enumerate()
+                .any(|(j, x)| j != i && x.seq > 0)
+        {
+            return;
+        }
         if seq > t.seq {
             put(
                 &mut self.totals,

@@ -191,6 +191,9 @@ struct Shard {
     needs_select: bool,
     /// Crashed and not yet failed over or restarted.
     down: bool,
+    /// Restarted from persistence and not yet resynced from every peer ("stale mode"):
+    /// writes are refused meanwhile (see `docs/semantics.md`).
+    stale: bool,
     /// The shard's replication history generation: a restart without a replica starts a new
     /// one (a new replication ID), so peers cannot continue from their offsets.
     epoch: u32,
@@ -442,6 +445,7 @@ impl World {
                         backlog: Backlog::new(cfg.replication.backlog_model, c.backlog_bytes),
                         needs_select: true,
                         down: false,
+                        stale: false,
                         epoch: 0,
                         durable: None,
                     })
@@ -720,6 +724,14 @@ impl World {
                 self.clusters[c].rejected += 1;
                 return redis::Reply::err(msg);
             }
+        }
+        if self.clusters[c].shards[shard_idx].stale && redis::exec::is_write(cmd.cmd) {
+            let cluster = &mut self.clusters[c];
+            cluster.rejected += 1;
+            cluster.unavailable_rejections += 1;
+            return redis::Reply::err(
+                "ERR shard restarted from persistence and is resyncing (stale mode): it accepts writes once every peer's full sync has arrived",
+            );
         }
         if self.clusters[c].shards[shard_idx].down {
             let cluster = &mut self.clusters[c];
@@ -1499,6 +1511,7 @@ impl World {
         }
         sh.keyspace = recovered;
         sh.down = false;
+        sh.stale = true;
         sh.epoch += 1;
         sh.needs_select = true;
         let end = sh.backlog.end();
@@ -1519,6 +1532,24 @@ impl World {
                         self.schedule_reconnect(sid, q);
                     }
                 }
+            }
+        }
+        self.release_stale(c, q);
+    }
+
+    /// Ends stale mode on cluster `c`'s restarted shards once no syncer from an active peer
+    /// still owes it a full sync.
+    fn release_stale(&mut self, c: usize, q: &mut Scheduler<Event>) {
+        let pending = self
+            .sessions
+            .iter()
+            .any(|s| s.dst == c && self.members[s.src] == Membership::Active && s.force_full);
+        if pending {
+            return;
+        }
+        for shard in 0..self.clusters[c].shards.len() {
+            if std::mem::take(&mut self.clusters[c].shards[shard].stale) {
+                self.reconnect_sources(c, shard, q);
             }
         }
     }
@@ -1713,9 +1744,13 @@ impl World {
             return;
         }
         let source = &self.clusters[s.src].shards[s.src_shard];
-        if source.down {
-            // Nothing to connect to until a replica takes over or the process restarts;
-            // the failover or restart schedules the reconnect.
+        let dst_stale = self.clusters[s.dst].shards.iter().any(|sh| sh.stale);
+        if source.down || (source.stale && !dst_stale) {
+            // Nothing to connect to until a replica takes over or the process restarts (the
+            // failover or restart schedules the reconnect); a restarted shard serves no sync
+            // until it has itself resynced from its peers, so that the snapshot it ships holds
+            // the writes it lost and they had (its release schedules the reconnect). Two
+            // restarted instances do sync each other, or each would wait for the other.
             return;
         }
         let backlog = &source.backlog;
@@ -1814,6 +1849,7 @@ impl World {
         }
         self.sessions[sid].force_full = false;
         self.check_joined(dst, now);
+        self.release_stale(dst, q);
         self.last_apply = now;
         let s = &mut self.sessions[sid];
         s.consumed = offset;

@@ -530,17 +530,18 @@ fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         Cmd::SAdd => {
             let e = ex.typed(k, KeyType::Set)?;
             let current = e.map(|e| e.set_members()).unwrap_or_default();
-            let mut new: Vec<Bytes> = Vec::new();
+            // Every member is added again, present or not: a re-add is a new add that a
+            // concurrent SREM has not observed, so it survives it (add wins [SET]). The reply
+            // counts the members that were not there.
+            let mut all: Vec<Bytes> = Vec::new();
             for m in &a[1..] {
                 let m = m.to_bytes();
-                if !current.contains(&m) && !new.contains(&m) {
-                    new.push(m);
+                if !all.contains(&m) {
+                    all.push(m);
                 }
             }
-            let n = new.len() as i64;
-            if n > 0 {
-                ex.emit(k, OpKind::SAdd(new));
-            }
+            let n = all.iter().filter(|m| !current.contains(m)).count() as i64;
+            ex.emit(k, OpKind::SAdd(all));
             Ok(Reply::Int(n))
         }
         Cmd::SRem => {
@@ -1287,11 +1288,11 @@ mod tests {
         );
         let r = execute(&mut ks, &parse_line("SMEMBERS s").unwrap(), &cx);
         assert!(r.effects.is_empty());
-        let noop = execute(&mut ks, &parse_line("SADD s a").unwrap(), &cx);
-        assert!(
-            noop.effects.is_empty(),
-            "adding a present member changes nothing"
-        );
+        // Adding a present member replies 0 but replicates a re-add, which a concurrent
+        // SREM has not observed (add wins).
+        let readd = execute(&mut ks, &parse_line("SADD s a").unwrap(), &cx);
+        assert_eq!(readd.reply, Reply::Int(0));
+        assert_eq!(readd.effects.len(), 1);
         let refused = execute(&mut ks, &parse_line("INCR s").unwrap(), &cx);
         assert!(refused.reply.is_error() && refused.effects.is_empty());
     }

@@ -111,6 +111,10 @@ pub fn schema() -> Value {
                 "allow_any_backlog_size",
                 boolean("allow a backlog outside 1MB to 250MB"),
             ),
+            (
+                "allow_huge_runs",
+                boolean("skip the memory and event guards"),
+            ),
         ],
     );
     let cluster = table(

@@ -36,9 +36,30 @@ fn corpus() -> Vec<String> {
 
 /// Tokens that stress a field: odd numbers, units, types and TOML syntax.
 const TOKENS: [&str; 24] = [
-    "0", "-1", "1e308", "18446744073709551615", "99999999999999999999", "\"\"", "\"0s\"",
-    "\"-5ms\"", "\"1e9h\"", "\"NaN\"", "\"0B\"", "\"1bit/s\"", "\"0/s\"", "[]", "{}", "true",
-    "[[cluster]]", "[run]", "\"I9\"", "\"\\u0000\"", "=", "\n", "nan", "inf",
+    "0",
+    "-1",
+    "1e308",
+    "18446744073709551615",
+    "99999999999999999999",
+    "\"\"",
+    "\"0s\"",
+    "\"-5ms\"",
+    "\"1e9h\"",
+    "\"NaN\"",
+    "\"0B\"",
+    "\"1bit/s\"",
+    "\"0/s\"",
+    "[]",
+    "{}",
+    "true",
+    "[[cluster]]",
+    "[run]",
+    "\"I9\"",
+    "\"\\u0000\"",
+    "=",
+    "\n",
+    "nan",
+    "inf",
 ];
 
 /// Applies `edits` to `text`: each edit replaces, deletes or inserts at a position.
@@ -53,7 +74,10 @@ fn mutate(text: &str, edits: &[(u8, u16, u8)]) -> String {
         match kind % 3 {
             0 => {
                 // Replace a value: from the position to the end of its line.
-                let end = t[at..].iter().position(|c| *c == '\n').map_or(t.len(), |i| at + i);
+                let end = t[at..]
+                    .iter()
+                    .position(|c| *c == '\n')
+                    .map_or(t.len(), |i| at + i);
                 t.splice(at..end, token);
             }
             1 => {

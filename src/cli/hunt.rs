@@ -1,0 +1,132 @@
+//! `geosim hunt`: draws a scenario per seed, runs them in parallel, and reports each seed that
+//! breaks an invariant with the command that reproduces it; `--shrink` minimises each.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
+use crate::sweep::hunt::{Broken, check, generate, rerun_for_determinism, shrink, size, to_toml};
+use crate::sweep::parse_seeds;
+
+#[derive(clap::Args, Debug)]
+pub struct HuntArgs {
+    /// Seeds to draw scenarios from: one (7) or an inclusive range (1..10000).
+    #[arg(long)]
+    pub seeds: String,
+    /// Threads (default: all cores). The output is the same for any value.
+    #[arg(short = 'j', long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Minimise each failing scenario while it fails the same way.
+    #[arg(long)]
+    pub shrink: bool,
+    /// Runs a shrink may spend per failure.
+    #[arg(long, default_value_t = 300)]
+    pub budget: usize,
+    /// Stop once this many seeds have failed (the first ones in seed order).
+    #[arg(long, default_value_t = 10)]
+    pub max_failures: usize,
+    /// Write each failing scenario (and its shrunk form) here as TOML for `geosim run`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn hunt(a: &HuntArgs) -> i32 {
+    let seeds = match parse_seeds(&a.seeds) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --seeds {:?}: {e}", a.seeds);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Some(out) = &a.out
+        && let Err(e) = std::fs::create_dir_all(out)
+    {
+        eprintln!("error: cannot create {}: {e}", out.display());
+        return EXIT_BAD_INPUT;
+    }
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(a.jobs).build() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start {} threads: {e}", a.jobs);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let bar = indicatif::ProgressBar::new(seeds.len() as u64);
+    // Chunks in seed order, each checked in parallel: the failures reported are the first
+    // ones in seed order whatever the thread count.
+    let mut failures: Vec<(u64, Broken)> = Vec::new();
+    let mut checked = 0;
+    for chunk in seeds.chunks(64) {
+        let found: Vec<(u64, Broken)> = pool.install(|| {
+            chunk
+                .par_iter()
+                .filter_map(|&seed| {
+                    let r = check(&generate(seed), rerun_for_determinism(seed));
+                    bar.inc(1);
+                    r.map(|b| (seed, b))
+                })
+                .collect()
+        });
+        checked += chunk.len();
+        failures.extend(found);
+        if failures.len() >= a.max_failures {
+            failures.truncate(a.max_failures);
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    for (seed, broken) in &failures {
+        let spec = generate(*seed);
+        println!(
+            "seed {seed}: {}{} ({})",
+            broken.kind(),
+            match broken.detail() {
+                d if d.is_empty() => String::new(),
+                d => format!(": {d}"),
+            },
+            size(&spec)
+        );
+        println!("  reproduce: geosim hunt --seeds {seed}");
+        if let Some(out) = &a.out {
+            let path = out.join(format!("seed-{seed}.toml"));
+            match std::fs::write(&path, to_toml(&spec)) {
+                Ok(()) => println!("  scenario:  geosim run {}", path.display()),
+                Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+            }
+        }
+        if a.shrink {
+            let (small, runs) = shrink(&spec, broken, a.budget);
+            println!("  shrunk in {runs} runs to {}", size(&small));
+            let text = format!(
+                "# Shrunk by `geosim hunt --shrink` from seed {seed}: still {}.\n{}",
+                broken.kind(),
+                to_toml(&small)
+            );
+            match &a.out {
+                Some(out) => {
+                    let path = out.join(format!("seed-{seed}-min.toml"));
+                    match std::fs::write(&path, text) {
+                        Ok(()) => println!("  smallest:  geosim run {}", path.display()),
+                        Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+                    }
+                }
+                None => print!("{text}"),
+            }
+        }
+    }
+    println!(
+        "{checked} seed(s) checked, {} failed{}",
+        failures.len(),
+        if checked < seeds.len() {
+            format!(" (stopped at --max-failures {})", a.max_failures)
+        } else {
+            String::new()
+        }
+    );
+    if failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_DIVERGED
+    }
+}

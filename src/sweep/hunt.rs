@@ -1,0 +1,558 @@
+//! `geosim hunt`: VOPR-style swarm search. Each seed draws a whole scenario (topology within
+//! the documented limits, links, backlog, clocks, faults and a workload, or a script over every
+//! data type), runs it with its fault phase and the healed phase after it, and checks the
+//! invariants: convergence by the deadline, no acknowledged write lost beyond what the
+//! persistence model allows, no panic, and (for a sample of seeds) the same digest twice.
+//! `shrink` minimises a failing scenario while it keeps failing the same way.
+//!
+//! A drawn scenario is a [`Spec`], written out as ordinary scenario TOML, so any failure can
+//! be rerun with `geosim run`.
+
+use rand::RngExt;
+
+use crate::engine::{RngStream, stream_for};
+use crate::report::run_and_judge;
+use crate::scenario::{LoadOptions, parse};
+
+/// One drawn fault.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultSpec {
+    /// Cluster `isolate` is cut off from `begin_s` for `dur_s`; `stall` holds connections
+    /// instead of dropping them.
+    Partition {
+        isolate: usize,
+        begin_s: u64,
+        dur_s: u64,
+        stall: bool,
+    },
+    /// Every link of `cluster` gets slower and thinner.
+    Degrade {
+        cluster: usize,
+        begin_s: u64,
+        dur_s: u64,
+        latency_add_ms: u64,
+        bandwidth_kbit: u64,
+    },
+    /// `cluster`'s clock jumps by `step_ms` at `at_s`.
+    ClockStep {
+        cluster: usize,
+        at_s: u64,
+        step_ms: i64,
+    },
+    /// The primary of `cluster`'s `shard` crashes at `begin_s`; its process restarts after
+    /// `dur_s`.
+    Crash {
+        cluster: usize,
+        shard: u64,
+        begin_s: u64,
+        dur_s: u64,
+    },
+}
+
+/// One drawn cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterSpec {
+    pub shards: u64,
+    pub replication: bool,
+    pub persistence: &'static str,
+    pub drift_ppm: i64,
+    pub ntp: bool,
+}
+
+/// A drawn scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    pub seed: u64,
+    pub clusters: Vec<ClusterSpec>,
+    pub latency_ms: u64,
+    pub bandwidth_mbit: u64,
+    pub loss_pct: u64,
+    pub backlog_kb: u64,
+    pub compression: u64,
+    /// Writes per second of the generated workload (0: none).
+    pub rate: u64,
+    pub keys: u64,
+    pub incr_share_pct: u64,
+    pub duration_s: u64,
+    pub faults: Vec<FaultSpec>,
+    /// Scripted steps: (time in ms, instance, command); a sync of all follows every few.
+    pub steps: Vec<(u64, usize, String)>,
+}
+
+fn pick<'a, T>(rng: &mut RngStream, xs: &'a [T]) -> &'a T {
+    &xs[rng.random_range(0..xs.len())]
+}
+
+/// A command on a few shared keys (so instances conflict): three times in four of the seed's
+/// `focus` type (strings and counters, hashes, sets, sorted sets, lists, or the rest), else of
+/// any type, so that every type's conflicts come up often in some seeds.
+fn command(rng: &mut RngStream, focus: usize) -> String {
+    let m = rng.random_range(0..2u32);
+    let n = rng.random_range(-3i64..4);
+    let v = rng.random_range(0..4u32);
+    let groups: [Vec<String>; 6] = [
+        vec![
+            format!("SET k{m} v{v}"),
+            format!("INCRBY c{m} {n}"),
+            format!("APPEND k{m} a{v}"),
+            format!("DEL k{m}"),
+        ],
+        vec![
+            format!("HSET h f{m} v{v}"),
+            format!("HINCRBY h n{m} {n}"),
+            format!("HDEL h f{m}"),
+        ],
+        vec![
+            format!("SADD s m{m}"),
+            format!("SREM s m{m}"),
+            "DEL s".to_string(),
+        ],
+        vec![
+            format!("ZADD z {n} m{m}"),
+            format!("ZINCRBY z {n} m{m}"),
+            format!("ZREM z m{m}"),
+        ],
+        vec![
+            format!("RPUSH l e{v}"),
+            format!("LPUSH l e{v}"),
+            "LPOP l".to_string(),
+        ],
+        vec![
+            format!("XADD x * f{m} v{v}"),
+            format!("PFADD p e{v}"),
+            format!("EXPIRE k{m} {}", 1 + v),
+            format!("PERSIST k{m}"),
+            "DEL s h z l".to_string(),
+        ],
+    ];
+    let g = if rng.random_bool(0.75) {
+        focus
+    } else {
+        rng.random_range(0..groups.len())
+    };
+    pick(rng, &groups[g]).clone()
+}
+
+const PERSISTENCE: [&str; 4] = ["aof-everysec", "aof-always", "snapshot", "none"];
+
+/// Draws the scenario of `seed`.
+pub fn generate(seed: u64) -> Spec {
+    let mut rng = stream_for(seed, "hunt");
+    let n = rng.random_range(2..=5usize);
+    let clusters = (0..n)
+        .map(|_| ClusterSpec {
+            shards: rng.random_range(1..=3),
+            replication: rng.random_bool(0.5),
+            persistence: PERSISTENCE[rng.random_range(0..PERSISTENCE.len())],
+            drift_ppm: rng.random_range(-200..=200),
+            ntp: rng.random_bool(0.8),
+        })
+        .collect();
+    let duration_s = rng.random_range(10..=40u64);
+    let scripted = seed % 2 == 1;
+    let mut faults = Vec::new();
+    for _ in 0..rng.random_range(0..=3usize) {
+        let begin_s = rng.random_range(1..duration_s);
+        let dur_s = rng.random_range(1..=duration_s);
+        let c = rng.random_range(0..n);
+        faults.push(match rng.random_range(0..4u32) {
+            0 => FaultSpec::Partition {
+                isolate: c,
+                begin_s,
+                dur_s,
+                stall: rng.random_bool(0.3),
+            },
+            1 => FaultSpec::Degrade {
+                cluster: c,
+                begin_s,
+                dur_s,
+                latency_add_ms: rng.random_range(10..500),
+                bandwidth_kbit: rng.random_range(200..20_000),
+            },
+            2 => FaultSpec::ClockStep {
+                cluster: c,
+                at_s: begin_s,
+                step_ms: rng.random_range(-2000..2000),
+            },
+            _ => FaultSpec::Crash {
+                cluster: c,
+                shard: 0,
+                begin_s,
+                dur_s,
+            },
+        });
+    }
+    let mut steps = Vec::new();
+    if scripted {
+        let focus = rng.random_range(0..6usize);
+        let mut t = 0;
+        for _ in 0..rng.random_range(4..=30usize) {
+            t += rng.random_range(1..400u64);
+            steps.push((t, rng.random_range(0..n), command(&mut rng, focus)));
+        }
+    }
+    Spec {
+        seed,
+        clusters,
+        latency_ms: rng.random_range(1..=150),
+        bandwidth_mbit: *pick(&mut rng, &[10, 100, 1000]),
+        loss_pct: *pick(&mut rng, &[0, 0, 1, 3]),
+        backlog_kb: *pick(&mut rng, &[1024, 2048, 8192]),
+        compression: rng.random_range(0..=6),
+        rate: if scripted {
+            *pick(&mut rng, &[0, 50])
+        } else {
+            rng.random_range(50..=600)
+        },
+        keys: *pick(&mut rng, &[5, 50, 2000]),
+        incr_share_pct: rng.random_range(0..=100),
+        duration_s,
+        faults,
+        steps,
+    }
+}
+
+fn name(c: usize) -> String {
+    format!("c{}", c + 1)
+}
+
+/// The spec as scenario TOML (`geosim run` reproduces it; the seed is the spec's).
+pub fn to_toml(s: &Spec) -> String {
+    let mut o = format!(
+        "# Drawn by `geosim hunt` from seed {}.\n[run]\nseed = {}\nduration = \"{}s\"\nconverge_deadline = \"10m\"\n\n",
+        s.seed, s.seed, s.duration_s
+    );
+    for (i, c) in s.clusters.iter().enumerate() {
+        o.push_str(&format!(
+            "[[cluster]]\nname = \"{}\"\nshards = {}\nnodes = {}\nreplication = {}\npersistence = \"{}\"\n\
+             clock_drift_ppm = {}\nntp = {}\nproxy_policy = \"all-master-shards\"\nsyncer_mode = \"distributed\"\n\n",
+            name(i),
+            c.shards,
+            c.shards.min(2),
+            c.replication,
+            c.persistence,
+            c.drift_ppm,
+            c.ntp
+        ));
+    }
+    o.push_str(&format!(
+        "[network]\nlatency = \"{}ms\"\nbandwidth = \"{}Mbit/s\"\nloss = {}\n\n\
+         [replication]\nbacklog_size = \"{}KB\"\ncompression = {}\n\n",
+        s.latency_ms,
+        s.bandwidth_mbit,
+        s.loss_pct as f64 / 100.0,
+        s.backlog_kb,
+        s.compression
+    ));
+    if s.rate > 0 {
+        o.push_str(&format!(
+            "[workload]\nrate = \"{}/s\"\nkeys = {}\nvalue_size = \"32B\"\n\n[workload.mix]\nset = {}\nincr = {}\n\n",
+            s.rate,
+            s.keys,
+            100 - s.incr_share_pct.min(100),
+            s.incr_share_pct.min(100)
+        ));
+    }
+    for f in &s.faults {
+        o.push_str("[[fault]]\n");
+        match f {
+            FaultSpec::Partition {
+                isolate,
+                begin_s,
+                dur_s,
+                stall,
+            } => o.push_str(&format!(
+                "kind = \"partition\"\nisolate = [\"{}\"]\nbegin = \"{begin_s}s\"\nduration = \"{dur_s}s\"\nmode = \"{}\"\n\n",
+                name(*isolate),
+                if *stall { "stall" } else { "drop" }
+            )),
+            FaultSpec::Degrade {
+                cluster,
+                begin_s,
+                dur_s,
+                latency_add_ms,
+                bandwidth_kbit,
+            } => o.push_str(&format!(
+                "kind = \"degrade\"\nisolate = [\"{}\"]\nbegin = \"{begin_s}s\"\nduration = \"{dur_s}s\"\nlatency_add = \"{latency_add_ms}ms\"\nbandwidth = \"{bandwidth_kbit}kbit/s\"\n\n",
+                name(*cluster)
+            )),
+            FaultSpec::ClockStep {
+                cluster,
+                at_s,
+                step_ms,
+            } => o.push_str(&format!(
+                "kind = \"clock_step\"\ncluster = \"{}\"\nbegin = \"{at_s}s\"\nstep = \"{step_ms}ms\"\n\n",
+                name(*cluster)
+            )),
+            FaultSpec::Crash {
+                cluster,
+                shard,
+                begin_s,
+                dur_s,
+            } => o.push_str(&format!(
+                "kind = \"crash\"\ncluster = \"{}\"\nshard = {shard}\nbegin = \"{begin_s}s\"\nduration = \"{dur_s}s\"\n\n",
+                name(*cluster)
+            )),
+        }
+    }
+    for (i, (t, on, cmd)) in s.steps.iter().enumerate() {
+        o.push_str(&format!(
+            "[[step]]\nat = \"{t}ms\"\non = \"{}\"\ncmd = \"{}\"\n\n",
+            name(*on),
+            cmd.replace('"', "\\\"")
+        ));
+        if i % 4 == 3 {
+            o.push_str("[[step]]\nsync = \"all\"\n\n");
+        }
+    }
+    o
+}
+
+/// How a drawn scenario broke an invariant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Broken {
+    /// The scenario generator drew something the loader refuses (a hunter bug).
+    Invalid(String),
+    Diverged,
+    NotConverged,
+    /// Writes lost although every crashed shard had a replica or fsynced every write.
+    LostWrites(u64),
+    Panicked(String),
+    /// The same seed gave two different digests.
+    Nondeterministic,
+}
+
+impl Broken {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Broken::Invalid(_) => "invalid",
+            Broken::Diverged => "diverged",
+            Broken::NotConverged => "not converged",
+            Broken::LostWrites(_) => "lost writes",
+            Broken::Panicked(_) => "panic",
+            Broken::Nondeterministic => "nondeterministic",
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            Broken::Invalid(e) | Broken::Panicked(e) => e.clone(),
+            Broken::LostWrites(n) => format!("{n} acknowledged writes lost"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Runs `spec` and checks the invariants; `twice` also reruns it and compares digests.
+pub fn check(spec: &Spec, twice: bool) -> Option<Broken> {
+    let text = to_toml(spec);
+    let s = match parse(&text, "hunt.toml", &LoadOptions::default()) {
+        Ok(s) => s,
+        Err(e) => return Some(Broken::Invalid(e.to_string())),
+    };
+    let run = || std::panic::catch_unwind(|| run_and_judge(&s));
+    let judged = match run() {
+        Ok(j) => j,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic".into());
+            return Some(Broken::Panicked(msg));
+        }
+    };
+    use crate::check::Verdict;
+    match judged.convergence.verdict {
+        Verdict::Diverged => return Some(Broken::Diverged),
+        Verdict::NotConverged => return Some(Broken::NotConverged),
+        Verdict::Converged => {}
+    }
+    let crashed: Vec<usize> = spec
+        .faults
+        .iter()
+        .filter_map(|f| match f {
+            FaultSpec::Crash { cluster, .. } => Some(*cluster),
+            _ => None,
+        })
+        .collect();
+    let durable = crashed.iter().all(|c| {
+        let c = &spec.clusters[*c];
+        c.replication || c.persistence == "aof-always"
+    });
+    let lost = judged.summary.totals.writes_lost;
+    if durable && lost > 0 {
+        return Some(Broken::LostWrites(lost));
+    }
+    if twice {
+        match run() {
+            Ok(again) if again.result.trace_digest == judged.result.trace_digest => {}
+            _ => return Some(Broken::Nondeterministic),
+        }
+    }
+    None
+}
+
+/// Whether seed `seed` is one of the sample rerun for determinism (one in eight).
+pub fn rerun_for_determinism(seed: u64) -> bool {
+    seed.is_multiple_of(8)
+}
+
+/// Smaller variants of `s`, most aggressive first.
+fn candidates(s: &Spec) -> Vec<Spec> {
+    let mut out = Vec::new();
+    for i in 0..s.faults.len() {
+        let mut c = s.clone();
+        c.faults.remove(i);
+        out.push(c);
+    }
+    // Steps: drop halves, then quarters, then single steps.
+    let n = s.steps.len();
+    let mut chunk = n.div_ceil(2);
+    while chunk >= 1 && n > 0 {
+        for start in (0..n).step_by(chunk) {
+            let mut c = s.clone();
+            c.steps.drain(start..(start + chunk).min(n));
+            out.push(c);
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2);
+    }
+    if s.clusters.len() > 2 {
+        for drop in 0..s.clusters.len() {
+            let mut c = s.clone();
+            c.clusters.remove(drop);
+            let keep = |x: usize| x != drop;
+            let shift = |x: usize| if x > drop { x - 1 } else { x };
+            c.steps.retain(|(_, on, _)| keep(*on));
+            for st in &mut c.steps {
+                st.1 = shift(st.1);
+            }
+            c.faults.retain_mut(|f| {
+                let cl = match f {
+                    FaultSpec::Partition { isolate, .. } => isolate,
+                    FaultSpec::Degrade { cluster, .. }
+                    | FaultSpec::ClockStep { cluster, .. }
+                    | FaultSpec::Crash { cluster, .. } => cluster,
+                };
+                let k = keep(*cl);
+                *cl = shift(*cl);
+                k
+            });
+            out.push(c);
+        }
+    }
+    let mut simpler = s.clone();
+    for c in &mut simpler.clusters {
+        *c = ClusterSpec {
+            shards: 1,
+            replication: false,
+            persistence: "aof-everysec",
+            drift_ppm: 0,
+            ntp: true,
+        };
+    }
+    out.push(simpler);
+    let mut net = s.clone();
+    (net.loss_pct, net.compression, net.latency_ms) = (0, 0, net.latency_ms.min(10));
+    out.push(net);
+    if s.rate > 10 {
+        let mut c = s.clone();
+        c.rate /= 2;
+        out.push(c);
+    }
+    if s.rate > 0 && !s.steps.is_empty() {
+        let mut c = s.clone();
+        c.rate = 0;
+        out.push(c);
+    }
+    if s.keys > 1 {
+        let mut c = s.clone();
+        c.keys = (c.keys / 4).max(1);
+        out.push(c);
+    }
+    if s.duration_s > 2 {
+        let mut c = s.clone();
+        c.duration_s = (s.duration_s / 2).max(2);
+        let d = c.duration_s;
+        c.faults.retain(|f| match f {
+            FaultSpec::Partition { begin_s, .. }
+            | FaultSpec::Degrade { begin_s, .. }
+            | FaultSpec::Crash { begin_s, .. } => *begin_s < d,
+            FaultSpec::ClockStep { at_s, .. } => *at_s < d,
+        });
+        out.push(c);
+    }
+    out.retain(|c| c != s);
+    out
+}
+
+/// Minimises `spec` while it still breaks the same way; at most `budget` runs. Returns the
+/// smallest failing spec found and how many runs it took.
+pub fn shrink(spec: &Spec, broken: &Broken, budget: usize) -> (Spec, usize) {
+    let mut best = spec.clone();
+    let mut runs = 0;
+    'outer: loop {
+        for c in candidates(&best) {
+            if runs >= budget {
+                break 'outer;
+            }
+            runs += 1;
+            if check(&c, false).is_some_and(|b| b.kind() == broken.kind()) {
+                best = c;
+                continue 'outer;
+            }
+        }
+        break;
+    }
+    (best, runs)
+}
+
+/// A size measure for reports: clusters, faults, steps, and seconds.
+pub fn size(s: &Spec) -> String {
+    format!(
+        "{} clusters, {} fault(s), {} step(s), {} writes/s for {} s",
+        s.clusters.len(),
+        s.faults.len(),
+        s.steps.len(),
+        s.rate,
+        s.duration_s
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_drawn_scenario_loads() {
+        for seed in 0..300 {
+            let text = to_toml(&generate(seed));
+            if let Err(e) = parse(&text, "hunt.toml", &LoadOptions::default()) {
+                panic!("seed {seed}: {e}\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn drawing_is_a_function_of_the_seed() {
+        assert_eq!(generate(7), generate(7));
+        assert_ne!(generate(7), generate(8));
+    }
+
+    #[test]
+    fn shrinking_candidates_are_smaller_and_still_load() {
+        let s = (0..50)
+            .map(generate)
+            .find(|s| s.clusters.len() > 2 && !s.faults.is_empty() && !s.steps.is_empty())
+            .expect("some seed draws all three");
+        for c in candidates(&s) {
+            assert_ne!(c, s);
+            let text = to_toml(&c);
+            parse(&text, "c.toml", &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        }
+    }
+}
