@@ -46,6 +46,9 @@ impl Persistence {
 enum Pending {
     Op(Op),
     Merge(Box<Keyspace>),
+    /// Garbage collection of a key, in its place among the ops (the AOF replays the state
+    /// the live shard had, collected history included).
+    Gc(Box<[u8]>),
 }
 
 /// The durable copy of one shard.
@@ -88,6 +91,13 @@ impl Durable {
         }
     }
 
+    /// Garbage collection collected `key` on the live shard.
+    pub fn record_gc(&mut self, key: &[u8]) {
+        if self.mode == Persistence::AofEverySec {
+            self.pending.push(Pending::Gc(key.into()));
+        }
+    }
+
     /// The periodic persistence point (fsync or snapshot) at `now`.
     pub fn tick(&mut self, now: SimTime, live: &Keyspace) {
         match self.mode {
@@ -98,6 +108,7 @@ impl Durable {
                             self.persisted.apply(&op);
                         }
                         Pending::Merge(k) => self.persisted.merge(&k),
+                        Pending::Gc(key) => self.persisted.collect_garbage(&key),
                     }
                 }
                 self.persisted_at = now;

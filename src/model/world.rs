@@ -1300,6 +1300,10 @@ impl World {
                     let ks = &mut c.shards[shard].keyspace;
                     let before = ks.entry(&key).map(|e| e.tombstones().0).unwrap_or(0);
                     ks.collect_garbage(&key);
+                    if let Some(d) = c.shards[shard].durable.as_mut() {
+                        d.record_gc(&key);
+                    }
+                    let ks = &c.shards[shard].keyspace;
                     let after = ks.entry(&key).map(|e| e.tombstones().0).unwrap_or(0);
                     self.tombstones_collected += before.saturating_sub(after);
                 }
