@@ -91,6 +91,16 @@ impl Durable {
         }
     }
 
+    /// The shard restarted with `recovered`: what was not persisted is gone, so the durable
+    /// copy starts again from the recovered state (it must not replay the lost ops later).
+    pub fn restarted(&mut self, now: SimTime, recovered: &Keyspace) {
+        self.pending.clear();
+        if self.mode != Persistence::None {
+            self.persisted = recovered.clone();
+        }
+        self.persisted_at = now;
+    }
+
     /// Garbage collection collected `key` on the live shard.
     pub fn record_gc(&mut self, key: &[u8]) {
         if self.mode == Persistence::AofEverySec {

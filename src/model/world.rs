@@ -1521,8 +1521,7 @@ impl World {
         let end = sh.backlog.end();
         sh.backlog = Backlog::starting_at(sh.backlog.model(), sh.backlog.size(), end);
         if let Some(d) = sh.durable.as_mut() {
-            let live = sh.keyspace.clone();
-            d.tick(q.now(), &live);
+            d.restarted(q.now(), &sh.keyspace);
         }
         // Peers pulling from this shard: their offsets belong to the old history.
         self.reconnect_sources(c, shard, q);

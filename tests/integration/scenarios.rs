@@ -79,3 +79,27 @@ fn every_numbered_scenario_has_a_test() {
         }
     }
 }
+
+#[test]
+fn every_frozen_regression_converges() {
+    let mut n = 0;
+    for e in std::fs::read_dir(super::root().join("scenarios/regressions")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".toml") {
+            let path = format!("regressions/{name}");
+            let text =
+                std::fs::read_to_string(super::root().join("scenarios").join(&path)).unwrap();
+            assert!(
+                text.starts_with("# Regression: found by `geosim hunt"),
+                "{name}"
+            );
+            assert!(
+                text.contains("# What broke:"),
+                "{name} does not say what broke"
+            );
+            check(&path);
+            n += 1;
+        }
+    }
+    assert!(n >= 5, "{n} regressions");
+}
