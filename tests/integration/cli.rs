@@ -413,3 +413,38 @@ fn hunt_finds_and_shrinks_every_planted_bug() {
     assert!(out.ends_with("64 seed(s) checked, 0 failed\n"), "{out}");
     std::fs::remove_dir_all(&base).ok();
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_stops_geosim_quietly() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_geosim"))
+        .args([
+            "hunt",
+            "--seeds",
+            "1..40",
+            "--max-failures",
+            "40",
+            "--shrink",
+            "--budget",
+            "3",
+        ])
+        .env("GEOSIM_PLANTED_BUG", "lww-arrival")
+        .current_dir(super::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone (stdout dropped); geosim's further output has nowhere to go.
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("seed "), "{first}");
+    assert_eq!(out.status.code(), Some(141));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
