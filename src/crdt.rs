@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod hll;
+pub mod key;
 pub mod keyspace;
 pub mod list;
 pub mod planted;

@@ -20,7 +20,7 @@ use super::stream::{StreamCrdt, StreamEntry, StreamId};
 use super::value::{Value, format_float};
 use crate::engine::Digest;
 
-pub type Key = Box<[u8]>;
+pub use super::key::Key;
 pub type Bytes = Vec<u8>;
 
 /// The data types, in the order used for type stamps.

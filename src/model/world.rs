@@ -385,7 +385,7 @@ pub struct World {
     pub tombstones_collected: u64,
     pub lww: LwwStats,
     /// Keys that had a removal and have not been garbage-collected: where tombstones live.
-    removal_keys: std::collections::BTreeSet<Box<[u8]>>,
+    removal_keys: std::collections::BTreeSet<Key>,
     sink: Option<SampleSink>,
     layout: SampleLayout,
     divergence: Divergence,
@@ -835,7 +835,7 @@ impl World {
                 _ => continue,
             };
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, k.clone()));
+                best = Some((rank, k.clone().into()));
             }
             found += 1;
             if cluster.eviction != EvictionPolicy::VolatileTtl || found == SAMPLES {
