@@ -613,6 +613,27 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The manifest of a sweep of `scenario` over `axes` × `seeds`, or of shard `shard` of it.
+    pub fn new(
+        scenario: &Path,
+        axes: &[Axis],
+        seeds: &[u64],
+        shard: (usize, usize),
+        full_sync_target: Option<f64>,
+    ) -> Manifest {
+        Manifest {
+            scenario: scenario.display().to_string(),
+            axes: axes
+                .iter()
+                .map(|a| (a.path.clone(), a.values.clone()))
+                .collect(),
+            seeds: seeds.to_vec(),
+            cells: cells(axes, seeds).len(),
+            shard,
+            full_sync_target,
+        }
+    }
+
     pub fn axes(&self) -> Vec<Axis> {
         self.axes
             .iter()

@@ -6,7 +6,7 @@ use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
 use crate::scenario::{self, LoadOptions};
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
-    Axis, CellResult, Manifest, Row, cells, merge_shards, parse_axis, parse_seeds, parse_shard,
+    Axis, CellResult, Manifest, Row, merge_shards, parse_axis, parse_seeds, parse_shard,
     parse_share, run_sweep_shard_with_progress, shard_len, sweep_csv, sweep_md, write_sweep_charts,
 };
 
@@ -150,17 +150,7 @@ pub fn sweep(a: &SweepArgs) -> i32 {
         }
     };
     let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
-    let manifest = Manifest {
-        scenario: path.display().to_string(),
-        axes: axes
-            .iter()
-            .map(|a| (a.path.clone(), a.values.clone()))
-            .collect(),
-        seeds: seeds.clone(),
-        cells: cells(&axes, &seeds).len(),
-        shard,
-        full_sync_target,
-    };
+    let manifest = Manifest::new(path, &axes, &seeds, shard, full_sync_target);
     match write_outputs(out, &manifest, &rows) {
         Ok(Some(md)) => print!("{md}"),
         Ok(None) => println!(
@@ -381,17 +371,7 @@ fn simulate(a: &PlanArgs, i: &PlanInput, plan_md: &str) -> Result<i32, String> {
     let axes = loaded.sweep.axes.clone();
     let results = run_with_bar(&path, &axes, &seeds, a.jobs, (1, 1)).map_err(|e| e.to_string())?;
     let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
-    let manifest = Manifest {
-        scenario: path.display().to_string(),
-        axes: axes
-            .iter()
-            .map(|a| (a.path.clone(), a.values.clone()))
-            .collect(),
-        seeds: seeds.clone(),
-        cells: rows.len(),
-        shard: (1, 1),
-        full_sync_target: None,
-    };
+    let manifest = Manifest::new(&path, &axes, &seeds, (1, 1), None);
     write_outputs(out, &manifest, &rows)
         .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
     let c = crosscheck(i, &rows, busiest_shard_share(a.keys, i.shards), a.factor);

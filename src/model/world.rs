@@ -27,6 +27,8 @@ use crate::engine::{
     stream_for,
 };
 use crate::redis::{self, select_bytes};
+// HashSet only for `Divergence`'s key sets: looked up and drained, and only their sizes reach
+// output, so their hash order cannot.
 use std::collections::HashSet;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -405,7 +407,9 @@ pub struct World {
 /// cannot.
 #[derive(Default)]
 struct Divergence {
+    // Drained in hash order, but each key's outcome is independent of the others'.
     touched: HashSet<Key, FxBuild>,
+    // Only its length is read.
     divergent: HashSet<Key, FxBuild>,
     recheck_all: bool,
 }

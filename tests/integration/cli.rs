@@ -3,8 +3,14 @@
 use std::process::Command;
 
 fn geosim(args: &[&str]) -> (i32, String, String) {
+    geosim_env(&[], args)
+}
+
+/// Runs the binary with extra environment variables.
+fn geosim_env(env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_geosim"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(super::root())
         .output()
         .expect("the binary runs");
@@ -342,17 +348,7 @@ fn schema_and_completions_are_printed() {
 
 /// Runs the binary with a planted merge bug.
 fn geosim_planted(bug: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_geosim"))
-        .args(args)
-        .env("GEOSIM_PLANTED_BUG", bug)
-        .current_dir(super::root())
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().expect("exited normally"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    geosim_env(&[("GEOSIM_PLANTED_BUG", bug)], args)
 }
 
 #[test]
