@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod explain;
 pub mod hunt;
 pub mod run;
 pub mod sweep;
@@ -75,6 +76,9 @@ pub enum Command {
     /// Draw a scenario per seed (topology, links, clocks, faults, workload or script), run
     /// each, and report the seeds that break an invariant, with the command to reproduce.
     Hunt(hunt::HuntArgs),
+    /// Narrate a run step by step (each command, its op, deliveries, conflicts and the rule
+    /// that settled each, final values); optionally draw a space-time diagram (SVG).
+    Explain(explain::ExplainArgs),
     /// Print a JSON Schema of the scenario format (for editor completion and checking).
     Schema,
     /// Print shell completions: bash, zsh, fish, elvish or powershell.
@@ -141,6 +145,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Plan(args) => sweep::plan(&args),
         Command::Check(args) => check::check(&args),
         Command::Hunt(args) => hunt::hunt(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Schema => {
             println!("{}", crate::scenario::schema::schema_json());
             EXIT_OK

@@ -14,6 +14,7 @@ pub mod persistence;
 pub mod script;
 pub mod syncer;
 pub mod topology;
+pub mod trace;
 pub mod workload;
 pub mod world;
 

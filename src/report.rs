@@ -1,8 +1,10 @@
 //! Reports: a run's summary as human text, JSON (stable key order) and Markdown, and its
 //! sampled metrics as `timeline.csv`.
 
+pub mod explain;
 pub mod markdown;
 pub mod plot;
+pub mod spacetime;
 pub mod summary;
 pub mod timeline;
 

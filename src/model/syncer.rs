@@ -100,6 +100,8 @@ pub struct Session {
     pub last_applied_written_at: SimTime,
     pub partial_syncs: u64,
     pub full_syncs: u64,
+    /// When the latest full sync's snapshot was taken.
+    pub full_sync_started: SimTime,
     /// Full syncs that ended with the snapshot offset already gone from the backlog.
     pub full_sync_failures: u64,
     /// Consecutive failed full syncs (a full-sync loop when it reaches 2).

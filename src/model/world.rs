@@ -15,6 +15,7 @@ use super::net::{Link, LinkParams};
 use super::persistence::{Durable, Persistence};
 use super::script::{Step, StepAction, StepRecord};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
+use super::trace::{FinalState, ResyncReason, TraceEvent, TraceKind, Tracer};
 use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
 use super::workload::{Workload, WorkloadParams};
 use crate::crdt::keyspace::Key;
@@ -363,6 +364,8 @@ pub struct RunResult {
 
 pub struct World {
     cfg: WorldConfig,
+    /// An optional record of some keys' history (`geosim explain`); never read by the run.
+    tracer: Option<Box<Tracer>>,
     topo: Topology,
     clusters: Vec<Cluster>,
     links: Vec<Link>,
@@ -535,6 +538,7 @@ impl World {
                         last_applied_written_at: SimTime::ZERO,
                         partial_syncs: 0,
                         full_syncs: 0,
+                        full_sync_started: SimTime::ZERO,
                         full_sync_failures: 0,
                         consecutive_failures: 0,
                         max_consecutive_failures: 0,
@@ -632,6 +636,7 @@ impl World {
             sink: None,
             layout,
             divergence: Divergence::default(),
+            tracer: None,
             members,
             joined_at: vec![None; n],
             refused_reconnects: 0,
@@ -713,6 +718,36 @@ impl World {
         cmd: &redis::Command,
         q: &mut Scheduler<Event>,
     ) -> redis::Reply {
+        let Some(t) = self.tracer.as_mut().filter(|t| t.wants(&cmd.key())) else {
+            return self.execute_untraced(c, cmd, q);
+        };
+        // The command goes before the ops it becomes; its reply is filled in after.
+        let at = t.events.len();
+        t.push(
+            q.now(),
+            TraceKind::Command {
+                cluster: c,
+                line: command_line(cmd),
+                reply: String::new(),
+            },
+        );
+        let reply = self.execute_untraced(c, cmd, q);
+        if let Some(TraceEvent {
+            kind: TraceKind::Command { reply: r, .. },
+            ..
+        }) = self.tracer.as_mut().and_then(|t| t.events.get_mut(at))
+        {
+            *r = reply.to_string();
+        }
+        reply
+    }
+
+    fn execute_untraced(
+        &mut self,
+        c: usize,
+        cmd: &redis::Command,
+        q: &mut Scheduler<Event>,
+    ) -> redis::Reply {
         let now = q.now();
         let key = cmd.key();
         let shard_idx = self.clusters[c].topo.shard_of_key(&key);
@@ -768,6 +803,80 @@ impl World {
             self.replicate(c, shard_idx, effect, q);
         }
         out.reply
+    }
+
+    /// Installs a tracer (see [`crate::model::trace`]); the run itself is unchanged.
+    pub fn set_tracer(&mut self, tracer: Tracer) {
+        self.tracer = Some(Box::new(tracer));
+    }
+
+    /// Removes the tracer, with the final state of every traced key at every instance.
+    pub fn take_tracer(&mut self, now: SimTime) -> Option<Tracer> {
+        let mut t = *self.tracer.take()?;
+        t.names = self.clusters.iter().map(|c| c.topo.name.clone()).collect();
+        for key in t.keys() {
+            let per_instance = self
+                .clusters
+                .iter()
+                .map(|c| {
+                    let shard = c.topo.shard_of_key(&key);
+                    let entry = c.shards[shard].keyspace.entry(&key).cloned();
+                    (entry, c.clock.read_ms(now))
+                })
+                .collect();
+            t.finals.push(FinalState { key, per_instance });
+        }
+        Some(t)
+    }
+
+    /// Counts an arriving op that `dst` had not seen everything of: it is concurrent with a
+    /// write `dst` already applied (some origin's count there is past the op's clock).
+    fn trace_contention(&mut self, dst: usize, shard: usize, op: &crate::crdt::Op) {
+        let Some(t) = self.tracer.as_mut() else {
+            return;
+        };
+        if !matches!(t.filter, super::trace::TraceFilter::Contention) {
+            return;
+        }
+        let Some(e) = self.clusters[dst].shards[shard].keyspace.entry(&op.key) else {
+            return;
+        };
+        let concurrent = e.ctx.entries().iter().enumerate().any(|(i, have)| {
+            i != op.dot.origin.index() && *have > op.vc.get(InstanceId(i as u8))
+        });
+        if concurrent {
+            *t.contention.entry(op.key.clone()).or_default() += 1;
+        }
+    }
+
+    fn trace_fault(&mut self, f: usize, begin: bool, now: SimTime) {
+        let Some(t) = self.tracer.as_mut().filter(|t| t.records()) else {
+            return;
+        };
+        let spec = &self.faults[f].spec;
+        let kind = match &spec.kind {
+            FaultKind::Partition(m) => format!("{} partition", m.name()),
+            FaultKind::Degrade { .. } => "degraded link".to_string(),
+            FaultKind::Crash { cluster, shard } => format!(
+                "crash of {} shard {shard}",
+                self.clusters[*cluster].topo.name
+            ),
+        };
+        let ev = TraceKind::Fault {
+            name: spec.name.clone(),
+            kind,
+            begin,
+            pairs: spec.pairs.clone(),
+        };
+        t.push(now, ev);
+    }
+
+    /// Records a scripted sync step (no-op without a tracer).
+    fn trace_sync_step(&mut self, clusters: &[usize], now: SimTime) {
+        if let Some(t) = self.tracer.as_mut().filter(|t| t.records()) {
+            let clusters = clusters.to_vec();
+            t.push(now, TraceKind::SyncStep { clusters });
+        }
     }
 
     /// Used memory of a shard: its keyspace estimate plus its backlog.
@@ -879,6 +988,12 @@ impl World {
         let now = q.now();
         let n = self.clusters.len();
         self.divergence.touch(&effect.op.key);
+        if let Some(t) = self.tracer.as_mut()
+            && t.wants(&effect.op.key)
+        {
+            let op = effect.op.clone();
+            t.push(now, TraceKind::Op { cluster: c, op });
+        }
         if effect.op.kind.removes() {
             self.removal_keys.insert(effect.op.key.clone());
             self.want_gc(q);
@@ -992,10 +1107,26 @@ impl World {
                 .expect("front exists");
             self.observe_lww(dst, &f.op.op);
             self.divergence.touch(&f.op.op.key);
+            if self.tracer.is_some() {
+                self.trace_contention(dst, shard, &f.op.op);
+            }
             let cluster = &mut self.clusters[dst];
-            match cluster.shards[shard].keyspace.apply(&f.op.op) {
+            let applied = cluster.shards[shard].keyspace.apply(&f.op.op);
+            match applied {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
+            }
+            if let Some(t) = self.tracer.as_mut()
+                && t.wants(&f.op.op.key)
+            {
+                let kind = TraceKind::Deliver {
+                    src,
+                    dst,
+                    op: f.op.op.clone(),
+                    sent: f.op.written_at,
+                    applied,
+                };
+                t.push(now, kind);
             }
             if let Some(d) = cluster.shards[shard].durable.as_mut() {
                 d.record_op(&f.op.op);
@@ -1347,6 +1478,7 @@ impl World {
             return;
         }
         self.faults[f].active = true;
+        self.trace_fault(f, true, q.now());
         match self.faults[f].spec.kind.clone() {
             FaultKind::Partition(PartitionMode::Drop) => self.cut_links(f, q),
             FaultKind::Partition(PartitionMode::Stall) => {
@@ -1405,6 +1537,7 @@ impl World {
     }
 
     fn end_fault(&mut self, f: usize, q: &mut Scheduler<Event>) {
+        self.trace_fault(f, false, q.now());
         match self.faults[f].spec.kind.clone() {
             FaultKind::Partition(PartitionMode::Stall) if !self.faults[f].dropped => {
                 self.faults[f].active = false;
@@ -1762,7 +1895,20 @@ impl World {
         }
         let backlog = &source.backlog;
         let same_history = s.epoch == source.epoch && !s.force_full;
-        match decide_resync(same_history && backlog.can_continue_from(s.consumed)) {
+        let resync = decide_resync(same_history && backlog.can_continue_from(s.consumed));
+        if let Some(t) = self.tracer.as_mut().filter(|t| t.records()) {
+            let reason = match resync {
+                Resync::Partial => ResyncReason::Partial,
+                Resync::Full if same_history => ResyncReason::BacklogOverflow {
+                    needed: s.consumed,
+                    first: backlog.first(),
+                },
+                Resync::Full => ResyncReason::NewHistory,
+            };
+            let (src, dst) = (s.src, s.dst);
+            t.push(q.now(), TraceKind::Reconnect { src, dst, reason });
+        }
+        match resync {
             Resync::Partial => {
                 let end = backlog.end();
                 let pair = pair_index(self.clusters.len(), s.src, s.dst);
@@ -1816,6 +1962,7 @@ impl World {
         let s = &mut self.sessions[sid];
         s.epoch = epoch;
         s.full_syncs += 1;
+        s.full_sync_started = now;
         s.state = SyncState::FullSync { snapshot, offset };
         let pair = pair_index(n, s.src, s.dst);
         self.peers[pair].full_syncs += 1;
@@ -1843,6 +1990,16 @@ impl World {
         let dst = self.sessions[sid].dst;
         for (k, _) in snapshot.iter() {
             self.divergence.touch(k);
+        }
+        if let Some(t) = self.tracer.as_mut().filter(|t| t.records()) {
+            let entries = snapshot.iter().filter(|(k, _)| t.wants(k)).count();
+            let kind = TraceKind::FullSync {
+                src: self.sessions[sid].src,
+                dst,
+                started: self.sessions[sid].full_sync_started,
+                entries,
+            };
+            t.push(now, kind);
         }
         let cluster = &mut self.clusters[dst];
         for (i, shard) in cluster.shards.iter_mut().enumerate() {
@@ -2078,6 +2235,22 @@ impl Model for World {
     }
 }
 
+/// A command as a line of text (for traces of generated workloads, which have no script
+/// line): the name and its arguments, quoted when they hold spaces or are empty.
+pub fn command_line(cmd: &redis::Command) -> String {
+    let mut line = cmd.name.to_string();
+    for a in &cmd.args {
+        let text = a.to_string();
+        if text.is_empty() || text.contains(char::is_whitespace) || text.contains('"') {
+            line.push_str(&format!(" {text:?}"));
+        } else {
+            line.push(' ');
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
 /// A world with its event queue and trace digest: what one run is.
 pub struct Simulation {
     pub world: World,
@@ -2161,6 +2334,7 @@ impl Simulation {
                     record.reply = Some(reply);
                 }
                 StepAction::Sync { clusters } => {
+                    self.world.trace_sync_step(&clusters, time);
                     self.world.set_held(&clusters, false, &mut self.queue);
                     while !self.world.group_idle(&clusters) && self.step_one() {}
                     self.world.set_held(&clusters, true, &mut self.queue);
@@ -2214,7 +2388,16 @@ impl Simulation {
 
     /// Runs the whole scenario: writes until the end of the duration, then heal everything
     /// and run until quiescent or the convergence deadline.
-    pub fn run_to_completion(mut self) -> RunResult {
+    pub fn run_to_completion(self) -> RunResult {
+        self.run_traced(None).0
+    }
+
+    /// Runs the whole scenario with an optional tracer installed, and returns the tracer
+    /// with the traced keys' final states.
+    pub fn run_traced(mut self, tracer: Option<Tracer>) -> (RunResult, Option<Tracer>) {
+        if let Some(t) = tracer {
+            self.world.set_tracer(t);
+        }
         if !self.world.cfg.script.is_empty() {
             self.run_script();
             let all: Vec<usize> = (0..self.world.clusters.len()).collect();
@@ -2228,7 +2411,9 @@ impl Simulation {
         }
         let deadline = end + self.world.cfg.converge_deadline;
         self.run_until(deadline);
-        self.finish(end)
+        let now = self.now();
+        let tracer = self.world.take_tracer(now);
+        (self.finish(end), tracer)
     }
 
     fn finish(mut self, end: SimTime) -> RunResult {
