@@ -862,7 +862,7 @@ impl Explained {
                     d.line(
                         e.time,
                         &format!(
-                            "{} loads the full-sync snapshot from {} taken at {} ({entries} traced key(s) in it): state merged, not replayed op by op",
+                            "{} loads the full-sync snapshot from {} taken at {} ({entries} traced key(s) in it): merged as state by the same per-type rules, not replayed op by op, so no arrow per op",
                             self.who(*dst),
                             self.who(*src),
                             secs(*started)
