@@ -15,8 +15,8 @@ use super::net::{Link, LinkParams};
 use super::persistence::{Durable, Persistence};
 use super::script::{Step, StepAction, StepRecord};
 use super::syncer::{InFlight, Resync, Session, StreamOp, SyncState, decide_resync};
-use super::trace::{FinalState, ResyncReason, TraceEvent, TraceKind, Tracer};
 use super::topology::{ClusterTopo, ProxyPolicy, SyncerMode, Topology};
+use super::trace::{FinalState, ResyncReason, TraceEvent, TraceKind, Tracer};
 use super::workload::{Workload, WorkloadParams};
 use crate::crdt::keyspace::Key;
 use crate::crdt::stream::XaddIdMode;
@@ -841,9 +841,10 @@ impl World {
         let Some(e) = self.clusters[dst].shards[shard].keyspace.entry(&op.key) else {
             return;
         };
-        let concurrent = e.ctx.entries().iter().enumerate().any(|(i, have)| {
-            i != op.dot.origin.index() && *have > op.vc.get(InstanceId(i as u8))
-        });
+        let concurrent =
+            e.ctx.entries().iter().enumerate().any(|(i, have)| {
+                i != op.dot.origin.index() && *have > op.vc.get(InstanceId(i as u8))
+            });
         if concurrent {
             *t.contention.entry(op.key.clone()).or_default() += 1;
         }

@@ -56,6 +56,8 @@ pub struct Explained {
     pub instance: Option<usize>,
     pub from: Option<SimTime>,
     pub until: Option<SimTime>,
+    /// The script's step notes with the time their step ran.
+    pub notes: Vec<(SimTime, String)>,
 }
 
 /// Runs the scenario traced. Errors are messages for the user (unknown instance, a key no
@@ -97,13 +99,26 @@ pub fn explain(s: &Scenario, opts: &ExplainOptions) -> Result<Explained, String>
     };
     let (result, tracer) = Simulation::new(s.config.clone()).run_traced(Some(Tracer::new(filter)));
     let tracer = tracer.expect("a tracer was installed");
-    if let (Some(k), true) = (&opts.key, tracer.events.is_empty()) {
+    let touched = tracer
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, TraceKind::Command { .. } | TraceKind::Op { .. }));
+    if let (Some(k), false) = (&opts.key, touched) {
         return Err(format!(
             "--key {k:?}: no command or op touched this key in the run"
         ));
     }
     let conflicts = find_conflicts(&tracer);
+    let notes = s
+        .notes
+        .iter()
+        .filter_map(|(i, note)| {
+            let step = result.steps.iter().find(|r| r.index == *i)?;
+            Some((step.time, note.clone()))
+        })
+        .collect();
     Ok(Explained {
+        notes,
         tracer,
         result,
         chosen,
@@ -124,10 +139,8 @@ pub(crate) fn ops_by_dot(t: &Tracer) -> BTreeMap<(Key, Dot), (Op, String)> {
     let mut last_cmd: Vec<Option<String>> = vec![None; t.names.len().max(1)];
     for e in &t.events {
         match &e.kind {
-            TraceKind::Command { cluster, line, .. } => {
-                if *cluster < last_cmd.len() {
-                    last_cmd[*cluster] = Some(line.clone());
-                }
+            TraceKind::Command { cluster, line, .. } if *cluster < last_cmd.len() => {
+                last_cmd[*cluster] = Some(line.clone());
             }
             TraceKind::Op { cluster, op } => {
                 let made_by = last_cmd
@@ -304,7 +317,9 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
             ),
         )),
         (HSet(x), HSet(y)) => {
-            let f = x.iter().find(|(f, _, _)| y.iter().any(|(g, _, _)| g == f))?;
+            let f = x
+                .iter()
+                .find(|(f, _, _)| y.iter().any(|(g, _, _)| g == f))?;
             let vb = &y.iter().find(|(g, _, _)| *g == f.0)?.1;
             Some(lww(
                 &format!("HSETs of field {}", bytes(&f.0)),
@@ -337,7 +352,9 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
             ))
         }
         (ZAdd(x), ZAdd(y)) => {
-            let m = x.iter().find(|(m, _, _)| y.iter().any(|(n, _, _)| n == m))?;
+            let m = x
+                .iter()
+                .find(|(m, _, _)| y.iter().any(|(n, _, _)| n == m))?;
             let sb = y.iter().find(|(n, _, _)| *n == m.0)?.1;
             Some(lww(
                 &format!("ZADDs of member {}", bytes(&m.0)),
@@ -714,8 +731,16 @@ impl Explained {
         let n = self.tracer.names.len();
         let mut applied: Vec<BTreeMap<Key, Vec<Dot>>> = vec![BTreeMap::new(); n];
         let mut shown = 0usize;
+        let mut noted = vec![false; self.notes.len()];
+        // A command's note goes after the ops it became.
+        let mut pending: Option<SimTime> = None;
         for e in &self.tracer.events {
             let visible = self.shows(e);
+            if !matches!(e.kind, TraceKind::Op { .. })
+                && let Some(t) = pending.take()
+            {
+                self.flush_notes(d, t, &mut noted);
+            }
             match &e.kind {
                 TraceKind::Command {
                     cluster,
@@ -780,7 +805,9 @@ impl Explained {
                     let lag = e.time.since(*sent);
                     let what = match result {
                         Applied::Applied => "applies",
-                        Applied::Buffered => "buffers (causal consistency: an op it depends on is missing)",
+                        Applied::Buffered => {
+                            "buffers (causal consistency: an op it depends on is missing)"
+                        }
                         Applied::Duplicate => "filters out a duplicate of",
                     };
                     d.line(
@@ -882,6 +909,14 @@ impl Explained {
                 _ => continue,
             }
             shown += 1;
+            if matches!(e.kind, TraceKind::SyncStep { .. } | TraceKind::Fault { .. }) {
+                self.flush_notes(d, e.time, &mut noted);
+            } else if matches!(e.kind, TraceKind::Command { .. }) {
+                pending = Some(e.time);
+            }
+        }
+        if let Some(t) = pending.take() {
+            self.flush_notes(d, t, &mut noted);
         }
         if shown == 0 {
             d.para("(nothing in the chosen window)");
@@ -891,6 +926,15 @@ impl Explained {
                 "({} later events were not recorded: narrow the run with --key or a shorter duration)",
                 self.tracer.dropped
             ));
+        }
+    }
+
+    fn flush_notes(&self, d: &mut Doc, t: SimTime, noted: &mut [bool]) {
+        for (i, (at, note)) in self.notes.iter().enumerate() {
+            if *at == t && !noted[i] {
+                noted[i] = true;
+                d.detail(&format!("note: {note}"));
+            }
         }
     }
 

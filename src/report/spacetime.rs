@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::explain::{Explained, ops_by_dot, secs};
-use crate::crdt::{Applied, Dot};
 use crate::crdt::keyspace::Key;
+use crate::crdt::{Applied, Dot};
 use crate::engine::SimTime;
 use crate::model::trace::{ResyncReason, TraceKind};
 
@@ -64,7 +64,12 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
             x.shows(e) && !(matches!(e.kind, TraceKind::Command { .. }) && op_next)
         })
         .collect();
-    let events: Vec<_> = all.iter().zip(&keep).filter(|(_, k)| **k).map(|(e, _)| e).collect();
+    let events: Vec<_> = all
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(e, _)| e)
+        .collect();
     // Row per distinct time, in order; a delivery's send time gets a row too.
     let mut times: Vec<SimTime> = events.iter().map(|e| e.time).collect();
     times.sort();
@@ -83,7 +88,8 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
             })
     };
     let lx = |c: usize| LEFT + 60.0 + c as f64 * LANE_W;
-    let height = TOP + 60.0 + times.len() as f64 * ROW_H + if rows_left_out > 0 { 30.0 } else { 0.0 };
+    let height =
+        TOP + 60.0 + times.len() as f64 * ROW_H + if rows_left_out > 0 { 30.0 } else { 0.0 };
     let width = LEFT + 60.0 + n as f64 * LANE_W + 40.0;
     let bottom = height - 30.0;
     let mut s = String::new();
@@ -187,7 +193,9 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                     .entry(op.key.clone())
                     .or_default()
                     .push(op.dot);
-                let (true, Some(yy)) = (visible, yy) else { continue };
+                let (true, Some(yy)) = (visible, yy) else {
+                    continue;
+                };
                 let cx = lx(*cluster);
                 let _ = writeln!(
                     s,
@@ -204,7 +212,9 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                 line,
                 reply,
             } => {
-                let (true, Some(yy)) = (visible, yy) else { continue };
+                let (true, Some(yy)) = (visible, yy) else {
+                    continue;
+                };
                 let cx = lx(*cluster);
                 let _ = writeln!(
                     s,
@@ -230,7 +240,9 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                         .or_default()
                         .push(op.dot);
                 }
-                let (true, Some(y1)) = (visible, yy) else { continue };
+                let (true, Some(y1)) = (visible, yy) else {
+                    continue;
+                };
                 let y0 = y(*sent).unwrap_or(TOP + 4.0);
                 let (x0, x1) = (lx(*src), lx(*dst));
                 let inset = if x1 > x0 { -6.0 } else { 6.0 };
@@ -252,7 +264,8 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                 let conflict = before.iter().find_map(|other| {
                     x.conflicts.iter().find(|c| {
                         c.key == op.key
-                            && ((c.a == op.dot && c.b == *other) || (c.b == op.dot && c.a == *other))
+                            && ((c.a == op.dot && c.b == *other)
+                                || (c.b == op.dot && c.a == *other))
                     })
                 });
                 if let Some(c) = conflict {
@@ -267,7 +280,9 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                 }
             }
             TraceKind::SyncStep { clusters } => {
-                let (true, Some(yy)) = (visible, yy) else { continue };
+                let (true, Some(yy)) = (visible, yy) else {
+                    continue;
+                };
                 let lo = clusters.iter().min().copied().unwrap_or(0);
                 let hi = clusters.iter().max().copied().unwrap_or(0);
                 let _ = writeln!(
@@ -280,7 +295,9 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                 );
             }
             TraceKind::Reconnect { src, dst, reason } => {
-                let (true, Some(yy)) = (visible, yy) else { continue };
+                let (true, Some(yy)) = (visible, yy) else {
+                    continue;
+                };
                 let text = match reason {
                     ResyncReason::Partial => "partial sync".to_string(),
                     ResyncReason::BacklogOverflow { .. } => "backlog overflowed: full sync".into(),
@@ -299,7 +316,9 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
             TraceKind::FullSync {
                 src, dst, started, ..
             } => {
-                let (true, Some(y1)) = (visible, yy) else { continue };
+                let (true, Some(y1)) = (visible, yy) else {
+                    continue;
+                };
                 let y0 = y(*started).unwrap_or(TOP + 4.0);
                 let _ = writeln!(
                     s,
@@ -324,4 +343,3 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
     s.push_str("</svg>\n");
     (s, stats)
 }
-

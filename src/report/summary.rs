@@ -226,7 +226,32 @@ pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judg
         .collect();
     super::plot::write_charts(dir, &series.borrow(), &windows)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_explained(s, dir)?;
     Ok(judged)
+}
+
+/// For a small run (a script without a generated workload), the narration (`explain.md`)
+/// and the space-time diagram (`spacetime.svg`), from a second, traced run of the scenario.
+fn write_explained(s: &Scenario, dir: &std::path::Path) -> std::io::Result<()> {
+    if s.config.workload.is_some() || s.config.script.is_empty() {
+        return Ok(());
+    }
+    let Ok(x) = super::explain::explain(s, &super::explain::ExplainOptions::default()) else {
+        return Ok(());
+    };
+    let title = std::path::Path::new(&s.file)
+        .file_stem()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    let (svg, stats) = super::spacetime::diagram(&x, &title);
+    if stats.rows_left_out > 0 {
+        return Ok(());
+    }
+    std::fs::write(
+        dir.join("explain.md"),
+        x.render(&title, super::explain::Format::Markdown),
+    )?;
+    std::fs::write(dir.join("spacetime.svg"), svg)
 }
 
 /// Everything a run produced and every judgement of it.

@@ -4,6 +4,7 @@ mod architecture;
 mod cli;
 mod determinism;
 mod documented;
+mod explain;
 mod fuzz;
 mod properties;
 mod replication;
