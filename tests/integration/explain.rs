@@ -374,3 +374,31 @@ fn a_small_scripted_run_report_includes_the_diagram_and_narration() {
     geosim::report::write_report(&generated(), &gen_dir).unwrap();
     assert!(!gen_dir.join("spacetime.svg").exists());
 }
+
+#[test]
+fn the_diagrams_in_docs_teaching_are_current() {
+    let dir = super::root().join("docs/teaching");
+    let bless = std::env::var_os("GEOSIM_BLESS").is_some();
+    let doc = std::fs::read_to_string(super::root().join("docs/teaching.md")).unwrap();
+    for (file, _) in LESSONS {
+        let stem = file.trim_end_matches(".toml");
+        let (x, _) = narrate(file);
+        let (svg, _) = spacetime::diagram(&x, stem);
+        let path = dir.join(format!("{stem}.svg"));
+        if bless {
+            std::fs::write(&path, &svg).unwrap();
+        } else {
+            let have = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("{} missing", path.display()));
+            assert!(
+                have == svg,
+                "{} is stale: GEOSIM_BLESS=1 cargo nextest run explain",
+                path.display()
+            );
+        }
+        assert!(
+            doc.contains(&format!("(teaching/{stem}.svg)")),
+            "docs/teaching.md does not embed {stem}.svg"
+        );
+    }
+}
