@@ -955,6 +955,13 @@ impl Explained {
                 self.in_window(t(c.a)) || self.in_window(t(c.b))
             })
             .collect();
+        if shown.is_empty() && !self.conflicts.is_empty() {
+            d.para(&format!(
+                "None in the chosen window ({} in the whole run).",
+                self.conflicts.len()
+            ));
+            return;
+        }
         if shown.is_empty() {
             d.para("No two ops on the same key were concurrent: every write had seen the writes before it, so causality alone ordered them.");
             return;
