@@ -219,8 +219,53 @@ pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
         r.events as f64 / wall,
         r.stopped_at.as_secs_f64() / wall
     );
+    let code = sweep_speedup(scenario_path, if quick { 1 } else { reps });
+    if code != EXIT_OK {
+        return code;
+    }
     if reference {
         return reference_runs();
     }
+    EXIT_OK
+}
+
+/// Cells in the parallel-sweep figure: 16 seeds of the benchmark scenario.
+const SWEEP_CELLS: u64 = 16;
+
+/// The same 16-cell sweep on one thread and on two, interleaved; the speed-up is their ratio
+/// (target >= 1.8 on two cores). The two sweeps must produce identical results.
+fn sweep_speedup(path: &Path, reps: usize) -> i32 {
+    let seeds: Vec<u64> = (1..=SWEEP_CELLS).collect();
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let mut outputs = Vec::new();
+        for (threads, walls) in [(1, &mut one), (2, &mut two)] {
+            let start = Instant::now(); // Benchmark timing, outside any simulated run.
+            match crate::sweep::run_sweep(path, &[], &seeds, threads) {
+                Ok(cells) => outputs.push(
+                    cells
+                        .iter()
+                        .map(|c| c.summary.to_json())
+                        .collect::<Vec<_>>(),
+                ),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_BAD_INPUT;
+                }
+            }
+            walls.push(start.elapsed().as_secs_f64());
+        }
+        if outputs[0] != outputs[1] {
+            eprintln!("error: the sweep's results differ between -j 1 and -j 2");
+            return EXIT_DIVERGED;
+        }
+    }
+    let (a, b) = (median(one), median(two));
+    println!(
+        "sweep of {SWEEP_CELLS} cells ({} seeds 1..{SWEEP_CELLS}): -j 1 {a:.2} s, -j 2 {b:.2} s, speed-up {:.2} (target >= 1.80 on 2 cores; this machine has {} logical CPUs); results identical",
+        path.display(),
+        a / b,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     EXIT_OK
 }
