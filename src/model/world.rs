@@ -1205,11 +1205,13 @@ impl World {
     /// (equal per-key vector clocks; an absent key has the zero clock).
     fn is_divergent(&self, key: &[u8]) -> bool {
         let mut first: Option<Option<&crate::crdt::VClock>> = None;
+        // One CRC16 per key, not per instance: every cluster maps the slot to its own shard.
+        let slot = crate::redis::slot::key_slot(key);
         for (c, cl) in self.clusters.iter().enumerate() {
             if matches!(self.members[c], Membership::Absent | Membership::Removed) {
                 continue;
             }
-            let ctx = cl.shards[cl.topo.shard_of_key(key)]
+            let ctx = cl.shards[cl.topo.shard_of_slot(slot)]
                 .keyspace
                 .entry(key)
                 .map(|e| &e.ctx)
