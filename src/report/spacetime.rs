@@ -19,7 +19,7 @@ pub const MAX_ROWS: usize = 400;
 
 const LANE_W: f64 = 260.0;
 const ROW_H: f64 = 26.0;
-const TOP: f64 = 70.0;
+const TOP: f64 = 80.0;
 const LEFT: f64 = 90.0;
 
 fn esc(s: &str) -> String {
@@ -109,7 +109,11 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
     );
     let _ = writeln!(
         s,
-        r##"<text x="12" y="40" fill="#555555">time runs down (one row per event time, not to scale) · blue arrow: op delivered · orange: full sync · grey band: partition · red ring: concurrent op settled by the rule named</text>"##
+        r##"<text x="12" y="37" fill="#555555">time runs down, one row per event time (not to scale) · dot: write · square: read</text>"##
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="12" y="51" fill="#555555">blue arrow: op delivered · orange: full sync · grey band: partition · red ring: concurrent op, settled by the rule named</text>"##
     );
     let mut stats = DiagramStats {
         lanes: n,
