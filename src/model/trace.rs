@@ -99,6 +99,9 @@ pub struct Tracer {
     pub events: Vec<TraceEvent>,
     /// Under [`TraceFilter::Contention`]: per key, concurrent arrivals.
     pub contention: BTreeMap<Key, u64>,
+    /// Under [`TraceFilter::Contention`]: the first key any op wrote (the fallback when no
+    /// key saw concurrent writes).
+    pub first_key: Option<Key>,
     /// Filled at the end of the run, one per traced key, in key order.
     pub finals: Vec<FinalState>,
     /// The clusters' names, in index order (filled at the end of the run).
@@ -114,6 +117,7 @@ impl Tracer {
             filter,
             events: Vec::new(),
             contention: BTreeMap::new(),
+            first_key: None,
             finals: Vec::new(),
             names: Vec::new(),
             limit: 200_000,

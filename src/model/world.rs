@@ -989,11 +989,13 @@ impl World {
         let now = q.now();
         let n = self.clusters.len();
         self.divergence.touch(&effect.op.key);
-        if let Some(t) = self.tracer.as_mut()
-            && t.wants(&effect.op.key)
-        {
-            let op = effect.op.clone();
-            t.push(now, TraceKind::Op { cluster: c, op });
+        if let Some(t) = self.tracer.as_mut() {
+            if t.wants(&effect.op.key) {
+                let op = effect.op.clone();
+                t.push(now, TraceKind::Op { cluster: c, op });
+            } else if t.first_key.is_none() {
+                t.first_key = Some(effect.op.key.clone());
+            }
         }
         if effect.op.kind.removes() {
             self.removal_keys.insert(effect.op.key.clone());

@@ -89,11 +89,16 @@ pub fn explain(s: &Scenario, opts: &ExplainOptions) -> Result<Explained, String>
                         show_key(&k)
                     )),
                 ),
-                None => {
-                    return Err(
-                        "no key had concurrent writes in this run; name one with --key".into(),
-                    );
-                }
+                None => match t.first_key {
+                    Some(k) => (
+                        TraceFilter::Key(k.clone()),
+                        Some(format!(
+                            "no key had concurrent writes in this run; narrating key {}, the first one written (choose another with --key)",
+                            show_key(&k)
+                        )),
+                    ),
+                    None => return Err("no command wrote any key in this run".into()),
+                },
             }
         }
     };

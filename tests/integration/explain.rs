@@ -402,3 +402,21 @@ fn the_diagrams_in_docs_teaching_are_current() {
         );
     }
 }
+
+#[test]
+fn a_run_without_concurrent_writes_narrates_its_first_written_key() {
+    let s = super::bundled("09-thin-link-lag.toml", None);
+    let x = explain(&s, &ExplainOptions::default()).unwrap();
+    let chosen = x.chosen.clone().unwrap();
+    assert!(
+        chosen.starts_with("no key had concurrent writes in this run; narrating key"),
+        "{chosen}"
+    );
+    assert!(x.conflicts.is_empty());
+    assert_eq!(x.tracer.keys().len(), 1);
+    let text = x.render("09", Format::Text);
+    assert!(
+        text.contains("No two ops on the same key were concurrent"),
+        "{text}"
+    );
+}
