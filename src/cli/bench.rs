@@ -50,6 +50,8 @@ pub fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
     if let (Some(k), Some(w)) = (keys, s.config.workload.as_mut()) {
         w.keys = k;
     }
+    // This child process exits after the one run (as `geosim run` does).
+    crate::model::world::leak_worlds_at_exit();
     let start = Instant::now(); // Benchmark timing, outside any simulated run.
     let (r, c) = run_scenario(&s);
     let wall = start.elapsed().as_secs_f64();

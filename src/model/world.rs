@@ -2256,6 +2256,18 @@ pub fn command_line(cmd: &redis::Command) -> String {
     line
 }
 
+/// Set by a command that runs one simulation and then exits (`geosim run`): the finished
+/// world is not freed piece by piece (see [`leak_worlds_at_exit`]).
+static LEAK_AT_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells this process's simulations not to free their world when they finish, because the
+/// process exits right after (freeing a large keyspace takes seconds). Never set this in a
+/// process that runs many simulations (a sweep): each would keep its memory. It changes no
+/// output.
+pub fn leak_worlds_at_exit() {
+    LEAK_AT_EXIT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A world with its event queue and trace digest: what one run is.
 pub struct Simulation {
     pub world: World,
@@ -2418,10 +2430,16 @@ impl Simulation {
         self.run_until(deadline);
         let now = self.now();
         let tracer = self.world.take_tracer(now);
-        (self.finish(end), tracer)
+        let result = self.finish(end);
+        if LEAK_AT_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
+            // The process is about to exit and will return the memory at once; freeing
+            // millions of entries one by one would only cost time.
+            std::mem::forget(self);
+        }
+        (result, tracer)
     }
 
-    fn finish(mut self, end: SimTime) -> RunResult {
+    fn finish(&mut self, end: SimTime) -> RunResult {
         self.world.refresh_divergence();
         let w = &self.world;
         let n = w.clusters.len();
