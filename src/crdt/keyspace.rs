@@ -1367,7 +1367,7 @@ mod tests {
                     float: 0.0,
                 },
                 (b"h", _) => OpKind::HDel(vec![(a.clone(), totals(&a)), (a, Vec::new())]),
-                (b"s", 0 | 1 | 2) => OpKind::SAdd(vec![a.clone(), b, a]),
+                (b"s", 0..=2) => OpKind::SAdd(vec![a.clone(), b, a]),
                 (b"s", _) => OpKind::SRem(vec![a]),
                 (_, 0 | 1) => OpKind::ZAdd(vec![(a, step as f64, Vec::new())]),
                 (_, 2) => OpKind::ZIncr { member: a, by: 1.5 },
