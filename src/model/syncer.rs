@@ -16,6 +16,8 @@ pub struct StreamOp {
     pub op: Op,
     /// True time at which the origin applied it (for lag).
     pub written_at: SimTime,
+    /// The key's hash slot, computed once at the origin: every instance routes the op by it.
+    pub slot: u16,
 }
 
 /// What a session is doing.

@@ -1016,9 +1016,11 @@ impl World {
             let meta = 8 * n as u64 + effect.op.key.len() as u64;
             bytes += (n as u64 - 2) * meta;
         }
+        let slot = crate::redis::slot::key_slot(&effect.op.key);
         let item = Rc::new(StreamOp {
             op: effect.op,
             written_at: now,
+            slot,
         });
         let (_, end) = shard.backlog.append(bytes, Some(item.clone()));
         for i in 0..self.sessions_of_source[c][shard_idx].len() {
@@ -1086,7 +1088,7 @@ impl World {
             if front.arrives > now {
                 break;
             }
-            let shard = self.clusters[dst].topo.shard_of_key(&front.op.op.key);
+            let shard = self.clusters[dst].topo.shard_of_slot(front.op.slot);
             if self.clusters[dst].shards[shard].down {
                 blocked = true;
                 break;
