@@ -1056,6 +1056,20 @@ impl Keyspace {
 
     /// Applies a local or replicated op. Cannot fail; redeliveries are filtered.
     pub fn apply(&mut self, op: &Op) -> Applied {
+        if !self.causal {
+            // One lookup for the duplicate check and the apply (the common path).
+            return match self.entries.get_mut(&op.key) {
+                Some(e) if e.ctx.covers(op.dot) => Applied::Duplicate,
+                Some(e) => {
+                    Self::apply_existing(&mut self.bytes, e, op);
+                    Applied::Applied
+                }
+                None => {
+                    self.insert_new(op);
+                    Applied::Applied
+                }
+            };
+        }
         if self
             .entries
             .get(&op.key)
@@ -1079,26 +1093,35 @@ impl Keyspace {
 
     fn apply_now(&mut self, op: &Op) {
         // One lookup on the common path (the key exists); a new key is inserted once.
-        if let Some(entry) = self.entries.get_mut(&op.key) {
-            // An op on named fields or members of a collection changes only their bytes and
-            // the key's clock: account for those, not for the whole collection (which made
-            // every op O(size of the collection)). Anything that can touch more (a remove
-            // of the whole key, an op its tombstone kills, lists, streams) is recounted.
-            if let Some(parts) = entry.scoped_parts(op) {
-                let before = entry.parts_bytes(&parts);
-                entry.apply_kind(op);
-                entry.ctx.set(op.dot.origin, op.dot.seq);
-                let after = entry.parts_bytes(&parts);
-                self.bytes = self.bytes + after - before;
-                return;
-            }
-            let before = entry_bytes(&op.key, entry);
+        match self.entries.get_mut(&op.key) {
+            Some(entry) => Self::apply_existing(&mut self.bytes, entry, op),
+            None => self.insert_new(op),
+        }
+    }
+
+    /// Applies `op` to the key's existing entry and updates the byte count `bytes`.
+    fn apply_existing(bytes: &mut u64, entry: &mut Entry, op: &Op) {
+        // An op on named fields or members of a collection changes only their bytes and
+        // the key's clock: account for those, not for the whole collection (which made
+        // every op O(size of the collection)). Anything that can touch more (a remove
+        // of the whole key, an op its tombstone kills, lists, streams) is recounted.
+        if let Some(parts) = entry.scoped_parts(op) {
+            let before = entry.parts_bytes(&parts);
             entry.apply_kind(op);
             entry.ctx.set(op.dot.origin, op.dot.seq);
-            let after = entry_bytes(&op.key, entry);
-            self.bytes = self.bytes + after - before;
+            let after = entry.parts_bytes(&parts);
+            *bytes = *bytes + after - before;
             return;
         }
+        let before = entry_bytes(&op.key, entry);
+        entry.apply_kind(op);
+        entry.ctx.set(op.dot.origin, op.dot.seq);
+        let after = entry_bytes(&op.key, entry);
+        *bytes = *bytes + after - before;
+    }
+
+    /// Applies `op` to a key not yet present.
+    fn insert_new(&mut self, op: &Op) {
         let mut entry = Entry {
             ctx: VClock::new(self.instances),
             ..Entry::default()
