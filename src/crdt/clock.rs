@@ -33,10 +33,29 @@ pub struct Dot {
     pub seq: u64,
 }
 
+/// Clocks of up to this many instances are stored inline (no heap allocation, and no pointer
+/// to chase: an entry's clocks sit in the entry itself). Three covers the common two- and
+/// three-region databases and the reference benchmark; four would make every clock 8 bytes
+/// bigger than a `Vec` and cost memory on the keys of smaller databases (measured: +2.5 %
+/// peak on the reference workload with four, −3 % with three).
+const INLINE: usize = 3;
+
 /// A vector clock. Missing entries are zero; equality and [`VClock::entries`] ignore trailing
 /// zeros, so a clock's representation never depends on how it was built.
-#[derive(Clone, Default)]
-pub struct VClock(Vec<u64>);
+#[derive(Clone)]
+pub struct VClock(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline([u64; INLINE]),
+    Heap(Vec<u64>),
+}
+
+impl Default for VClock {
+    fn default() -> Self {
+        VClock(Repr::Inline([0; INLINE]))
+    }
+}
 
 impl fmt::Debug for VClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -49,7 +68,7 @@ impl PartialEq for VClock {
         // Equal on the common length, and zeros beyond it (trailing zeros do not count). An
         // element loop, not a slice comparison: clocks hold a handful of entries, too few
         // for a call to memcmp to pay.
-        let (a, b) = (&self.0, &other.0);
+        let (a, b) = (self.raw(), other.raw());
         let n = a.len().min(b.len());
         a.iter().zip(b).all(|(x, y)| x == y)
             && a[n..].iter().all(|x| *x == 0)
@@ -67,18 +86,40 @@ impl std::hash::Hash for VClock {
 
 impl VClock {
     pub fn new(instances: usize) -> Self {
-        VClock(vec![0; instances])
+        if instances <= INLINE {
+            VClock::default()
+        } else {
+            VClock(Repr::Heap(vec![0; instances]))
+        }
+    }
+
+    /// Every stored entry, trailing zeros included.
+    fn raw(&self) -> &[u64] {
+        match &self.0 {
+            Repr::Inline(a) => a,
+            Repr::Heap(v) => v,
+        }
+    }
+
+    /// Room for at least `n` entries, then every stored entry.
+    fn raw_mut(&mut self, n: usize) -> &mut [u64] {
+        if n > self.raw().len() {
+            let mut v = self.raw().to_vec();
+            v.resize(n, 0);
+            self.0 = Repr::Heap(v);
+        }
+        match &mut self.0 {
+            Repr::Inline(a) => a,
+            Repr::Heap(v) => v,
+        }
     }
 
     pub fn get(&self, i: InstanceId) -> u64 {
-        self.0.get(i.index()).copied().unwrap_or(0)
+        self.raw().get(i.index()).copied().unwrap_or(0)
     }
 
     pub fn set(&mut self, i: InstanceId, seq: u64) {
-        if self.0.len() <= i.index() {
-            self.0.resize(i.index() + 1, 0);
-        }
-        self.0[i.index()] = seq;
+        self.raw_mut(i.index() + 1)[i.index()] = seq;
     }
 
     /// Whether the op `dot` is already reflected in this clock.
@@ -88,10 +129,8 @@ impl VClock {
 
     /// Pointwise maximum.
     pub fn join(&mut self, other: &VClock) {
-        if self.0.len() < other.0.len() {
-            self.0.resize(other.0.len(), 0);
-        }
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
+        let theirs = other.entries();
+        for (a, b) in self.raw_mut(theirs.len()).iter_mut().zip(theirs) {
             *a = (*a).max(*b);
         }
     }
@@ -99,11 +138,12 @@ impl VClock {
     /// `Some(Less)` if `self` happened before `other`, `Some(Equal)` if equal, `None` if
     /// concurrent.
     pub fn partial_cmp_causal(&self, other: &VClock) -> Option<Ordering> {
-        let n = self.0.len().max(other.0.len());
+        let (x, y) = (self.raw(), other.raw());
+        let n = x.len().max(y.len());
         let (mut le, mut ge) = (true, true);
         for i in 0..n {
-            let a = self.0.get(i).copied().unwrap_or(0);
-            let b = other.0.get(i).copied().unwrap_or(0);
+            let a = x.get(i).copied().unwrap_or(0);
+            let b = y.get(i).copied().unwrap_or(0);
             le &= a <= b;
             ge &= a >= b;
         }
@@ -117,15 +157,23 @@ impl VClock {
 
     /// The entries up to the last non-zero one.
     pub fn entries(&self) -> &[u64] {
-        let end = self.0.iter().rposition(|x| *x != 0).map_or(0, |i| i + 1);
-        &self.0[..end]
+        let raw = self.raw();
+        let end = raw.iter().rposition(|x| *x != 0).map_or(0, |i| i + 1);
+        &raw[..end]
+    }
+
+    /// A clock with these entries (tests and tools).
+    pub fn from_entries(v: &[u64]) -> VClock {
+        let mut c = VClock::new(v.len());
+        c.raw_mut(v.len())[..v.len()].copy_from_slice(v);
+        c
     }
 }
 
 impl fmt::Display for VClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[")?;
-        for (i, v) in self.0.iter().enumerate() {
+        for (i, v) in self.entries().iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
@@ -140,7 +188,7 @@ mod tests {
     use super::*;
 
     fn vc(v: &[u64]) -> VClock {
-        VClock(v.to_vec())
+        VClock::from_entries(v)
     }
 
     #[test]
@@ -154,6 +202,37 @@ mod tests {
             vc(&[1, 1]).partial_cmp_causal(&vc(&[1, 1])),
             Some(Ordering::Equal)
         );
+    }
+
+    #[test]
+    fn inline_and_heap_clocks_behave_alike() {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = |c: &VClock| BuildHasherDefault::<DefaultHasher>::default().hash_one(c);
+        // Built inline and grown past the inline size, or made on the heap from the start.
+        let mut grown = VClock::new(2);
+        grown.set(InstanceId(0), 1);
+        grown.set(InstanceId(6), 2);
+        let mut heap = VClock::new(9);
+        heap.set(InstanceId(6), 2);
+        heap.set(InstanceId(0), 1);
+        assert_eq!(grown, heap);
+        assert_eq!(hash(&grown), hash(&heap));
+        assert_eq!(grown.entries(), &[1, 0, 0, 0, 0, 0, 2]);
+        // Trailing zeros never count, whatever the storage.
+        let mut a = VClock::new(8);
+        a.set(InstanceId(1), 5);
+        assert_eq!(a, vc(&[0, 5]));
+        assert_eq!(hash(&a), hash(&vc(&[0, 5])));
+        assert_ne!(a, vc(&[0, 5, 1]));
+        // Joining a longer clock into an inline one grows it.
+        let mut small = vc(&[4, 1]);
+        small.join(&vc(&[0, 2, 0, 0, 7]));
+        assert_eq!(small, vc(&[4, 2, 0, 0, 7]));
+        assert_eq!(
+            small.partial_cmp_causal(&vc(&[4, 2, 0, 0, 7, 0])),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(VClock::default(), VClock::new(12));
     }
 
     #[test]
