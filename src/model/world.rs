@@ -1110,7 +1110,7 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
-            self.observe_lww(dst, &f.op.op);
+            self.observe_lww(dst, shard, &f.op.op);
             self.divergence.touch(&f.op.op.key);
             if self.tracer.is_some() {
                 self.trace_contention(dst, shard, &f.op.op);
@@ -1346,15 +1346,14 @@ impl World {
     /// Counts a concurrent string-write conflict when a remote `SET` reaches the instance
     /// that wrote the other side; each pair is counted once, at the smaller instance id.
     /// Checkers only observe: this reads the state and changes nothing.
-    fn observe_lww(&mut self, dst: usize, op: &crate::crdt::Op) {
+    fn observe_lww(&mut self, dst: usize, shard: usize, op: &crate::crdt::Op) {
         let crate::crdt::OpKind::Set { value, .. } = &op.kind else {
             return;
         };
         if op.dot.origin.index() <= dst {
             return;
         }
-        let cluster = &self.clusters[dst];
-        let ks = &cluster.shards[cluster.topo.shard_of_key(&op.key)].keyspace;
+        let ks = &self.clusters[dst].shards[shard].keyspace;
         let Some(e) = ks.entry(&op.key) else {
             return;
         };
