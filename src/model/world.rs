@@ -1363,30 +1363,33 @@ impl World {
                 continue;
             }
             self.lww.conflicts += 1;
-            let side_a = LwwWrite {
-                instance: dst,
-                value: a.value.to_string(),
-                clock_ms: a.ts,
-                true_ns: a.annotation,
-            };
-            let side_b = LwwWrite {
-                instance: op.dot.origin.index(),
-                value: value.to_string(),
-                clock_ms: op.ts,
-                true_ns: op.annotation,
-            };
+            // (instance, value, clock, true time) of each side; the values are rendered as
+            // text only for the few examples kept.
+            let side_a = (dst, &a.value, a.ts, a.annotation);
+            let side_b = (op.dot.origin.index(), value, op.ts, op.annotation);
             let (winner, loser) = if incoming_rank > a.rank() {
                 (side_b, side_a)
             } else {
                 (side_a, side_b)
             };
-            if winner.true_ns < loser.true_ns {
+            if winner.3 < loser.3 {
                 self.lww.clock_inverted += 1;
                 if self.lww.examples.len() < INVERTED_EXAMPLES {
+                    let write = |(instance, value, clock_ms, true_ns): (
+                        usize,
+                        &crate::crdt::Value,
+                        u64,
+                        u64,
+                    )| LwwWrite {
+                        instance,
+                        value: value.to_string(),
+                        clock_ms,
+                        true_ns,
+                    };
                     self.lww.examples.push(InvertedWin {
                         key: String::from_utf8_lossy(&op.key).into_owned(),
-                        winner,
-                        loser,
+                        winner: write(winner),
+                        loser: write(loser),
                     });
                 }
             }
