@@ -58,6 +58,9 @@ pub struct Explained {
     pub until: Option<SimTime>,
     /// The script's step notes with the time their step ran.
     pub notes: Vec<(SimTime, String)>,
+    /// Per trace event: for a delivery, the conflicts (indices into `conflicts`) it met with
+    /// ops already applied at its destination, in the order those were applied; else empty.
+    pub met: Vec<Vec<usize>>,
 }
 
 /// Runs the scenario traced. Errors are messages for the user (unknown instance, a key no
@@ -122,7 +125,9 @@ pub fn explain(s: &Scenario, opts: &ExplainOptions) -> Result<Explained, String>
             Some((step.time, note.clone()))
         })
         .collect();
+    let met = conflicts_met(&tracer, &conflicts);
     Ok(Explained {
+        met,
         notes,
         tracer,
         result,
@@ -171,6 +176,46 @@ fn implicit_origin(op: &Op) -> String {
         OpKind::Del { .. } => "an expiry or eviction DEL".into(),
         _ => "an internal write".into(),
     }
+}
+
+/// For each trace event, the conflicts a delivery met: the pairs of the delivered op with an
+/// op its destination had already applied (written there or delivered before).
+fn conflicts_met(t: &Tracer, conflicts: &[Conflict]) -> Vec<Vec<usize>> {
+    let index: BTreeMap<(&Key, Dot, Dot), usize> = conflicts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| [((&c.key, c.a, c.b), i), ((&c.key, c.b, c.a), i)])
+        .collect();
+    let mut applied: Vec<BTreeMap<Key, Vec<Dot>>> = vec![BTreeMap::new(); t.names.len()];
+    t.events
+        .iter()
+        .map(|e| match &e.kind {
+            TraceKind::Op { cluster, op } => {
+                applied[*cluster]
+                    .entry(op.key.clone())
+                    .or_default()
+                    .push(op.dot);
+                Vec::new()
+            }
+            TraceKind::Deliver {
+                dst,
+                op,
+                applied: a,
+                ..
+            } => {
+                let here = applied[*dst].entry(op.key.clone()).or_default();
+                let met = here
+                    .iter()
+                    .filter_map(|other| index.get(&(&op.key, op.dot, *other)).copied())
+                    .collect();
+                if *a != Applied::Duplicate {
+                    here.push(op.dot);
+                }
+                met
+            }
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 fn concurrent(a: &Op, b: &Op) -> bool {
@@ -732,14 +777,12 @@ impl Explained {
                 .unwrap_or_else(|| "an op".into())
         };
         let multi_key = self.tracer.keys().len() > 1;
-        // Per instance and key, the dots applied so far (to say what an arrival met).
         let n = self.tracer.names.len();
-        let mut applied: Vec<BTreeMap<Key, Vec<Dot>>> = vec![BTreeMap::new(); n];
         let mut shown = 0usize;
         let mut noted = vec![false; self.notes.len()];
         // A command's note goes after the ops it became.
         let mut pending: Option<SimTime> = None;
-        for e in &self.tracer.events {
+        for (at, e) in self.tracer.events.iter().enumerate() {
             let visible = self.shows(e);
             if !matches!(e.kind, TraceKind::Op { .. })
                 && let Some(t) = pending.take()
@@ -757,11 +800,7 @@ impl Explained {
                         &format!("{}: {} → {}", self.who(*cluster), d.code(line), reply),
                     );
                 }
-                TraceKind::Op { cluster, op } => {
-                    applied[*cluster]
-                        .entry(op.key.clone())
-                        .or_default()
-                        .push(op.dot);
+                TraceKind::Op { op, .. } => {
                     if visible {
                         let true_ms = op.annotation as f64 / 1e6;
                         let offset = op.ts as f64 - true_ms.floor();
@@ -796,17 +835,7 @@ impl Explained {
                     op,
                     sent,
                     applied: result,
-                } => {
-                    let before = applied[*dst].get(&op.key).cloned().unwrap_or_default();
-                    if *result != Applied::Duplicate {
-                        applied[*dst]
-                            .entry(op.key.clone())
-                            .or_default()
-                            .push(op.dot);
-                    }
-                    if !visible {
-                        continue;
-                    }
+                } if visible => {
                     let lag = e.time.since(*sent);
                     let what = match result {
                         Applied::Applied => "applies",
@@ -827,22 +856,17 @@ impl Explained {
                             trim_ms(lag.0 as f64 / 1e6) + " ms"
                         ),
                     );
-                    for other in before {
-                        if let Some(c) = self
-                            .conflicts
-                            .iter()
-                            .find(|c| c.key == op.key && pair_is(c, op.dot, other))
-                        {
-                            let i = self.conflicts.iter().position(|x| x == c).unwrap_or(0);
-                            d.detail(&format!(
-                                "concurrent with {}:{} ({}), already here: {} (conflict {})",
-                                other.origin,
-                                other.seq,
-                                d.code(&label(&op.key, other)),
-                                c.rule,
-                                i + 1
-                            ));
-                        }
+                    for &i in &self.met[at] {
+                        let c = &self.conflicts[i];
+                        let other = if c.a == op.dot { c.b } else { c.a };
+                        d.detail(&format!(
+                            "concurrent with {}:{} ({}), already here: {} (conflict {})",
+                            other.origin,
+                            other.seq,
+                            d.code(&label(&op.key, other)),
+                            c.rule,
+                            i + 1
+                        ));
                     }
                 }
                 TraceKind::Fault {
@@ -1031,10 +1055,6 @@ impl Explained {
             self.result.trace_digest
         );
     }
-}
-
-fn pair_is(c: &Conflict, x: Dot, y: Dot) -> bool {
-    (c.a == x && c.b == y) || (c.a == y && c.b == x)
 }
 
 fn upper_first(s: &str) -> String {

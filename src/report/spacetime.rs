@@ -186,17 +186,11 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
             .map(|(_, l)| l.clone())
             .unwrap_or_default()
     };
-    let mut applied: Vec<BTreeMap<Key, Vec<Dot>>> = vec![BTreeMap::new(); n];
-    for (e, kept) in all.iter().zip(&keep) {
-        // Keep the per-instance applied sets for every event, shown or not.
+    for (at, (e, kept)) in all.iter().zip(&keep).enumerate() {
         let visible = *kept && row_of.contains_key(&e.time);
         let yy = y(e.time);
         match &e.kind {
             TraceKind::Op { cluster, op } => {
-                applied[*cluster]
-                    .entry(op.key.clone())
-                    .or_default()
-                    .push(op.dot);
                 let (true, Some(yy)) = (visible, yy) else {
                     continue;
                 };
@@ -237,13 +231,6 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                 sent,
                 applied: result,
             } => {
-                let before = applied[*dst].get(&op.key).cloned().unwrap_or_default();
-                if *result != Applied::Duplicate {
-                    applied[*dst]
-                        .entry(op.key.clone())
-                        .or_default()
-                        .push(op.dot);
-                }
                 let (true, Some(y1)) = (visible, yy) else {
                     continue;
                 };
@@ -265,14 +252,8 @@ pub fn diagram(x: &Explained, title: &str) -> (String, DiagramStats) {
                     esc(&label(&op.key, op.dot)),
                     esc(&x.tracer.names[*dst])
                 );
-                let conflict = before.iter().find_map(|other| {
-                    x.conflicts.iter().find(|c| {
-                        c.key == op.key
-                            && ((c.a == op.dot && c.b == *other)
-                                || (c.b == op.dot && c.a == *other))
-                    })
-                });
-                if let Some(c) = conflict {
+                // The first conflict met names the rule (a ring per arrival).
+                if let Some(c) = x.met[at].first().map(|i| &x.conflicts[*i]) {
                     stats.conflicts_marked += 1;
                     let _ = writeln!(
                         s,
