@@ -189,7 +189,16 @@ pub struct Collections {
     pub hll: HllCrdt,
 }
 
-type Stamp = (u64, Reverse<InstanceId>);
+/// The rank of a write for the type-conflict rule, packed in one word: later timestamp
+/// first, then the smaller instance id; 0 means "never written". Ordered like
+/// `(ts, Reverse(origin))` for timestamps below 2^55 ms (a million years; larger ones are
+/// capped there). Seven of them per key cost 56 bytes instead of 168.
+type Stamp = u64;
+
+fn stamp(ts: u64, origin: InstanceId) -> Stamp {
+    const TS_MAX: u64 = (1 << 55) - 1;
+    ((ts.min(TS_MAX) << 8) | (255 - origin.0 as u64)) + 1
+}
 
 /// A field or member an op names (for counting bytes by parts).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -207,9 +216,11 @@ pub struct Entry {
     pub tomb: VClock,
     pub string: Scalar<Value>,
     pub coll: Option<Box<Collections>>,
-    pub expire: Scalar<Expiry>,
+    /// The `EXPIRE`/`PERSIST` registers, boxed: most keys never have one, and an empty
+    /// scalar inline would cost 136 bytes per key ([`Entry::expire`] reads it).
+    expire: Option<Box<Scalar<Expiry>>>,
     /// Per type, the rank of the latest write of that type.
-    stamps: [Option<Stamp>; 7],
+    stamps: [Stamp; 7],
     /// `entry_bytes` of this entry under its key, kept by the keyspace after every change
     /// (so an apply does not recount the entry before changing it). Not part of the state.
     size: u64,
@@ -222,7 +233,7 @@ impl PartialEq for Entry {
             && self.tomb == other.tomb
             && self.string == other.string
             && self.coll == other.coll
-            && self.expire == other.expire
+            && self.expire() == other.expire()
             && self.stamps == other.stamps
     }
 }
@@ -263,11 +274,26 @@ impl Entry {
             .max_by_key(|t| (self.stamps[*t as usize], Reverse(*t as usize)))
     }
 
+    /// The expiry registers (an empty scalar when the key never had one).
+    fn expire(&self) -> std::borrow::Cow<'_, Scalar<Expiry>> {
+        match self.expire.as_deref() {
+            Some(x) => std::borrow::Cow::Borrowed(x),
+            None => std::borrow::Cow::Owned(Scalar::default()),
+        }
+    }
+
+    fn expire_regs(&self) -> &[Reg<Expiry>] {
+        self.expire.as_deref().map_or(&[], Scalar::regs)
+    }
+
+    fn expire_mut(&mut self) -> &mut Scalar<Expiry> {
+        self.expire.get_or_insert_with(Box::default)
+    }
+
     /// The winning expiry and the instance that owns it: `PERSIST` beats any `EXPIRE`, a
     /// longer TTL beats a shorter one, the smaller instance id breaks a tie [DEV].
     pub fn expiry(&self) -> Option<(Expiry, InstanceId)> {
-        self.expire
-            .regs()
+        self.expire_regs()
             .iter()
             .max_by_key(|r| {
                 let at = match r.value {
@@ -287,6 +313,17 @@ impl Entry {
     /// The string value a client reads.
     pub fn string_value(&self) -> Option<Value> {
         read_scalar(&self.string)
+    }
+
+    /// The string value as an integer when it is a counter only ever incremented by
+    /// integers (no register, no float increment): what `INCR` reads, without writing the
+    /// number out and parsing it back. `None` means "read [`Entry::string_value`]".
+    pub fn string_counter(&self) -> Option<i64> {
+        if self.string.winner().is_some() {
+            return None;
+        }
+        let inc = self.string.increments();
+        (inc.any && !inc.has_float).then(|| saturate(inc.int))
     }
 
     pub fn hash_fields(&self) -> Vec<(Bytes, Value)> {
@@ -495,7 +532,7 @@ impl Entry {
                 );
             }
             OpKind::Del { observed } => self.remove_key(&op.vc, observed),
-            OpKind::Expire(e) => self.expire.write(reg(op, *e)),
+            OpKind::Expire(e) => self.expire_mut().write(reg(op, *e)),
         }
         // A write the key's tombstone already covers is dead on arrival. It was still applied
         // above (its clock says what it overwrote), so the state is the same whether the
@@ -504,11 +541,8 @@ impl Entry {
             self.apply_key_tomb();
         }
         if let Some(t) = op.kind.key_type() {
-            let stamp = (op.ts, Reverse(origin));
             let s = &mut self.stamps[t as usize];
-            if s.is_none_or(|cur| stamp > cur) {
-                *s = Some(stamp);
-            }
+            *s = (*s).max(stamp(op.ts, origin));
         }
     }
 
@@ -516,7 +550,9 @@ impl Entry {
     fn apply_key_tomb(&mut self) {
         let tomb = self.tomb.clone();
         self.string.remove_by_key(&tomb, &[]);
-        self.expire.remove_by_key(&tomb, &[]);
+        if let Some(x) = self.expire.as_deref_mut() {
+            x.remove_by_key(&tomb, &[]);
+        }
         if let Some(c) = self.coll.as_deref_mut() {
             for s in c.hash.values_mut() {
                 s.remove_by_key(&tomb, &[]);
@@ -543,7 +579,7 @@ impl Entry {
                 .unwrap_or_default()
         };
         self.string.remove(vc, &find(&Part::Str));
-        self.expire.remove(vc, &[]);
+        self.expire_mut().remove(vc, &[]);
         // Parts the remover had observed with counters, even if not present here yet.
         for (p, _) in observed {
             match p {
@@ -578,7 +614,9 @@ impl Entry {
     pub fn merge(&mut self, other: &Entry) {
         let (mine, theirs) = (self.ctx.clone(), other.ctx.clone());
         self.string.merge(&other.string, &mine, &theirs);
-        self.expire.merge(&other.expire, &mine, &theirs);
+        if self.expire.is_some() || other.expire.is_some() {
+            self.expire_mut().merge(&other.expire(), &mine, &theirs);
+        }
         if let Some(oc) = other.coll.as_deref() {
             let tomb = {
                 let mut t = self.tomb.clone();
@@ -634,12 +672,8 @@ impl Entry {
         }
         self.tomb.join(&other.tomb);
         self.apply_key_tomb();
-        for (i, s) in other.stamps.iter().enumerate() {
-            if let Some(s) = s
-                && self.stamps[i].is_none_or(|cur| *s > cur)
-            {
-                self.stamps[i] = Some(*s);
-            }
+        for (mine, theirs) in self.stamps.iter_mut().zip(other.stamps) {
+            *mine = (*mine).max(theirs);
         }
         self.ctx.join(&theirs);
     }
@@ -651,7 +685,9 @@ impl Entry {
         }
         self.tomb = VClock::default();
         self.string.collect_garbage();
-        self.expire.collect_garbage();
+        if let Some(x) = self.expire.as_deref_mut() {
+            x.collect_garbage();
+        }
         if let Some(c) = self.coll.as_deref_mut() {
             c.hash.retain(|_, s| !s.collect_garbage());
             c.set.retain(|_, s| !s.collect_garbage());
@@ -860,7 +896,7 @@ impl Entry {
             d.word(*c);
         }
         self.string.digest_state(d, |v, d| v.digest(d));
-        self.expire.digest_state(d, |v, d| {
+        self.expire().digest_state(d, |v, d| {
             match v {
                 Expiry::At(t) => d.word(*t),
                 Expiry::Persist => d.word(u64::MAX),
@@ -939,7 +975,7 @@ pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
         && e.key_type().is_none()
         && e.tomb.entries().is_empty()
         && e.coll.is_none()
-        && e.expire.regs().is_empty()
+        && e.expire_regs().is_empty()
         && e.string.regs().is_empty()
         && e.string.observed_totals().is_empty()
     {
@@ -1366,6 +1402,56 @@ mod tests {
                 observed,
             },
         )
+    }
+
+    /// A packed stamp orders like `(ts, Reverse(origin))`, and never equals "unwritten".
+    #[test]
+    fn packed_stamps_order_like_timestamp_then_smaller_instance() {
+        let ts = [0, 1, 2, 999, 1 << 40, (1 << 55) - 2, (1 << 55) - 1];
+        let mut all = Vec::new();
+        for t in ts {
+            for o in [0u8, 1, 2, 7, 254, 255] {
+                all.push((t, Reverse(InstanceId(o))));
+            }
+        }
+        for a in &all {
+            assert_ne!(stamp(a.0, a.1.0), 0);
+            for b in &all {
+                assert_eq!(
+                    stamp(a.0, a.1.0).cmp(&stamp(b.0, b.1.0)),
+                    a.cmp(b),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    /// `INCR`'s integer shortcut reads what the string value says, and steps aside when a
+    /// register or a float increment is involved.
+    #[test]
+    fn a_counter_reads_the_same_through_the_integer_shortcut() {
+        let mut ks = Keyspace::new(2);
+        for (i, by) in [5, -3, i64::MAX, i64::MAX].into_iter().enumerate() {
+            let op = ks.prepare(
+                b"c",
+                InstanceId(i as u8 % 2),
+                1,
+                OpKind::Incr {
+                    int: by,
+                    float: 0.0,
+                },
+            );
+            ks.apply(&op);
+            let e = ks.entry(b"c").expect("written");
+            let shortcut = e.string_counter().expect("pure counter");
+            assert_eq!(e.string_value().and_then(|v| v.as_i64()), Some(shortcut));
+        }
+        let op = ks.prepare(b"c", InstanceId(0), 2, OpKind::Incr { int: 0, float: 0.5 });
+        ks.apply(&op);
+        assert_eq!(ks.entry(b"c").expect("written").string_counter(), None);
+        let op = set(&ks, b"s", "7", 0, 3);
+        ks.apply(&op);
+        assert_eq!(ks.entry(b"s").expect("written").string_counter(), None);
     }
 
     /// The byte count kept by deltas equals a full recount after every op: field and member

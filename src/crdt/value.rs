@@ -52,6 +52,14 @@ impl Value {
         }
     }
 
+    /// The bytes, borrowed when they are stored as such (keys always are).
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Value::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            Value::Synthetic { .. } => std::borrow::Cow::Owned(self.to_bytes()),
+        }
+    }
+
     /// The materialised bytes (for replies and display).
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {

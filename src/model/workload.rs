@@ -46,7 +46,25 @@ pub const KEY_DIGITS: usize = 12;
 
 /// The name of the `index`-th key of a kind (`key:` for `SET`s, `ctr:` for `INCR`s).
 pub fn key_name(prefix: &str, index: u64) -> String {
-    format!("{prefix}{index:0width$}", width = KEY_DIGITS)
+    String::from_utf8(key_bytes(prefix, index)).expect("ASCII digits")
+}
+
+/// [`key_name`] as bytes, written digit by digit: the workload makes one per write, and
+/// `format!` cost 7 % of a saturated run's instructions.
+fn key_bytes(prefix: &str, index: u64) -> Vec<u8> {
+    let mut digits = [b'0'; 20];
+    let mut n = index;
+    let mut start = digits.len();
+    while n > 0 {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let start = start.min(digits.len() - KEY_DIGITS);
+    let mut out = Vec::with_capacity(prefix.len() + digits.len() - start);
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(&digits[start..]);
+    out
 }
 
 /// The workload generator of one cluster, with its own random stream.
@@ -120,7 +138,7 @@ impl Workload {
         let total = p.mix.set + p.mix.incr;
         let is_set = dist::unit(&mut w.rng) * total < p.mix.set;
         let prefix = if is_set { "key:" } else { "ctr:" };
-        let key = Value::Bytes(key_name(prefix, index).into_bytes().into_boxed_slice());
+        let key = Value::Bytes(key_bytes(prefix, index).into_boxed_slice());
         if is_set {
             let tag = Digest::new().word(w.cluster_tag).word(w.issued).value();
             let value = Value::Synthetic {
@@ -164,6 +182,22 @@ mod tests {
         let total: f64 = (0..10_000).map(|_| w.next_gap(0).as_secs_f64()).sum();
         // 500 writes/s per cluster: 10,000 gaps take about 20 s.
         assert!((total - 20.0).abs() < 1.0, "{total}");
+    }
+
+    #[test]
+    fn key_names_are_the_zero_padded_index() {
+        for i in [
+            0,
+            7,
+            10,
+            999_999,
+            123_456_789_012,
+            999_999_999_999,
+            1_000_000_000_000,
+            u64::MAX,
+        ] {
+            assert_eq!(key_name("key:", i), format!("key:{i:012}"));
+        }
     }
 
     #[test]

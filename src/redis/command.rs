@@ -1,8 +1,9 @@
 //! Commands: tokenising a `redis-cli` line, the supported command table, replies.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use super::resp::command_bytes;
+use super::resp::command_bytes_of;
 use crate::crdt::Value;
 
 /// The supported commands.
@@ -173,7 +174,7 @@ pub struct Command {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
     /// A status reply such as `OK` or a type name.
-    Status(String),
+    Status(&'static str),
     Nil,
     Int(i64),
     Bulk(Vec<u8>),
@@ -183,7 +184,7 @@ pub enum Reply {
 
 impl Reply {
     pub fn ok() -> Reply {
-        Reply::Status("OK".into())
+        Reply::Status("OK")
     }
     pub fn bulk(v: impl AsRef<[u8]>) -> Reply {
         Reply::Bulk(v.as_ref().to_vec())
@@ -416,7 +417,7 @@ impl Command {
     }
 
     /// The keys this command touches, by the table's key positions.
-    pub fn keys(&self) -> Vec<Vec<u8>> {
+    pub fn keys(&self) -> Vec<Cow<'_, [u8]>> {
         let (first, last, step) = self.key_spec;
         let n = self.args.len() + 1;
         let last = if last < 0 {
@@ -426,20 +427,18 @@ impl Command {
         };
         (first..=last.min(n - 1))
             .step_by(step)
-            .map(|i| self.args[i - 1].to_bytes())
+            .map(|i| self.args[i - 1].bytes())
             .collect()
     }
 
     /// The first key (every supported command has one).
-    pub fn key(&self) -> Vec<u8> {
-        self.args[0].to_bytes()
+    pub fn key(&self) -> Cow<'_, [u8]> {
+        self.args[0].bytes()
     }
 
     /// The RESP size of this command as it travels in the replication stream.
     pub fn stream_bytes(&self) -> u64 {
-        let mut lens = Vec::with_capacity(self.args.len() + 1);
-        lens.push(self.name.len() as u64);
-        lens.extend(self.args.iter().map(|a| a.len() as u64));
-        command_bytes(&lens)
+        let lens = std::iter::once(self.name.len()).chain(self.args.iter().map(Value::len));
+        command_bytes_of(self.args.len() + 1, lens.map(|l| l as u64))
     }
 }

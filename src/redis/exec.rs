@@ -1,5 +1,7 @@
 //! Executing commands against a keyspace: replies, and the CRDT ops a write replicates.
 
+use std::borrow::Cow;
+
 use super::command::{Cmd, Command, Reply};
 use super::resp::command_bytes;
 use super::slot::key_slot;
@@ -231,7 +233,7 @@ fn check_counter(current: i64, by: i64) -> Result<i64, Reply> {
 
 fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let a = &cmd.args;
-    let key = a[0].to_bytes();
+    let key = a[0].bytes();
     let k = &key[..];
     match cmd.cmd {
         Cmd::Get => match ex.view(k) {
@@ -382,9 +384,15 @@ fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
                     .checked_neg()
                     .ok_or_else(|| Reply::err("ERR decrement would overflow"))?,
             };
-            let current = match ex.typed(k, KeyType::String)?.and_then(|e| e.string_value()) {
+            let current = match ex.typed(k, KeyType::String)? {
                 None => 0,
-                Some(v) => int_arg(&v)?,
+                Some(e) => match e.string_counter() {
+                    Some(n) => n,
+                    None => match e.string_value() {
+                        None => 0,
+                        Some(v) => int_arg(&v)?,
+                    },
+                },
             };
             let next = check_counter(current, by)?;
             ex.emit(
@@ -1069,7 +1077,7 @@ fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         }
         Cmd::Del => {
             let mut n = 0;
-            let mut seen: Vec<Bytes> = Vec::new();
+            let mut seen: Vec<Cow<[u8]>> = Vec::new();
             for key in cmd.keys() {
                 if seen.contains(&key) {
                     continue;
@@ -1089,8 +1097,7 @@ fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
             ex.view(k)
                 .and_then(|e| e.key_type())
                 .map(|t| t.name())
-                .unwrap_or("none")
-                .to_string(),
+                .unwrap_or("none"),
         )),
         Cmd::Expire | Cmd::PExpire => {
             let n = int_arg(&a[1])?;

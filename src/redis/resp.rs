@@ -24,8 +24,13 @@ pub fn bulk_bytes(len: u64) -> u64 {
 
 /// The RESP size of a command whose arguments (name included) have the given lengths.
 pub fn command_bytes(arg_lens: &[u64]) -> u64 {
-    let header = 1 + digits(arg_lens.len() as u64) + 2;
-    header + arg_lens.iter().map(|l| bulk_bytes(*l)).sum::<u64>()
+    command_bytes_of(arg_lens.len(), arg_lens.iter().copied())
+}
+
+/// [`command_bytes`] of `argc` arguments given as an iterator (no list to build).
+pub fn command_bytes_of(argc: usize, arg_lens: impl Iterator<Item = u64>) -> u64 {
+    let header = 1 + digits(argc as u64) + 2;
+    header + arg_lens.map(bulk_bytes).sum::<u64>()
 }
 
 /// `SET key value`.
