@@ -89,9 +89,13 @@ struct Exec<'a> {
 
 impl Exec<'_> {
     fn emit(&mut self, key: &[u8], kind: OpKind) {
-        let mut op = self.ks.prepare(key, self.cx.origin, self.cx.now_ms, kind);
-        op.annotation = self.cx.annotation;
-        self.ks.apply(&op);
+        let op = self.ks.write_local(
+            key,
+            self.cx.origin,
+            self.cx.now_ms,
+            kind,
+            self.cx.annotation,
+        );
         let stream_bytes = self.bytes.take().unwrap_or(0);
         self.effects.push(Effect { op, stream_bytes });
     }
