@@ -750,7 +750,10 @@ impl World {
     ) -> redis::Reply {
         let now = q.now();
         let key = cmd.key();
-        let shard_idx = self.clusters[c].topo.shard_of_key(&key);
+        // Every key of a command shares this slot (`CROSSSLOT` refuses the others), so its
+        // effects replicate with it: one CRC16 per command.
+        let slot = crate::redis::slot::key_slot(&key);
+        let shard_idx = self.clusters[c].topo.shard_of_slot(slot);
         if redis::exec::is_write(cmd.cmd) {
             let refusal = match self.members[c] {
                 Membership::Absent => Some("ERR this instance is not part of the database yet"),
@@ -800,7 +803,7 @@ impl World {
             cluster.writes += 1;
         }
         for effect in out.effects {
-            self.replicate(c, shard_idx, effect, q);
+            self.replicate(c, shard_idx, slot, effect, q);
         }
         out.reply
     }
@@ -911,7 +914,8 @@ impl World {
             let out = redis::execute(&mut cluster.shards[shard].keyspace, &del, &cx);
             cluster.evictions += 1;
             for effect in out.effects {
-                self.replicate(c, shard, effect, q);
+                let slot = crate::redis::slot::key_slot(&effect.op.key);
+                self.replicate(c, shard, slot, effect, q);
             }
         }
         self.shard_used(c, shard) < limit
@@ -973,16 +977,19 @@ impl World {
             let effects =
                 redis::expire_owned(&mut self.clusters[c].shards[shard_idx].keyspace, &cx);
             for effect in effects {
-                self.replicate(c, shard_idx, effect, q);
+                let slot = crate::redis::slot::key_slot(&effect.op.key);
+                self.replicate(c, shard_idx, slot, effect, q);
             }
         }
     }
 
-    /// Appends an applied local effect to its shard's stream and ships it to the peers.
+    /// Appends an applied local effect to its shard's stream and ships it to the peers;
+    /// `slot` is the hash slot of its key.
     fn replicate(
         &mut self,
         c: usize,
         shard_idx: usize,
+        slot: u16,
         effect: redis::Effect,
         q: &mut Scheduler<Event>,
     ) {
@@ -1016,7 +1023,7 @@ impl World {
             let meta = 8 * n as u64 + effect.op.key.len() as u64;
             bytes += (n as u64 - 2) * meta;
         }
-        let slot = crate::redis::slot::key_slot(&effect.op.key);
+        debug_assert_eq!(slot, crate::redis::slot::key_slot(&effect.op.key));
         let item = Rc::new(StreamOp {
             op: effect.op,
             written_at: now,

@@ -165,9 +165,15 @@ fn range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
 /// effects to replicate; reads and refused writes return none.
 pub fn execute(ks: &mut Keyspace, cmd: &Command, cx: &ExecContext) -> Outcome {
     let keys = cmd.keys();
-    if let Some(first) = keys.first()
-        && keys.iter().any(|k| key_slot(k) != key_slot(first))
-    {
+    // A single key cannot cross slots: no CRC16 for it here.
+    let cross_slot = match &keys[..] {
+        [first, rest @ ..] if !rest.is_empty() => {
+            let slot = key_slot(first);
+            rest.iter().any(|k| key_slot(k) != slot)
+        }
+        _ => false,
+    };
+    if cross_slot {
         return Outcome {
             reply: Reply::err("CROSSSLOT Keys in request don't hash to the same slot"),
             effects: Vec::new(),
