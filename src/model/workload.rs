@@ -52,6 +52,15 @@ pub fn key_name(prefix: &str, index: u64) -> String {
 /// [`key_name`] as bytes, written digit by digit: the workload makes one per write, and
 /// `format!` cost 7 % of a saturated run's instructions.
 fn key_bytes(prefix: &str, index: u64) -> Vec<u8> {
+    let (digits, start) = key_digits(index);
+    let mut out = Vec::with_capacity(prefix.len() + digits.len() - start);
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(&digits[start..]);
+    out
+}
+
+/// The zero-padded decimal digits of `index`: `digits[start..]`.
+fn key_digits(index: u64) -> ([u8; 20], usize) {
     let mut digits = [b'0'; 20];
     let mut n = index;
     let mut start = digits.len();
@@ -60,11 +69,22 @@ fn key_bytes(prefix: &str, index: u64) -> Vec<u8> {
         digits[start] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    let start = start.min(digits.len() - KEY_DIGITS);
-    let mut out = Vec::with_capacity(prefix.len() + digits.len() - start);
-    out.extend_from_slice(prefix.as_bytes());
-    out.extend_from_slice(&digits[start..]);
-    out
+    (digits, start.min(digits.len() - KEY_DIGITS))
+}
+
+/// The key argument of a generated command: the previous command's key buffer rewritten in
+/// place when it has the right length (key names nearly always do), else a new one.
+fn key_value(prefix: &str, index: u64, previous: Option<Value>) -> Value {
+    let (digits, start) = key_digits(index);
+    let len = prefix.len() + digits.len() - start;
+    match previous {
+        Some(Value::Bytes(mut b)) if b.len() == len => {
+            b[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            b[prefix.len()..].copy_from_slice(&digits[start..]);
+            Value::Bytes(b)
+        }
+        _ => Value::Bytes(key_bytes(prefix, index).into_boxed_slice()),
+    }
 }
 
 /// The workload generator of one cluster, with its own random stream.
@@ -128,6 +148,13 @@ impl Workload {
 
     /// Cluster `c`'s next command.
     pub fn next_command(&mut self, c: usize) -> Command {
+        self.next_command_reusing(c, None)
+    }
+
+    /// [`Workload::next_command`], built in the buffers of `previous` (a command this
+    /// workload made before and that is no longer needed), so that a write allocates nothing
+    /// here. The command is the same either way.
+    pub fn next_command_reusing(&mut self, c: usize, previous: Option<Command>) -> Command {
         let p = &self.params;
         let w = self.per_cluster[c].as_mut().expect("writing cluster");
         w.issued += 1;
@@ -138,16 +165,18 @@ impl Workload {
         let total = p.mix.set + p.mix.incr;
         let is_set = dist::unit(&mut w.rng) * total < p.mix.set;
         let prefix = if is_set { "key:" } else { "ctr:" };
-        let key = Value::Bytes(key_bytes(prefix, index).into_boxed_slice());
+        let mut args = previous.map(|p| p.args).unwrap_or_default();
+        let key = key_value(prefix, index, args.drain(..).next());
+        args.push(key);
         if is_set {
             let tag = Digest::new().word(w.cluster_tag).word(w.issued).value();
-            let value = Value::Synthetic {
+            args.push(Value::Synthetic {
                 len: p.value_bytes,
                 tag,
-            };
-            Command::new(Cmd::Set, vec![key, value])
+            });
+            Command::new(Cmd::Set, args)
         } else {
-            Command::new(Cmd::Incr, vec![key])
+            Command::new(Cmd::Incr, args)
         }
     }
 }
@@ -198,6 +227,35 @@ mod tests {
         ] {
             assert_eq!(key_name("key:", i), format!("key:{i:012}"));
         }
+    }
+
+    /// Commands built in a previous command's buffers are the commands built afresh, SETs and
+    /// INCRs alternating, and whatever key length the previous one had.
+    #[test]
+    fn reusing_buffers_builds_the_same_commands() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let mix = OpMix {
+            set: 1.0,
+            incr: 1.0,
+        };
+        let mut fresh = Workload::new(params(mix.clone()), 7, &names);
+        let mut reusing = Workload::new(params(mix), 7, &names);
+        let mut previous = None;
+        for i in 0..2_000 {
+            let want = fresh.next_command(i % 2);
+            let got = reusing.next_command_reusing(i % 2, previous.take());
+            assert_eq!(got, want, "command {i}");
+            previous = Some(got);
+        }
+        // A key of another length is not rewritten in place.
+        assert_eq!(
+            key_value("key:", 5, Some(Value::from_str_bytes("short"))),
+            Value::Bytes(key_bytes("key:", 5).into_boxed_slice())
+        );
+        assert_eq!(
+            key_value("key:", 5, Some(Value::from_str_bytes("ctr:000000000009"))),
+            Value::from_str_bytes("key:000000000005")
+        );
     }
 
     #[test]

@@ -394,6 +394,10 @@ pub struct World {
     sink: Option<SampleSink>,
     layout: SampleLayout,
     divergence: Divergence,
+    /// The effect list each command fills, kept between commands (empty between them).
+    effects_buffer: Vec<redis::Effect>,
+    /// The last generated command, whose buffers the next one reuses.
+    command_buffer: Option<redis::Command>,
     /// Per cluster, its membership.
     pub members: Vec<Membership>,
     /// When each joining cluster finished its initial syncs.
@@ -636,6 +640,8 @@ impl World {
             sink: None,
             layout,
             divergence: Divergence::default(),
+            effects_buffer: Vec::new(),
+            command_buffer: None,
             tracer: None,
             members,
             joined_at: vec![None; n],
@@ -703,12 +709,13 @@ impl World {
             .workload
             .as_mut()
             .expect("arrivals come from a workload");
-        let cmd = w.next_command(c);
+        let cmd = w.next_command_reusing(c, self.command_buffer.take());
         let gap = w.next_gap(c);
         if now + gap < self.end_of_writes() {
             q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
         }
         self.execute(c, &cmd, q);
+        self.command_buffer = Some(cmd);
     }
 
     /// Executes a client command at cluster `c` and replicates its effects.
@@ -796,16 +803,19 @@ impl World {
             xadd_mode: self.cfg.xadd_mode,
             annotation: now.0,
         };
-        let out = redis::execute(&mut cluster.shards[shard_idx].keyspace, cmd, &cx);
-        if out.reply.is_error() {
+        let buffer = std::mem::take(&mut self.effects_buffer);
+        let redis::exec::Outcome { reply, mut effects } =
+            redis::exec::execute_with(&mut cluster.shards[shard_idx].keyspace, cmd, &cx, buffer);
+        if reply.is_error() {
             cluster.rejected += 1;
-        } else if !out.effects.is_empty() {
+        } else if !effects.is_empty() {
             cluster.writes += 1;
         }
-        for effect in out.effects {
+        for effect in effects.drain(..) {
             self.replicate(c, shard_idx, slot, effect, q);
         }
-        out.reply
+        self.effects_buffer = effects;
+        reply
     }
 
     /// Installs a tracer (see [`crate::model::trace`]); the run itself is unchanged.

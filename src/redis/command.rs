@@ -418,6 +418,11 @@ impl Command {
 
     /// The keys this command touches, by the table's key positions.
     pub fn keys(&self) -> Vec<Cow<'_, [u8]>> {
+        self.key_args().map(Value::bytes).collect()
+    }
+
+    /// The arguments that are keys, by the table's key positions (no list is built).
+    pub fn key_args(&self) -> impl Iterator<Item = &Value> {
         let (first, last, step) = self.key_spec;
         let n = self.args.len() + 1;
         let last = if last < 0 {
@@ -427,8 +432,7 @@ impl Command {
         };
         (first..=last.min(n - 1))
             .step_by(step)
-            .map(|i| self.args[i - 1].bytes())
-            .collect()
+            .map(|i| &self.args[i - 1])
     }
 
     /// The first key (every supported command has one).

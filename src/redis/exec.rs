@@ -164,30 +164,43 @@ fn range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
 /// Executes `cmd` at `cx.origin` against `ks`. Writes are applied locally and returned as
 /// effects to replicate; reads and refused writes return none.
 pub fn execute(ks: &mut Keyspace, cmd: &Command, cx: &ExecContext) -> Outcome {
-    let keys = cmd.keys();
+    execute_with(ks, cmd, cx, Vec::new())
+}
+
+/// [`execute`], collecting the effects in `effects` (empty; a caller that executes many
+/// commands passes the same buffer back each time, so that a write allocates no list).
+pub fn execute_with(
+    ks: &mut Keyspace,
+    cmd: &Command,
+    cx: &ExecContext,
+    effects: Vec<Effect>,
+) -> Outcome {
+    debug_assert!(effects.is_empty());
     // A single key cannot cross slots: no CRC16 for it here.
-    let cross_slot = match &keys[..] {
-        [first, rest @ ..] if !rest.is_empty() => {
-            let slot = key_slot(first);
-            rest.iter().any(|k| key_slot(k) != slot)
+    let mut keys = cmd.key_args();
+    let cross_slot = match (keys.next(), keys.next()) {
+        (Some(first), Some(second)) => {
+            let slot = key_slot(&first.bytes());
+            key_slot(&second.bytes()) != slot || keys.any(|k| key_slot(&k.bytes()) != slot)
         }
         _ => false,
     };
     if cross_slot {
         return Outcome {
             reply: Reply::err("CROSSSLOT Keys in request don't hash to the same slot"),
-            effects: Vec::new(),
+            effects,
         };
     }
     let mut ex = Exec {
         ks,
         cx: *cx,
-        effects: Vec::new(),
+        effects,
         bytes: Some(cmd.stream_bytes()),
     };
     // Expiry: the owner deletes an expired key it touches (and replicates the DEL); another
     // instance hides it on reads, and deletes it before a write [DEV].
-    for k in &keys {
+    for k in cmd.key_args() {
+        let k = &k.bytes()[..];
         if let Some(e) = ex.ks.entry(k)
             && e.key_type().is_some()
             && e.expired(cx.now_ms)
