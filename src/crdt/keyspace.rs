@@ -984,6 +984,30 @@ pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
     64 + key.len() as u64 + e.bytes()
 }
 
+/// The next op of `origin` on `key`, whose clock there is `ctx` (`None`: no entry yet): the
+/// clock with the origin's count moved on by one.
+fn next_op(
+    ctx: Option<&VClock>,
+    instances: usize,
+    key: &[u8],
+    origin: InstanceId,
+    ts: u64,
+    kind: OpKind,
+    annotation: u64,
+) -> Op {
+    let mut vc = ctx.cloned().unwrap_or_else(|| VClock::new(instances));
+    let seq = vc.get(origin) + 1;
+    vc.set(origin, seq);
+    Op {
+        key: key.into(),
+        dot: Dot { origin, seq },
+        vc,
+        ts,
+        kind,
+        annotation,
+    }
+}
+
 /// Recounts `e` (just changed) under `key` and moves the keyspace total `bytes` by the
 /// difference from its cached size.
 fn recount(bytes: &mut u64, key: &[u8], e: &mut Entry) {
@@ -1072,21 +1096,8 @@ impl Keyspace {
 
     /// Builds an op of `kind` on `key` written at `origin`, whose clock reads `ts`.
     pub fn prepare(&self, key: &[u8], origin: InstanceId, ts: u64, kind: OpKind) -> Op {
-        let mut vc = self
-            .entries
-            .get(key)
-            .map(|e| e.ctx.clone())
-            .unwrap_or_else(|| VClock::new(self.instances));
-        let seq = vc.get(origin) + 1;
-        vc.set(origin, seq);
-        Op {
-            key: key.into(),
-            dot: Dot { origin, seq },
-            vc,
-            ts,
-            kind,
-            annotation: 0,
-        }
+        let ctx = self.entries.get(key).map(|e| &e.ctx);
+        next_op(ctx, self.instances, key, origin, ts, kind, 0)
     }
 
     /// [`Keyspace::prepare`] then [`Keyspace::apply`] of a local write, with one lookup of
@@ -1100,32 +1111,21 @@ impl Keyspace {
         kind: OpKind,
         annotation: u64,
     ) -> Op {
-        let make = |ctx: Option<&VClock>, instances: usize, kind: OpKind| {
-            let mut vc = ctx.cloned().unwrap_or_else(|| VClock::new(instances));
-            let seq = vc.get(origin) + 1;
-            vc.set(origin, seq);
-            Op {
-                key: key.into(),
-                dot: Dot { origin, seq },
-                vc,
-                ts,
-                kind,
-                annotation,
-            }
-        };
+        let n = self.instances;
+        let make = |ctx: Option<&VClock>, kind| next_op(ctx, n, key, origin, ts, kind, annotation);
         if self.causal {
-            let op = make(self.entries.get(key).map(|e| &e.ctx), self.instances, kind);
+            let op = make(self.entries.get(key).map(|e| &e.ctx), kind);
             self.apply(&op);
             return op;
         }
         match self.entries.get_mut(key) {
             Some(e) => {
-                let op = make(Some(&e.ctx), self.instances, kind);
+                let op = make(Some(&e.ctx), kind);
                 Self::apply_existing(&mut self.bytes, e, &op);
                 op
             }
             None => {
-                let op = make(None, self.instances, kind);
+                let op = make(None, kind);
                 self.insert_new(&op);
                 op
             }
