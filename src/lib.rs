@@ -13,7 +13,8 @@
 //! | redis | [`redis`] | command parsing, replies, replication-stream byte sizes |
 //! | model | [`model`] | clusters, shards, backlogs, syncers, links, clocks, workload, faults |
 //! | scenario | [`scenario`] | the TOML format, units, validation, building a model |
-//! | check | [`check`] | convergence checking |
+//! | check | [`check`] | observers of a run (LWW conflicts, divergent keys) and the judgements of it (convergence, expectations) |
+//! | sim | [`sim`] | running a scenario: `Simulation`, its builder, `RunResult`, judging a run |
 //! | report | [`report`] | run summaries as text, JSON and Markdown, timelines, charts |
 //! | sweep | [`sweep`] | parameter grids over a scenario, run in parallel |
 //! | cli | [`cli`] | the `geosim` commands |
@@ -30,9 +31,7 @@
 //!   reconnecting syncer can continue (**partial sync**); otherwise it needs a **full sync**.
 //! * **dot**, **vector clock**, **LWW register**, **PN-counter**: as in the CRDT literature.
 
-// Index loops over several parallel per-cluster tables read more plainly than zipped
-// iterators; the lint that discourages them is off for this crate.
-#![allow(clippy::needless_range_loop)]
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod cli;
@@ -42,4 +41,5 @@ pub mod model;
 pub mod redis;
 pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod sweep;

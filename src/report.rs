@@ -8,4 +8,4 @@ pub mod spacetime;
 pub mod summary;
 pub mod timeline;
 
-pub use summary::{Judged, Summary, run_and_judge, run_and_judge_with, run_scenario, write_report};
+pub use summary::{Judged, Summary, run_and_judge, run_and_judge_with, write_report};

@@ -1,7 +1,7 @@
 //! Convergence: after the healed phase, every instance must read the same keyspace.
 
+use crate::check::RunResult;
 use crate::engine::SimDuration;
-use crate::model::RunResult;
 
 /// The judgement of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

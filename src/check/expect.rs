@@ -1,6 +1,6 @@
 //! Checking a scripted run's replies against the scenario's expectations.
 
-use crate::model::RunResult;
+use crate::check::RunResult;
 use crate::scenario::Scenario;
 
 /// The outcome of one expectation.

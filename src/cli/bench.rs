@@ -6,8 +6,8 @@ use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
 use crate::engine::hold::{bare_heap_hold, delay_table, engine_hold};
-use crate::report::run_scenario;
 use crate::scenario::{self, LoadOptions};
+use crate::sim::run_scenario;
 
 /// Events per second of `f`, which runs `steps` timed steps after its own warm-up; the
 /// warm-up is excluded because `f` returns only after it, so it is timed separately.
@@ -61,7 +61,7 @@ pub fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
         w.keys = k;
     }
     // This child process exits after the one run (as `geosim run` does).
-    crate::model::world::leak_worlds_at_exit();
+    crate::model::driver::leak_worlds_at_exit();
     let start = Instant::now(); // Benchmark timing, outside any simulated run.
     let (r, c) = run_scenario(&s);
     let wall = start.elapsed().as_secs_f64();

@@ -27,7 +27,7 @@ pub fn run(
         Err(code) => return code,
     };
     // One run, then the process exits: do not spend seconds freeing the keyspaces.
-    crate::model::world::leak_worlds_at_exit();
+    crate::model::driver::leak_worlds_at_exit();
     let judged = match report {
         None => run_and_judge(&s),
         Some(dir) => match crate::report::write_report(&s, dir) {

@@ -50,6 +50,9 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
 /// Run a grid of variants of a scenario (axes × seeds) in parallel; write sweep.csv,
 /// sweep.json, sweep.md and charts.
 #[derive(clap::Args, Debug)]
+// These doc comments are the command's help text, printed as written (`cluster[0]` is not a
+// rustdoc link).
+#[allow(rustdoc::broken_intra_doc_links)]
 pub struct SweepArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,

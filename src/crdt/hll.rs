@@ -1,6 +1,6 @@
 //! HyperLogLog: Redis's dense algorithm (16,384 six-bit registers, MurmurHash64A with seed
 //! 0xadc83b19, and the improved estimator of Ertl used since Redis 5), so `PFCOUNT` gives the
-//! numbers Redis gives. As a CRDT, adds and merges are a union (register maximum) [HLL]; a
+//! numbers Redis gives. As a CRDT, adds and merges are a union (register maximum) \[HLL\]; a
 //! `DEL` wins over every concurrent add or merge: an add survives only if its writer had seen
 //! every `DEL` applied to the key.
 

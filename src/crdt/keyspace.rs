@@ -291,7 +291,7 @@ impl Entry {
     }
 
     /// The winning expiry and the instance that owns it: `PERSIST` beats any `EXPIRE`, a
-    /// longer TTL beats a shorter one, the smaller instance id breaks a tie [DEV].
+    /// longer TTL beats a shorter one, the smaller instance id breaks a tie \[DEV\].
     pub fn expiry(&self) -> Option<(Expiry, InstanceId)> {
         self.expire_regs()
             .iter()
@@ -1048,7 +1048,7 @@ impl Keyspace {
     }
 
     /// Turns causal consistency on: an op is applied only after every op on the same key
-    /// that its origin had observed (off by default, as in Redis [CAUSAL]).
+    /// that its origin had observed (off by default, as in Redis \[CAUSAL\]).
     pub fn with_causal_consistency(mut self, on: bool) -> Self {
         self.causal = on;
         self

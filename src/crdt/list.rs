@@ -5,7 +5,7 @@
 //! after the same anchor are ordered by descending Lamport number (so a later local insert
 //! lands right after its anchor, as in Redis), then by ascending instance id — which gives the
 //! documented `x y1 y2` for concurrent `LINSERT ... AFTER x` on Instance 1 and Instance 2
-//! [LIST]. Every instance holds the same order, whatever the delivery order.
+//! \[LIST\]. Every instance holds the same order, whatever the delivery order.
 //!
 //! Removals (`LPOP`, `RPOP`, `LREM`, `DEL`) mark elements dead; a removal only affects
 //! elements its instance had observed, so two instances popping concurrently may pop the

@@ -1,10 +1,10 @@
-//! Known merge bugs, planted only to prove that `geosim hunt` finds and shrinks them (its
-//! tests run the binary with the switch set). Off unless the environment variable
-//! `GEOSIM_PLANTED_BUG` names one of them when the process first applies an op; never set it
-//! for real work. Each makes the outcome depend on delivery order, which is what a
-//! convergence check catches.
-
-use std::sync::OnceLock;
+//! Known merge bugs, planted only to prove that `geosim hunt` finds and shrinks them. They
+//! exist only in a build with the cargo feature `planted-bugs` (the test command enables it
+//! for the hunt's self-test); there, the environment variable `GEOSIM_PLANTED_BUG` names one
+//! when the process first applies an op. A normal build never reads the environment here:
+//! [`planted`] is a constant `false`, and a run's history depends only on its file and seed.
+//! Each bug makes the outcome depend on delivery order, which is what a convergence check
+//! catches.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedBug {
@@ -25,9 +25,18 @@ impl PlantedBug {
     ];
 }
 
-/// Whether `bug` is planted in this process.
+/// Whether `bug` is planted in this process (never, without the `planted-bugs` feature).
+#[cfg(not(feature = "planted-bugs"))]
+#[inline(always)]
 pub fn planted(bug: PlantedBug) -> bool {
-    static SWITCH: OnceLock<Option<PlantedBug>> = OnceLock::new();
+    let _ = bug;
+    false
+}
+
+/// Whether `bug` is planted in this process.
+#[cfg(feature = "planted-bugs")]
+pub fn planted(bug: PlantedBug) -> bool {
+    static SWITCH: std::sync::OnceLock<Option<PlantedBug>> = std::sync::OnceLock::new();
     *SWITCH.get_or_init(|| {
         let name = std::env::var("GEOSIM_PLANTED_BUG").ok()?;
         PlantedBug::ALL

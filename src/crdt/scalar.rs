@@ -5,7 +5,7 @@
 //! * **Register.** A write replaces every write it had observed (its vector clock covers
 //!   their dots); writes that had not seen each other are kept side by side, and a read shows
 //!   the one with the latest writer timestamp, the smaller instance id winning an exact tie
-//!   ([STR]; [ZSET] gives Instance 1 precedence on a tie). Keeping concurrent writes makes the
+//!   (\[STR\]; \[ZSET\] gives Instance 1 precedence on a tie). Keeping concurrent writes makes the
 //!   outcome independent of delivery order even when a remove later takes away the winner.
 //! * **Counter.** Each instance's increments accumulate in its own running total, tagged with
 //!   the sequence number of its last increment (a PN-counter, integer and float parts).

@@ -1,7 +1,7 @@
 //! Streams (without consumer groups).
 //!
 //! Redis keeps one radix tree per region; a region appends only to its own, and reads merge
-//! them by ID [STREAM]. Here an entry is identified by its op's dot, ordered by (ID, origin
+//! them by ID \[STREAM\]. Here an entry is identified by its op's dot, ordered by (ID, origin
 //! instance), so entries with the same ID from two regions both stay, in one order
 //! everywhere. `XDEL` and `DEL` are observed removes: they delete only entries their instance
 //! had seen (docs say so for `DEL`; for `XDEL` it is inferred).

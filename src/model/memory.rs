@@ -5,10 +5,10 @@
 //! plus the replication backlog held. With `noeviction` (the default), writes above the limit
 //! are refused with Redis's OOM error. With an eviction policy, keys are evicted (deleted, and
 //! the deletes replicated, as Redis Software does since 7.4.6) once a shard passes 80 % of its
-//! limit [EVICT]. A shard at its limit stops applying replicated ops until memory is freed
+//! limit \[EVICT\]. A shard at its limit stops applying replicated ops until memory is freed
 //! (replication OOM protection [DEV; PLAN]).
 
-/// Eviction starts at this share of the shard's limit [EVICT].
+/// Eviction starts at this share of the shard's limit \[EVICT\].
 pub const EVICTION_THRESHOLD: f64 = 0.8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

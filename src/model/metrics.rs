@@ -216,3 +216,32 @@ pub struct Peaks {
     /// The largest absolute clock error seen at a sample.
     pub clock_offset_ns_max: u64,
 }
+
+impl Peaks {
+    /// Folds one sample into the peaks.
+    pub fn record(&mut self, sample: &Sample, layout: &SampleLayout) {
+        self.samples += 1;
+        self.backlog_bytes_max = self
+            .backlog_bytes_max
+            .max(sample.backlog_bytes.iter().copied().max().unwrap_or(0));
+        for (b, (_, _, cap)) in sample.backlog_bytes.iter().zip(&layout.backlogs) {
+            self.backlog_fill_max = self.backlog_fill_max.max(*b as f64 / (*cap).max(1) as f64);
+        }
+        self.link_queue_bytes_max = self
+            .link_queue_bytes_max
+            .max(sample.link_queue_bytes.iter().copied().max().unwrap_or(0));
+        self.lag_ns_max = self
+            .lag_ns_max
+            .max(sample.sessions.iter().map(|s| s.lag_ns).max().unwrap_or(0));
+        self.tombstones_max = self.tombstones_max.max(sample.tombstones.iter().sum());
+        self.divergent_keys_max = self.divergent_keys_max.max(sample.divergent_keys);
+        self.clock_offset_ns_max = self.clock_offset_ns_max.max(
+            sample
+                .clock_offset_ns
+                .iter()
+                .map(|x| x.unsigned_abs())
+                .max()
+                .unwrap_or(0),
+        );
+    }
+}

@@ -10,6 +10,8 @@ use crate::crdt::keyspace::Key;
 use crate::crdt::{Applied, Entry, Op};
 use crate::engine::SimTime;
 
+pub use super::syncer::ResyncReason;
+
 /// Which keys a tracer records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TraceFilter {
@@ -20,19 +22,6 @@ pub enum TraceFilter {
     /// Record nothing but, per key, how many replicated ops arrived concurrent with a write
     /// the destination had already applied (to find the most contended key).
     Contention,
-}
-
-/// How a reconnecting syncer resumed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ResyncReason {
-    /// The source backlog still held the next byte the destination needed.
-    Partial,
-    /// The backlog had moved past it: `needed` is the next offset the destination needed,
-    /// `first` the oldest offset the backlog still held.
-    BacklogOverflow { needed: u64, first: u64 },
-    /// The source's replication history changed (a restart without a replica, or a forced
-    /// resync): offsets cannot continue.
-    NewHistory,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -175,4 +164,107 @@ impl Tracer {
         }
         best.map(|(k, n)| (k.clone(), n))
     }
+}
+
+// The world's hooks: each is one branch when no tracer is installed.
+
+/// A client command at `cluster` is about to run: records it (its reply is filled in by
+/// [`end_command`]) and returns where, if its key is traced.
+pub fn begin_command(
+    tracer: &mut Option<Box<Tracer>>,
+    cluster: usize,
+    cmd: &crate::redis::Command,
+    now: SimTime,
+) -> Option<usize> {
+    let t = tracer.as_mut().filter(|t| t.wants(&cmd.key()))?;
+    // The command goes before the ops it becomes.
+    let at = t.events.len();
+    let line = command_line(cmd);
+    t.push(
+        now,
+        TraceKind::Command {
+            cluster,
+            line,
+            reply: String::new(),
+        },
+    );
+    Some(at)
+}
+
+/// Fills in the reply of the command recorded at `at`.
+pub fn end_command(tracer: &mut Option<Box<Tracer>>, at: usize, reply: &crate::redis::Reply) {
+    if let Some(TraceEvent {
+        kind: TraceKind::Command { reply: r, .. },
+        ..
+    }) = tracer.as_mut().and_then(|t| t.events.get_mut(at))
+    {
+        *r = reply.to_string();
+    }
+}
+
+/// The op a local write became at `cluster`.
+pub fn local_op(tracer: &mut Option<Box<Tracer>>, cluster: usize, op: &Op, now: SimTime) {
+    let Some(t) = tracer.as_mut() else { return };
+    if t.wants(&op.key) {
+        let op = op.clone();
+        t.push(now, TraceKind::Op { cluster, op });
+    } else if t.first_key.is_none() {
+        t.first_key = Some(op.key.clone());
+    }
+}
+
+/// Counts an arriving op that `dst` had not seen everything of: it is concurrent with a
+/// write `dst` already applied (some origin's count there is past the op's clock).
+pub fn contention(tracer: &mut Option<Box<Tracer>>, keyspace: &crate::crdt::Keyspace, op: &Op) {
+    let Some(t) = tracer.as_mut() else { return };
+    if !matches!(t.filter, TraceFilter::Contention) {
+        return;
+    }
+    let Some(e) = keyspace.entry(&op.key) else {
+        return;
+    };
+    let concurrent = e.ctx.entries().iter().enumerate().any(|(i, have)| {
+        i != op.dot.origin.index() && *have > op.vc.get(crate::crdt::InstanceId(i as u8))
+    });
+    if concurrent {
+        *t.contention.entry(op.key.clone()).or_default() += 1;
+    }
+}
+
+/// A replicated op from `src` reached `dst` and was applied (or filtered).
+pub fn delivery(
+    tracer: &mut Option<Box<Tracer>>,
+    (src, dst): (usize, usize),
+    op: &super::syncer::StreamOp,
+    applied: Applied,
+    now: SimTime,
+) {
+    if let Some(t) = tracer.as_mut()
+        && t.wants(&op.op.key)
+    {
+        let kind = TraceKind::Deliver {
+            src,
+            dst,
+            op: op.op.clone(),
+            sent: op.written_at,
+            applied,
+        };
+        t.push(now, kind);
+    }
+}
+
+/// A command as a line of text (for traces of generated workloads, which have no script
+/// line): the name and its arguments, quoted when they hold spaces or are empty.
+pub fn command_line(cmd: &crate::redis::Command) -> String {
+    let mut line = cmd.name.to_string();
+    for a in &cmd.args {
+        let text = a.to_string();
+        if text.is_empty() || text.contains(char::is_whitespace) || text.contains('"') {
+            line.push_str(&format!(" {text:?}"));
+        } else {
+            line.push(' ');
+            line.push_str(&text);
+        }
+    }
+    line
 }

@@ -12,11 +12,11 @@ use crate::crdt::stream::{StreamId, XaddIdMode, region_number};
 use crate::crdt::value::format_float;
 use crate::crdt::{Entry, InstanceId, Keyspace, Op, Value};
 
-/// The documented range of Active-Active counters: 59-bit signed integers [STR].
+/// The documented range of Active-Active counters: 59-bit signed integers \[STR\].
 pub const COUNTER_MIN: i64 = -(1 << 58);
 pub const COUNTER_MAX: i64 = (1 << 58) - 1;
 /// The documented bound on Active-Active TTLs, taken as milliseconds (the unit is not
-/// stated) [DEV].
+/// stated) \[DEV\].
 pub const TTL_MAX_MS: i64 = 1 << 49;
 /// Redis's string size limit.
 pub const MAX_STRING: usize = 512 * 1024 * 1024;

@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::check::RunResult;
 use crate::crdt::keyspace::Key;
 use crate::crdt::value::format_float;
 use crate::crdt::{Applied, Dot, Entry, Expiry, InstanceId, KeyType, Op, OpKind};
 use crate::engine::SimTime;
 use crate::model::trace::{ResyncReason, TraceEvent, TraceFilter, TraceKind, Tracer};
-use crate::model::{RunResult, Simulation};
 use crate::scenario::Scenario;
+use crate::sim::Simulation;
 
 /// What to narrate.
 #[derive(Clone, Debug, Default)]

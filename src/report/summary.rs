@@ -7,11 +7,11 @@
 use serde::Serialize;
 
 use crate::check::{
-    Convergence, ExpectationResult, Verdict, check_convergence, check_expectations, check_outcomes,
+    Convergence, ExpectationResult, RunResult, Verdict, check_expectations, check_outcomes,
 };
 use crate::engine::SimDuration;
-use crate::model::{RunResult, Simulation};
 use crate::scenario::Scenario;
+use crate::sim::{Simulation, judge};
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClusterSummary {
@@ -181,13 +181,6 @@ fn ns_ms(ns: u64) -> f64 {
     ms(SimDuration(ns))
 }
 
-/// Runs a validated scenario and judges its convergence.
-pub fn run_scenario(s: &Scenario) -> (RunResult, Convergence) {
-    let result = Simulation::new(s.config.clone()).run_to_completion();
-    let conv = check_convergence(&result);
-    (result, conv)
-}
-
 /// Runs a scenario and writes its report files into `dir` (created if missing):
 /// `summary.json`, `summary.md`, `timeline.csv`, and the charts (`*.svg`, `*.png`).
 pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judged> {
@@ -269,14 +262,15 @@ pub fn run_and_judge(s: &Scenario) -> Judged {
 
 /// As [`run_and_judge`], streaming every metric sample to `sink`.
 pub fn run_and_judge_with(s: &Scenario, sink: Option<crate::model::metrics::SampleSink>) -> Judged {
-    let mut sim = Simulation::new(s.config.clone());
+    let mut builder = Simulation::builder(s.config.clone());
     if let Some(sink) = sink {
-        sim.world.set_sink(sink);
+        builder = builder.sink(sink);
     }
-    let result = sim.run_to_completion();
-    let convergence = check_convergence(&result);
-    let mut expectations = check_expectations(s, &result);
-    expectations.extend(check_outcomes(s, &result, &convergence));
+    let result = builder.build().run();
+    let crate::sim::Judgement {
+        convergence,
+        expectations,
+    } = judge(s, &result);
     let summary = Summary::with_expectations(s, &result, &convergence, &expectations);
     Judged {
         result,
@@ -348,7 +342,7 @@ impl Summary {
             lww_conflicts: r.lww.conflicts,
             clock_inverted_wins: r.lww.clock_inverted,
         };
-        let side = |w: &crate::model::LwwWrite| LwwSide {
+        let side = |w: &crate::check::LwwWrite| LwwSide {
             instance: names[w.instance].clone(),
             value: w.value.clone(),
             clock_ms: w.clock_ms,

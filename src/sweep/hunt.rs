@@ -11,8 +11,8 @@
 use rand::RngExt;
 
 use crate::engine::{RngStream, stream_for};
-use crate::report::run_and_judge;
 use crate::scenario::{LoadOptions, parse};
+use crate::sim::run_scenario;
 
 /// One drawn fault.
 #[derive(Clone, Debug, PartialEq)]
@@ -350,8 +350,8 @@ pub fn check(spec: &Spec, twice: bool) -> Option<Broken> {
         Ok(s) => s,
         Err(e) => return Some(Broken::Invalid(e.to_string())),
     };
-    let run = || std::panic::catch_unwind(|| run_and_judge(&s));
-    let judged = match run() {
+    let run = || std::panic::catch_unwind(|| run_scenario(&s));
+    let (result, convergence) = match run() {
         Ok(j) => j,
         Err(p) => {
             let msg = p
@@ -363,7 +363,7 @@ pub fn check(spec: &Spec, twice: bool) -> Option<Broken> {
         }
     };
     use crate::check::Verdict;
-    match judged.convergence.verdict {
+    match convergence.verdict {
         Verdict::Diverged => return Some(Broken::Diverged),
         Verdict::NotConverged => return Some(Broken::NotConverged),
         Verdict::Converged => {}
@@ -380,13 +380,13 @@ pub fn check(spec: &Spec, twice: bool) -> Option<Broken> {
         let c = &spec.clusters[*c];
         c.replication || c.persistence == "aof-always"
     });
-    let lost = judged.summary.totals.writes_lost;
+    let lost: u64 = result.clusters.iter().map(|c| c.writes_lost).sum();
     if durable && lost > 0 {
         return Some(Broken::LostWrites(lost));
     }
     if twice {
         match run() {
-            Ok(again) if again.result.trace_digest == judged.result.trace_digest => {}
+            Ok((again, _)) if again.trace_digest == result.trace_digest => {}
             _ => return Some(Broken::Nondeterministic),
         }
     }
@@ -538,6 +538,11 @@ mod tests {
 
     #[test]
     fn drawing_is_a_function_of_the_seed() {
+        // Pinned: the scenario seed 7 draws, as text. A change here changes what every
+        // `hunt --seeds` range covers; update the value on purpose only.
+        let mut d = crate::engine::Digest::new();
+        d.bytes(to_toml(&generate(7)).as_bytes());
+        assert_eq!(d.value(), 13205601752397062914);
         assert_eq!(generate(7), generate(7));
         assert_ne!(generate(7), generate(8));
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// DESIGN.md's layers, top (most basic) first.
 const LAYERS: &[&str] = &[
-    "engine", "crdt", "redis", "model", "scenario", "check", "report", "sweep", "cli",
+    "engine", "crdt", "redis", "model", "scenario", "check", "sim", "report", "sweep", "cli",
 ];
 
 fn layer_index(name: &str) -> Option<usize> {
@@ -131,4 +131,80 @@ fn the_checker_catches_a_downward_import() {
     );
     let cli = layer_index("cli").unwrap();
     assert!(violations(cli, "use crate::model::World;").is_empty());
+}
+
+/// Source files under `src/`, with their path relative to it and their text.
+fn sources() -> Vec<(String, String)> {
+    let src = super::root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).expect("under src");
+            let text = std::fs::read_to_string(f).expect("readable");
+            (rel.display().to_string(), text)
+        })
+        .collect()
+}
+
+/// Observers are checkers: they live in `check/` (the model only declares the trait and
+/// its no-op `()`), so the model cannot grow checks of its own again.
+#[test]
+fn observers_live_in_check() {
+    let mut found = 0;
+    for (rel, text) in sources() {
+        for (n, line) in text.lines().enumerate() {
+            if !line.trim_start().starts_with("impl Observer for") {
+                continue;
+            }
+            found += 1;
+            let allowed =
+                rel.starts_with("check/") || (rel == "model/observe.rs" && line.contains("for ()"));
+            assert!(allowed, "src/{rel}:{}: an observer outside check/", n + 1);
+        }
+    }
+    assert!(found >= 4, "expected the built-in observers, found {found}");
+}
+
+/// Running a scenario does not need the report layer: only `report` itself, the CLI and
+/// `sweep` (which renders sweep reports from run summaries) import it.
+#[test]
+fn only_renderers_import_report() {
+    for (rel, text) in sources() {
+        let top = rel.split(['/', '.']).next().unwrap_or("");
+        if matches!(top, "report" | "cli" | "sweep" | "lib" | "main") {
+            continue;
+        }
+        let refs = crate_refs(&text);
+        let bad: Vec<_> = refs.iter().filter(|(_, m)| m == "report").collect();
+        assert!(
+            bad.is_empty(),
+            "src/{rel} imports the report layer: {bad:?}"
+        );
+    }
+    // The hunt runs scenarios through `sim`, not `report`.
+    let hunt = std::fs::read_to_string(super::root().join("src/sweep/hunt.rs")).unwrap();
+    assert!(!crate_refs(&hunt).iter().any(|(_, m)| m == "report"));
+}
+
+/// Planted bugs exist only under the `planted-bugs` feature: the switch is read in one
+/// file, and only in an item compiled with the feature.
+#[test]
+fn planted_bugs_only_under_the_feature() {
+    let mut readers = Vec::new();
+    for (rel, text) in sources() {
+        if text.contains("GEOSIM_PLANTED_BUG\")") {
+            readers.push(rel.clone());
+            let at = text.find("std::env::var(\"GEOSIM_PLANTED_BUG\")").unwrap();
+            let before = &text[..at];
+            let gate = before.rfind("#[cfg(feature = \"planted-bugs\")]");
+            let fn_start = before.rfind("pub fn planted");
+            assert!(
+                gate.is_some_and(|g| fn_start.is_some_and(|f| g < f)),
+                "src/{rel} reads GEOSIM_PLANTED_BUG outside the feature"
+            );
+        }
+    }
+    assert_eq!(readers, vec!["crdt/planted.rs".to_string()]);
 }

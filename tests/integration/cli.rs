@@ -346,12 +346,14 @@ fn schema_and_completions_are_printed() {
     assert!(err.contains("invalid value 'tcsh'"), "{err}");
 }
 
-/// Runs the binary with a planted merge bug.
+/// Runs the binary with a planted merge bug (a build with the `planted-bugs` feature).
+#[cfg(feature = "planted-bugs")]
 fn geosim_planted(bug: &str, args: &[&str]) -> (i32, String, String) {
     geosim_env(&[("GEOSIM_PLANTED_BUG", bug)], args)
 }
 
 #[test]
+#[cfg(feature = "planted-bugs")]
 fn hunt_finds_and_shrinks_every_planted_bug() {
     let base = std::env::temp_dir().join(format!("geosim-hunt-{}", std::process::id()));
     // (bug, seeds to hunt, the first failing seed): the stated number of seeds within which
@@ -411,6 +413,7 @@ fn hunt_finds_and_shrinks_every_planted_bug() {
 }
 
 #[test]
+#[cfg(feature = "planted-bugs")]
 fn a_reader_that_closes_the_pipe_early_stops_geosim_quietly() {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_geosim"))

@@ -1,7 +1,8 @@
 //! The determinism contract: same scenario and seed → same trace digest and same report
 //! bytes, in debug and release; another seed → another history.
 
-use geosim::report::{Summary, run_scenario};
+use geosim::report::Summary;
+use geosim::sim::run_scenario;
 
 fn summary_json(name: &str, seed: Option<u64>) -> (String, String) {
     let s = super::bundled(name, seed);
@@ -162,7 +163,7 @@ clusters = ["a"]
     let three = super::inline(&base.replace("CLUSTER_C", "[[cluster]]\nname = \"c\""));
     let (r2, _) = run_scenario(&two);
     let (r3, _) = run_scenario(&three);
-    let ab = |r: &geosim::model::RunResult| {
+    let ab = |r: &geosim::check::RunResult| {
         r.peers
             .iter()
             .find(|p| p.src == 0 && p.dst == 1)

@@ -2,11 +2,11 @@
 //! settles its conflicts (and matches its snapshot), the SVG is well-formed with one lane per
 //! instance and one arrow per delivered op, and tracing never changes a run.
 
-use geosim::model::Simulation;
 use geosim::model::trace::{TraceFilter, TraceKind, Tracer};
 use geosim::report::explain::{ExplainOptions, Explained, Format, explain};
 use geosim::report::spacetime;
 use geosim::scenario::{LoadOptions, Scenario, load};
+use geosim::sim::Simulation;
 
 fn lesson(name: &str) -> Scenario {
     let path = super::root().join("scenarios/teaching").join(name);
@@ -243,7 +243,7 @@ fn each_diagram_is_valid_svg_with_a_lane_per_instance_and_an_arrow_per_delivered
 fn tracing_never_changes_the_run() {
     for (file, _) in LESSONS.iter().take(10) {
         let s = lesson(file);
-        let plain = Simulation::new(s.config.clone()).run_to_completion();
+        let plain = Simulation::new(s.config.clone()).run();
         let (traced, t) =
             Simulation::new(s.config.clone()).run_traced(Some(Tracer::new(TraceFilter::All)));
         assert_eq!(plain.trace_digest, traced.trace_digest, "{file}");
@@ -251,7 +251,7 @@ fn tracing_never_changes_the_run() {
         assert!(!t.unwrap().events.is_empty());
     }
     let s = super::bundled("02-partition-and-heal.toml", None);
-    let plain = Simulation::new(s.config.clone()).run_to_completion();
+    let plain = Simulation::new(s.config.clone()).run();
     let (traced, t) =
         Simulation::new(s.config.clone()).run_traced(Some(Tracer::new(TraceFilter::Contention)));
     assert_eq!(plain.trace_digest, traced.trace_digest);

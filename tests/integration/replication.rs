@@ -2,8 +2,8 @@
 
 use geosim::check::Verdict;
 use geosim::engine::{SimDuration, SimTime};
-use geosim::model::Simulation;
-use geosim::report::run_scenario;
+use geosim::sim::Simulation;
+use geosim::sim::run_scenario;
 
 #[test]
 fn scenario_02_differs_during_the_partition_and_converges_after_the_heal() {
@@ -11,9 +11,9 @@ fn scenario_02_differs_during_the_partition_and_converges_after_the_heal() {
     let mut sim = Simulation::new(s.config.clone());
     // Mid-partition (60 s .. 180 s): us-east has not seen the others' writes, nor they its.
     sim.run_until(SimTime::ZERO + SimDuration::from_secs(150));
-    let us = sim.world.instance_digest(0);
-    let eu = sim.world.instance_digest(1);
-    let ap = sim.world.instance_digest(2);
+    let us = sim.world().instance_digest(0);
+    let eu = sim.world().instance_digest(1);
+    let ap = sim.world().instance_digest(2);
     assert_ne!(us, eu, "us-east and eu-west must differ while partitioned");
     assert_ne!(us, ap);
 
@@ -188,13 +188,13 @@ links = [["a", "b"]]
     let cmd = |line: &str| geosim::redis::parse_line(line).unwrap();
     sim.execute(0, &cmd("SADD s x y"));
     sim.run_until(SimTime::ZERO + SimDuration::from_secs(2));
-    assert_eq!(sim.world.tombstones(1), (0, 0));
+    assert_eq!(sim.world().tombstones(1), (0, 0));
     sim.execute(0, &cmd("SREM s x"));
     sim.run_until(SimTime::ZERO + SimDuration::from_secs(8));
     // b has not seen the SREM: a must keep the removed member's history.
-    assert_eq!(sim.world.tombstones(0).0, 1);
-    assert_eq!(sim.world.tombstones_collected, 0);
-    let r = sim.run_to_completion();
+    assert_eq!(sim.world().tombstones(0).0, 1);
+    assert_eq!(sim.world().tombstones_collected(), 0);
+    let r = sim.run();
     assert!(r.tombstones.iter().all(|t| t.0 == 0), "{:?}", r.tombstones);
     assert_eq!(r.tombstones_collected, 2, "one at each instance");
     assert!(r.quiescent);
@@ -373,15 +373,16 @@ fn samples_stream_sync_states_through_a_partition() {
     s.config.sample_interval = SimDuration::from_millis(10);
     let seen: Rc<RefCell<Vec<(u64, SessionState, u64)>>> = Rc::default();
     let sink_seen = seen.clone();
-    let mut sim = Simulation::new(s.config.clone());
-    sim.world.set_sink(Box::new(move |layout, sample| {
-        assert_eq!(layout.sessions.len(), sample.sessions.len());
-        let st = sample.sessions[0];
-        sink_seen
-            .borrow_mut()
-            .push((sample.time_ns, st.state, st.lag_ns));
-    }));
-    let r = sim.run_to_completion();
+    let sim = Simulation::builder(s.config.clone())
+        .sink(Box::new(move |layout, sample| {
+            assert_eq!(layout.sessions.len(), sample.sessions.len());
+            let st = sample.sessions[0];
+            sink_seen
+                .borrow_mut()
+                .push((sample.time_ns, st.state, st.lag_ns));
+        }))
+        .build();
+    let r = sim.run();
     let seen = seen.borrow();
     // One sample per 10 ms over the 2-minute run (and a little after).
     assert!(
@@ -505,7 +506,7 @@ begin = "20s"
 duration = "10s"
 "#;
 
-fn crash_run(replication: bool, persistence: &str) -> geosim::model::RunResult {
+fn crash_run(replication: bool, persistence: &str) -> geosim::check::RunResult {
     let text = CRASH
         .replace("REPLICATION", &replication.to_string())
         .replace("PERSISTENCE", persistence);
@@ -714,8 +715,8 @@ fn divergence_matches_a_full_scan(s: &geosim::scenario::Scenario, checkpoints_s:
     let mut seen_divergence = false;
     for t in checkpoints_s {
         sim.run_until(SimTime::ZERO + SimDuration::from_secs(*t));
-        let by_scan = sim.world.divergent_keys_by_scan();
-        assert_eq!(sim.world.divergent_keys(), by_scan, "{} at {t} s", s.file);
+        let by_scan = sim.divergent_keys_by_scan();
+        assert_eq!(sim.divergent_keys(), by_scan, "{} at {t} s", s.file);
         seen_divergence |= by_scan > 0;
     }
     assert!(

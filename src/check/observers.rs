@@ -1,0 +1,53 @@
+//! The checkers every run has (LWW conflicts, divergent keys) and any a caller adds, as one
+//! observer that tells each of them, in order.
+
+use super::divergence::Divergence;
+use super::lww::LwwObserver;
+use crate::crdt::{Keyspace, Op};
+use crate::model::metrics::Sample;
+use crate::model::{Observer, World};
+
+#[derive(Default)]
+pub struct Checks {
+    pub lww: LwwObserver,
+    pub divergence: Divergence,
+    /// A caller's own observers, told after the built-in ones.
+    pub extra: Vec<Box<dyn Observer>>,
+}
+
+impl Observer for Checks {
+    fn before_apply(&mut self, dst: usize, keyspace: &Keyspace, op: &Op) {
+        self.lww.before_apply(dst, keyspace, op);
+        for o in &mut self.extra {
+            o.before_apply(dst, keyspace, op);
+        }
+    }
+
+    fn touched(&mut self, key: &[u8]) {
+        self.divergence.touched(key);
+        for o in &mut self.extra {
+            o.touched(key);
+        }
+    }
+
+    fn membership_changed(&mut self) {
+        self.divergence.membership_changed();
+        for o in &mut self.extra {
+            o.membership_changed();
+        }
+    }
+
+    fn sample(&mut self, world: &World, sample: &mut Sample) {
+        self.divergence.sample(world, sample);
+        for o in &mut self.extra {
+            o.sample(world, sample);
+        }
+    }
+
+    fn finish(&mut self, world: &World) {
+        self.divergence.finish(world);
+        for o in &mut self.extra {
+            o.finish(world);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! One participating cluster's instance of the database: its shards, its node clock, the
+//! client write path's admission rules, memory limits and eviction, and its counters.
+
+use super::clock::NodeClock;
+use super::memory::{EvictionPolicy, should_evict};
+use super::shard::Shard;
+use super::stats::ClusterStats;
+use super::topology::ClusterTopo;
+use super::world::ClusterConfig;
+use crate::crdt::stream::XaddIdMode;
+use crate::crdt::{Entry, InstanceId, Value};
+use crate::engine::{Digest, RngStream, SimTime, dist, stream_for};
+use crate::redis;
+
+/// Counters of an instance's client writes and what happened to them.
+#[derive(Clone, Debug, Default)]
+pub struct WriteCounters {
+    pub writes: u64,
+    pub rejected: u64,
+    /// Writes refused because a shard was full.
+    pub oom_rejections: u64,
+    /// Writes refused because their shard was down or stale.
+    pub unavailable_rejections: u64,
+    /// Acknowledged writes a crash lost: neither persisted nor replicated.
+    pub writes_lost: u64,
+    /// Acknowledged writes a crash lost locally that a peer had received (they come back).
+    pub writes_recovered_from_peers: u64,
+    pub evictions: u64,
+}
+
+#[derive(Debug)]
+pub struct Instance {
+    pub topo: ClusterTopo,
+    pub shards: Vec<Shard>,
+    pub clock: NodeClock,
+    pub counters: WriteCounters,
+    /// Whether shards have a replica inside the cluster.
+    pub replication: bool,
+    /// Memory limit per shard.
+    shard_limit: u64,
+    eviction: EvictionPolicy,
+    evict_rng: RngStream,
+}
+
+const STALE_REFUSAL: &str = "ERR shard restarted from persistence and is resyncing (stale mode): it accepts writes once every peer's full sync has arrived";
+const DOWN_REFUSAL: &str = "ERR shard unavailable: its primary crashed and has not recovered yet";
+
+impl Instance {
+    pub fn new(
+        cfg: &ClusterConfig,
+        topo: ClusterTopo,
+        seed: u64,
+        make_shard: impl Fn() -> Shard,
+    ) -> Self {
+        Instance {
+            topo,
+            shards: (0..cfg.shards).map(|_| make_shard()).collect(),
+            clock: NodeClock::new(cfg.clock.clone(), seed, &format!("clock/{}", cfg.name)),
+            counters: WriteCounters::default(),
+            replication: cfg.replication,
+            shard_limit: (cfg.memory_limit / cfg.shards.max(1) as u64).max(1),
+            eviction: cfg.eviction,
+            evict_rng: stream_for(seed, &format!("evict/{}", cfg.name)),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.topo.name
+    }
+
+    /// The shard that owns `key`.
+    pub fn shard_of(&self, key: &[u8]) -> &Shard {
+        &self.shards[self.topo.shard_of_key(key)]
+    }
+
+    /// What a command executed here at `now` stamps on its ops.
+    pub fn context(&self, id: usize, now: SimTime, xadd_mode: XaddIdMode) -> redis::ExecContext {
+        redis::ExecContext {
+            origin: InstanceId(id as u8),
+            now_ms: self.clock.read_ms(now),
+            xadd_mode,
+            annotation: now.0,
+        }
+    }
+
+    /// Why shard `shard` refuses a command now, if it does (a write to a stale shard, any
+    /// command to a down one); the refusal is counted.
+    pub fn refusal(&mut self, shard: usize, is_write: bool) -> Option<&'static str> {
+        let sh = &self.shards[shard];
+        let msg = if sh.is_stale() && is_write {
+            STALE_REFUSAL
+        } else if sh.is_down() {
+            DOWN_REFUSAL
+        } else {
+            return None;
+        };
+        self.counters.rejected += 1;
+        self.counters.unavailable_rejections += 1;
+        Some(msg)
+    }
+
+    /// Whether `shard` is past the eviction threshold of its policy.
+    pub fn wants_eviction(&self, shard: usize) -> bool {
+        should_evict(self.eviction, self.shards[shard].used(), self.shard_limit)
+    }
+
+    /// Whether `shard` is below its memory limit (a write or a replicated op may go ahead).
+    pub fn has_room(&self, shard: usize) -> bool {
+        self.shards[shard].used() < self.shard_limit
+    }
+
+    /// Evicts one key of `shard` under the policy: executes a `DEL` of a sampled victim and
+    /// returns its effects (to replicate), or `None` when no key is eligible.
+    pub fn evict_one(
+        &mut self,
+        id: usize,
+        shard: usize,
+        now: SimTime,
+        xadd_mode: XaddIdMode,
+    ) -> Option<Vec<redis::Effect>> {
+        let victim = self.pick_victim(shard, now)?;
+        let del = redis::Command::new(redis::Cmd::Del, vec![Value::Bytes(victim)]);
+        let cx = self.context(id, now, xadd_mode);
+        let out = redis::execute(&mut self.shards[shard].keyspace, &del, &cx);
+        self.counters.evictions += 1;
+        Some(out.effects)
+    }
+
+    /// A key to evict under the policy, if any. Like Redis, it samples a few keys at random
+    /// (`maxmemory-samples` 5) rather than scanning: the random policies take the first
+    /// eligible sample, `volatile-ttl` the one that expires soonest.
+    fn pick_victim(&mut self, shard: usize, now: SimTime) -> Option<Box<[u8]>> {
+        const SAMPLES: usize = 5;
+        const TRIES: usize = 64;
+        let now_ms = self.clock.read_ms(now);
+        let ks = &self.shards[shard].keyspace;
+        let n = ks.key_count() as u64;
+        if n == 0 {
+            return None;
+        }
+        let mut best: Option<(u64, Box<[u8]>)> = None;
+        let mut found = 0;
+        for _ in 0..TRIES {
+            let i = dist::below(&mut self.evict_rng, n) as usize;
+            let Some((k, e)) = ks.key_at(i) else { continue };
+            if e.key_type().is_none() || e.expired(now_ms) {
+                continue;
+            }
+            let expiry = match e.expiry() {
+                Some((crate::crdt::Expiry::At(t), _)) => Some(t),
+                _ => None,
+            };
+            let rank = match (self.eviction, expiry) {
+                (EvictionPolicy::AllKeysRandom, _) => 0,
+                (EvictionPolicy::VolatileTtl, Some(t)) => t,
+                (EvictionPolicy::VolatileRandom, Some(_)) => 0,
+                _ => continue,
+            };
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, k.clone().into()));
+            }
+            found += 1;
+            if self.eviction != EvictionPolicy::VolatileTtl || found == SAMPLES {
+                break;
+            }
+        }
+        best.map(|(_, k)| k)
+    }
+
+    /// Merges a peer shard's full-sync snapshot: each shard takes the keys it owns.
+    pub fn merge_snapshot(&mut self, snapshot: &crate::crdt::Keyspace) {
+        for (i, shard) in self.shards.iter_mut().enumerate() {
+            let topo = &self.topo;
+            shard.merge_snapshot(snapshot, |k| topo.shard_of_key(k) == i);
+        }
+    }
+
+    /// Used memory: every shard's keyspace estimate plus its backlog.
+    pub fn used(&self) -> u64 {
+        self.shards.iter().map(Shard::used).sum()
+    }
+
+    /// Client-visible keys.
+    pub fn live_keys(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.keyspace.live_count() as u64)
+            .sum()
+    }
+
+    /// Tombstones held: (count, estimated bytes).
+    pub fn tombstones(&self) -> (u64, u64) {
+        self.shards.iter().fold((0, 0), |(n, b), s| {
+            let (n2, b2) = s.keyspace.tombstones();
+            (n + n2, b + b2)
+        })
+    }
+
+    /// The entry of `key`, if the instance holds one.
+    pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
+        self.shard_of(key).keyspace.entry(key)
+    }
+
+    /// The digest of what clients read here (geosim-digest-v1 over keys and values).
+    pub fn digest(&self) -> u64 {
+        // Shards hold disjoint key ranges; merge their sorted keys so the digest does not
+        // depend on the shard count.
+        let mut all: Vec<(&[u8], &Entry)> = self
+            .shards
+            .iter()
+            .flat_map(|s| s.keyspace.iter().map(|(k, e)| (&k[..], e)))
+            .filter(|(_, e)| e.key_type().is_some())
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        let mut d = Digest::new();
+        for (k, e) in all {
+            d.bytes(k);
+            e.digest_visible(&mut d);
+        }
+        d.value()
+    }
+
+    pub fn stats(&self) -> ClusterStats {
+        let c = &self.counters;
+        ClusterStats {
+            name: self.topo.name.clone(),
+            writes: c.writes,
+            rejected: c.rejected,
+            keys: self.live_keys(),
+            oom_rejections: c.oom_rejections,
+            unavailable_rejections: c.unavailable_rejections,
+            writes_lost: c.writes_lost,
+            writes_recovered_from_peers: c.writes_recovered_from_peers,
+            evictions: c.evictions,
+            memory_bytes: self.used(),
+            memory_limit: self.shard_limit * self.shards.len() as u64,
+        }
+    }
+}

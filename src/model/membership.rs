@@ -1,0 +1,178 @@
+//! Membership: which instances take part in the database, and when an added one has finished
+//! joining [MANAGE; CLI-ADD; CLI-REMOVE]. A state machine per instance:
+//! `Absent → Joining → Active → Removed` (an instance present from the start begins `Active`).
+
+use crate::engine::SimTime;
+
+/// Where an instance stands in the database's membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// Not added yet.
+    Absent,
+    /// Added: serves reads, refuses writes until its first full sync from every peer.
+    Joining,
+    Active,
+    /// Removed; peers no longer sync with it and refuse its reconnects.
+    Removed,
+}
+
+/// What membership says of a syncer connection between two instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Both sides take part: the connection may go ahead.
+    Allow,
+    /// One side was removed: the attempt is refused (and counted).
+    Refuse,
+    /// One side is not added yet: nothing to connect to.
+    Wait,
+}
+
+/// The membership of every instance.
+#[derive(Clone, Debug)]
+pub struct Members {
+    state: Vec<Membership>,
+    joined_at: Vec<Option<SimTime>>,
+    refused_reconnects: u64,
+}
+
+impl Members {
+    /// `joins[c]`: whether instance `c` is added during the run (absent until then).
+    pub fn new(joins: impl IntoIterator<Item = bool>) -> Self {
+        let state: Vec<Membership> = joins
+            .into_iter()
+            .map(|j| {
+                if j {
+                    Membership::Absent
+                } else {
+                    Membership::Active
+                }
+            })
+            .collect();
+        let n = state.len();
+        Members {
+            state,
+            joined_at: vec![None; n],
+            refused_reconnects: 0,
+        }
+    }
+
+    pub fn get(&self, c: usize) -> Membership {
+        self.state[c]
+    }
+
+    pub fn all(&self) -> &[Membership] {
+        &self.state
+    }
+
+    /// Whether `c` holds a copy of the data that must converge (added and not removed).
+    pub fn holds_data(&self, c: usize) -> bool {
+        !matches!(self.state[c], Membership::Absent | Membership::Removed)
+    }
+
+    /// Why instance `c` refuses a client write, if it does.
+    pub fn write_refusal(&self, c: usize) -> Option<&'static str> {
+        match self.state[c] {
+            Membership::Absent => Some("ERR this instance is not part of the database yet"),
+            Membership::Joining => Some(
+                "ERR this instance is joining the database: it accepts writes once it has synced with every peer",
+            ),
+            _ => None,
+        }
+    }
+
+    /// A syncer from `src` into `dst` tries to connect; a refusal is counted.
+    pub fn admit(&mut self, src: usize, dst: usize) -> Admission {
+        let (s, d) = (self.state[src], self.state[dst]);
+        if s == Membership::Removed || d == Membership::Removed {
+            self.refused_reconnects += 1;
+            Admission::Refuse
+        } else if s == Membership::Absent || d == Membership::Absent {
+            Admission::Wait
+        } else {
+            Admission::Allow
+        }
+    }
+
+    /// `c` is added; `false` if it was not absent (nothing happens then).
+    pub fn join(&mut self, c: usize) -> bool {
+        if self.state[c] != Membership::Absent {
+            return false;
+        }
+        self.state[c] = Membership::Joining;
+        true
+    }
+
+    /// A joining `c` becomes active once no active peer still owes it a full sync
+    /// (`owed_by(src)` says whether the syncer from `src` does).
+    pub fn finish_join_if_synced(
+        &mut self,
+        c: usize,
+        now: SimTime,
+        mut owed_by: impl FnMut(usize) -> bool,
+    ) {
+        if self.state[c] != Membership::Joining {
+            return;
+        }
+        let owed = (0..self.state.len())
+            .any(|src| src != c && self.state[src] == Membership::Active && owed_by(src));
+        if !owed {
+            self.state[c] = Membership::Active;
+            self.joined_at[c] = Some(now);
+        }
+    }
+
+    pub fn leave(&mut self, c: usize) {
+        self.state[c] = Membership::Removed;
+    }
+
+    pub fn joined_at(&self) -> &[Option<SimTime>] {
+        &self.joined_at
+    }
+
+    pub fn refused_reconnects(&self) -> u64 {
+        self.refused_reconnects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_joining_instance_refuses_writes_until_every_active_peer_has_synced_it() {
+        let mut m = Members::new([false, false, true]);
+        assert_eq!(m.get(2), Membership::Absent);
+        assert!(m.write_refusal(2).is_some());
+        assert_eq!(m.admit(0, 2), Admission::Wait);
+        assert!(m.join(2));
+        assert!(!m.join(2), "a second join does nothing");
+        assert!(m.write_refusal(2).unwrap().contains("joining"));
+        // Instance 1 still owes its full sync.
+        m.finish_join_if_synced(2, SimTime(5), |src| src == 1);
+        assert_eq!(m.get(2), Membership::Joining);
+        m.finish_join_if_synced(2, SimTime(9), |_| false);
+        assert_eq!(m.get(2), Membership::Active);
+        assert_eq!(m.joined_at()[2], Some(SimTime(9)));
+        assert_eq!(m.write_refusal(2), None);
+    }
+
+    #[test]
+    fn a_removed_peer_is_refused_and_counted() {
+        let mut m = Members::new([false, false]);
+        assert_eq!(m.admit(0, 1), Admission::Allow);
+        m.leave(1);
+        assert!(!m.holds_data(1));
+        assert_eq!(m.admit(0, 1), Admission::Refuse);
+        assert_eq!(m.admit(1, 0), Admission::Refuse);
+        assert_eq!(m.refused_reconnects(), 2);
+    }
+
+    #[test]
+    fn an_absent_peer_does_not_hold_back_a_join() {
+        // Only active peers owe a full sync: a peer not yet added is skipped.
+        let mut m = Members::new([false, true, true]);
+        m.join(2);
+        m.finish_join_if_synced(2, SimTime(3), |src| src == 1);
+        assert_eq!(m.get(2), Membership::Active);
+    }
+}

@@ -1,0 +1,43 @@
+//! The observation stream: what the model tells observers as it runs. Observers (the
+//! checkers in `check/`, a library user's own) read what they are shown and never change the
+//! run: a run with any set of observers has the same history and digest as one with none.
+
+use std::any::Any;
+
+use super::metrics::Sample;
+use super::world::World;
+use crate::crdt::{Keyspace, Op};
+
+/// Receives the model's observations. Every method has a default that ignores it, so an
+/// observer implements only what it needs. `Any` lets the owner of a finished run take its
+/// observers back by type.
+pub trait Observer: Any {
+    /// A replicated op reached instance `dst` and is about to be applied to `keyspace` (the
+    /// shard that owns its key, before the op).
+    fn before_apply(&mut self, dst: usize, keyspace: &Keyspace, op: &Op) {
+        let _ = (dst, keyspace, op);
+    }
+
+    /// `key`'s state may have changed at some instance (a write, an apply, a merged
+    /// snapshot, a restart that lost it).
+    fn touched(&mut self, key: &[u8]) {
+        let _ = key;
+    }
+
+    /// Membership changed: every key may need a fresh look.
+    fn membership_changed(&mut self) {}
+
+    /// A metrics sample is taken: `world` is the state now; an observer may add its own
+    /// figures to `sample`.
+    fn sample(&mut self, world: &World, sample: &mut Sample) {
+        let _ = (world, sample);
+    }
+
+    /// The run has ended; `world` is its final state.
+    fn finish(&mut self, world: &World) {
+        let _ = world;
+    }
+}
+
+/// Observes nothing.
+impl Observer for () {}

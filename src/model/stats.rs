@@ -1,0 +1,90 @@
+//! What a run reports: per peer pair, per instance, per heal, and the whole run's outcome.
+
+use super::membership::Membership;
+use super::metrics::{Histogram, Peaks};
+use super::script::StepRecord;
+use crate::engine::{SimDuration, SimTime};
+
+/// Per directed peer pair `src → dst`.
+#[derive(Clone, Debug, Default)]
+pub struct PeerStats {
+    pub src: usize,
+    pub dst: usize,
+    pub ops_applied: u64,
+    pub duplicates: u64,
+    /// Apply time at `dst` minus write time at `src`, in nanoseconds, of streamed ops.
+    pub lag: Histogram,
+    /// Replication-stream bytes sent (before compression), resends included.
+    pub stream_bytes: u64,
+    /// Snapshot bytes sent (before compression).
+    pub snapshot_bytes: u64,
+    /// What crossed the WAN after compression: stream and snapshots.
+    pub wire_bytes: u64,
+    pub partial_syncs: u64,
+    pub full_syncs: u64,
+    pub full_sync_failures: u64,
+    pub max_consecutive_full_sync_failures: u64,
+    /// Times replication into `dst` stopped because the destination shard was full.
+    pub oom_stops: u64,
+}
+
+/// What happened after one partition healed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealStats {
+    pub name: String,
+    pub begin: SimTime,
+    pub healed_at: SimTime,
+    /// Time from the heal until every affected syncer had applied everything written before
+    /// the heal. `None` if that did not happen before the run ended.
+    pub caught_up_after: Option<SimDuration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterStats {
+    pub name: String,
+    pub writes: u64,
+    pub rejected: u64,
+    pub keys: u64,
+    pub oom_rejections: u64,
+    pub unavailable_rejections: u64,
+    pub writes_lost: u64,
+    pub writes_recovered_from_peers: u64,
+    pub evictions: u64,
+    /// Used memory at the end (keyspace estimate plus backlogs), all shards.
+    pub memory_bytes: u64,
+    pub memory_limit: u64,
+}
+
+/// What the model reports of a whole run (the checkers' findings are added by
+/// [`crate::check::RunResult`]).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub events: u64,
+    pub trace_digest: u64,
+    /// When the run stopped: at quiescence, or at the convergence deadline.
+    pub stopped_at: SimTime,
+    pub end_of_writes: SimTime,
+    /// Whether every replication stream had drained (no event was pending) when it stopped.
+    pub quiescent: bool,
+    pub event_limit_hit: bool,
+    /// Time from the end of writes (and the final heal) to the last op applied anywhere.
+    pub settle_after_end: SimDuration,
+    /// Per instance, the digest of what clients read (geosim-digest-v1 over keys and values).
+    pub instance_digests: Vec<u64>,
+    /// Per instance, its membership at the end (only active members must converge).
+    pub members: Vec<Membership>,
+    /// When each added cluster finished joining.
+    pub joined_at: Vec<Option<SimTime>>,
+    pub refused_reconnects: u64,
+    pub clusters: Vec<ClusterStats>,
+    pub peers: Vec<PeerStats>,
+    pub heals: Vec<HealStats>,
+    /// What each scripted step did.
+    pub steps: Vec<StepRecord>,
+    /// Tombstones collected during the run, all instances.
+    pub tombstones_collected: u64,
+    /// Peaks over the metric samples.
+    pub peaks: Peaks,
+    /// Per instance, tombstones held at the end: (count, estimated bytes).
+    pub tombstones: Vec<(u64, u64)>,
+}

@@ -1,0 +1,314 @@
+//! Routing for syncer sessions: shipping stream ops, applying deliveries at the destination,
+//! reconnects (the session decides partial or full), full syncs and their snapshots. Every
+//! decision is the session's ([`crate::model::syncer::Session`]); this file carries it out.
+
+use std::rc::Rc;
+
+use super::{Event, World, compression_ratio, pair_index};
+use crate::crdt::Applied;
+use crate::engine::{Scheduler, SimDuration};
+use crate::model::gc::GC_INTERVAL;
+use crate::model::membership::Admission;
+use crate::model::shard::Shard;
+use crate::model::syncer::{FullSyncEnd, Reconnect, ResyncReason, Sent, SourceView, StreamOp};
+use crate::model::trace::TraceKind;
+
+impl World {
+    /// Puts one stream op on the wire of session `sid`.
+    pub(in crate::model) fn ship(
+        &mut self,
+        sid: usize,
+        op: (u64, u64, Rc<StreamOp>),
+        q: &mut Scheduler<Event>,
+    ) {
+        let bytes = op.0;
+        let s = &mut self.sessions[sid];
+        let sent = s.send(
+            &mut self.links[s.link],
+            q.now(),
+            op,
+            compression_ratio(self.cfg.replication.compression),
+            &mut self.syncer_busy[s.syncer],
+            self.cfg.replication.syncer_ops_per_sec,
+        );
+        if let Sent::OnWire { wire, deliver_at } = sent {
+            let p = &mut self.peers[pair_index(self.instances.len(), s.src, s.dst)];
+            p.wire_bytes += wire;
+            p.stream_bytes += bytes;
+            if let Some(at) = deliver_at {
+                let (session, generation) = (sid as u32, s.generation);
+                q.schedule(
+                    at,
+                    Event::Deliver {
+                        session,
+                        generation,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Ops of session `sid` that have arrived are applied at the destination, in stream
+    /// order, unless the destination shard is down or full.
+    pub(in crate::model) fn on_deliver(
+        &mut self,
+        sid: usize,
+        generation: u32,
+        q: &mut Scheduler<Event>,
+    ) {
+        let now = q.now();
+        if self.sessions[sid].generation != generation {
+            return;
+        }
+        let (src, dst) = (self.sessions[sid].src, self.sessions[sid].dst);
+        let pair = pair_index(self.instances.len(), src, dst);
+        let mut blocked = false;
+        while let Some(front) = self.sessions[sid].inflight.front() {
+            if front.arrives > now {
+                break;
+            }
+            let shard = self.instances[dst].topo.shard_of_slot(front.op.slot);
+            if self.instances[dst].shards[shard].is_down() {
+                blocked = true;
+                break;
+            }
+            if !self.make_room(dst, shard, q) {
+                // Replication OOM protection: the shard is full, so replication from this
+                // peer stops until memory is freed; the syncer retries (as with
+                // `crdt_syncer_auto_oom_unlatch`). With no eviction and no expiry nothing
+                // frees memory, and the instances stay apart.
+                if !self.sessions[sid].oom_blocked {
+                    self.sessions[sid].oom_blocked = true;
+                    self.peers[pair].oom_stops += 1;
+                }
+                blocked = true;
+                break;
+            }
+            self.sessions[sid].oom_blocked = false;
+            let f = self.sessions[sid]
+                .inflight
+                .pop_front()
+                .expect("front exists");
+            let op = &f.op.op;
+            let sh = &mut self.instances[dst].shards[shard];
+            self.observer.before_apply(dst, &sh.keyspace, op);
+            self.observer.touched(&op.key);
+            crate::model::trace::contention(&mut self.tracer, &sh.keyspace, op);
+            let applied = sh.keyspace.apply(op);
+            match applied {
+                Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
+                Applied::Duplicate => self.peers[pair].duplicates += 1,
+            }
+            crate::model::trace::delivery(&mut self.tracer, (src, dst), &f.op, applied, now);
+            sh.record_op(op);
+            if op.kind.removes() && self.gc.removal(&op.key) {
+                q.schedule_in(GC_INTERVAL, Event::Gc);
+            }
+            self.peers[pair].lag.record(now.since(f.op.written_at).0);
+            self.sessions[sid].consumed_op(f.end, f.op.written_at);
+            self.last_apply = now;
+        }
+        let consumed = self.sessions[sid].consumed;
+        self.catchups.progress(sid, consumed, now);
+        let retry = now
+            + self
+                .cfg
+                .replication
+                .reconnect_delay
+                .max(SimDuration::from_millis(100));
+        let s = &mut self.sessions[sid];
+        match s.inflight.front() {
+            Some(next) => q.schedule(
+                if blocked { retry } else { next.arrives },
+                Event::Deliver {
+                    session: sid as u32,
+                    generation,
+                },
+            ),
+            None => s.delivery_scheduled = false,
+        }
+    }
+
+    /// Tracks, for catch-up `ci`, that session `sid` must apply everything written so far.
+    pub(in crate::model) fn track_catchup(&mut self, sid: usize, ci: usize) {
+        let s = &self.sessions[sid];
+        let target = self.instances[s.src].shards[s.src_shard].backlog.end();
+        self.catchups.track(ci, sid, s.consumed, target);
+    }
+
+    /// A link is no longer held: what its sessions queued goes on the wire, in order.
+    pub(in crate::model) fn release_link(
+        &mut self,
+        l: usize,
+        catchup: Option<usize>,
+        q: &mut Scheduler<Event>,
+    ) {
+        if !self.links[l].is_up() {
+            return;
+        }
+        for i in 0..self.sessions_of_link[l].len() {
+            let sid = self.sessions_of_link[l][i] as usize;
+            if let Some(ci) = catchup {
+                self.track_catchup(sid, ci);
+            }
+            let pending: Vec<_> = self.sessions[sid].outbox.drain(..).collect();
+            for op in pending {
+                self.ship(sid, op, q);
+            }
+        }
+    }
+
+    /// Schedules session `sid`'s next connection attempt after the reconnect delay.
+    pub(in crate::model) fn schedule_reconnect(&mut self, sid: usize, q: &mut Scheduler<Event>) {
+        let s = &mut self.sessions[sid];
+        let delay = s.reconnect_delay(self.cfg.replication.reconnect_delay);
+        let (session, generation) = (sid as u32, s.generation);
+        q.schedule_in(
+            delay,
+            Event::Reconnect {
+                session,
+                generation,
+            },
+        );
+    }
+
+    pub(in crate::model) fn on_reconnect(
+        &mut self,
+        sid: usize,
+        generation: u32,
+        q: &mut Scheduler<Event>,
+    ) {
+        let s = &self.sessions[sid];
+        if !s.accepts_reconnect(generation, self.links[s.link].is_up()) {
+            return;
+        }
+        if self.members.admit(s.src, s.dst) != Admission::Allow {
+            return;
+        }
+        let source = &self.instances[s.src].shards[s.src_shard];
+        let view = SourceView {
+            backlog: &source.backlog,
+            epoch: source.epoch(),
+            down: source.is_down(),
+            stale: source.is_stale(),
+        };
+        let dst_stale = self.instances[s.dst].shards.iter().any(Shard::is_stale);
+        let decision = s.decide(&view, dst_stale);
+        let reason = match &decision {
+            Reconnect::Wait => return,
+            Reconnect::Partial { .. } => ResyncReason::Partial,
+            Reconnect::Full(reason) => reason.clone(),
+        };
+        if let Some(t) = self.tracer.as_mut().filter(|t| t.records()) {
+            let (src, dst) = (s.src, s.dst);
+            t.push(q.now(), TraceKind::Reconnect { src, dst, reason });
+        }
+        match decision {
+            Reconnect::Partial { until } => {
+                let s = &mut self.sessions[sid];
+                s.begin_partial(until);
+                self.peers[pair_index(self.instances.len(), s.src, s.dst)].partial_syncs += 1;
+                self.resume_streaming(sid, q);
+            }
+            Reconnect::Full(_) => self.start_full_sync(sid, q),
+            Reconnect::Wait => unreachable!("returned above"),
+        }
+    }
+
+    /// Streams everything after the session's consumed offset, then keeps streaming.
+    pub(in crate::model) fn resume_streaming(&mut self, sid: usize, q: &mut Scheduler<Event>) {
+        let from = self.sessions[sid].resume(q.now());
+        let s = &self.sessions[sid];
+        let pending: Vec<_> = self.instances[s.src].shards[s.src_shard]
+            .backlog
+            .items_from(from)
+            .filter_map(|it| {
+                it.payload
+                    .as_ref()
+                    .map(|p| (it.end - it.start, it.end, p.clone()))
+            })
+            .collect();
+        for op in pending {
+            self.ship(sid, op, q);
+        }
+    }
+
+    /// The source shard takes a snapshot and sends it over the link.
+    pub(in crate::model) fn start_full_sync(&mut self, sid: usize, q: &mut Scheduler<Event>) {
+        let now = q.now();
+        let s = &mut self.sessions[sid];
+        let (snapshot, epoch, offset) = self.instances[s.src].shards[s.src_shard].snapshot();
+        let bytes = snapshot.snapshot_bytes();
+        let wire =
+            (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
+        let arrives = self.links[s.link].transmit(now, wire);
+        s.begin_full_sync(now, snapshot, epoch, offset);
+        let p = &mut self.peers[pair_index(self.instances.len(), s.src, s.dst)];
+        p.full_syncs += 1;
+        p.snapshot_bytes += bytes;
+        p.wire_bytes += wire;
+        let (session, generation) = (sid as u32, s.generation);
+        q.schedule(
+            arrives,
+            Event::SnapshotArrived {
+                session,
+                generation,
+            },
+        );
+    }
+
+    /// A snapshot arrived: the destination merges it; streaming resumes from its offset, or
+    /// the full sync failed (the backlog moved on meanwhile) and starts over.
+    pub(in crate::model) fn on_snapshot_arrived(
+        &mut self,
+        sid: usize,
+        generation: u32,
+        q: &mut Scheduler<Event>,
+    ) {
+        let now = q.now();
+        let Some((snapshot, offset)) = self.sessions[sid].take_snapshot(generation) else {
+            return;
+        };
+        let (src, src_shard, dst) = {
+            let s = &self.sessions[sid];
+            (s.src, s.src_shard, s.dst)
+        };
+        for (k, _) in snapshot.iter() {
+            self.observer.touched(k);
+        }
+        if let Some(t) = self.tracer.as_mut().filter(|t| t.records()) {
+            let entries = snapshot.iter().filter(|(k, _)| t.wants(k)).count();
+            let started = self.sessions[sid].full_sync_started;
+            let kind = TraceKind::FullSync {
+                src,
+                dst,
+                started,
+                entries,
+            };
+            t.push(now, kind);
+        }
+        self.instances[dst].merge_snapshot(&snapshot);
+        self.sessions[sid].force_full = false;
+        self.check_joined(dst, now);
+        self.release_stale(dst, q);
+        self.last_apply = now;
+        let holds = self.instances[src].shards[src_shard]
+            .backlog
+            .can_continue_from(offset);
+        let s = &mut self.sessions[sid];
+        let end = s.finish_full_sync(offset, holds);
+        let consecutive = s.consecutive_failures;
+        self.catchups.progress(sid, offset, now);
+        match end {
+            FullSyncEnd::Resumed => self.resume_streaming(sid, q),
+            FullSyncEnd::Failed => {
+                let p = &mut self.peers[pair_index(self.instances.len(), src, dst)];
+                p.full_sync_failures += 1;
+                p.max_consecutive_full_sync_failures =
+                    p.max_consecutive_full_sync_failures.max(consecutive);
+                self.sessions[sid].disconnect();
+                self.schedule_reconnect(sid, q);
+            }
+        }
+    }
+}
