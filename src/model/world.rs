@@ -382,7 +382,7 @@ impl World {
         // effects replicate with it: one CRC16 per command.
         let slot = redis::slot::key_slot(&key);
         let shard_idx = self.instances[c].topo.shard_of_slot(slot);
-        let is_write = redis::exec::is_write(cmd.cmd);
+        let is_write = cmd.cmd.is_write();
         if is_write && let Some(msg) = self.members.write_refusal(c) {
             self.instances[c].counters.rejected += 1;
             return redis::Reply::err(msg);

@@ -66,87 +66,176 @@ pub enum Cmd {
     PTtl,
 }
 
-/// Name, command, arity (Redis convention: `n` exactly n words with the name, `-n` at
-/// least n), and the positions of its keys: first key, last key (negative counts from the
-/// end), step.
-struct Spec {
+/// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
+/// or only reads (`readonly`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flags {
+    Write,
+    ReadOnly,
+}
+
+const WRITE: Flags = Flags::Write;
+const READ: Flags = Flags::ReadOnly;
+
+/// The data type a command works on: which file under `exec/` runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    String,
+    Hash,
+    Set,
+    SortedSet,
+    List,
+    Stream,
+    HyperLogLog,
+    /// Commands on keys of any type (`DEL`, `EXISTS`, `TYPE`, expiry).
+    Keys,
+}
+
+/// One row of the command table, the way Redis's own `commands` table describes a command:
+/// name, arity (`n` exactly n words with the name, `-n` at least n), flags, the positions of
+/// its keys (first key, last key with negative counting from the end, step), and the data
+/// type that runs it. Every command in the table is supported by Active-Active; the ones it
+/// refuses are in [`REFUSED`] with the documented reason.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub name: &'static str,
+    pub cmd: Cmd,
+    pub arity: i32,
+    pub flags: Flags,
+    pub keys: (usize, i32, usize),
+    pub group: Group,
+}
+
+const fn spec(
     name: &'static str,
     cmd: Cmd,
     arity: i32,
+    flags: Flags,
     keys: (usize, i32, usize),
-}
-
-const fn spec(name: &'static str, cmd: Cmd, arity: i32, keys: (usize, i32, usize)) -> Spec {
+    group: Group,
+) -> Spec {
     Spec {
         name,
         cmd,
         arity,
+        flags,
         keys,
+        group,
     }
 }
 
 const ONE: (usize, i32, usize) = (1, 1, 1);
 const ALL: (usize, i32, usize) = (1, -1, 1);
 
-const TABLE: &[Spec] = &[
-    spec("GET", Cmd::Get, 2, ONE),
-    spec("SET", Cmd::Set, -3, ONE),
-    spec("SETNX", Cmd::SetNx, 3, ONE),
-    spec("GETSET", Cmd::GetSet, 3, ONE),
-    spec("APPEND", Cmd::Append, 3, ONE),
-    spec("SETRANGE", Cmd::SetRange, 4, ONE),
-    spec("STRLEN", Cmd::Strlen, 2, ONE),
-    spec("INCR", Cmd::Incr, 2, ONE),
-    spec("DECR", Cmd::Decr, 2, ONE),
-    spec("INCRBY", Cmd::IncrBy, 3, ONE),
-    spec("DECRBY", Cmd::DecrBy, 3, ONE),
-    spec("INCRBYFLOAT", Cmd::IncrByFloat, 3, ONE),
-    spec("HSET", Cmd::HSet, -4, ONE),
-    spec("HMSET", Cmd::HSet, -4, ONE),
-    spec("HGET", Cmd::HGet, 3, ONE),
-    spec("HGETALL", Cmd::HGetAll, 2, ONE),
-    spec("HDEL", Cmd::HDel, -3, ONE),
-    spec("HLEN", Cmd::HLen, 2, ONE),
-    spec("HEXISTS", Cmd::HExists, 3, ONE),
-    spec("HINCRBY", Cmd::HIncrBy, 4, ONE),
-    spec("HINCRBYFLOAT", Cmd::HIncrByFloat, 4, ONE),
-    spec("SADD", Cmd::SAdd, -3, ONE),
-    spec("SREM", Cmd::SRem, -3, ONE),
-    spec("SMEMBERS", Cmd::SMembers, 2, ONE),
-    spec("SISMEMBER", Cmd::SIsMember, 3, ONE),
-    spec("SCARD", Cmd::SCard, 2, ONE),
-    spec("ZADD", Cmd::ZAdd, -4, ONE),
-    spec("ZINCRBY", Cmd::ZIncrBy, 4, ONE),
-    spec("ZREM", Cmd::ZRem, -3, ONE),
-    spec("ZSCORE", Cmd::ZScore, 3, ONE),
-    spec("ZRANGE", Cmd::ZRange, -4, ONE),
-    spec("ZCARD", Cmd::ZCard, 2, ONE),
-    spec("LPUSH", Cmd::LPush, -3, ONE),
-    spec("RPUSH", Cmd::RPush, -3, ONE),
-    spec("LPOP", Cmd::LPop, -2, ONE),
-    spec("RPOP", Cmd::RPop, -2, ONE),
-    spec("LINSERT", Cmd::LInsert, 5, ONE),
-    spec("LRANGE", Cmd::LRange, 4, ONE),
-    spec("LLEN", Cmd::LLen, 2, ONE),
-    spec("LREM", Cmd::LRem, 4, ONE),
-    spec("LSET", Cmd::LSet, 4, ONE),
-    spec("XADD", Cmd::XAdd, -5, ONE),
-    spec("XRANGE", Cmd::XRange, -4, ONE),
-    spec("XLEN", Cmd::XLen, 2, ONE),
-    spec("XDEL", Cmd::XDel, -3, ONE),
-    spec("PFADD", Cmd::PfAdd, -2, ONE),
-    spec("PFCOUNT", Cmd::PfCount, -2, ALL),
-    spec("PFMERGE", Cmd::PfMerge, -2, ALL),
-    spec("DEL", Cmd::Del, -2, ALL),
-    spec("UNLINK", Cmd::Del, -2, ALL),
-    spec("EXISTS", Cmd::Exists, -2, ALL),
-    spec("TYPE", Cmd::Type, 2, ONE),
-    spec("EXPIRE", Cmd::Expire, 3, ONE),
-    spec("PEXPIRE", Cmd::PExpire, 3, ONE),
-    spec("PERSIST", Cmd::Persist, 2, ONE),
-    spec("TTL", Cmd::Ttl, 2, ONE),
-    spec("PTTL", Cmd::PTtl, 2, ONE),
+/// The supported commands (aliases such as `HMSET` and `UNLINK` are rows of their own).
+pub const TABLE: &[Spec] = &[
+    spec("GET", Cmd::Get, 2, READ, ONE, Group::String),
+    spec("SET", Cmd::Set, -3, WRITE, ONE, Group::String),
+    spec("SETNX", Cmd::SetNx, 3, WRITE, ONE, Group::String),
+    spec("GETSET", Cmd::GetSet, 3, WRITE, ONE, Group::String),
+    spec("APPEND", Cmd::Append, 3, WRITE, ONE, Group::String),
+    spec("SETRANGE", Cmd::SetRange, 4, WRITE, ONE, Group::String),
+    spec("STRLEN", Cmd::Strlen, 2, READ, ONE, Group::String),
+    spec("INCR", Cmd::Incr, 2, WRITE, ONE, Group::String),
+    spec("DECR", Cmd::Decr, 2, WRITE, ONE, Group::String),
+    spec("INCRBY", Cmd::IncrBy, 3, WRITE, ONE, Group::String),
+    spec("DECRBY", Cmd::DecrBy, 3, WRITE, ONE, Group::String),
+    spec(
+        "INCRBYFLOAT",
+        Cmd::IncrByFloat,
+        3,
+        WRITE,
+        ONE,
+        Group::String,
+    ),
+    spec("HSET", Cmd::HSet, -4, WRITE, ONE, Group::Hash),
+    spec("HMSET", Cmd::HSet, -4, WRITE, ONE, Group::Hash),
+    spec("HGET", Cmd::HGet, 3, READ, ONE, Group::Hash),
+    spec("HGETALL", Cmd::HGetAll, 2, READ, ONE, Group::Hash),
+    spec("HDEL", Cmd::HDel, -3, WRITE, ONE, Group::Hash),
+    spec("HLEN", Cmd::HLen, 2, READ, ONE, Group::Hash),
+    spec("HEXISTS", Cmd::HExists, 3, READ, ONE, Group::Hash),
+    spec("HINCRBY", Cmd::HIncrBy, 4, WRITE, ONE, Group::Hash),
+    spec(
+        "HINCRBYFLOAT",
+        Cmd::HIncrByFloat,
+        4,
+        WRITE,
+        ONE,
+        Group::Hash,
+    ),
+    spec("SADD", Cmd::SAdd, -3, WRITE, ONE, Group::Set),
+    spec("SREM", Cmd::SRem, -3, WRITE, ONE, Group::Set),
+    spec("SMEMBERS", Cmd::SMembers, 2, READ, ONE, Group::Set),
+    spec("SISMEMBER", Cmd::SIsMember, 3, READ, ONE, Group::Set),
+    spec("SCARD", Cmd::SCard, 2, READ, ONE, Group::Set),
+    spec("ZADD", Cmd::ZAdd, -4, WRITE, ONE, Group::SortedSet),
+    spec("ZINCRBY", Cmd::ZIncrBy, 4, WRITE, ONE, Group::SortedSet),
+    spec("ZREM", Cmd::ZRem, -3, WRITE, ONE, Group::SortedSet),
+    spec("ZSCORE", Cmd::ZScore, 3, READ, ONE, Group::SortedSet),
+    spec("ZRANGE", Cmd::ZRange, -4, READ, ONE, Group::SortedSet),
+    spec("ZCARD", Cmd::ZCard, 2, READ, ONE, Group::SortedSet),
+    spec("LPUSH", Cmd::LPush, -3, WRITE, ONE, Group::List),
+    spec("RPUSH", Cmd::RPush, -3, WRITE, ONE, Group::List),
+    spec("LPOP", Cmd::LPop, -2, WRITE, ONE, Group::List),
+    spec("RPOP", Cmd::RPop, -2, WRITE, ONE, Group::List),
+    spec("LINSERT", Cmd::LInsert, 5, WRITE, ONE, Group::List),
+    spec("LRANGE", Cmd::LRange, 4, READ, ONE, Group::List),
+    spec("LLEN", Cmd::LLen, 2, READ, ONE, Group::List),
+    spec("LREM", Cmd::LRem, 4, WRITE, ONE, Group::List),
+    spec("LSET", Cmd::LSet, 4, WRITE, ONE, Group::List),
+    spec("XADD", Cmd::XAdd, -5, WRITE, ONE, Group::Stream),
+    spec("XRANGE", Cmd::XRange, -4, READ, ONE, Group::Stream),
+    spec("XLEN", Cmd::XLen, 2, READ, ONE, Group::Stream),
+    spec("XDEL", Cmd::XDel, -3, WRITE, ONE, Group::Stream),
+    spec("PFADD", Cmd::PfAdd, -2, WRITE, ONE, Group::HyperLogLog),
+    spec("PFCOUNT", Cmd::PfCount, -2, READ, ALL, Group::HyperLogLog),
+    spec("PFMERGE", Cmd::PfMerge, -2, WRITE, ALL, Group::HyperLogLog),
+    spec("DEL", Cmd::Del, -2, WRITE, ALL, Group::Keys),
+    spec("UNLINK", Cmd::Del, -2, WRITE, ALL, Group::Keys),
+    spec("EXISTS", Cmd::Exists, -2, READ, ALL, Group::Keys),
+    spec("TYPE", Cmd::Type, 2, READ, ONE, Group::Keys),
+    spec("EXPIRE", Cmd::Expire, 3, WRITE, ONE, Group::Keys),
+    spec("PEXPIRE", Cmd::PExpire, 3, WRITE, ONE, Group::Keys),
+    spec("PERSIST", Cmd::Persist, 2, WRITE, ONE, Group::Keys),
+    spec("TTL", Cmd::Ttl, 2, READ, ONE, Group::Keys),
+    spec("PTTL", Cmd::PTtl, 2, READ, ONE, Group::Keys),
 ];
+
+/// How many `Cmd` variants there are (the last one's index + 1).
+const CMD_COUNT: usize = Cmd::PTtl as usize + 1;
+
+/// Per `Cmd`, its first row in the table (aliases share their command's row), so that a
+/// generated command and `is_write` find their row without a search.
+const ROW_OF_CMD: [usize; CMD_COUNT] = {
+    let mut rows = [usize::MAX; CMD_COUNT];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let c = TABLE[i].cmd as usize;
+        if rows[c] == usize::MAX {
+            rows[c] = i;
+        }
+        i += 1;
+    }
+    let mut c = 0;
+    while c < CMD_COUNT {
+        assert!(rows[c] != usize::MAX, "every Cmd has a row in the table");
+        c += 1;
+    }
+    rows
+};
+
+impl Cmd {
+    /// This command's row in the table.
+    pub fn spec(self) -> &'static Spec {
+        &TABLE[ROW_OF_CMD[self as usize]]
+    }
+
+    /// Whether the command can write (Redis's `write`/`denyoom` flags).
+    pub fn is_write(self) -> bool {
+        self.spec().flags == Flags::Write
+    }
+}
 
 /// Commands Redis has but Active-Active refuses (with the documented reason).
 const REFUSED: &[(&str, &str)] = &[
@@ -168,6 +257,7 @@ pub struct Command {
     pub args: Vec<Value>,
     /// Key positions from the command table (first, last, step).
     key_spec: (usize, i32, usize),
+    group: Group,
 }
 
 /// A Redis-shaped reply.
@@ -395,6 +485,7 @@ impl Command {
             cmd: spec.cmd,
             name: spec.name,
             key_spec: spec.keys,
+            group: spec.group,
             args: rest
                 .iter()
                 .map(|a| Value::Bytes(a.clone().into_boxed_slice()))
@@ -404,14 +495,12 @@ impl Command {
 
     /// Builds a command without parsing (generated workloads).
     pub fn new(cmd: Cmd, args: Vec<Value>) -> Command {
-        let spec = TABLE
-            .iter()
-            .find(|s| s.cmd == cmd)
-            .expect("every Cmd is in the table");
+        let spec = cmd.spec();
         Command {
             cmd,
             name: spec.name,
             key_spec: spec.keys,
+            group: spec.group,
             args,
         }
     }
@@ -435,6 +524,11 @@ impl Command {
             .map(|i| &self.args[i - 1])
     }
 
+    /// The data type whose file runs this command.
+    pub fn group(&self) -> Group {
+        self.group
+    }
+
     /// The first key (every supported command has one).
     pub fn key(&self) -> Cow<'_, [u8]> {
         self.args[0].bytes()
@@ -444,5 +538,84 @@ impl Command {
     pub fn stream_bytes(&self) -> u64 {
         let lens = std::iter::once(self.name.len()).chain(self.args.iter().map(Value::len));
         command_bytes_of(self.args.len() + 1, lens.map(|l| l as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_flags_exactly_the_read_only_commands() {
+        let mut reads: Vec<&str> = TABLE
+            .iter()
+            .filter(|s| s.flags == Flags::ReadOnly)
+            .map(|s| s.name)
+            .collect();
+        reads.sort_unstable();
+        assert_eq!(
+            reads,
+            [
+                "EXISTS",
+                "GET",
+                "HEXISTS",
+                "HGET",
+                "HGETALL",
+                "HLEN",
+                "LLEN",
+                "LRANGE",
+                "PFCOUNT",
+                "PTTL",
+                "SCARD",
+                "SISMEMBER",
+                "SMEMBERS",
+                "STRLEN",
+                "TTL",
+                "TYPE",
+                "XLEN",
+                "XRANGE",
+                "ZCARD",
+                "ZRANGE",
+                "ZSCORE"
+            ]
+        );
+        assert!(Cmd::Set.is_write() && !Cmd::Get.is_write());
+    }
+
+    #[test]
+    fn every_command_has_one_row_and_aliases_share_its_command() {
+        for s in TABLE {
+            assert_eq!(s.cmd.spec().cmd, s.cmd);
+            assert_eq!(s.cmd.spec().group, s.group, "{}", s.name);
+            assert_eq!(s.cmd.spec().flags, s.flags, "{}", s.name);
+        }
+        assert_eq!(parse_line("HMSET h f v").unwrap().cmd, Cmd::HSet);
+        assert_eq!(parse_line("UNLINK a b").unwrap().cmd, Cmd::Del);
+        assert_eq!(
+            Command::new(Cmd::Del, vec![Value::Bytes(b"k".to_vec().into())]).name,
+            "DEL"
+        );
+        // Names are unique.
+        let mut names: Vec<&str> = TABLE.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TABLE.len());
+    }
+
+    #[test]
+    fn arity_and_refusals_come_from_the_table() {
+        assert_eq!(
+            parse_line("GET").unwrap_err().0,
+            "ERR wrong number of arguments for 'get' command"
+        );
+        assert!(
+            parse_line("FLUSHALL")
+                .unwrap_err()
+                .0
+                .contains("not allowed")
+        );
+        let unknown = parse_line("NOPE a").unwrap_err().0;
+        assert!(unknown.contains("unknown command 'NOPE'"), "{unknown}");
+        assert_eq!(parse_line("PFCOUNT a b").unwrap().keys().len(), 2);
     }
 }
