@@ -22,6 +22,38 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_DIVERGED: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_NOT_CONVERGED: i32 = 3;
+/// What a shell reports for a process stopped by SIGPIPE (128 + 13): the reader of geosim's
+/// output closed it early (`geosim hunt ... | head`), which is not an error of geosim's.
+pub const EXIT_PIPE_CLOSED: i32 = 141;
+
+/// Writes to standard output; a write that fails because the reader closed the pipe stops
+/// the process quietly with [`EXIT_PIPE_CLOSED`], as a shell tool does on SIGPIPE. Any other
+/// write error is reported on standard error (exit 1).
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(EXIT_PIPE_CLOSED);
+        }
+        eprintln!("geosim: cannot write to standard output: {e}");
+        std::process::exit(EXIT_DIVERGED);
+    }
+}
+
+/// `print!` for the CLI, through [`write_stdout`].
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::write_stdout(format_args!($($t)*)) };
+}
+
+/// `println!` for the CLI, through [`write_stdout`].
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($t:tt)*) => {{
+        $crate::cli::write_stdout(format_args!($($t)*));
+        $crate::cli::write_stdout(format_args!("\n"));
+    }};
+}
+pub(crate) use {out, outln};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -147,12 +179,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Hunt(args) => hunt::hunt(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Schema => {
-            println!("{}", crate::scenario::schema::schema_json());
+            outln!("{}", crate::scenario::schema::schema_json());
             EXIT_OK
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "geosim", &mut std::io::stdout());
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "geosim", &mut text);
+            out!("{}", String::from_utf8_lossy(&text));
             EXIT_OK
         }
         Command::Bench {

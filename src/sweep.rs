@@ -304,38 +304,97 @@ impl Row {
         self.verdict == "converged"
     }
 
-    /// Parses a `sweep.csv` line written by [`sweep_csv`] for `axes` axes.
-    pub fn parse(line: &str, axes: usize) -> Option<Row> {
-        let c: Vec<&str> = line.split(',').collect();
-        if c.len() != axes + 14 {
-            return None;
+    /// A row from a `sweep.csv` record written by [`sweep_csv`] for `axes` axes: the cell,
+    /// the axis values, then the fixed columns by name.
+    pub fn from_record(record: &csv::StringRecord, axes: usize) -> Result<Row, String> {
+        if record.len() != axes + 14 {
+            return Err(format!("{} fields, expected {}", record.len(), axes + 14));
         }
-        let opt = |s: &str| {
-            if s.is_empty() {
-                Some(None)
-            } else {
-                s.parse().ok().map(Some)
-            }
-        };
-        let a = axes + 1;
-        Some(Row {
-            cell: c[0].parse().ok()?,
-            values: c[1..a].iter().map(|v| v.to_string()).collect(),
-            seed: c[a].parse().ok()?,
-            verdict: c[a + 1].to_string(),
-            time_to_converge_ms: opt(c[a + 2])?,
-            full_syncs: c[a + 3].parse().ok()?,
-            partial_syncs: c[a + 4].parse().ok()?,
-            full_sync_failures: c[a + 5].parse().ok()?,
-            stream_bytes: c[a + 6].parse().ok()?,
-            snapshot_bytes: c[a + 7].parse().ok()?,
-            wire_bytes: c[a + 8].parse().ok()?,
-            lag_ms_p99_worst: opt(c[a + 9])?,
-            writes_lost: c[a + 10].parse().ok()?,
-            clock_inverted_wins: c[a + 11].parse().ok()?,
-            trace_digest: c[a + 12].to_string(),
+        let cell = record[0]
+            .parse()
+            .map_err(|e| format!("cell {:?}: {e}", &record[0]))?;
+        let values = record.iter().skip(1).take(axes).map(String::from).collect();
+        let tail: csv::StringRecord = record.iter().skip(axes + 1).collect();
+        let headers: csv::StringRecord = FIXED_COLUMNS.iter().collect();
+        let t: RowTail = tail
+            .deserialize(Some(&headers))
+            .map_err(|e| e.to_string())?;
+        Ok(Row {
+            cell,
+            values,
+            seed: t.seed,
+            verdict: t.verdict,
+            time_to_converge_ms: t.time_to_converge_ms,
+            full_syncs: t.full_syncs,
+            partial_syncs: t.partial_syncs,
+            full_sync_failures: t.full_sync_failures,
+            stream_bytes: t.stream_bytes,
+            snapshot_bytes: t.snapshot_bytes,
+            wire_bytes: t.wire_bytes,
+            lag_ms_p99_worst: t.lag_ms_p99_worst,
+            writes_lost: t.writes_lost,
+            clock_inverted_wins: t.clock_inverted_wins,
+            trace_digest: t.trace_digest,
         })
     }
+
+    /// The fields of this row in `sweep.csv`'s column order.
+    fn record(&self) -> Vec<String> {
+        let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+        let mut r = vec![self.cell.to_string()];
+        r.extend(self.values.iter().cloned());
+        r.extend([
+            self.seed.to_string(),
+            self.verdict.clone(),
+            opt(self.time_to_converge_ms),
+            self.full_syncs.to_string(),
+            self.partial_syncs.to_string(),
+            self.full_sync_failures.to_string(),
+            self.stream_bytes.to_string(),
+            self.snapshot_bytes.to_string(),
+            self.wire_bytes.to_string(),
+            opt(self.lag_ms_p99_worst),
+            self.writes_lost.to_string(),
+            self.clock_inverted_wins.to_string(),
+            self.trace_digest.clone(),
+        ]);
+        r
+    }
+}
+
+/// `sweep.csv`'s columns after the cell and the axes.
+const FIXED_COLUMNS: [&str; 13] = [
+    "seed",
+    "verdict",
+    "time_to_converge_ms",
+    "full_syncs",
+    "partial_syncs",
+    "full_sync_failures",
+    "stream_bytes",
+    "snapshot_bytes",
+    "wire_bytes",
+    "lag_ms_p99_worst",
+    "writes_lost",
+    "clock_inverted_wins",
+    "trace_digest",
+];
+
+/// The fixed columns of a `sweep.csv` row, read by name.
+#[derive(serde::Deserialize)]
+struct RowTail {
+    seed: u64,
+    verdict: String,
+    time_to_converge_ms: Option<f64>,
+    full_syncs: u64,
+    partial_syncs: u64,
+    full_sync_failures: u64,
+    stream_bytes: u64,
+    snapshot_bytes: u64,
+    wire_bytes: u64,
+    lag_ms_p99_worst: Option<f64>,
+    writes_lost: u64,
+    clock_inverted_wins: u64,
+    trace_digest: String,
 }
 
 fn worst_p99(s: &Summary) -> Option<f64> {
@@ -345,39 +404,18 @@ fn worst_p99(s: &Summary) -> Option<f64> {
         .fold(None, |m, x| Some(m.map_or(x, |m: f64| m.max(x))))
 }
 
-/// `sweep.csv`: one row per cell.
+/// `sweep.csv`: one row per cell (written with the `csv` crate: a field is quoted only when
+/// it must be).
 pub fn sweep_csv(axes: &[Axis], rows: &[Row]) -> String {
-    let mut o = String::from("cell");
-    for a in axes {
-        o.push(',');
-        o.push_str(&a.path);
-    }
-    o.push_str(",seed,verdict,time_to_converge_ms,full_syncs,partial_syncs,full_sync_failures,stream_bytes,snapshot_bytes,wire_bytes,lag_ms_p99_worst,writes_lost,clock_inverted_wins,trace_digest\n");
-    let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = std::iter::once("cell")
+        .chain(axes.iter().map(|a| a.path.as_str()))
+        .chain(FIXED_COLUMNS);
+    w.write_record(header).expect("writing to memory");
     for r in rows {
-        o.push_str(&r.cell.to_string());
-        for v in &r.values {
-            o.push(',');
-            o.push_str(v);
-        }
-        o.push_str(&format!(
-            ",{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.seed,
-            r.verdict,
-            opt(r.time_to_converge_ms),
-            r.full_syncs,
-            r.partial_syncs,
-            r.full_sync_failures,
-            r.stream_bytes,
-            r.snapshot_bytes,
-            r.wire_bytes,
-            opt(r.lag_ms_p99_worst),
-            r.writes_lost,
-            r.clock_inverted_wins,
-            r.trace_digest
-        ));
+        w.write_record(r.record()).expect("writing to memory");
     }
-    o
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("the fields are text")
 }
 
 /// `sweep.md`: per combination of axis values, over the seeds: how often a full sync was
@@ -665,16 +703,17 @@ pub fn merge_shards(dirs: &[&Path]) -> Result<(Manifest, Vec<Row>), String> {
         {
             return Err(format!("{}: a shard of a different sweep", d.display()));
         }
-        let csv = std::fs::read_to_string(d.join("sweep.csv"))
-            .map_err(|e| format!("{}: {e}", d.join("sweep.csv").display()))?;
-        for (i, line) in csv.lines().enumerate().skip(1) {
-            rows.push(Row::parse(line, m.axes.len()).ok_or_else(|| {
-                format!(
-                    "{}: line {} is not a sweep row",
-                    d.join("sweep.csv").display(),
-                    i + 1
-                )
-            })?);
+        let path = d.join("sweep.csv");
+        let mut reader =
+            csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (i, record) in reader.records().enumerate() {
+            let row = record
+                .map_err(|e| e.to_string())
+                .and_then(|r| Row::from_record(&r, m.axes.len()))
+                .map_err(|e| {
+                    format!("{}: line {} is not a sweep row: {e}", path.display(), i + 2)
+                })?;
+            rows.push(row);
         }
         first.get_or_insert(m);
     }

@@ -1,6 +1,8 @@
 //! `geosim bench`: figures measured against a baseline taken in the same run, because these
 //! machines are shared and noisy. Wall-clock time is read here, outside any simulation run.
 
+use super::outln;
+
 use std::path::Path;
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
@@ -68,7 +70,7 @@ pub fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
     let writes: u64 = r.clusters.iter().map(|c| c.writes).sum();
     let live_keys = r.clusters.first().map(|c| c.keys).unwrap_or(0);
     let peak = peak_rss_kib().unwrap_or(0);
-    println!(
+    outln!(
         "{} {hours} h: {:.0} simulated s in {wall:.1} s wall = {:.1} simulated s per wall s; {writes} writes, {} events ({:.0} events/s); {live_keys} keys per instance; peak memory {} MiB; {}",
         if keys.is_some() {
             "saturated"
@@ -82,7 +84,7 @@ pub fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
         peak / 1024,
         c.verdict.name()
     );
-    println!("#figures {peak} {live_keys}");
+    outln!("#figures {peak} {live_keys}");
     EXIT_OK
 }
 
@@ -112,7 +114,7 @@ fn reference_child(exe: &Path, hours: u64, keys: Option<u64>) -> Option<(u64, u6
                 let mut it = f.split(' ').filter_map(|x| x.parse::<u64>().ok());
                 figures = it.next().zip(it.next());
             }
-            None => println!("  {line}"),
+            None => outln!("  {line}"),
         }
     }
     figures
@@ -121,7 +123,7 @@ fn reference_child(exe: &Path, hours: u64, keys: Option<u64>) -> Option<(u64, u6
 /// The reference runs: as given (the dataset grows as new keys are written, and memory with
 /// it), then saturated (the dataset stops growing, so memory must too).
 fn reference_runs() -> i32 {
-    println!("reference scenario (benches/reference.toml), each run in its own process:");
+    outln!("reference scenario (benches/reference.toml), each run in its own process:");
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -135,7 +137,7 @@ fn reference_runs() -> i32 {
         reference_child(&exe, 4, None),
     );
     if let (Some(a), Some(b)) = (r1, r4) {
-        println!(
+        outln!(
             "  as given: keys per instance x{:.2}, peak memory x{:.2}, {:.0} -> {:.0} bytes of peak per key",
             b.1 as f64 / a.1.max(1) as f64,
             b.0 as f64 / a.0.max(1) as f64,
@@ -151,7 +153,7 @@ fn reference_runs() -> i32 {
         (Some(a), Some(b)) => {
             let ratio = b.0 as f64 / a.0.max(1) as f64;
             let flat = ratio <= FLAT_MEMORY_RATIO;
-            println!(
+            outln!(
                 "  saturated ({SATURATED_KEYS} keys per kind): peak memory 4 h / 1 h = {ratio:.3} (limit {FLAT_MEMORY_RATIO}): {}",
                 if flat {
                     "flat, memory does not grow with simulated duration"
@@ -169,11 +171,11 @@ pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
     let delays = delay_table();
     let steps: u64 = if quick { 1_000_000 } else { 10_000_000 };
     let reps = 3;
-    println!(
+    outln!(
         "geosim bench ({} mode, median of {reps} interleaved repetitions)",
         if quick { "quick" } else { "full" }
     );
-    println!(
+    outln!(
         "engine hold model: events/s, engine (run loop + digest) vs a bare BinaryHeap hold loop"
     );
     for pending in [1_000usize, 100_000] {
@@ -184,21 +186,21 @@ pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
         }
         let best = best_rate(&eng) / best_rate(&bare);
         let (b, e) = (median(bare), median(eng));
-        println!(
+        outln!(
             "  pending {pending:>7}: engine {:>7.2} M/s, bare heap {:>7.2} M/s, ratio {:.2} (best runs {best:.2}; target >= 0.60)",
             e / 1e6,
             b / 1e6,
             e / b
         );
     }
-    println!("merge core: replicated ops applied per second at a peer (median)");
+    outln!("merge core: replicated ops applied per second at a peer (median)");
     let n = if quick { 20_000 } else { 100_000 };
     for (name, template) in crate::redis::bench::KINDS {
         let ops = crate::redis::bench::ops_for(template, n);
         let rates: Vec<f64> = (0..reps)
             .map(|_| n as f64 / crate::redis::bench::apply_all(&ops).as_secs_f64())
             .collect();
-        println!("  {name:<14} {:>8.2} M ops/s", median(rates) / 1e6);
+        outln!("  {name:<14} {:>8.2} M ops/s", median(rates) / 1e6);
     }
     let s = match scenario::load(scenario_path, &LoadOptions::default()) {
         Ok(s) => s,
@@ -218,15 +220,15 @@ pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
     let r = last.expect("at least one repetition");
     let wall = median(walls);
     let writes: u64 = r.clusters.iter().map(|c| c.writes).sum();
-    println!("scenario {}:", s.file);
-    println!(
+    outln!("scenario {}:", s.file);
+    outln!(
         "  {} writes, {} events, {:.3} s simulated in {:.3} s wall (median)",
         writes,
         r.events,
         r.stopped_at.as_secs_f64(),
         wall
     );
-    println!(
+    outln!(
         "  {:.0} simulated writes per wall second, {:.0} events/s, {:.1}x real time",
         writes as f64 / wall,
         r.events as f64 / wall,
@@ -275,7 +277,7 @@ fn sweep_speedup(path: &Path, reps: usize) -> i32 {
     }
     let best = best_time(&one) / best_time(&two);
     let (a, b) = (median(one), median(two));
-    println!(
+    outln!(
         "sweep of {SWEEP_CELLS} cells ({} seeds 1..{SWEEP_CELLS}): -j 1 {a:.2} s, -j 2 {b:.2} s, speed-up {:.2} (best runs {best:.2}; target >= 1.80 on 2 cores; this machine has {} logical CPUs); results identical",
         path.display(),
         a / b,

@@ -3,6 +3,8 @@
 //! `--json` write what CI systems and scripts read. Wall time is measured here, outside any
 //! simulated run, only to report how long each scenario took.
 
+use super::outln;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant; // Reporting only; never inside a simulation run.
 
@@ -316,7 +318,7 @@ pub fn check(a: &CheckArgs) -> i32 {
             "skipped_without_expectations": skipped,
             "scenarios": results,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&doc).expect("results serialise")
         );
@@ -327,12 +329,12 @@ pub fn check(a: &CheckArgs) -> i32 {
                 Status::Fail => "FAIL",
                 Status::Invalid => "BAD ",
             };
-            println!("{tag} {:>7.2}s  {}", r.seconds, r.file);
+            outln!("{tag} {:>7.2}s  {}", r.seconds, r.file);
             for f in r.failures.iter().map(Failure::line).chain(r.error.clone()) {
-                println!("      {}", f.trim_end().replace('\n', "\n      "));
+                outln!("      {}", f.trim_end().replace('\n', "\n      "));
             }
             if let Some((old, new)) = &r.blessed {
-                println!("      blessed: digest {old} -> {new}");
+                outln!("      blessed: digest {old} -> {new}");
             }
         }
         let mut closing = format!("{passed} passed, {failed} failed");
@@ -342,7 +344,7 @@ pub fn check(a: &CheckArgs) -> i32 {
         if skipped > 0 {
             closing.push_str(&format!(" ({skipped} without expectations not run)"));
         }
-        println!("{closing}");
+        outln!("{closing}");
     }
     if let Some(path) = &a.junit
         && let Err(e) = std::fs::write(path, junit(&results))

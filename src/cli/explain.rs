@@ -1,5 +1,7 @@
 //! `geosim explain`: narrate a run (text or Markdown) and draw its space-time diagram.
 
+use super::out;
+
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -76,7 +78,7 @@ pub fn run(args: &ExplainArgs) -> i32 {
         FormatArg::Text => Format::Text,
         FormatArg::Md => Format::Markdown,
     };
-    print!("{}", x.render(&title, format));
+    out!("{}", x.render(&title, format));
     if let Some(path) = &args.diagram {
         let (svg, stats) = spacetime::diagram(&x, &title);
         if let Err(e) = std::fs::write(path, svg) {

@@ -1,6 +1,8 @@
 //! `geosim hunt`: draws a scenario per seed, runs them in parallel, and reports each seed that
 //! breaks an invariant with the command that reproduces it; `--shrink` minimises each.
 
+use super::{out, outln};
+
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -78,7 +80,7 @@ pub fn hunt(a: &HuntArgs) -> i32 {
     bar.finish_and_clear();
     for (seed, broken) in &failures {
         let spec = generate(*seed);
-        println!(
+        outln!(
             "seed {seed}: {}{} ({})",
             broken.kind(),
             match broken.detail() {
@@ -87,17 +89,17 @@ pub fn hunt(a: &HuntArgs) -> i32 {
             },
             size(&spec)
         );
-        println!("  reproduce: geosim hunt --seeds {seed}");
+        outln!("  reproduce: geosim hunt --seeds {seed}");
         if let Some(out) = &a.out {
             let path = out.join(format!("seed-{seed}.toml"));
             match std::fs::write(&path, to_toml(&spec)) {
-                Ok(()) => println!("  scenario:  geosim run {}", path.display()),
+                Ok(()) => outln!("  scenario:  geosim run {}", path.display()),
                 Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
             }
         }
         if a.shrink {
             let (small, runs) = shrink(&spec, broken, a.budget);
-            println!("  shrunk in {runs} runs to {}", size(&small));
+            outln!("  shrunk in {runs} runs to {}", size(&small));
             let text = format!(
                 "# Shrunk by `geosim hunt --shrink` from seed {seed}: still {}.\n{}",
                 broken.kind(),
@@ -107,15 +109,15 @@ pub fn hunt(a: &HuntArgs) -> i32 {
                 Some(out) => {
                     let path = out.join(format!("seed-{seed}-min.toml"));
                     match std::fs::write(&path, text) {
-                        Ok(()) => println!("  smallest:  geosim run {}", path.display()),
+                        Ok(()) => outln!("  smallest:  geosim run {}", path.display()),
                         Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
                     }
                 }
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
         }
     }
-    println!(
+    outln!(
         "{checked} seed(s) checked, {} failed{}",
         failures.len(),
         if checked < seeds.len() {

@@ -1,5 +1,7 @@
 //! `geosim run` and `geosim validate`.
 
+use super::{out, outln};
+
 use std::path::Path;
 
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK};
@@ -40,9 +42,9 @@ pub fn run(
     };
     let (summary, conv) = (judged.summary, judged.convergence);
     if json {
-        print!("{}", summary.to_json());
+        out!("{}", summary.to_json());
     } else {
-        print!("{}", summary.to_text());
+        out!("{}", summary.to_text());
     }
     if let Some(dir) = out {
         let written = std::fs::create_dir_all(dir)
@@ -90,13 +92,15 @@ pub fn validate(path: &Path) -> i32 {
         eprintln!("warning: {}", w.render(&s.file));
     }
     let c = &s.config;
-    println!("{}: valid", s.file);
-    println!(
+    outln!("{}: valid", s.file);
+    outln!(
         "  seed {}, {} of writes, convergence deadline {}",
-        c.seed, c.duration, c.converge_deadline
+        c.seed,
+        c.duration,
+        c.converge_deadline
     );
     for cl in &c.clusters {
-        println!(
+        outln!(
             "  cluster {}: {} shard(s) on {} node(s), replica shards {}, proxy {}, syncer {}, backlog {} B/shard, ntp {}",
             cl.name,
             cl.shards,
@@ -109,11 +113,13 @@ pub fn validate(path: &Path) -> i32 {
         );
     }
     match &c.workload {
-        Some(w) => println!(
+        Some(w) => outln!(
             "  workload: {}/s over {} key(s) per kind, {} B values",
-            w.rate_per_sec, w.keys, w.value_bytes
+            w.rate_per_sec,
+            w.keys,
+            w.value_bytes
         ),
-        None => println!("  workload: none"),
+        None => outln!("  workload: none"),
     }
     for p in &c.faults {
         let what = match &p.kind {
@@ -123,7 +129,7 @@ pub fn validate(path: &Path) -> i32 {
                 format!("crash of {} shard {shard}", c.clusters[*cluster].name)
             }
         };
-        println!(
+        outln!(
             "  {what} {}: {} to {}, {} cluster pair(s)",
             p.name,
             p.begin,

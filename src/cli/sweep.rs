@@ -1,5 +1,7 @@
 //! `geosim sweep`.
 
+use super::{out, outln};
+
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
@@ -37,7 +39,7 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
     };
     match write_outputs(out, &m, &rows) {
         Ok(md) => {
-            print!("{}", md.unwrap_or_default());
+            out!("{}", md.unwrap_or_default());
             EXIT_OK
         }
         Err(e) => {
@@ -155,8 +157,8 @@ pub fn sweep(a: &SweepArgs) -> i32 {
     let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
     let manifest = Manifest::new(path, &axes, &seeds, shard, full_sync_target);
     match write_outputs(out, &manifest, &rows) {
-        Ok(Some(md)) => print!("{md}"),
-        Ok(None) => println!(
+        Ok(Some(md)) => out!("{md}"),
+        Ok(None) => outln!(
             "shard {}/{}: {} of {} cells written to {}; combine the shards with geosim merge",
             shard.0,
             shard.1,
@@ -314,7 +316,7 @@ pub fn plan(a: &PlanArgs) -> i32 {
         }
     };
     let text = plan_text(&i, &crate::sweep::plan::plan(&i));
-    print!("{text}");
+    out!("{text}");
     if !a.simulate {
         return EXIT_OK;
     }
@@ -379,8 +381,8 @@ fn simulate(a: &PlanArgs, i: &PlanInput, plan_md: &str) -> Result<i32, String> {
         .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
     let c = crosscheck(i, &rows, busiest_shard_share(a.keys, i.shards), a.factor);
     let text = crosscheck_text(i, &c, span);
-    println!();
-    print!("{text}");
+    outln!();
+    out!("{text}");
     let md = format!("# geosim plan\n\n```\n{plan_md}```\n\n{text}");
     std::fs::write(out.join("plan.md"), md)
         .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;

@@ -88,12 +88,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_loops_run_the_requested_steps() {
+    fn the_delay_table_is_full_and_positive() {
         let delays = delay_table();
         assert_eq!(delays.len(), 65_536);
         assert!(delays.iter().all(|d| *d >= 1));
-        // A smoke run: both complete and take measurable time.
-        assert!(bare_heap_hold(100, 10_000, &delays) > Duration::ZERO);
-        assert!(engine_hold(100, 10_000, &delays) > Duration::ZERO);
     }
 }

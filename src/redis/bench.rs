@@ -69,7 +69,6 @@ mod tests {
         for (name, template) in KINDS {
             let ops = ops_for(template, 50);
             assert_eq!(ops.len(), 50, "{name}");
-            assert!(apply_all(&ops) > Duration::ZERO);
         }
     }
 }

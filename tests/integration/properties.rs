@@ -194,10 +194,6 @@ proptest! {
         let s0 = state(&net.ks[0]);
         for k in &net.ks[1..] {
             prop_assert_eq!(visible(k), v0);
-            if state(k) != s0 && std::env::var("GEOSIM_DEBUG").is_ok() {
-                std::fs::write("/tmp/a.txt", format!("{:#?}", net.ks[0])).unwrap();
-                std::fs::write("/tmp/b.txt", format!("{k:#?}")).unwrap();
-            }
             prop_assert_eq!(state(k), s0);
         }
     }
@@ -212,20 +208,12 @@ proptest! {
         let ab = merged(a, b);
         let ba = merged(b, a);
         prop_assert_eq!(visible(&ab), visible(&ba));
-        if state(&ab) != state(&ba) && std::env::var("GEOSIM_DEBUG").is_ok() {
-            std::fs::write("/tmp/a.txt", format!("{ab:#?}")).unwrap();
-            std::fs::write("/tmp/b.txt", format!("{ba:#?}")).unwrap();
-        }
         prop_assert_eq!(state(&ab), state(&ba));
         prop_assert_eq!(state(&merged(&ab, c)), state(&merged(a, &merged(b, c))));
         prop_assert_eq!(state(&merged(a, a)), state(a));
         // Merging every state equals delivering every op.
         let all = merged(&ab, c);
         net.deliver_all();
-        if visible(&all) != visible(&net.ks[0]) && std::env::var("GEOSIM_DEBUG").is_ok() {
-            std::fs::write("/tmp/a.txt", format!("{all:#?}")).unwrap();
-            std::fs::write("/tmp/b.txt", format!("{:#?}", net.ks[0])).unwrap();
-        }
         prop_assert_eq!(visible(&all), visible(&net.ks[0]));
     }
 }

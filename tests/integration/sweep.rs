@@ -30,12 +30,23 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
     );
     // A row survives the trip through sweep.csv unchanged (what `geosim merge` relies on).
     let csv = sweep_csv(&axes, &one);
-    let parsed: Vec<Row> = csv
-        .lines()
-        .skip(1)
-        .map(|l| Row::parse(l, 2).unwrap())
+    let parsed: Vec<Row> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| Row::from_record(&r.unwrap(), 2).unwrap())
         .collect();
+    assert_eq!(parsed, one);
     assert_eq!(sweep_csv(&axes, &parsed), csv);
+    // A value with a comma is quoted, and read back whole.
+    let mut odd = one[0].clone();
+    odd.values[0] = "1MB,2".into();
+    let text = sweep_csv(&axes, std::slice::from_ref(&odd));
+    assert!(text.contains("\"1MB,2\""), "{text}");
+    let back = csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(Row::from_record(&back, 2).unwrap(), odd);
     // `geosim plan` agrees with every cell: scenario 03 writes 1k SET/s per cluster over 2
     // shards, 16-byte keys and 128-byte values (172 stream bytes each), reconnect delay 1 s.
     for r in &one {
