@@ -1,0 +1,84 @@
+//! `[expect]`: the outcomes a run must show (convergence, sync counts, lag, lost writes,
+//! the pinned trace digest).
+
+use super::*;
+
+pub(super) fn expect_table(raw: &RawScenario, f: &mut Findings) -> Outcomes {
+    let run = raw.run.as_ref();
+    let mut outcomes = Outcomes::default();
+    if let Some(e) = &raw.expect {
+        outcomes.converges = e.converges;
+        outcomes.converge_within = e
+            .converge_within
+            .as_ref()
+            .and_then(|s| duration_field(f, "expect.converge_within", Some(s), None));
+        for (name, v, slot) in [
+            ("full_syncs", &e.full_syncs, &mut outcomes.full_syncs),
+            (
+                "partial_syncs",
+                &e.partial_syncs,
+                &mut outcomes.partial_syncs,
+            ),
+        ] {
+            if let Some(v) = v {
+                match CountRange::from_toml(v) {
+                    Ok(r) => *slot = Some(r),
+                    Err(msg) => f.err(format!("expect.{name}"), Some(v.to_string()), msg),
+                }
+            }
+        }
+        outcomes.full_sync_loop = e.full_sync_loop;
+        outcomes.clock_inverted_wins_min = e.clock_inverted_wins_min;
+        for (name, v) in [
+            ("lag_ms_p99_max", e.lag_ms_p99_max),
+            ("lag_ms_p99_min", e.lag_ms_p99_min),
+        ] {
+            if let Some(x) = v
+                && !(x.is_finite() && x >= 0.0)
+            {
+                f.err(
+                    format!("expect.{name}"),
+                    Some(x.to_string()),
+                    "expected milliseconds, zero or more",
+                );
+            }
+        }
+        if let Some(v) = &e.lost_writes {
+            match CountRange::from_toml(v) {
+                Ok(r) => outcomes.lost_writes = Some(r),
+                Err(msg) => f.err("expect.lost_writes", Some(v.to_string()), msg),
+            }
+        }
+        if let Some(max) = e.lost_writes_max {
+            if e.lost_writes.is_some() {
+                f.err(
+                    "expect.lost_writes_max",
+                    None,
+                    "give lost_writes or lost_writes_max, not both",
+                );
+            }
+            outcomes.lost_writes = Some(CountRange {
+                min: None,
+                max: Some(max),
+            });
+        }
+        outcomes.lag_ms_p99_max = e.lag_ms_p99_max;
+        outcomes.lag_ms_p99_min = e.lag_ms_p99_min;
+        if let Some(d) = &e.digest {
+            if d.len() == 16
+                && d.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                let file_seed = run.and_then(|r| r.seed).unwrap_or(DEFAULT_SEED);
+                outcomes.digest = Some((d.clone(), file_seed));
+            } else {
+                f.err(
+                    "expect.digest",
+                    quoted(d),
+                    "expected the trace digest as 16 lowercase hex digits, as `geosim run` prints it (or let `geosim check --bless` write it)",
+                );
+            }
+        }
+    }
+    outcomes
+}
