@@ -10,7 +10,6 @@ pub(super) fn step_tables(
     f: &mut Findings,
     names: &[String],
 ) -> (Vec<Step>, Vec<Expectation>, Vec<(usize, String)>) {
-    let index_of = |name: &str| names.iter().position(|n| n == name);
     let mut script = Vec::new();
     let mut expectations = Vec::new();
     let mut notes = Vec::new();
@@ -48,109 +47,12 @@ pub(super) fn step_tables(
             );
             continue;
         }
-        let action = if let Some(line) = &st.cmd {
-            let cluster = match &st.on {
-                None => {
-                    f.err(
-                        p("on"),
-                        None,
-                        "missing: which instance runs the command (a cluster name)",
-                    );
-                    None
-                }
-                Some(name) => {
-                    let c = index_of(name);
-                    if c.is_none() {
-                        f.err(
-                            p("on"),
-                            quoted(name),
-                            format!(
-                                "no such cluster; expected one of {}",
-                                names
-                                    .iter()
-                                    .map(|n| format!("\"{n}\""))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        );
-                    }
-                    c
-                }
-            };
-            match crate::redis::parse_line(line) {
-                Err(e) => {
-                    f.err(p("cmd"), quoted(line), e.0);
-                    None
-                }
-                Ok(cmd) => cluster.map(|cluster| StepAction::Command {
-                    cluster,
-                    line: line.clone(),
-                    cmd,
-                }),
-            }
+        let action = if st.cmd.is_some() {
+            command_action(f, st, i, names)
         } else if let Some(v) = &st.sync {
-            let group = match v {
-                toml::Value::String(s) if s == "all" => Some((0..names.len()).collect::<Vec<_>>()),
-                toml::Value::Array(items) => {
-                    let mut g = Vec::new();
-                    for (j, it) in items.iter().enumerate() {
-                        match it.as_str().and_then(index_of) {
-                            Some(c) if !g.contains(&c) => g.push(c),
-                            _ => f.err(
-                                format!("{}[{j}]", p("sync")),
-                                Some(it.to_string()),
-                                "expected the name of a cluster, once",
-                            ),
-                        }
-                    }
-                    if g.len() < 2 {
-                        f.err(
-                            p("sync"),
-                            Some(v.to_string()),
-                            "a sync needs at least two clusters (or \"all\")",
-                        );
-                    }
-                    g.sort_unstable();
-                    Some(g)
-                }
-                other => {
-                    f.err(
-                        p("sync"),
-                        Some(other.to_string()),
-                        "expected \"all\" or a list of cluster names",
-                    );
-                    None
-                }
-            };
-            group.map(|clusters| StepAction::Sync { clusters })
+            sync_action(f, v, i, names)
         } else if let Some(iso) = &st.partition {
-            let mut side = Vec::new();
-            for (j, name) in iso.iter().enumerate() {
-                match index_of(name) {
-                    Some(c) => side.push(c),
-                    None => f.err(
-                        format!("{}[{j}]", p("partition")),
-                        quoted(name),
-                        "no such cluster",
-                    ),
-                }
-            }
-            let mut pairs = Vec::new();
-            for a in 0..names.len() {
-                for b in a + 1..names.len() {
-                    if side.contains(&a) != side.contains(&b) {
-                        pairs.push((a, b));
-                    }
-                }
-            }
-            if pairs.is_empty() {
-                f.err(
-                    p("partition"),
-                    Some(format!("{iso:?}")),
-                    "list the clusters to cut off from the others (not all, not none)",
-                );
-            }
-            Some(StepAction::Partition { pairs })
+            partition_action(f, iso, i, names)
         } else if let Some(h) = st.heal {
             if !h {
                 f.err(
@@ -169,48 +71,7 @@ pub(super) fn step_tables(
         if st.on.is_some() && st.cmd.is_none() {
             f.err(p("on"), None, "only valid with cmd");
         }
-        let expect_given = [
-            st.expect.is_some(),
-            st.expect_nil == Some(true),
-            st.expect_error.is_some(),
-        ]
-        .iter()
-        .filter(|x| **x)
-        .count();
-        if expect_given > 0 && st.cmd.is_none() {
-            f.err(
-                format!("step[{i}]"),
-                None,
-                "expectations apply to a cmd step",
-            );
-        } else if expect_given > 1 {
-            f.err(
-                format!("step[{i}]"),
-                None,
-                "give one of expect, expect_nil, expect_error",
-            );
-        } else if expect_given == 1 {
-            let expected = if let Some(v) = &st.expect {
-                match Expected::from_toml(v) {
-                    Ok(e) => Some(e),
-                    Err(msg) => {
-                        f.err(p("expect"), Some(v.to_string()), msg);
-                        None
-                    }
-                }
-            } else if let Some(e) = &st.expect_error {
-                Some(Expected::Error(e.clone()))
-            } else {
-                Some(Expected::Nil)
-            };
-            if let Some(expected) = expected {
-                expectations.push(Expectation {
-                    step: i,
-                    expected,
-                    unordered: st.unordered.unwrap_or(false),
-                });
-            }
-        }
+        expectations.extend(step_expectation(f, st, i));
         if st.unordered.is_some() && st.expect.is_none() {
             f.err(p("unordered"), None, "only valid with expect = [ ... ]");
         }
@@ -226,4 +87,186 @@ pub(super) fn step_tables(
         }
     }
     (script, expectations, notes)
+}
+
+/// A `cmd` step: the instance that runs it (`on`) and the parsed command.
+fn command_action(
+    f: &mut Findings,
+    st: &RawStep,
+    i: usize,
+    names: &[String],
+) -> Option<StepAction> {
+    let index_of = |name: &str| names.iter().position(|n| n == name);
+    let p = |field: &str| format!("step[{i}].{field}");
+    let line = st.cmd.as_ref()?;
+    let cluster = match &st.on {
+        None => {
+            f.err(
+                p("on"),
+                None,
+                "missing: which instance runs the command (a cluster name)",
+            );
+            None
+        }
+        Some(name) => {
+            let c = index_of(name);
+            if c.is_none() {
+                f.err(
+                    p("on"),
+                    quoted(name),
+                    format!(
+                        "no such cluster; expected one of {}",
+                        names
+                            .iter()
+                            .map(|n| format!("\"{n}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            c
+        }
+    };
+    match crate::redis::parse_line(line) {
+        Err(e) => {
+            f.err(p("cmd"), quoted(line), e.0);
+            None
+        }
+        Ok(cmd) => cluster.map(|cluster| StepAction::Command {
+            cluster,
+            line: line.clone(),
+            cmd,
+        }),
+    }
+}
+
+/// A `sync` step: `"all"` or two or more cluster names.
+fn sync_action(
+    f: &mut Findings,
+    v: &toml::Value,
+    i: usize,
+    names: &[String],
+) -> Option<StepAction> {
+    let index_of = |name: &str| names.iter().position(|n| n == name);
+    let p = |field: &str| format!("step[{i}].{field}");
+    let group = match v {
+        toml::Value::String(s) if s == "all" => Some((0..names.len()).collect::<Vec<_>>()),
+        toml::Value::Array(items) => {
+            let mut g = Vec::new();
+            for (j, it) in items.iter().enumerate() {
+                match it.as_str().and_then(index_of) {
+                    Some(c) if !g.contains(&c) => g.push(c),
+                    _ => f.err(
+                        format!("{}[{j}]", p("sync")),
+                        Some(it.to_string()),
+                        "expected the name of a cluster, once",
+                    ),
+                }
+            }
+            if g.len() < 2 {
+                f.err(
+                    p("sync"),
+                    Some(v.to_string()),
+                    "a sync needs at least two clusters (or \"all\")",
+                );
+            }
+            g.sort_unstable();
+            Some(g)
+        }
+        other => {
+            f.err(
+                p("sync"),
+                Some(other.to_string()),
+                "expected \"all\" or a list of cluster names",
+            );
+            None
+        }
+    };
+    group.map(|clusters| StepAction::Sync { clusters })
+}
+
+/// A `partition` step: the clusters cut off from the others.
+fn partition_action(
+    f: &mut Findings,
+    iso: &[String],
+    i: usize,
+    names: &[String],
+) -> Option<StepAction> {
+    let index_of = |name: &str| names.iter().position(|n| n == name);
+    let p = |field: &str| format!("step[{i}].{field}");
+    let mut side = Vec::new();
+    for (j, name) in iso.iter().enumerate() {
+        match index_of(name) {
+            Some(c) => side.push(c),
+            None => f.err(
+                format!("{}[{j}]", p("partition")),
+                quoted(name),
+                "no such cluster",
+            ),
+        }
+    }
+    let mut pairs = Vec::new();
+    for a in 0..names.len() {
+        for b in a + 1..names.len() {
+            if side.contains(&a) != side.contains(&b) {
+                pairs.push((a, b));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        f.err(
+            p("partition"),
+            Some(format!("{iso:?}")),
+            "list the clusters to cut off from the others (not all, not none)",
+        );
+    }
+    Some(StepAction::Partition { pairs })
+}
+
+/// The reply a `cmd` step expects (`expect`, `expect_nil` or `expect_error`), if any.
+fn step_expectation(f: &mut Findings, st: &RawStep, i: usize) -> Option<Expectation> {
+    let p = |field: &str| format!("step[{i}].{field}");
+    let expect_given = [
+        st.expect.is_some(),
+        st.expect_nil == Some(true),
+        st.expect_error.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if expect_given > 0 && st.cmd.is_none() {
+        f.err(
+            format!("step[{i}]"),
+            None,
+            "expectations apply to a cmd step",
+        );
+    } else if expect_given > 1 {
+        f.err(
+            format!("step[{i}]"),
+            None,
+            "give one of expect, expect_nil, expect_error",
+        );
+    } else if expect_given == 1 {
+        let expected = if let Some(v) = &st.expect {
+            match Expected::from_toml(v) {
+                Ok(e) => Some(e),
+                Err(msg) => {
+                    f.err(p("expect"), Some(v.to_string()), msg);
+                    None
+                }
+            }
+        } else if let Some(e) = &st.expect_error {
+            Some(Expected::Error(e.clone()))
+        } else {
+            Some(Expected::Nil)
+        };
+        if let Some(expected) = expected {
+            return Some(Expectation {
+                step: i,
+                expected,
+                unordered: st.unordered.unwrap_or(false),
+            });
+        }
+    }
+    None
 }
