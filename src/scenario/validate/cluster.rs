@@ -102,7 +102,7 @@ fn cluster_count(raw: &RawScenario, f: &mut Findings) {
 /// Cluster `i`'s name: valid and unique among those before it (a placeholder if not).
 fn cluster_name(f: &mut Findings, c: &RawCluster, i: usize, names: &[String]) -> String {
     let p = |field: &str| format!("cluster[{i}].{field}");
-    let name = match &c.name {
+    match &c.name {
         Some(s) if valid_name(s) => {
             if names.contains(s) {
                 f.err(p("name"), quoted(s), "cluster names must be unique");
@@ -125,8 +125,7 @@ fn cluster_name(f: &mut Findings, c: &RawCluster, i: usize, names: &[String]) ->
             );
             format!("cluster{i}")
         }
-    };
-    name
+    }
 }
 
 /// Everything of cluster `i` but its name.
@@ -327,7 +326,7 @@ fn clock_params(f: &mut Findings, c: &RawCluster, i: usize) -> (bool, i64, f64) 
 /// The eviction policy (LRU and LFU are refused, with the reason).
 fn eviction_policy(f: &mut Findings, c: &RawCluster, i: usize) -> EvictionPolicy {
     let p = |field: &str| format!("cluster[{i}].{field}");
-    let eviction = match c.eviction_policy.as_deref() {
+    match c.eviction_policy.as_deref() {
         None => EvictionPolicy::NoEviction,
         Some(name) => match EvictionPolicy::ALL.iter().find(|p| p.name() == name) {
             Some(p) => *p,
@@ -346,8 +345,7 @@ fn eviction_policy(f: &mut Findings, c: &RawCluster, i: usize) -> EvictionPolicy
                 EvictionPolicy::NoEviction
             }
         },
-    };
-    eviction
+    }
 }
 
 /// Persistence, with a snapshot's interval.

@@ -7,7 +7,6 @@ pub(super) fn network_table(
     f: &mut Findings,
     names: &[String],
 ) -> Vec<((usize, usize), LinkParams)> {
-    let index_of = |name: &str| names.iter().position(|n| n == name);
     let net = raw.network.as_ref();
     let default_latency = match net.and_then(|n| n.latency.as_ref()) {
         Some(v) => latency_field(f, "network.latency", v),
@@ -48,56 +47,7 @@ pub(super) fn network_table(
         .enumerate()
     {
         let p = |field: &str| format!("network.link[{i}].{field}");
-        let mut dirs: Vec<(usize, usize)> = Vec::new();
-        let endpoint = |f: &mut Findings, path: String, name: &str| -> Option<usize> {
-            let r = index_of(name);
-            if r.is_none() {
-                f.err(
-                    path,
-                    quoted(name),
-                    format!(
-                        "no such cluster; expected one of {}",
-                        names
-                            .iter()
-                            .map(|n| format!("\"{n}\""))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-            }
-            r
-        };
-        match (&l.between, &l.from, &l.to) {
-            (Some(pair), None, None) => {
-                if pair.len() != 2 {
-                    f.err(p("between"), Some(format!("{pair:?}")), "expected two cluster names, e.g. [\"us-east\", \"eu-west\"]");
-                } else if let (Some(a), Some(b)) = (
-                    endpoint(f, format!("{}[0]", p("between")), &pair[0]),
-                    endpoint(f, format!("{}[1]", p("between")), &pair[1]),
-                ) {
-                    if a == b {
-                        f.err(p("between"), Some(format!("{pair:?}")), "a link joins two different clusters");
-                    } else {
-                        dirs.push((a, b));
-                        dirs.push((b, a));
-                    }
-                }
-            }
-            (None, Some(from), Some(to)) => {
-                if let (Some(a), Some(b)) = (endpoint(f, p("from"), from), endpoint(f, p("to"), to)) {
-                    if a == b {
-                        f.err(p("to"), quoted(to), "a link joins two different clusters");
-                    } else {
-                        dirs.push((a, b));
-                    }
-                }
-            }
-            _ => f.err(
-                format!("network.link[{i}]"),
-                None,
-                "name the link with either between = [\"a\", \"b\"] (both directions) or from = \"a\" and to = \"b\" (one direction)",
-            ),
-        }
+        let dirs = link_directions(f, l, i, names);
         let latency = l
             .latency
             .as_ref()
@@ -131,4 +81,67 @@ pub(super) fn network_table(
         }
     }
     links
+}
+
+/// The directed pairs a `[[network.link]]` names: both ways for `between`, one for
+/// `from`/`to`.
+fn link_directions(
+    f: &mut Findings,
+    l: &RawLink,
+    i: usize,
+    names: &[String],
+) -> Vec<(usize, usize)> {
+    let index_of = |name: &str| names.iter().position(|n| n == name);
+    let p = |field: &str| format!("network.link[{i}].{field}");
+    let mut dirs: Vec<(usize, usize)> = Vec::new();
+    let endpoint = |f: &mut Findings, path: String, name: &str| -> Option<usize> {
+        let r = index_of(name);
+        if r.is_none() {
+            f.err(
+                path,
+                quoted(name),
+                format!(
+                    "no such cluster; expected one of {}",
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        r
+    };
+    match (&l.between, &l.from, &l.to) {
+        (Some(pair), None, None) => {
+            if pair.len() != 2 {
+                f.err(p("between"), Some(format!("{pair:?}")), "expected two cluster names, e.g. [\"us-east\", \"eu-west\"]");
+            } else if let (Some(a), Some(b)) = (
+                endpoint(f, format!("{}[0]", p("between")), &pair[0]),
+                endpoint(f, format!("{}[1]", p("between")), &pair[1]),
+            ) {
+                if a == b {
+                    f.err(p("between"), Some(format!("{pair:?}")), "a link joins two different clusters");
+                } else {
+                    dirs.push((a, b));
+                    dirs.push((b, a));
+                }
+            }
+        }
+        (None, Some(from), Some(to)) => {
+            if let (Some(a), Some(b)) = (endpoint(f, p("from"), from), endpoint(f, p("to"), to)) {
+                if a == b {
+                    f.err(p("to"), quoted(to), "a link joins two different clusters");
+                } else {
+                    dirs.push((a, b));
+                }
+            }
+        }
+        _ => f.err(
+            format!("network.link[{i}]"),
+            None,
+            "name the link with either between = [\"a\", \"b\"] (both directions) or from = \"a\" and to = \"b\" (one direction)",
+        ),
+    }
+    dirs
 }

@@ -7,7 +7,6 @@ pub(super) fn workload_table(
     f: &mut Findings,
     names: &[String],
 ) -> Option<WorkloadParams> {
-    let index_of = |name: &str| names.iter().position(|n| n == name);
     raw.workload.as_ref().map(|w| {
         let rate = match &w.rate {
             None => {
@@ -94,59 +93,8 @@ pub(super) fn workload_table(
                 ("constant", Arrival::Constant),
             ],
         );
-        let writers: Vec<usize> = match &w.clusters {
-            None => (0..names.len()).collect(),
-            Some(list) => {
-                if list.is_empty() {
-                    f.err(
-                        "workload.clusters",
-                        Some("[]".into()),
-                        "expected at least one cluster name (or omit the field for all)",
-                    );
-                }
-                let mut v = Vec::new();
-                for (i, name) in list.iter().enumerate() {
-                    match index_of(name) {
-                        Some(c) if !v.contains(&c) => v.push(c),
-                        Some(_) => f.err(
-                            format!("workload.clusters[{i}]"),
-                            quoted(name),
-                            "listed twice",
-                        ),
-                        None => f.err(
-                            format!("workload.clusters[{i}]"),
-                            quoted(name),
-                            "no such cluster",
-                        ),
-                    }
-                }
-                v.sort_unstable();
-                v
-            }
-        };
-        let mix = match &w.mix {
-            None => OpMix {
-                set: 1.0,
-                incr: 0.0,
-            },
-            Some(m) => {
-                let set = m.set.unwrap_or(0.0);
-                let incr = m.incr.unwrap_or(0.0);
-                for (name, x) in [("set", set), ("incr", incr)] {
-                    if !(x.is_finite() && x >= 0.0) {
-                        f.err(
-                            format!("workload.mix.{name}"),
-                            Some(x.to_string()),
-                            "expected a weight of zero or more",
-                        );
-                    }
-                }
-                if set + incr <= 0.0 {
-                    f.err("workload.mix", None, "the weights must not all be zero");
-                }
-                OpMix { set, incr }
-            }
-        };
+        let writers = writers(f, w, names);
+        let mix = op_mix(f, w);
         WorkloadParams {
             rate_per_sec: rate,
             keys: keys.clamp(1, MAX_KEYS),
@@ -157,4 +105,66 @@ pub(super) fn workload_table(
             clusters: writers,
         }
     })
+}
+
+/// The writing clusters (`workload.clusters`, all by default), sorted.
+fn writers(f: &mut Findings, w: &RawWorkload, names: &[String]) -> Vec<usize> {
+    let index_of = |name: &str| names.iter().position(|n| n == name);
+    match &w.clusters {
+        None => (0..names.len()).collect(),
+        Some(list) => {
+            if list.is_empty() {
+                f.err(
+                    "workload.clusters",
+                    Some("[]".into()),
+                    "expected at least one cluster name (or omit the field for all)",
+                );
+            }
+            let mut v = Vec::new();
+            for (i, name) in list.iter().enumerate() {
+                match index_of(name) {
+                    Some(c) if !v.contains(&c) => v.push(c),
+                    Some(_) => f.err(
+                        format!("workload.clusters[{i}]"),
+                        quoted(name),
+                        "listed twice",
+                    ),
+                    None => f.err(
+                        format!("workload.clusters[{i}]"),
+                        quoted(name),
+                        "no such cluster",
+                    ),
+                }
+            }
+            v.sort_unstable();
+            v
+        }
+    }
+}
+
+/// The weights of `SET` and `INCR` (`workload.mix`).
+fn op_mix(f: &mut Findings, w: &RawWorkload) -> OpMix {
+    match &w.mix {
+        None => OpMix {
+            set: 1.0,
+            incr: 0.0,
+        },
+        Some(m) => {
+            let set = m.set.unwrap_or(0.0);
+            let incr = m.incr.unwrap_or(0.0);
+            for (name, x) in [("set", set), ("incr", incr)] {
+                if !(x.is_finite() && x >= 0.0) {
+                    f.err(
+                        format!("workload.mix.{name}"),
+                        Some(x.to_string()),
+                        "expected a weight of zero or more",
+                    );
+                }
+            }
+            if set + incr <= 0.0 {
+                f.err("workload.mix", None, "the weights must not all be zero");
+            }
+            OpMix { set, incr }
+        }
+    }
 }
