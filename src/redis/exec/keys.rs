@@ -9,21 +9,7 @@ pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let key = a[0].bytes();
     let k = &key[..];
     match cmd.cmd {
-        Cmd::Del => {
-            let mut n = 0;
-            let mut seen: Vec<Cow<[u8]>> = Vec::new();
-            for key in cmd.keys() {
-                if seen.contains(&key) {
-                    continue;
-                }
-                if ex.view(&key).is_some() {
-                    ex.emit_del(&key, None);
-                    n += 1;
-                }
-                seen.push(key);
-            }
-            Ok(Reply::Int(n))
-        }
+        Cmd::Del => del(ex, cmd),
         Cmd::Exists => Ok(Reply::Int(
             cmd.keys().iter().filter(|k| ex.view(k).is_some()).count() as i64,
         )),
@@ -33,30 +19,7 @@ pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
                 .map(|t| t.name())
                 .unwrap_or("none"),
         )),
-        Cmd::Expire | Cmd::PExpire => {
-            let n = int_arg(&a[1])?;
-            let ms = if cmd.cmd == Cmd::Expire {
-                n.checked_mul(1000)
-            } else {
-                Some(n)
-            };
-            let name = cmd.name.to_ascii_lowercase();
-            let Some(ms) = ms.filter(|ms| *ms <= TTL_MAX_MS) else {
-                return Err(Reply::err(format!(
-                    "ERR invalid expire time in '{name}' command"
-                )));
-            };
-            if ex.view(k).is_none() {
-                return Ok(Reply::Int(0));
-            }
-            if ms <= 0 {
-                ex.emit_del(k, None);
-            } else {
-                let at = ex.cx.now_ms.saturating_add(ms as u64);
-                ex.emit(k, OpKind::Expire(Expiry::At(at)));
-            }
-            Ok(Reply::Int(1))
-        }
+        Cmd::Expire | Cmd::PExpire => expire(ex, cmd),
         Cmd::Persist => match ex.view(k).and_then(|e| e.expiry()) {
             Some((Expiry::At(_), _)) => {
                 ex.emit(k, OpKind::Expire(Expiry::Persist));
@@ -80,4 +43,50 @@ pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         })),
         other => unreachable!("{other:?} is not in this group"),
     }
+}
+
+/// `DEL`.
+fn del(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let mut n = 0;
+    let mut seen: Vec<Cow<[u8]>> = Vec::new();
+    for key in cmd.keys() {
+        if seen.contains(&key) {
+            continue;
+        }
+        if ex.view(&key).is_some() {
+            ex.emit_del(&key, None);
+            n += 1;
+        }
+        seen.push(key);
+    }
+    Ok(Reply::Int(n))
+}
+
+/// `EXPIRE `, `PEXPIRE`.
+fn expire(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let key = a[0].bytes();
+    let k = &key[..];
+    let n = int_arg(&a[1])?;
+    let ms = if cmd.cmd == Cmd::Expire {
+        n.checked_mul(1000)
+    } else {
+        Some(n)
+    };
+    let name = cmd.name.to_ascii_lowercase();
+    let Some(ms) = ms.filter(|ms| *ms <= TTL_MAX_MS) else {
+        return Err(Reply::err(format!(
+            "ERR invalid expire time in '{name}' command"
+        )));
+    };
+    if ex.view(k).is_none() {
+        return Ok(Reply::Int(0));
+    }
+    if ms <= 0 {
+        ex.emit_del(k, None);
+    } else {
+        let at = ex.cx.now_ms.saturating_add(ms as u64);
+        ex.emit(k, OpKind::Expire(Expiry::At(at)));
+    }
+    Ok(Reply::Int(1))
 }
