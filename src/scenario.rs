@@ -6,6 +6,7 @@ pub mod diag;
 pub mod expect;
 pub mod raw;
 pub mod schema;
+pub mod spelling;
 pub mod units;
 pub mod validate;
 

@@ -5,6 +5,7 @@
 use super::diag::Diagnostic;
 use super::expect::{CountRange, Expectation, Expected, Outcomes};
 use super::raw::*;
+use super::spelling;
 use super::units::*;
 use crate::crdt::stream::XaddIdMode;
 use crate::engine::{SimDuration, SimTime};

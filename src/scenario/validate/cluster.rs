@@ -159,21 +159,14 @@ fn one_cluster(
         &p("proxy_policy"),
         c.proxy_policy.as_ref(),
         ProxyPolicy::Single,
-        &[
-            ("single", ProxyPolicy::Single),
-            ("all-master-shards", ProxyPolicy::AllMasterShards),
-            ("all-nodes", ProxyPolicy::AllNodes),
-        ],
+        spelling::PROXY_POLICIES,
     );
     let syncer_mode = choice(
         f,
         &p("syncer_mode"),
         c.syncer_mode.as_ref(),
         SyncerMode::Centralized,
-        &[
-            ("centralized", SyncerMode::Centralized),
-            ("distributed", SyncerMode::Distributed),
-        ],
+        spelling::SYNCER_MODES,
     );
     if syncer_mode == SyncerMode::Distributed && proxy_policy == ProxyPolicy::Single {
         f.err(

@@ -10,11 +10,7 @@ pub(super) fn database_table(raw: &RawScenario, f: &mut Findings) -> (bool, Xadd
         "database.xadd_id_mode",
         db.and_then(|d| d.xadd_id_mode.as_ref()),
         XaddIdMode::Strict,
-        &[
-            ("strict", XaddIdMode::Strict),
-            ("semi-strict", XaddIdMode::SemiStrict),
-            ("liberal", XaddIdMode::Liberal),
-        ],
+        spelling::XADD_ID_MODES,
     );
     (causal_consistency, xadd_mode)
 }

@@ -257,10 +257,7 @@ fn link_fault_kind(f: &mut Findings, fl: &RawFault, i: usize) -> Option<FaultKin
                 &p("mode"),
                 fl.mode.as_ref(),
                 PartitionMode::Drop,
-                &[
-                    ("drop", PartitionMode::Drop),
-                    ("stall", PartitionMode::Stall),
-                ],
+                spelling::PARTITION_MODES,
             );
             for (field, given) in [
                 ("latency_add", fl.latency_add.is_some()),

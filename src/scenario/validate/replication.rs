@@ -18,7 +18,7 @@ pub(super) fn replication_table(raw: &RawScenario, f: &mut Findings) -> Replicat
         "replication.backlog_model",
         repl.and_then(|r| r.backlog_model.as_ref()),
         BacklogModel::Block,
-        &[("block", BacklogModel::Block), ("ring", BacklogModel::Ring)],
+        spelling::BACKLOG_MODELS,
     );
     let timeout = duration_field(
         f,

@@ -46,7 +46,7 @@ pub(super) fn workload_table(
             "workload.key_distribution",
             w.key_distribution.as_ref(),
             false,
-            &[("uniform", false), ("zipf", true)],
+            spelling::KEY_DISTRIBUTIONS,
         );
         let key_dist = if is_zipf {
             let s = w.zipf_exponent.unwrap_or(0.99);
@@ -88,10 +88,7 @@ pub(super) fn workload_table(
             "workload.arrival",
             w.arrival.as_ref(),
             Arrival::Poisson,
-            &[
-                ("poisson", Arrival::Poisson),
-                ("constant", Arrival::Constant),
-            ],
+            spelling::ARRIVALS,
         );
         let writers = writers(f, w, names);
         let mix = op_mix(f, w);
