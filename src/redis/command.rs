@@ -95,7 +95,7 @@ pub enum Group {
 /// name, arity (`n` exactly n words with the name, `-n` at least n), flags, the positions of
 /// its keys (first key, last key with negative counting from the end, step), and the data
 /// type that runs it. Every command in the table is supported by Active-Active; the ones it
-/// refuses are in [`REFUSED`] with the documented reason.
+/// refuses are listed beside it with the documented reason.
 #[derive(Clone, Copy, Debug)]
 pub struct Spec {
     pub name: &'static str,

@@ -39,7 +39,7 @@ pub struct RawScenario {
     pub sweep: Option<RawSweep>,
 }
 
-/// [sweep]: what geosim sweep varies when the command line gives no --set.
+/// `[sweep]`: what geosim sweep varies when the command line gives no --set.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSweep {
@@ -52,7 +52,7 @@ pub struct RawSweep {
     pub full_sync_target: Option<String>,
 }
 
-/// [expect]: what the run must show.
+/// `[expect]`: what the run must show.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
@@ -90,7 +90,7 @@ pub struct RawExpect {
     pub digest: Option<String>,
 }
 
-/// [database]: database-wide switches.
+/// `[database]`: database-wide switches.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDatabase {
@@ -101,7 +101,7 @@ pub struct RawDatabase {
     pub xadd_id_mode: Option<String>,
 }
 
-/// [[step]]: one step of a scripted scenario.
+/// `[[step]]`: one step of a scripted scenario.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -137,7 +137,7 @@ pub struct RawStep {
     pub note: Option<String>,
 }
 
-/// [run]: seed, length and limits of the run.
+/// `[run]`: seed, length and limits of the run.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
@@ -157,7 +157,7 @@ pub struct RawRun {
     pub sample_interval: Option<String>,
 }
 
-/// [whatif]: switches past documented Redis limits.
+/// `[whatif]`: switches past documented Redis limits.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhatIf {
@@ -169,7 +169,7 @@ pub struct RawWhatIf {
     pub allow_huge_runs: Option<bool>,
 }
 
-/// [[cluster]]: one participating cluster.
+/// `[[cluster]]`: one participating cluster.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCluster {
@@ -229,7 +229,7 @@ pub struct RawCluster {
     pub ntp_residual: Option<String>,
 }
 
-/// [network]: defaults for every link.
+/// `[network]`: defaults for every link.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
@@ -251,7 +251,7 @@ pub struct RawNetwork {
     pub link: Vec<RawLink>,
 }
 
-/// [[network.link]]: one link's overrides.
+/// `[[network.link]]`: one link's overrides.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
@@ -277,7 +277,7 @@ pub struct RawLink {
     pub loss: Option<f64>,
 }
 
-/// [replication]: backlog and syncers.
+/// `[replication]`: backlog and syncers.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReplication {
@@ -303,7 +303,7 @@ pub struct RawReplication {
     pub reconnect_delay: Option<String>,
 }
 
-/// [workload]: generated client writes.
+/// `[workload]`: generated client writes.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
@@ -331,7 +331,7 @@ pub struct RawWorkload {
     pub mix: Option<RawMix>,
 }
 
-/// [workload.mix]: weights of the generated commands.
+/// `[workload.mix]`: weights of the generated commands.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMix {
@@ -343,7 +343,7 @@ pub struct RawMix {
     pub incr: Option<f64>,
 }
 
-/// [[fault]]: a partition, degradation, clock step or crash.
+/// `[[fault]]`: a partition, degradation, clock step or crash.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
