@@ -18,18 +18,18 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_DIVERGED: i32 = 1;
-pub const EXIT_BAD_INPUT: i32 = 2;
-pub const EXIT_NOT_CONVERGED: i32 = 3;
+pub(crate) const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_DIVERGED: i32 = 1;
+pub(crate) const EXIT_BAD_INPUT: i32 = 2;
+pub(crate) const EXIT_NOT_CONVERGED: i32 = 3;
 /// What a shell reports for a process stopped by SIGPIPE (128 + 13): the reader of geosim's
 /// output closed it early (`geosim hunt ... | head`), which is not an error of geosim's.
-pub const EXIT_PIPE_CLOSED: i32 = 141;
+pub(crate) const EXIT_PIPE_CLOSED: i32 = 141;
 
 /// Writes to standard output; a write that fails because the reader closed the pipe stops
 /// the process quietly with [`EXIT_PIPE_CLOSED`], as a shell tool does on SIGPIPE. Any other
 /// write error is reported on standard error (exit 1).
-pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     if let Err(e) = std::io::stdout().lock().write_fmt(args) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -62,7 +62,7 @@ pub(crate) use {out, outln};
     about = "Deterministic geo-replication simulator for Active-Active (CRDT) databases",
     after_help = "Exit codes: 0 success, 1 correctness failure (divergence or a failed expectation), 2 bad usage or input, 3 no convergence by the deadline."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }

@@ -4,9 +4,9 @@
 //! Each component is a state machine in its own file that owns its state and answers what
 //! must happen next: [`shard::Shard`] (write path into the stream, crash, restart),
 //! [`instance::Instance`] (admission, memory and eviction, an instance's counters),
-//! [`syncer::Session`] (the resync decision, full syncs, backoff, sending over a link),
-//! [`net::Link`], [`fault::Faults`] (each fault's lifecycle), [`membership::Members`],
-//! [`gc::Gc`] and [`catchup::CatchUps`]. [`world::World`] routes events to them and carries
+//! `syncer::Session` (the resync decision, full syncs, backoff, sending over a link),
+//! `net::Link`, `fault::Faults` (each fault's lifecycle), `membership::Members`,
+//! `gc::Gc` and `catchup::CatchUps`. [`world::World`] routes events to them and carries
 //! out their answers; [`driver::Driver`] runs a world through a scenario's phases. The model
 //! tells [`observe::Observer`]s what happens; the checkers that judge it live in `check/`.
 

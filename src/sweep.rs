@@ -12,7 +12,7 @@ mod shard;
 mod table;
 
 pub use charts::*;
-pub use shard::*;
+pub(crate) use shard::*;
 pub use table::*;
 
 use std::path::Path;
@@ -108,7 +108,7 @@ pub struct Cell {
 }
 
 /// The cells of `axes` × `seeds`, in a fixed order (axes vary slowest first, seeds fastest).
-pub fn cells(axes: &[Axis], seeds: &[u64]) -> Vec<Cell> {
+pub(crate) fn cells(axes: &[Axis], seeds: &[u64]) -> Vec<Cell> {
     let mut combos: Vec<Vec<String>> = vec![Vec::new()];
     for a in axes {
         combos = combos
@@ -143,7 +143,7 @@ pub struct CellResult {
 }
 
 /// Builds the scenario of one cell from the scenario text.
-pub fn cell_scenario(
+pub(crate) fn cell_scenario(
     text: &str,
     file: &str,
     axes: &[Axis],
@@ -193,7 +193,7 @@ pub fn run_sweep(
 
 /// As [`run_sweep`], running only shard `k` of `n` (1-based): the cells whose index is
 /// `k − 1` modulo `n`, a deterministic share that `geosim merge` puts back together.
-pub fn run_sweep_shard(
+pub(crate) fn run_sweep_shard(
     path: &Path,
     axes: &[Axis],
     seeds: &[u64],
@@ -204,7 +204,7 @@ pub fn run_sweep_shard(
 }
 
 /// The number of cells shard `k` of `n` runs.
-pub fn shard_len(axes: &[Axis], seeds: &[u64], (k, n): (usize, usize)) -> usize {
+pub(crate) fn shard_len(axes: &[Axis], seeds: &[u64], (k, n): (usize, usize)) -> usize {
     cells(axes, seeds)
         .iter()
         .filter(|c| c.index % n == k - 1)
@@ -213,7 +213,7 @@ pub fn shard_len(axes: &[Axis], seeds: &[u64], (k, n): (usize, usize)) -> usize 
 
 /// As [`run_sweep_shard`], calling `on_done` (from any worker thread) as each cell finishes.
 /// It only observes: the results do not depend on it.
-pub fn run_sweep_shard_with_progress(
+pub(crate) fn run_sweep_shard_with_progress(
     path: &Path,
     axes: &[Axis],
     seeds: &[u64],

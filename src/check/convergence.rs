@@ -15,7 +15,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Verdict::Converged => "converged",
             Verdict::Diverged => "diverged",

@@ -24,12 +24,12 @@ pub struct Divergence {
 
 impl Divergence {
     /// Divergent keys as of the last refresh.
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.divergent.len() as u64
     }
 
     /// Brings the divergent-key set up to date with `world`.
-    pub fn refresh(&mut self, world: &World) {
+    pub(crate) fn refresh(&mut self, world: &World) {
         let mut touched = std::mem::take(&mut self.touched);
         if std::mem::take(&mut self.recheck_all) {
             self.divergent.clear();
@@ -52,7 +52,7 @@ impl Divergence {
 }
 
 /// Whether the member instances of `key` have not all applied the same writes to it.
-pub fn is_divergent(world: &World, key: &[u8]) -> bool {
+pub(crate) fn is_divergent(world: &World, key: &[u8]) -> bool {
     let mut first: Option<Option<&VClock>> = None;
     // One CRC16 per key, not per instance: every instance maps the slot to its own shard.
     let slot = crate::redis::slot::key_slot(key);
@@ -76,7 +76,7 @@ pub fn is_divergent(world: &World, key: &[u8]) -> bool {
 
 /// The same figure by comparing every key held anywhere: O(keys), the oracle the
 /// incremental count is tested against.
-pub fn divergent_keys_by_scan(world: &World) -> u64 {
+pub(crate) fn divergent_keys_by_scan(world: &World) -> u64 {
     let keys: std::collections::BTreeSet<&[u8]> = world
         .instances()
         .iter()

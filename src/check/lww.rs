@@ -35,7 +35,7 @@ pub struct LwwStats {
 }
 
 /// How many inverted wins a run keeps as examples.
-pub const INVERTED_EXAMPLES: usize = 10;
+pub(crate) const INVERTED_EXAMPLES: usize = 10;
 
 /// Counts LWW conflicts as replicated `SET`s arrive (see [`LwwStats`]).
 #[derive(Debug, Default)]

@@ -49,7 +49,7 @@ const FLAT_MEMORY_RATIO: f64 = 1.05;
 
 /// The reference scenario for `hours` simulated hours (and `keys` keys per kind if given):
 /// one line of figures, then a `#figures` line for the parent process.
-pub fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
+pub(crate) fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
     let path = Path::new("benches/reference.toml");
     let mut s = match scenario::load(path, &LoadOptions::default()) {
         Ok(s) => s,
@@ -167,7 +167,7 @@ fn reference_runs() -> i32 {
     }
 }
 
-pub fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
+pub(crate) fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
     let delays = delay_table();
     let steps: u64 = if quick { 1_000_000 } else { 10_000_000 };
     let reps = 3;

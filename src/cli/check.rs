@@ -131,7 +131,7 @@ fn has_expectations(s: &Scenario) -> bool {
 
 /// Rewrites the pinned digest `old` to `new` in a scenario's text: the `digest = "old"` line
 /// of its `[expect]` table, leaving every other byte (comments too) as it was.
-pub fn rewrite_digest(text: &str, old: &str, new: &str) -> Option<String> {
+pub(crate) fn rewrite_digest(text: &str, old: &str, new: &str) -> Option<String> {
     let mut in_expect = false;
     let mut out = String::with_capacity(text.len());
     let mut done = false;
@@ -256,7 +256,7 @@ fn junit(results: &[Checked]) -> String {
     o
 }
 
-pub fn check(a: &CheckArgs) -> i32 {
+pub(crate) fn check(a: &CheckArgs) -> i32 {
     let paths = if a.paths.is_empty() {
         vec![PathBuf::from("scenarios")]
     } else {

@@ -106,7 +106,7 @@ pub fn run(args: &ExplainArgs) -> i32 {
 }
 
 /// The scenario's file name without extension, as the narration's title.
-pub fn title_of(path: &Path) -> String {
+pub(crate) fn title_of(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into())

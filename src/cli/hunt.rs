@@ -33,7 +33,7 @@ pub struct HuntArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn hunt(a: &HuntArgs) -> i32 {
+pub(crate) fn hunt(a: &HuntArgs) -> i32 {
     let seeds = match parse_seeds(&a.seeds) {
         Ok(s) => s,
         Err(e) => {

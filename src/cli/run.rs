@@ -83,7 +83,7 @@ pub fn run(
     }
 }
 
-pub fn validate(path: &Path) -> i32 {
+pub(crate) fn validate(path: &Path) -> i32 {
     let s = match load(path, None) {
         Ok(s) => s,
         Err(code) => return code,

@@ -28,7 +28,7 @@ fn write_outputs(out: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Opti
     Ok(None)
 }
 
-pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
+pub(crate) fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
     let dirs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
     let (m, rows) = match merge_shards(&dirs) {
         Ok(x) => x,
@@ -54,7 +54,7 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
 #[derive(clap::Args, Debug)]
 // These doc comments are the command's help text, printed as written (`cluster[0]` is not a
 // rustdoc link).
-#[allow(rustdoc::broken_intra_doc_links)]
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 pub struct SweepArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
@@ -83,7 +83,7 @@ pub struct SweepArgs {
     pub out: PathBuf,
 }
 
-pub fn sweep(a: &SweepArgs) -> i32 {
+pub(crate) fn sweep(a: &SweepArgs) -> i32 {
     let (path, set, out) = (a.scenario.as_path(), &a.set[..], a.out.as_path());
     let shard = match a.shard.as_deref().map(parse_shard).transpose() {
         Ok(s) => s.unwrap_or((1, 1)),
@@ -307,7 +307,7 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
     })
 }
 
-pub fn plan(a: &PlanArgs) -> i32 {
+pub(crate) fn plan(a: &PlanArgs) -> i32 {
     let i = match plan_input(a) {
         Ok(i) => i,
         Err(e) => {

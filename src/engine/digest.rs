@@ -23,7 +23,7 @@ const SEED: u64 = 0x6765_6f73_696d_7631;
 
 /// The SplitMix64 finaliser: a bijective 64-bit mixer with good avalanche.
 #[inline]
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -41,12 +41,12 @@ impl Digest {
     }
 
     #[inline]
-    pub fn word(&mut self, w: u64) -> &mut Self {
+    pub(crate) fn word(&mut self, w: u64) -> &mut Self {
         self.state = mix64(self.state ^ w);
         self
     }
 
-    pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> &mut Self {
         self.word(b.len() as u64);
         let mut chunks = b.chunks_exact(8);
         for c in &mut chunks {
@@ -63,7 +63,7 @@ impl Digest {
         self
     }
 
-    pub fn str(&mut self, s: &str) -> &mut Self {
+    pub(crate) fn str(&mut self, s: &str) -> &mut Self {
         self.bytes(s.as_bytes())
     }
 

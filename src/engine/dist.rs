@@ -2,41 +2,41 @@
 //! seed produces are fixed by this crate's code alone and cannot change with a dependency
 //! upgrade (rand_distr documents that its algorithms may change between minor versions).
 //!
-//! Every function consumes a fixed number of 64-bit words per call, except [`Zipf::sample`],
+//! Every function consumes a fixed number of 64-bit words per call, except `Zipf::sample`,
 //! whose rejection loop consumes a data-dependent (but seed-determined) number.
 
 use rand::Rng;
 
 /// A uniform draw from [0, 1) with 53 bits of precision.
 #[inline]
-pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub(crate) fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// A uniform draw from (0, 1]: safe as the argument of `ln`.
 #[inline]
-pub fn unit_open0<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub(crate) fn unit_open0<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     1.0 - unit(rng)
 }
 
 /// A uniform integer in `0..n` (`n > 0`), by Lemire's multiply-shift; the bias is below
 /// 2^-64 · n, far under anything a run can observe.
 #[inline]
-pub fn below<R: Rng + ?Sized>(rng: &mut R, n: u64) -> u64 {
+pub(crate) fn below<R: Rng + ?Sized>(rng: &mut R, n: u64) -> u64 {
     debug_assert!(n > 0);
     ((rng.next_u64() as u128 * n as u128) >> 64) as u64
 }
 
 /// Exponential with the given mean.
 #[inline]
-pub fn exponential<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> f64 {
+pub(crate) fn exponential<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> f64 {
     -mean * unit_open0(rng).ln()
 }
 
 /// Standard normal by the Box–Muller transform (two words per draw; the second normal of the
 /// pair is discarded so that every draw costs the same).
 #[inline]
-pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub(crate) fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let u1 = unit_open0(rng);
     let u2 = unit(rng);
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
@@ -44,7 +44,7 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 
 /// Pareto (type I) with scale `x_m > 0` and shape `alpha > 0`, by inversion.
 #[inline]
-pub fn pareto<R: Rng + ?Sized>(rng: &mut R, scale: f64, shape: f64) -> f64 {
+pub(crate) fn pareto<R: Rng + ?Sized>(rng: &mut R, scale: f64, shape: f64) -> f64 {
     scale / unit_open0(rng).powf(1.0 / shape)
 }
 
@@ -52,7 +52,7 @@ pub fn pareto<R: Rng + ?Sized>(rng: &mut R, scale: f64, shape: f64) -> f64 {
 /// Derflinger's rejection-inversion ("Rejection-inversion to generate variates from monotone
 /// discrete distributions", 1996). Constant memory, so `n` may be huge.
 #[derive(Clone, Debug)]
-pub struct Zipf {
+pub(crate) struct Zipf {
     n: f64,
     s: f64,
     h_x1: f64,
@@ -78,7 +78,7 @@ impl Zipf {
     }
 
     /// A rank in `1..=n`.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+    pub(crate) fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         // The loop accepts with probability above 0.5 for every (n, s); the bound only guards
         // against a floating-point pathology.
         for _ in 0..1000 {

@@ -8,7 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
 #[derive(Clone, Copy, Debug, Default)]
-pub struct FxHasher {
+pub(crate) struct FxHasher {
     hash: u64,
 }
 
@@ -58,7 +58,7 @@ impl Hasher for FxHasher {
 }
 
 /// Build hasher for `HashMap<K, V, FxBuild>`.
-pub type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 #[cfg(test)]
 mod tests {

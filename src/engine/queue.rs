@@ -36,20 +36,22 @@ impl<E> EventQueue<E> {
     }
 
     /// The time of the event being processed (or of the last one processed).
-    pub fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.now
     }
 
-    pub fn len(&self) -> usize {
+    /// Pending events (tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
 
     /// Schedules `event` at `at`. Scheduling in the past is a simulator bug.
-    pub fn schedule(&mut self, at: SimTime, event: E) {
+    pub(crate) fn schedule(&mut self, at: SimTime, event: E) {
         assert!(
             at >= self.now,
             "event scheduled in the past: at {at}, now {}",
@@ -72,18 +74,18 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` after `delay` from now.
-    pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
+    pub(crate) fn schedule_in(&mut self, delay: SimDuration, event: E) {
         let at = self.now + delay;
         self.schedule(at, event);
     }
 
     /// The time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub(crate) fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|Reverse((t, _, _))| SimTime(*t))
     }
 
     /// Removes the earliest event and advances `now` to its time.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         let Reverse((t, _, slot)) = self.heap.pop()?;
         let event = self.slab[slot as usize]
             .take()
@@ -96,7 +98,7 @@ impl<E> EventQueue<E> {
 
     /// Moves `now` forward without processing an event (used when a run stops at its end time
     /// with later events still pending).
-    pub fn advance_to(&mut self, t: SimTime) {
+    pub(crate) fn advance_to(&mut self, t: SimTime) {
         if t > self.now {
             self.now = t;
         }

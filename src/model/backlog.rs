@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 
 /// Usable bytes in one Redis 7 replication-buffer block (jemalloc build).
-pub const BLOCK_BYTES: u64 = 20_440;
+pub(crate) const BLOCK_BYTES: u64 = 20_440;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BacklogModel {
@@ -23,18 +23,9 @@ pub enum BacklogModel {
     Block,
 }
 
-impl BacklogModel {
-    pub fn name(self) -> &'static str {
-        match self {
-            BacklogModel::Ring => "ring",
-            BacklogModel::Block => "block",
-        }
-    }
-}
-
 /// One stream item: its byte range and payload.
 #[derive(Clone, Debug)]
-pub struct Item<T> {
+pub(crate) struct Item<T> {
     pub start: u64,
     pub end: u64,
     pub payload: T,
@@ -62,7 +53,7 @@ impl<T> Backlog<T> {
 
     /// A fresh backlog whose stream continues at `offset` (a restarted shard: its history is
     /// gone, its offsets keep counting). Block boundaries stay aligned to offset 0.
-    pub fn starting_at(model: BacklogModel, size: u64, offset: u64) -> Self {
+    pub(crate) fn starting_at(model: BacklogModel, size: u64, offset: u64) -> Self {
         Backlog {
             model,
             size,
@@ -72,31 +63,31 @@ impl<T> Backlog<T> {
         }
     }
 
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.size
     }
 
-    pub fn model(&self) -> BacklogModel {
+    pub(crate) fn model(&self) -> BacklogModel {
         self.model
     }
 
     /// The stream offset after the last byte written.
-    pub fn end(&self) -> u64 {
+    pub(crate) fn end(&self) -> u64 {
         self.end
     }
 
     /// The offset of the oldest byte still held.
-    pub fn first(&self) -> u64 {
+    pub(crate) fn first(&self) -> u64 {
         self.first
     }
 
     /// Bytes held (Redis's `repl_backlog_histlen`).
-    pub fn histlen(&self) -> u64 {
+    pub(crate) fn histlen(&self) -> u64 {
         self.end - self.first
     }
 
     /// Appends an item of `bytes` bytes; returns its `(start, end)` offsets.
-    pub fn append(&mut self, bytes: u64, payload: T) -> (u64, u64) {
+    pub(crate) fn append(&mut self, bytes: u64, payload: T) -> (u64, u64) {
         let start = self.end;
         self.end += bytes;
         self.items.push_back(Item {
@@ -146,17 +137,9 @@ impl<T> Backlog<T> {
     }
 
     /// Items starting at or after `next`, in stream order.
-    pub fn items_from(&self, next: u64) -> impl Iterator<Item = &Item<T>> {
+    pub(crate) fn items_from(&self, next: u64) -> impl Iterator<Item = &Item<T>> {
         let i = self.items.partition_point(|it| it.start < next);
         self.items.range(i..)
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 }
 

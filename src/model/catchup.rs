@@ -13,7 +13,7 @@ struct CatchUp {
 
 /// The open and finished catch-ups of a run, and which session each waits for.
 #[derive(Debug)]
-pub struct CatchUps {
+pub(crate) struct CatchUps {
     list: Vec<CatchUp>,
     /// Per session: (catch-up index, target offset) while a heal waits for it.
     target: Vec<Option<(usize, u64)>>,
@@ -28,7 +28,7 @@ impl CatchUps {
     }
 
     /// Opens the catch-up of a heal of fault `name` (begun at `begin`) at `now`.
-    pub fn open(&mut self, name: &str, begin: SimTime, now: SimTime) -> usize {
+    pub(crate) fn open(&mut self, name: &str, begin: SimTime, now: SimTime) -> usize {
         self.list.push(CatchUp {
             stats: HealStats {
                 name: name.to_string(),
@@ -43,7 +43,7 @@ impl CatchUps {
 
     /// Session `sid`, at offset `consumed`, must reach `target` (the source's end now) for
     /// catch-up `ci`; nothing if it already has or waits for another heal.
-    pub fn track(&mut self, ci: usize, sid: usize, consumed: u64, target: u64) {
+    pub(crate) fn track(&mut self, ci: usize, sid: usize, consumed: u64, target: u64) {
         if consumed < target && self.target[sid].is_none() {
             self.target[sid] = Some((ci, target));
             self.list[ci].pending += 1;
@@ -51,14 +51,14 @@ impl CatchUps {
     }
 
     /// Closes catch-up `ci` at once if no session had anything to catch up.
-    pub fn close_if_done(&mut self, ci: usize) {
+    pub(crate) fn close_if_done(&mut self, ci: usize) {
         if self.list[ci].pending == 0 {
             self.list[ci].stats.caught_up_after = Some(SimDuration::ZERO);
         }
     }
 
     /// Session `sid` has consumed up to `consumed` at `now`.
-    pub fn progress(&mut self, sid: usize, consumed: u64, now: SimTime) {
+    pub(crate) fn progress(&mut self, sid: usize, consumed: u64, now: SimTime) {
         if let Some((ci, target)) = self.target[sid]
             && consumed >= target
         {
@@ -71,7 +71,7 @@ impl CatchUps {
         }
     }
 
-    pub fn stats(&self) -> Vec<HealStats> {
+    pub(crate) fn stats(&self) -> Vec<HealStats> {
         self.list.iter().map(|c| c.stats.clone()).collect()
     }
 }

@@ -50,10 +50,6 @@ impl NodeClock {
         NodeClock { params, seed_word }
     }
 
-    pub fn params(&self) -> &ClockParams {
-        &self.params
-    }
-
     /// The residual error right after the `k`-th NTP correction (k ≥ 1), a pure function of
     /// the seed so that the clock needs no state.
     fn residual_ns(&self, k: u64) -> i64 {
@@ -67,7 +63,7 @@ impl NodeClock {
     }
 
     /// The clock error (local − true) at true time `t`, in nanoseconds.
-    pub fn error_ns(&self, t: SimTime) -> i64 {
+    pub(crate) fn error_ns(&self, t: SimTime) -> i64 {
         let drift = |since: u64| (since as f64 * self.params.drift_ppm * 1e-6) as i64;
         let p = &self.params;
         let disciplined = p.ntp && p.ntp_interval.0 > 0;
@@ -91,13 +87,13 @@ impl NodeClock {
     }
 
     /// What the clock reads at true time `t`, in nanoseconds (never below zero).
-    pub fn read_ns(&self, t: SimTime) -> u64 {
+    pub(crate) fn read_ns(&self, t: SimTime) -> u64 {
         (t.0 as i128 + self.error_ns(t) as i128).max(0) as u64
     }
 
     /// What the clock reads at true time `t`, in whole milliseconds: the resolution of the
     /// timestamps that last-write-wins compares.
-    pub fn read_ms(&self, t: SimTime) -> u64 {
+    pub(crate) fn read_ms(&self, t: SimTime) -> u64 {
         self.read_ns(t) / 1_000_000
     }
 }

@@ -19,12 +19,12 @@ static LEAK_AT_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 /// process exits right after (freeing a large keyspace takes seconds). Never set this in a
 /// process that runs many simulations (a sweep): each would keep its memory. It changes no
 /// output.
-pub fn leak_worlds_at_exit() {
+pub(crate) fn leak_worlds_at_exit() {
     LEAK_AT_EXIT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether [`leak_worlds_at_exit`] was called.
-pub fn leaking_at_exit() -> bool {
+pub(crate) fn leaking_at_exit() -> bool {
     LEAK_AT_EXIT.load(std::sync::atomic::Ordering::Relaxed)
 }
 
@@ -136,7 +136,7 @@ impl Driver {
         }
     }
 
-    pub fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.queue.now()
     }
 

@@ -17,7 +17,7 @@ pub enum PartitionMode {
 }
 
 impl PartitionMode {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PartitionMode::Drop => "drop",
             PartitionMode::Stall => "stall",
@@ -56,14 +56,14 @@ pub struct Fault {
 }
 
 impl Fault {
-    pub fn is_partition(&self) -> bool {
+    pub(crate) fn is_partition(&self) -> bool {
         matches!(self.kind, FaultKind::Partition(_))
     }
 }
 
 /// What starting a fault does to the world.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Onset {
+pub(crate) enum Onset {
     /// Cut the fault's links: their connections drop.
     Cut,
     /// Hold the fault's links (a stall); if `timeout_at` comes first, the connections drop
@@ -83,7 +83,7 @@ pub enum Onset {
 
 /// What ending a fault does to the world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Recovery {
+pub(crate) enum Recovery {
     /// A stall that never dropped its connections: release the held links.
     Release,
     /// A partition whose connections dropped: the links come back, syncers reconnect.
@@ -107,7 +107,7 @@ struct FaultState {
 /// The fault controller: each fault's lifecycle `pending → active → ended`, with a stall's
 /// timeout and the end-of-run heal that retires every fault.
 #[derive(Debug, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     list: Vec<FaultState>,
 }
 
@@ -121,7 +121,7 @@ impl Faults {
     }
 
     /// Adds a fault (a script step's partition); returns its index.
-    pub fn push(&mut self, spec: Fault) -> usize {
+    pub(crate) fn push(&mut self, spec: Fault) -> usize {
         self.list.push(FaultState {
             spec,
             active: false,
@@ -131,29 +131,25 @@ impl Faults {
         self.list.len() - 1
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.list.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    pub fn spec(&self, f: usize) -> &Fault {
+    pub(crate) fn spec(&self, f: usize) -> &Fault {
         &self.list[f].spec
     }
 
-    pub fn specs(&self) -> impl Iterator<Item = &Fault> {
+    pub(crate) fn specs(&self) -> impl Iterator<Item = &Fault> {
         self.list.iter().map(|s| &s.spec)
     }
 
-    pub fn is_active(&self, f: usize) -> bool {
+    pub(crate) fn is_active(&self, f: usize) -> bool {
         self.list[f].active
     }
 
     /// Fault `f` begins at `now`; `None` if it already has or was retired. A stall drops its
     /// connections after `timeout` of silence, if it lasts that long.
-    pub fn begin(&mut self, f: usize, now: SimTime, timeout: SimDuration) -> Option<Onset> {
+    pub(crate) fn begin(&mut self, f: usize, now: SimTime, timeout: SimDuration) -> Option<Onset> {
         let s = &mut self.list[f];
         if s.retired || s.active {
             return None;
@@ -179,7 +175,7 @@ impl Faults {
     }
 
     /// A stall reached the replication timeout: `true` if its connections drop now.
-    pub fn stall_timeout(&mut self, f: usize) -> bool {
+    pub(crate) fn stall_timeout(&mut self, f: usize) -> bool {
         let s = &mut self.list[f];
         if !s.active || s.dropped {
             return false;
@@ -189,7 +185,7 @@ impl Faults {
     }
 
     /// The scheduled end of fault `f`; `None` if it is not active or was retired.
-    pub fn end(&mut self, f: usize) -> Option<Recovery> {
+    pub(crate) fn end(&mut self, f: usize) -> Option<Recovery> {
         let s = &self.list[f];
         if s.retired || !s.active {
             return None;
@@ -198,7 +194,7 @@ impl Faults {
     }
 
     /// Ends fault `f` now, whatever its schedule (a heal step, the end-of-run heal).
-    pub fn end_now(&mut self, f: usize) -> Recovery {
+    pub(crate) fn end_now(&mut self, f: usize) -> Recovery {
         let s = &mut self.list[f];
         s.active = false;
         match s.spec.kind {
@@ -210,12 +206,12 @@ impl Faults {
     }
 
     /// Marks fault `f` as ended by the end-of-run heal: its later events are ignored.
-    pub fn retire(&mut self, f: usize) {
+    pub(crate) fn retire(&mut self, f: usize) {
         self.list[f].retired = true;
     }
 
     /// The latest begin of a crash of a shard of `cluster` (persistence runs until then).
-    pub fn last_crash_of(&self, cluster: usize) -> Option<SimTime> {
+    pub(crate) fn last_crash_of(&self, cluster: usize) -> Option<SimTime> {
         self.list
             .iter()
             .filter_map(|f| match f.spec.kind {

@@ -1,6 +1,6 @@
 //! Garbage collection of removal history (tombstones): a key's history goes once every
 //! instance has observed all of it (equal key clocks), at all instances at once. Runs every
-//! [`GC_INTERVAL`] while some history is pending.
+//! `GC_INTERVAL` while some history is pending.
 
 use std::collections::BTreeSet;
 
@@ -10,10 +10,10 @@ use crate::engine::SimDuration;
 
 /// How often tombstone garbage collection runs while removal history is pending (Redis's GC
 /// period is not documented; chosen here).
-pub const GC_INTERVAL: SimDuration = SimDuration::from_secs(1);
+pub(crate) const GC_INTERVAL: SimDuration = SimDuration::from_secs(1);
 
 #[derive(Debug, Default)]
-pub struct Gc {
+pub(crate) struct Gc {
     /// Keys that had a removal and have not been collected: where tombstones live.
     removal_keys: BTreeSet<Key>,
     scheduled: bool,
@@ -23,34 +23,34 @@ pub struct Gc {
 
 impl Gc {
     /// A removal was applied to `key`; `true` if a pass must be scheduled.
-    pub fn removal(&mut self, key: &Key) -> bool {
+    pub(crate) fn removal(&mut self, key: &Key) -> bool {
         self.removal_keys.insert(key.clone());
         !std::mem::replace(&mut self.scheduled, true)
     }
 
     /// The scheduled pass is running (nothing is scheduled any more).
-    pub fn due(&mut self) {
+    pub(crate) fn due(&mut self) {
         self.scheduled = false;
     }
 
     /// Asks for a pass; `true` if one must be scheduled.
-    pub fn want(&mut self) -> bool {
+    pub(crate) fn want(&mut self) -> bool {
         !std::mem::replace(&mut self.scheduled, true)
     }
 
-    pub fn collected(&self) -> u64 {
+    pub(crate) fn collected(&self) -> u64 {
         self.collected
     }
 
     /// Keys that may hold tombstones, in key order.
-    pub fn removal_keys(&self) -> impl Iterator<Item = &Key> {
+    pub(crate) fn removal_keys(&self) -> impl Iterator<Item = &Key> {
         self.removal_keys.iter()
     }
 
     /// One pass over `instances`; returns how many keys still hold history. A snapshot in
     /// flight (`snapshot_in_flight`) holds old history; collecting then would only see it
     /// return, so the pass waits.
-    pub fn pass(&mut self, instances: &mut [Instance], snapshot_in_flight: bool) -> usize {
+    pub(crate) fn pass(&mut self, instances: &mut [Instance], snapshot_in_flight: bool) -> usize {
         if snapshot_in_flight {
             return 1;
         }

@@ -64,17 +64,22 @@ impl Instance {
         }
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.topo.name
     }
 
     /// The shard that owns `key`.
-    pub fn shard_of(&self, key: &[u8]) -> &Shard {
+    pub(crate) fn shard_of(&self, key: &[u8]) -> &Shard {
         &self.shards[self.topo.shard_of_key(key)]
     }
 
     /// What a command executed here at `now` stamps on its ops.
-    pub fn context(&self, id: usize, now: SimTime, xadd_mode: XaddIdMode) -> redis::ExecContext {
+    pub(crate) fn context(
+        &self,
+        id: usize,
+        now: SimTime,
+        xadd_mode: XaddIdMode,
+    ) -> redis::ExecContext {
         redis::ExecContext {
             origin: InstanceId(id as u8),
             now_ms: self.clock.read_ms(now),
@@ -85,7 +90,7 @@ impl Instance {
 
     /// Why shard `shard` refuses a command now, if it does (a write to a stale shard, any
     /// command to a down one); the refusal is counted.
-    pub fn refusal(&mut self, shard: usize, is_write: bool) -> Option<&'static str> {
+    pub(crate) fn refusal(&mut self, shard: usize, is_write: bool) -> Option<&'static str> {
         let sh = &self.shards[shard];
         let msg = if sh.is_stale() && is_write {
             STALE_REFUSAL
@@ -100,18 +105,18 @@ impl Instance {
     }
 
     /// Whether `shard` is past the eviction threshold of its policy.
-    pub fn wants_eviction(&self, shard: usize) -> bool {
+    pub(crate) fn wants_eviction(&self, shard: usize) -> bool {
         should_evict(self.eviction, self.shards[shard].used(), self.shard_limit)
     }
 
     /// Whether `shard` is below its memory limit (a write or a replicated op may go ahead).
-    pub fn has_room(&self, shard: usize) -> bool {
+    pub(crate) fn has_room(&self, shard: usize) -> bool {
         self.shards[shard].used() < self.shard_limit
     }
 
     /// Evicts one key of `shard` under the policy: executes a `DEL` of a sampled victim and
     /// returns its effects (to replicate), or `None` when no key is eligible.
-    pub fn evict_one(
+    pub(crate) fn evict_one(
         &mut self,
         id: usize,
         shard: usize,
@@ -168,7 +173,7 @@ impl Instance {
     }
 
     /// Merges a peer shard's full-sync snapshot: each shard takes the keys it owns.
-    pub fn merge_snapshot(&mut self, snapshot: &crate::crdt::Keyspace) {
+    pub(crate) fn merge_snapshot(&mut self, snapshot: &crate::crdt::Keyspace) {
         for (i, shard) in self.shards.iter_mut().enumerate() {
             let topo = &self.topo;
             shard.merge_snapshot(snapshot, |k| topo.shard_of_key(k) == i);
@@ -176,12 +181,12 @@ impl Instance {
     }
 
     /// Used memory: every shard's keyspace estimate plus its backlog.
-    pub fn used(&self) -> u64 {
+    pub(crate) fn used(&self) -> u64 {
         self.shards.iter().map(Shard::used).sum()
     }
 
     /// Client-visible keys.
-    pub fn live_keys(&self) -> u64 {
+    pub(crate) fn live_keys(&self) -> u64 {
         self.shards
             .iter()
             .map(|s| s.keyspace.live_count() as u64)
@@ -197,12 +202,12 @@ impl Instance {
     }
 
     /// The entry of `key`, if the instance holds one.
-    pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
+    pub(crate) fn entry(&self, key: &[u8]) -> Option<&Entry> {
         self.shard_of(key).keyspace.entry(key)
     }
 
     /// The digest of what clients read here (geosim-digest-v1 over keys and values).
-    pub fn digest(&self) -> u64 {
+    pub(crate) fn digest(&self) -> u64 {
         // Shards hold disjoint key ranges; merge their sorted keys so the digest does not
         // depend on the shard count.
         let mut all: Vec<(&[u8], &Entry)> = self
@@ -220,7 +225,7 @@ impl Instance {
         d.value()
     }
 
-    pub fn stats(&self) -> ClusterStats {
+    pub(crate) fn stats(&self) -> ClusterStats {
         let c = &self.counters;
         ClusterStats {
             name: self.topo.name.clone(),

@@ -18,7 +18,7 @@ pub enum Membership {
 
 /// What membership says of a syncer connection between two instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// Both sides take part: the connection may go ahead.
     Allow,
     /// One side was removed: the attempt is refused (and counted).
@@ -29,7 +29,7 @@ pub enum Admission {
 
 /// The membership of every instance.
 #[derive(Clone, Debug)]
-pub struct Members {
+pub(crate) struct Members {
     state: Vec<Membership>,
     joined_at: Vec<Option<SimTime>>,
     refused_reconnects: u64,
@@ -56,21 +56,21 @@ impl Members {
         }
     }
 
-    pub fn get(&self, c: usize) -> Membership {
+    pub(crate) fn get(&self, c: usize) -> Membership {
         self.state[c]
     }
 
-    pub fn all(&self) -> &[Membership] {
+    pub(crate) fn all(&self) -> &[Membership] {
         &self.state
     }
 
     /// Whether `c` holds a copy of the data that must converge (added and not removed).
-    pub fn holds_data(&self, c: usize) -> bool {
+    pub(crate) fn holds_data(&self, c: usize) -> bool {
         !matches!(self.state[c], Membership::Absent | Membership::Removed)
     }
 
     /// Why instance `c` refuses a client write, if it does.
-    pub fn write_refusal(&self, c: usize) -> Option<&'static str> {
+    pub(crate) fn write_refusal(&self, c: usize) -> Option<&'static str> {
         match self.state[c] {
             Membership::Absent => Some("ERR this instance is not part of the database yet"),
             Membership::Joining => Some(
@@ -81,7 +81,7 @@ impl Members {
     }
 
     /// A syncer from `src` into `dst` tries to connect; a refusal is counted.
-    pub fn admit(&mut self, src: usize, dst: usize) -> Admission {
+    pub(crate) fn admit(&mut self, src: usize, dst: usize) -> Admission {
         let (s, d) = (self.state[src], self.state[dst]);
         if s == Membership::Removed || d == Membership::Removed {
             self.refused_reconnects += 1;
@@ -94,7 +94,7 @@ impl Members {
     }
 
     /// `c` is added; `false` if it was not absent (nothing happens then).
-    pub fn join(&mut self, c: usize) -> bool {
+    pub(crate) fn join(&mut self, c: usize) -> bool {
         if self.state[c] != Membership::Absent {
             return false;
         }
@@ -104,7 +104,7 @@ impl Members {
 
     /// A joining `c` becomes active once no active peer still owes it a full sync
     /// (`owed_by(src)` says whether the syncer from `src` does).
-    pub fn finish_join_if_synced(
+    pub(crate) fn finish_join_if_synced(
         &mut self,
         c: usize,
         now: SimTime,
@@ -121,15 +121,15 @@ impl Members {
         }
     }
 
-    pub fn leave(&mut self, c: usize) {
+    pub(crate) fn leave(&mut self, c: usize) {
         self.state[c] = Membership::Removed;
     }
 
-    pub fn joined_at(&self) -> &[Option<SimTime>] {
+    pub(crate) fn joined_at(&self) -> &[Option<SimTime>] {
         &self.joined_at
     }
 
-    pub fn refused_reconnects(&self) -> u64 {
+    pub(crate) fn refused_reconnects(&self) -> u64 {
         self.refused_reconnects
     }
 }

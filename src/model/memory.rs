@@ -9,7 +9,7 @@
 //! (replication OOM protection [DEV; PLAN]).
 
 /// Eviction starts at this share of the shard's limit \[EVICT\].
-pub const EVICTION_THRESHOLD: f64 = 0.8;
+pub(crate) const EVICTION_THRESHOLD: f64 = 0.8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EvictionPolicy {
@@ -20,7 +20,7 @@ pub enum EvictionPolicy {
 }
 
 impl EvictionPolicy {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             EvictionPolicy::NoEviction => "noeviction",
             EvictionPolicy::AllKeysRandom => "allkeys-random",
@@ -29,7 +29,7 @@ impl EvictionPolicy {
         }
     }
 
-    pub const ALL: [EvictionPolicy; 4] = [
+    pub(crate) const ALL: [EvictionPolicy; 4] = [
         EvictionPolicy::NoEviction,
         EvictionPolicy::AllKeysRandom,
         EvictionPolicy::VolatileRandom,
@@ -38,10 +38,10 @@ impl EvictionPolicy {
 }
 
 /// The error Redis replies when a write meets a full shard.
-pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub(crate) const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Whether a shard using `used` bytes out of `limit` should evict.
-pub fn should_evict(policy: EvictionPolicy, used: u64, limit: u64) -> bool {
+pub(crate) fn should_evict(policy: EvictionPolicy, used: u64, limit: u64) -> bool {
     policy != EvictionPolicy::NoEviction && used as f64 > EVICTION_THRESHOLD * limit as f64
 }
 

@@ -38,7 +38,7 @@ fn bucket_high(i: usize) -> u64 {
 const BUCKETS: usize = ((64 - SUB_BITS as usize) + 1) * SUB as usize;
 
 impl Histogram {
-    pub fn record(&mut self, v: u64) {
+    pub(crate) fn record(&mut self, v: u64) {
         if self.counts.is_empty() {
             self.counts = vec![0; BUCKETS];
         }
@@ -47,7 +47,7 @@ impl Histogram {
         self.max = self.max.max(v);
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.total
     }
 
@@ -70,20 +70,6 @@ impl Histogram {
             }
         }
         Some(self.max)
-    }
-
-    pub fn merge(&mut self, other: &Histogram) {
-        if other.total == 0 {
-            return;
-        }
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS];
-        }
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-            *a += b;
-        }
-        self.total += other.total;
-        self.max = self.max.max(other.max);
     }
 }
 
@@ -137,7 +123,7 @@ pub enum SessionState {
 }
 
 impl SessionState {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SessionState::Streaming => "streaming",
             SessionState::Partial => "partial",
@@ -198,7 +184,7 @@ pub struct Sample {
 }
 
 /// Receives samples as they are taken.
-pub type SampleSink = Box<dyn FnMut(&SampleLayout, &Sample)>;
+pub(crate) type SampleSink = Box<dyn FnMut(&SampleLayout, &Sample)>;
 
 /// Peaks over all samples of a run: the headline figures.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -219,7 +205,7 @@ pub struct Peaks {
 
 impl Peaks {
     /// Folds one sample into the peaks.
-    pub fn record(&mut self, sample: &Sample, layout: &SampleLayout) {
+    pub(crate) fn record(&mut self, sample: &Sample, layout: &SampleLayout) {
         self.samples += 1;
         self.backlog_bytes_max = self
             .backlog_bytes_max

@@ -32,7 +32,7 @@ pub enum LatencyDist {
 }
 
 impl LatencyDist {
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+    pub(crate) fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         let secs = match self {
             LatencyDist::Constant(d) => return *d,
             LatencyDist::Uniform { min, max } => {
@@ -58,7 +58,7 @@ impl LatencyDist {
     }
 
     /// The typical one-way latency (mean or median), used to size retransmission timeouts.
-    pub fn typical(&self) -> SimDuration {
+    pub(crate) fn typical(&self) -> SimDuration {
         match self {
             LatencyDist::Constant(d) => *d,
             LatencyDist::Uniform { min, max } => SimDuration((min.0 + max.0) / 2),
@@ -82,11 +82,11 @@ pub struct LinkParams {
 }
 
 /// The minimum TCP retransmission timeout on Linux (`TCP_RTO_MIN`).
-pub const RTO_MIN: SimDuration = SimDuration::from_millis(200);
+pub(crate) const RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
 /// A directed link at run time.
 #[derive(Debug)]
-pub struct Link {
+pub(crate) struct Link {
     pub params: LinkParams,
     rng: RngStream,
     /// When the sender side finishes serialising everything queued so far.
@@ -114,16 +114,16 @@ impl Link {
         }
     }
 
-    pub fn is_up(&self) -> bool {
+    pub(crate) fn is_up(&self) -> bool {
         self.cuts == 0
     }
 
-    pub fn is_held(&self) -> bool {
+    pub(crate) fn is_held(&self) -> bool {
         self.held > 0
     }
 
     /// Adds (`true`) or removes a hold; returns whether the link is still held.
-    pub fn hold(&mut self, on: bool) -> bool {
+    pub(crate) fn hold(&mut self, on: bool) -> bool {
         if on {
             self.held += 1;
         } else {
@@ -132,16 +132,16 @@ impl Link {
         self.held > 0
     }
 
-    pub fn degrade(&mut self, fault: usize, extra: SimDuration, bandwidth_bps: Option<u64>) {
+    pub(crate) fn degrade(&mut self, fault: usize, extra: SimDuration, bandwidth_bps: Option<u64>) {
         self.degradations.push((fault, extra, bandwidth_bps));
     }
 
-    pub fn restore(&mut self, fault: usize) {
+    pub(crate) fn restore(&mut self, fault: usize) {
         self.degradations.retain(|d| d.0 != fault);
     }
 
     /// The bandwidth in effect: the link's own, or the lowest active cap.
-    pub fn bandwidth_bps(&self) -> u64 {
+    pub(crate) fn bandwidth_bps(&self) -> u64 {
         self.degradations
             .iter()
             .filter_map(|d| d.2)
@@ -149,23 +149,23 @@ impl Link {
             .max(1)
     }
 
-    pub fn cut(&mut self) {
+    pub(crate) fn cut(&mut self) {
         self.cuts += 1;
     }
 
     /// Removes one cut; returns whether the link is up again.
-    pub fn heal(&mut self) -> bool {
+    pub(crate) fn heal(&mut self) -> bool {
         self.cuts = self.cuts.saturating_sub(1);
         self.cuts == 0
     }
 
     /// Forgets everything queued (a dropped connection's send buffer is discarded).
-    pub fn flush(&mut self, now: SimTime) {
+    pub(crate) fn flush(&mut self, now: SimTime) {
         self.busy_until = now;
     }
 
     /// Bytes still waiting to be serialised at `now`.
-    pub fn queued_bytes(&self, now: SimTime) -> u64 {
+    pub(crate) fn queued_bytes(&self, now: SimTime) -> u64 {
         let secs = self.busy_until.since(now).as_secs_f64();
         (secs * self.bandwidth_bps() as f64 / 8.0) as u64
     }
@@ -173,7 +173,7 @@ impl Link {
     /// Serialises `bytes` after everything already queued and returns when they arrive at the
     /// far end: queueing + transmission + one latency draw (+ jitter, + a retransmission
     /// timeout with probability `loss`).
-    pub fn transmit(&mut self, now: SimTime, bytes: u64) -> SimTime {
+    pub(crate) fn transmit(&mut self, now: SimTime, bytes: u64) -> SimTime {
         let start = self.busy_until.max(now);
         let tx = SimDuration::from_secs_f64(bytes as f64 * 8.0 / self.bandwidth_bps() as f64);
         let done = start + tx;

@@ -23,17 +23,8 @@ pub enum Persistence {
 }
 
 impl Persistence {
-    pub fn name(self) -> &'static str {
-        match self {
-            Persistence::None => "none",
-            Persistence::AofAlways => "aof-always",
-            Persistence::AofEverySec => "aof-everysec",
-            Persistence::Snapshot(_) => "snapshot",
-        }
-    }
-
     /// How often the durable copy advances (`None`: never or continuously).
-    pub fn period(self) -> Option<SimDuration> {
+    pub(crate) fn period(self) -> Option<SimDuration> {
         match self {
             Persistence::AofEverySec => Some(SimDuration::from_secs(1)),
             Persistence::Snapshot(d) => Some(d),
@@ -53,7 +44,7 @@ enum Pending {
 
 /// The durable copy of one shard.
 #[derive(Clone, Debug)]
-pub struct Durable {
+pub(crate) struct Durable {
     mode: Persistence,
     persisted: Keyspace,
     /// Applied but not yet fsynced (AOF every second).
@@ -72,19 +63,19 @@ impl Durable {
         }
     }
 
-    pub fn mode(&self) -> Persistence {
+    pub(crate) fn mode(&self) -> Persistence {
         self.mode
     }
 
     /// An op was applied to the live shard.
-    pub fn record_op(&mut self, op: &Op) {
+    pub(crate) fn record_op(&mut self, op: &Op) {
         if self.mode == Persistence::AofEverySec {
             self.pending.push(Pending::Op(op.clone()));
         }
     }
 
     /// A full-sync snapshot was merged into the live shard.
-    pub fn record_merge(&mut self, snapshot: &Keyspace) {
+    pub(crate) fn record_merge(&mut self, snapshot: &Keyspace) {
         if self.mode == Persistence::AofEverySec {
             self.pending
                 .push(Pending::Merge(Box::new(snapshot.clone())));
@@ -93,7 +84,7 @@ impl Durable {
 
     /// The shard restarted with `recovered`: what was not persisted is gone, so the durable
     /// copy starts again from the recovered state (it must not replay the lost ops later).
-    pub fn restarted(&mut self, now: SimTime, recovered: &Keyspace) {
+    pub(crate) fn restarted(&mut self, now: SimTime, recovered: &Keyspace) {
         self.pending.clear();
         if self.mode != Persistence::None {
             self.persisted = recovered.clone();
@@ -102,14 +93,14 @@ impl Durable {
     }
 
     /// Garbage collection collected `key` on the live shard.
-    pub fn record_gc(&mut self, key: &[u8]) {
+    pub(crate) fn record_gc(&mut self, key: &[u8]) {
         if self.mode == Persistence::AofEverySec {
             self.pending.push(Pending::Gc(key.into()));
         }
     }
 
     /// The periodic persistence point (fsync or snapshot) at `now`.
-    pub fn tick(&mut self, now: SimTime, live: &Keyspace) {
+    pub(crate) fn tick(&mut self, now: SimTime, live: &Keyspace) {
         match self.mode {
             Persistence::AofEverySec => {
                 for p in self.pending.drain(..) {
@@ -132,7 +123,7 @@ impl Durable {
     }
 
     /// True time up to which writes survive a crash at `crash`.
-    pub fn durable_until(&self, crash: SimTime) -> SimTime {
+    pub(crate) fn durable_until(&self, crash: SimTime) -> SimTime {
         match self.mode {
             Persistence::AofAlways => crash,
             Persistence::None => SimTime::ZERO,
@@ -141,7 +132,7 @@ impl Durable {
     }
 
     /// What the shard recovers after crashing while `live` was its state.
-    pub fn recover(&self, live: &Keyspace) -> Keyspace {
+    pub(crate) fn recover(&self, live: &Keyspace) -> Keyspace {
         match self.mode {
             Persistence::AofAlways => live.clone(),
             Persistence::None => Keyspace::new(live.instances()),

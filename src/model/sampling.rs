@@ -1,7 +1,7 @@
 //! Metric samples: the world's state at a sample time, the peaks over all samples, and the
 //! sink that streams them (timeline.csv, charts).
 
-use super::metrics::{Sample, SampleLayout, SampleSink, SessionSample, SessionState};
+use super::metrics::{Sample, SampleSink, SessionSample, SessionState};
 use super::trace::{FinalState, TraceKind, Tracer};
 use super::world::{Event, World};
 use crate::engine::{Scheduler, SimTime};
@@ -25,7 +25,7 @@ impl World {
     }
 
     /// The world's state now (what observers add, such as divergent keys, is left at zero).
-    pub fn sample(&self, now: SimTime) -> Sample {
+    pub(crate) fn sample(&self, now: SimTime) -> Sample {
         let sessions = self
             .sessions
             .iter()
@@ -100,21 +100,17 @@ impl World {
     }
 
     /// Streams every sample to `sink` as it is taken.
-    pub fn set_sink(&mut self, sink: SampleSink) {
+    pub(crate) fn set_sink(&mut self, sink: SampleSink) {
         self.sink = Some(sink);
     }
 
-    pub fn layout(&self) -> &SampleLayout {
-        &self.layout
-    }
-
     /// Installs a tracer (see [`crate::model::trace`]); the run itself is unchanged.
-    pub fn set_tracer(&mut self, tracer: Tracer) {
+    pub(crate) fn set_tracer(&mut self, tracer: Tracer) {
         self.tracer = Some(Box::new(tracer));
     }
 
     /// Removes the tracer, with the final state of every traced key at every instance.
-    pub fn take_tracer(&mut self, now: SimTime) -> Option<Tracer> {
+    pub(crate) fn take_tracer(&mut self, now: SimTime) -> Option<Tracer> {
         let mut t = *self.tracer.take()?;
         t.names = self
             .instances

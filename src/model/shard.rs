@@ -12,7 +12,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::redis::select_bytes;
 
 /// An op as the backlog holds it (`None` only for filler in tests of the backlog).
-pub type BacklogItem = Option<Rc<StreamOp>>;
+pub(crate) type BacklogItem = Option<Rc<StreamOp>>;
 
 #[derive(Debug)]
 pub struct Shard {
@@ -35,7 +35,7 @@ pub struct Shard {
 
 /// A stream op just appended: what the syncers of this shard ship.
 #[derive(Clone, Debug)]
-pub struct Appended {
+pub(crate) struct Appended {
     /// Stream bytes of the op (with a `SELECT` before it when one was due).
     pub bytes: u64,
     /// Stream offset after the op.
@@ -62,42 +62,42 @@ impl Shard {
     }
 
     /// Keeps a durable copy of the shard (a crash will take it down without a replica).
-    pub fn track_durability(&mut self, mode: Persistence, instances: usize, causal: bool) {
+    pub(crate) fn track_durability(&mut self, mode: Persistence, instances: usize, causal: bool) {
         if self.durable.is_none() {
             self.durable = Some(Durable::new(mode, instances, causal));
         }
     }
 
-    pub fn persistence_period(&self) -> Option<SimDuration> {
+    pub(crate) fn persistence_period(&self) -> Option<SimDuration> {
         self.durable.as_ref().and_then(|d| d.mode().period())
     }
 
-    pub fn is_down(&self) -> bool {
+    pub(crate) fn is_down(&self) -> bool {
         self.down
     }
 
-    pub fn is_stale(&self) -> bool {
+    pub(crate) fn is_stale(&self) -> bool {
         self.stale
     }
 
-    pub fn epoch(&self) -> u32 {
+    pub(crate) fn epoch(&self) -> u32 {
         self.epoch
     }
 
     /// Used memory: the keyspace estimate plus the backlog.
-    pub fn used(&self) -> u64 {
+    pub(crate) fn used(&self) -> u64 {
         self.keyspace.bytes() + self.backlog.histlen()
     }
 
     /// Records an op applied to the keyspace (a local write or a peer's) in the durable copy.
-    pub fn record_op(&mut self, op: &Op) {
+    pub(crate) fn record_op(&mut self, op: &Op) {
         if let Some(d) = self.durable.as_mut() {
             d.record_op(op);
         }
     }
 
     /// Records garbage collection of `key`'s removal history in the durable copy.
-    pub fn record_gc(&mut self, key: &[u8]) {
+    pub(crate) fn record_gc(&mut self, key: &[u8]) {
         if let Some(d) = self.durable.as_mut() {
             d.record_gc(key);
         }
@@ -105,7 +105,7 @@ impl Shard {
 
     /// Appends a locally applied op to the replication stream. `stream_bytes` is its RESP
     /// size, `extra_bytes` what causal consistency adds per op; `slot` its key's hash slot.
-    pub fn append(
+    pub(crate) fn append(
         &mut self,
         op: Op,
         stream_bytes: u64,
@@ -138,7 +138,7 @@ impl Shard {
 
     /// A snapshot of the shard for a full sync: (state, replication epoch, stream offset it
     /// covers). The stream restarts with a `SELECT` after it, as Redis's does.
-    pub fn snapshot(&mut self) -> (Box<Keyspace>, u32, u64) {
+    pub(crate) fn snapshot(&mut self) -> (Box<Keyspace>, u32, u64) {
         self.needs_select = true;
         (
             Box::new(self.keyspace.clone()),
@@ -148,7 +148,7 @@ impl Shard {
     }
 
     /// Merges the part of a peer's snapshot that this shard owns (`owns(key)`).
-    pub fn merge_snapshot(&mut self, snapshot: &Keyspace, owns: impl Fn(&[u8]) -> bool) {
+    pub(crate) fn merge_snapshot(&mut self, snapshot: &Keyspace, owns: impl Fn(&[u8]) -> bool) {
         self.keyspace.merge_filtered(snapshot, &owns);
         if let Some(d) = self.durable.as_mut() {
             d.record_merge(&snapshot.filtered(&owns));
@@ -156,19 +156,23 @@ impl Shard {
     }
 
     /// The primary crashes; `false` if it was already down.
-    pub fn crash(&mut self) -> bool {
+    pub(crate) fn crash(&mut self) -> bool {
         !std::mem::replace(&mut self.down, true)
     }
 
     /// A replica takes over; `false` if the shard was not down.
-    pub fn fail_over(&mut self) -> bool {
+    pub(crate) fn fail_over(&mut self) -> bool {
         std::mem::replace(&mut self.down, false)
     }
 
     /// The writes a crash at `now` loses: those after what persistence kept. `replicated(end)`
     /// says whether some peer had applied the op ending at stream offset `end` (it comes
     /// back from there). Returns (lost for good, recovered from peers).
-    pub fn crash_losses(&self, now: SimTime, replicated: impl Fn(u64) -> bool) -> (u64, u64) {
+    pub(crate) fn crash_losses(
+        &self,
+        now: SimTime,
+        replicated: impl Fn(u64) -> bool,
+    ) -> (u64, u64) {
         let until = match &self.durable {
             Some(d) => d.durable_until(now),
             None => now,
@@ -191,7 +195,7 @@ impl Shard {
     /// The process restarts from its durable copy (`false` if it was not down): stale mode,
     /// a new replication history, a backlog that continues from the old offset. `forget(key)`
     /// is told every key the shard held before.
-    pub fn restart(&mut self, now: SimTime, mut forget: impl FnMut(&[u8])) -> bool {
+    pub(crate) fn restart(&mut self, now: SimTime, mut forget: impl FnMut(&[u8])) -> bool {
         if !self.down {
             return false;
         }
@@ -216,12 +220,12 @@ impl Shard {
     }
 
     /// Leaves stale mode; `false` if the shard was not stale.
-    pub fn release_stale(&mut self) -> bool {
+    pub(crate) fn release_stale(&mut self) -> bool {
         std::mem::take(&mut self.stale)
     }
 
     /// A persistence point (fsync or snapshot); the period until the next, if any.
-    pub fn persist(&mut self, now: SimTime) -> Option<SimDuration> {
+    pub(crate) fn persist(&mut self, now: SimTime) -> Option<SimDuration> {
         if self.down {
             return None;
         }

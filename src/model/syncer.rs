@@ -14,7 +14,7 @@
 //! ```
 //!
 //! The session decides; the world carries out what it answers (ship, schedule, merge). What
-//! it needs of the source shard comes in as a read-only [`SourceView`]; the link it sends
+//! it needs of the source shard comes in as a read-only `SourceView`; the link it sends
 //! over is passed in.
 
 use std::collections::VecDeque;
@@ -38,7 +38,7 @@ pub struct StreamOp {
 
 /// What a session is doing.
 #[derive(Debug)]
-pub enum SyncState {
+pub(crate) enum SyncState {
     /// Connected; every new write is shipped as it is appended.
     Streaming,
     /// No connection (the link is cut, or a reconnect is pending).
@@ -50,19 +50,9 @@ pub enum SyncState {
     },
 }
 
-impl SyncState {
-    pub fn code(&self) -> u64 {
-        match self {
-            SyncState::Streaming => 0,
-            SyncState::Disconnected => 1,
-            SyncState::FullSync { .. } => 2,
-        }
-    }
-}
-
 /// An op on the wire.
 #[derive(Debug)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     pub arrives: SimTime,
     /// Stream offset after this op: what the destination has consumed once it is applied.
     pub end: u64,
@@ -84,7 +74,7 @@ pub enum ResyncReason {
 
 /// What a reconnecting session sees of its source shard.
 #[derive(Clone, Copy, Debug)]
-pub struct SourceView<'a> {
+pub(crate) struct SourceView<'a> {
     pub backlog: &'a Backlog<BacklogItem>,
     /// The source's replication history.
     pub epoch: u32,
@@ -96,7 +86,7 @@ pub struct SourceView<'a> {
 
 /// The answer to a reconnect attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reconnect {
+pub(crate) enum Reconnect {
     /// Nothing to connect to until the source recovers (its recovery schedules the attempt).
     Wait,
     /// Continue the stream from the consumed offset; caught up again at `until`.
@@ -107,7 +97,7 @@ pub enum Reconnect {
 
 /// What sending one stream op did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sent {
+pub(crate) enum Sent {
     /// The link is held: the op waits in the session's outbox.
     Held,
     /// On the wire: `wire` bytes after compression; deliver at `deliver_at` if no delivery
@@ -120,7 +110,7 @@ pub enum Sent {
 
 /// How a full sync ended when its snapshot arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FullSyncEnd {
+pub(crate) enum FullSyncEnd {
     /// The backlog still holds the snapshot's offset: streaming resumes from it.
     Resumed,
     /// The backlog moved on while the snapshot travelled: the sync failed and starts over.
@@ -128,10 +118,10 @@ pub enum FullSyncEnd {
 }
 
 /// The longest a syncer waits between attempts after repeated failed full syncs (chosen here).
-pub const MAX_BACKOFF: SimDuration = SimDuration::from_secs(30);
+pub(crate) const MAX_BACKOFF: SimDuration = SimDuration::from_secs(30);
 
 #[derive(Debug)]
-pub struct Session {
+pub(crate) struct Session {
     pub src: usize,
     pub src_shard: usize,
     pub dst: usize,
@@ -208,27 +198,27 @@ impl Session {
     }
 
     /// Nothing queued, on the wire or being synced.
-    pub fn idle(&self) -> bool {
+    pub(crate) fn idle(&self) -> bool {
         self.inflight.is_empty()
             && self.outbox.is_empty()
             && !matches!(self.state, SyncState::FullSync { .. })
     }
 
-    pub fn is_streaming(&self) -> bool {
+    pub(crate) fn is_streaming(&self) -> bool {
         matches!(self.state, SyncState::Streaming)
     }
 
-    pub fn is_disconnected(&self) -> bool {
+    pub(crate) fn is_disconnected(&self) -> bool {
         matches!(self.state, SyncState::Disconnected)
     }
 
-    pub fn in_full_sync(&self) -> bool {
+    pub(crate) fn in_full_sync(&self) -> bool {
         matches!(self.state, SyncState::FullSync { .. })
     }
 
     /// The connection drops: what was queued or on the wire is gone, and events of the old
     /// connection are ignored from now on.
-    pub fn disconnect(&mut self) {
+    pub(crate) fn disconnect(&mut self) {
         self.state = SyncState::Disconnected;
         self.generation = self.generation.wrapping_add(1);
         self.inflight.clear();
@@ -238,7 +228,7 @@ impl Session {
 
     /// Whether a reconnect attempt of connection `generation` still applies: the session is
     /// disconnected, on the same connection, and its link is up.
-    pub fn accepts_reconnect(&self, generation: u32, link_up: bool) -> bool {
+    pub(crate) fn accepts_reconnect(&self, generation: u32, link_up: bool) -> bool {
         self.generation == generation && self.is_disconnected() && link_up
     }
 
@@ -246,7 +236,7 @@ impl Session {
     /// not yet resynced itself) unless the destination is stale too, serves nothing yet.
     /// Otherwise: partial iff the source is on the same replication history, no full sync is
     /// owed, and its backlog still holds the next byte this session needs.
-    pub fn decide(&self, source: &SourceView, dst_stale: bool) -> Reconnect {
+    pub(crate) fn decide(&self, source: &SourceView, dst_stale: bool) -> Reconnect {
         if source.down || (source.stale && !dst_stale) {
             return Reconnect::Wait;
         }
@@ -266,13 +256,13 @@ impl Session {
     }
 
     /// A partial sync begins: caught up again once `until` is consumed.
-    pub fn begin_partial(&mut self, until: u64) {
+    pub(crate) fn begin_partial(&mut self, until: u64) {
         self.catchup_until = Some(until);
         self.partial_syncs += 1;
     }
 
     /// Streaming (re)starts at `now`: the stream from the consumed offset is shipped next.
-    pub fn resume(&mut self, now: SimTime) -> u64 {
+    pub(crate) fn resume(&mut self, now: SimTime) -> u64 {
         self.state = SyncState::Streaming;
         self.last_arrival = now;
         self.consumed
@@ -280,7 +270,7 @@ impl Session {
 
     /// A full sync begins at `now` with the source's snapshot (of history `epoch`, covering
     /// the stream up to `offset`).
-    pub fn begin_full_sync(
+    pub(crate) fn begin_full_sync(
         &mut self,
         now: SimTime,
         snapshot: Box<Keyspace>,
@@ -296,7 +286,7 @@ impl Session {
     /// The snapshot of connection `generation` arrived: hands it over with its offset, or
     /// `None` if the connection has changed since or no full sync is under way. The session
     /// owes no full sync any more.
-    pub fn take_snapshot(&mut self, generation: u32) -> Option<(Box<Keyspace>, u64)> {
+    pub(crate) fn take_snapshot(&mut self, generation: u32) -> Option<(Box<Keyspace>, u64)> {
         if self.generation != generation {
             return None;
         }
@@ -310,7 +300,7 @@ impl Session {
 
     /// The merged snapshot's offset becomes the consumed offset; `backlog_holds_it` says
     /// whether the source backlog can still continue from there.
-    pub fn finish_full_sync(&mut self, offset: u64, backlog_holds_it: bool) -> FullSyncEnd {
+    pub(crate) fn finish_full_sync(&mut self, offset: u64, backlog_holds_it: bool) -> FullSyncEnd {
         self.consumed = offset;
         if backlog_holds_it {
             self.consecutive_failures = 0;
@@ -326,7 +316,7 @@ impl Session {
 
     /// The delay before the next attempt: uniform in `(0, d]`, where `d` is `base` doubled for
     /// each consecutive failed full sync, up to [`MAX_BACKOFF`].
-    pub fn reconnect_delay(&mut self, base: SimDuration) -> SimDuration {
+    pub(crate) fn reconnect_delay(&mut self, base: SimDuration) -> SimDuration {
         let base = base.0;
         if base == 0 {
             return SimDuration::ZERO;
@@ -343,7 +333,7 @@ impl Session {
     /// (`syncer_busy`, at `ops_per_sec`, 0 for unlimited) applies ops one after another, so
     /// a centralized syncer serving many source shards can bottleneck.
     #[allow(clippy::too_many_arguments)]
-    pub fn send(
+    pub(crate) fn send(
         &mut self,
         link: &mut Link,
         now: SimTime,
@@ -373,7 +363,7 @@ impl Session {
     }
 
     /// An op was applied (or filtered as a duplicate) at the destination.
-    pub fn consumed_op(&mut self, end: u64, written_at: SimTime) {
+    pub(crate) fn consumed_op(&mut self, end: u64, written_at: SimTime) {
         // `>=`: an op can take no stream bytes (an effect Redis does not replicate).
         assert!(end >= self.consumed, "offsets never move back");
         self.consumed = end;

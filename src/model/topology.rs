@@ -19,7 +19,7 @@ pub enum ProxyPolicy {
 }
 
 impl ProxyPolicy {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ProxyPolicy::Single => "single",
             ProxyPolicy::AllMasterShards => "all-master-shards",
@@ -38,7 +38,7 @@ pub enum SyncerMode {
 }
 
 impl SyncerMode {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SyncerMode::Centralized => "centralized",
             SyncerMode::Distributed => "distributed",
@@ -104,7 +104,7 @@ impl ClusterTopo {
 
     /// The shard owning `slot`: slots are split evenly, so shard `s` owns
     /// `[s·16384/n, (s+1)·16384/n)`.
-    pub fn shard_of_slot(&self, slot: u16) -> usize {
+    pub(crate) fn shard_of_slot(&self, slot: u16) -> usize {
         let n = self.shards.len() as u64;
         // The inverse of first_slot = floor(s * SLOTS / n): the largest s with first_slot <= slot.
         let guess = ((slot as u64 + 1) * n).div_ceil(SLOTS as u64) as usize;
@@ -118,11 +118,11 @@ impl ClusterTopo {
         s
     }
 
-    pub fn shard_of_key(&self, key: &[u8]) -> usize {
+    pub(crate) fn shard_of_key(&self, key: &[u8]) -> usize {
         self.shard_of_slot(key_slot(key))
     }
 
-    pub fn proxies(&self) -> usize {
+    pub(crate) fn proxies(&self) -> usize {
         self.nodes.iter().filter(|n| n.proxy).count()
     }
 }
@@ -137,7 +137,7 @@ pub struct Topology {
 
 impl Topology {
     /// A full mesh over `clusters`, as Active-Active replicates.
-    pub fn full_mesh(clusters: Vec<ClusterTopo>) -> Self {
+    pub(crate) fn full_mesh(clusters: Vec<ClusterTopo>) -> Self {
         let mut wan = UnGraph::new_undirected();
         let nodes: Vec<NodeIndex> = (0..clusters.len()).map(|i| wan.add_node(i)).collect();
         for a in 0..nodes.len() {
@@ -153,7 +153,7 @@ impl Topology {
     }
 
     /// The clusters cluster `i` replicates with, in ascending order.
-    pub fn peers(&self, i: usize) -> Vec<usize> {
+    pub(crate) fn peers(&self, i: usize) -> Vec<usize> {
         let mut p: Vec<usize> = self
             .wan
             .neighbors(self.nodes[i])
@@ -164,7 +164,7 @@ impl Topology {
     }
 
     /// Every directed WAN link `(from, to)`, sorted.
-    pub fn directed_links(&self) -> Vec<(usize, usize)> {
+    pub(crate) fn directed_links(&self) -> Vec<(usize, usize)> {
         let mut v = Vec::new();
         for e in self.wan.edge_indices() {
             let (a, b) = self.wan.edge_endpoints(e).expect("edge exists");
@@ -173,10 +173,6 @@ impl Topology {
         }
         v.sort_unstable();
         v
-    }
-
-    pub fn cluster_index(&self, name: &str) -> Option<usize> {
-        self.clusters.iter().position(|c| c.name == name)
     }
 }
 

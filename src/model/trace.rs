@@ -115,7 +115,7 @@ impl Tracer {
     }
 
     /// Whether events about `key` are recorded.
-    pub fn wants(&self, key: &[u8]) -> bool {
+    pub(crate) fn wants(&self, key: &[u8]) -> bool {
         match &self.filter {
             TraceFilter::All => true,
             TraceFilter::Key(k) => k.as_bytes() == key,
@@ -124,11 +124,11 @@ impl Tracer {
     }
 
     /// Whether events about no key in particular (faults, reconnects) are recorded.
-    pub fn records(&self) -> bool {
+    pub(crate) fn records(&self) -> bool {
         !matches!(self.filter, TraceFilter::Contention)
     }
 
-    pub fn push(&mut self, time: SimTime, kind: TraceKind) {
+    pub(crate) fn push(&mut self, time: SimTime, kind: TraceKind) {
         if self.events.len() >= self.limit {
             self.dropped += 1;
             return;
@@ -170,7 +170,7 @@ impl Tracer {
 
 /// A client command at `cluster` is about to run: records it (its reply is filled in by
 /// [`end_command`]) and returns where, if its key is traced.
-pub fn begin_command(
+pub(crate) fn begin_command(
     tracer: &mut Option<Box<Tracer>>,
     cluster: usize,
     cmd: &crate::redis::Command,
@@ -192,7 +192,11 @@ pub fn begin_command(
 }
 
 /// Fills in the reply of the command recorded at `at`.
-pub fn end_command(tracer: &mut Option<Box<Tracer>>, at: usize, reply: &crate::redis::Reply) {
+pub(crate) fn end_command(
+    tracer: &mut Option<Box<Tracer>>,
+    at: usize,
+    reply: &crate::redis::Reply,
+) {
     if let Some(TraceEvent {
         kind: TraceKind::Command { reply: r, .. },
         ..
@@ -203,7 +207,7 @@ pub fn end_command(tracer: &mut Option<Box<Tracer>>, at: usize, reply: &crate::r
 }
 
 /// The op a local write became at `cluster`.
-pub fn local_op(tracer: &mut Option<Box<Tracer>>, cluster: usize, op: &Op, now: SimTime) {
+pub(crate) fn local_op(tracer: &mut Option<Box<Tracer>>, cluster: usize, op: &Op, now: SimTime) {
     let Some(t) = tracer.as_mut() else { return };
     if t.wants(&op.key) {
         let op = op.clone();
@@ -215,7 +219,11 @@ pub fn local_op(tracer: &mut Option<Box<Tracer>>, cluster: usize, op: &Op, now: 
 
 /// Counts an arriving op that `dst` had not seen everything of: it is concurrent with a
 /// write `dst` already applied (some origin's count there is past the op's clock).
-pub fn contention(tracer: &mut Option<Box<Tracer>>, keyspace: &crate::crdt::Keyspace, op: &Op) {
+pub(crate) fn contention(
+    tracer: &mut Option<Box<Tracer>>,
+    keyspace: &crate::crdt::Keyspace,
+    op: &Op,
+) {
     let Some(t) = tracer.as_mut() else { return };
     if !matches!(t.filter, TraceFilter::Contention) {
         return;
@@ -232,7 +240,7 @@ pub fn contention(tracer: &mut Option<Box<Tracer>>, keyspace: &crate::crdt::Keys
 }
 
 /// A replicated op from `src` reached `dst` and was applied (or filtered).
-pub fn delivery(
+pub(crate) fn delivery(
     tracer: &mut Option<Box<Tracer>>,
     (src, dst): (usize, usize),
     op: &super::syncer::StreamOp,
@@ -255,7 +263,7 @@ pub fn delivery(
 
 /// A command as a line of text (for traces of generated workloads, which have no script
 /// line): the name and its arguments, quoted when they hold spaces or are empty.
-pub fn command_line(cmd: &crate::redis::Command) -> String {
+pub(crate) fn command_line(cmd: &crate::redis::Command) -> String {
     let mut line = cmd.name.to_string();
     for a in &cmd.args {
         let text = a.to_string();

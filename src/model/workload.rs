@@ -42,10 +42,10 @@ pub struct WorkloadParams {
 
 /// Key names are the prefix and the index zero-padded to 12 digits: 16 bytes, the key size
 /// used in `shared/validation/`.
-pub const KEY_DIGITS: usize = 12;
+pub(crate) const KEY_DIGITS: usize = 12;
 
 /// The name of the `index`-th key of a kind (`key:` for `SET`s, `ctr:` for `INCR`s).
-pub fn key_name(prefix: &str, index: u64) -> String {
+pub(crate) fn key_name(prefix: &str, index: u64) -> String {
     String::from_utf8(key_bytes(prefix, index)).expect("ASCII digits")
 }
 
@@ -89,7 +89,7 @@ fn key_value(prefix: &str, index: u64, previous: Option<Value>) -> Value {
 
 /// The workload generator of one cluster, with its own random stream.
 #[derive(Debug)]
-pub struct ClusterWorkload {
+pub(crate) struct ClusterWorkload {
     rng: RngStream,
     mean_gap_secs: f64,
     issued: u64,
@@ -97,7 +97,7 @@ pub struct ClusterWorkload {
 }
 
 #[derive(Debug)]
-pub struct Workload {
+pub(crate) struct Workload {
     pub params: WorkloadParams,
     zipf: Option<Zipf>,
     per_cluster: Vec<Option<ClusterWorkload>>,
@@ -130,12 +130,12 @@ impl Workload {
         }
     }
 
-    pub fn writes_at(&self, cluster: usize) -> bool {
+    pub(crate) fn writes_at(&self, cluster: usize) -> bool {
         self.per_cluster.get(cluster).is_some_and(|c| c.is_some())
     }
 
     /// The gap before cluster `c`'s next write.
-    pub fn next_gap(&mut self, c: usize) -> SimDuration {
+    pub(crate) fn next_gap(&mut self, c: usize) -> SimDuration {
         let arrival = self.params.arrival;
         let w = self.per_cluster[c].as_mut().expect("writing cluster");
         let secs = match arrival {
@@ -147,14 +147,15 @@ impl Workload {
     }
 
     /// Cluster `c`'s next command.
-    pub fn next_command(&mut self, c: usize) -> Command {
+    #[cfg(test)]
+    pub(crate) fn next_command(&mut self, c: usize) -> Command {
         self.next_command_reusing(c, None)
     }
 
     /// [`Workload::next_command`], built in the buffers of `previous` (a command this
     /// workload made before and that is no longer needed), so that a write allocates nothing
     /// here. The command is the same either way.
-    pub fn next_command_reusing(&mut self, c: usize, previous: Option<Command>) -> Command {
+    pub(crate) fn next_command_reusing(&mut self, c: usize, previous: Option<Command>) -> Command {
         let p = &self.params;
         let w = self.per_cluster[c].as_mut().expect("writing cluster");
         w.issued += 1;

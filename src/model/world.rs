@@ -121,8 +121,6 @@ pub struct World {
 }
 
 impl World {
-    // The session tables are filled by index from several per-cluster tables at once.
-    #[allow(clippy::needless_range_loop)]
     pub fn new(cfg: WorldConfig) -> Self {
         let n = cfg.clusters.len();
         let topo = Topology::full_mesh(
@@ -149,62 +147,9 @@ impl World {
             })
             .collect();
 
-        let mut links = Vec::new();
-        let mut link_of = vec![vec![usize::MAX; n]; n];
-        for (from, to) in topo.directed_links() {
-            let params = cfg
-                .links
-                .iter()
-                .find(|((f, t), _)| *f == from && *t == to)
-                .map(|(_, p)| p.clone())
-                .expect("the scenario layer supplies every directed link");
-            let name = format!(
-                "link/{}->{}",
-                cfg.clusters[from].name, cfg.clusters[to].name
-            );
-            link_of[from][to] = links.len();
-            links.push(Link::new(params, stream_for(cfg.seed, &name)));
-        }
-
-        let mut sessions = Vec::new();
-        let mut sessions_of_source: Vec<Vec<Vec<u32>>> = cfg
-            .clusters
-            .iter()
-            .map(|c| vec![Vec::new(); c.shards])
-            .collect();
-        let mut sessions_of_link = vec![Vec::new(); links.len()];
-        // Syncer processes: one per (destination, source) pair in centralized mode; in
-        // distributed mode one per destination node with a proxy, each taking the source
-        // shards round-robin [DSYNC; BDB `syncer_mode`].
-        let mut syncer_busy = Vec::new();
-        for dst in 0..n {
-            for src in topo.peers(dst) {
-                let per_pair = match cfg.clusters[dst].syncer_mode {
-                    SyncerMode::Centralized => 1,
-                    SyncerMode::Distributed => topo.clusters[dst]
-                        .proxies()
-                        .clamp(1, cfg.clusters[src].shards),
-                };
-                let first_syncer = syncer_busy.len();
-                syncer_busy.extend(std::iter::repeat_n(SimTime::ZERO, per_pair));
-                for shard in 0..cfg.clusters[src].shards {
-                    let id = sessions.len() as u32;
-                    let link = link_of[src][dst];
-                    let name = format!(
-                        "syncer/{}<-{}/{}",
-                        cfg.clusters[dst].name, cfg.clusters[src].name, shard
-                    );
-                    sessions.push(Session::new(
-                        (src, shard, dst),
-                        link,
-                        first_syncer + shard % per_pair,
-                        stream_for(cfg.seed, &name),
-                    ));
-                    sessions_of_source[src][shard].push(id);
-                    sessions_of_link[link].push(id);
-                }
-            }
-        }
+        let (links, link_of) = build_links(&cfg, &topo);
+        let (sessions, sessions_of_source, sessions_of_link, syncer_busy) =
+            build_sessions(&cfg, &topo, &link_of, links.len());
         let names: Vec<String> = cfg.clusters.iter().map(|c| c.name.clone()).collect();
         let workload = cfg
             .workload
@@ -520,6 +465,87 @@ impl World {
     pub fn tombstones_collected(&self) -> u64 {
         self.gc.collected()
     }
+}
+
+/// A link per direction of the full mesh, with its own random stream, and `link_of[from][to]`.
+fn build_links(cfg: &WorldConfig, topo: &Topology) -> (Vec<Link>, Vec<Vec<usize>>) {
+    let n = cfg.clusters.len();
+    let mut links = Vec::new();
+    let mut link_of = vec![vec![usize::MAX; n]; n];
+    for (from, to) in topo.directed_links() {
+        let params = cfg
+            .links
+            .iter()
+            .find(|((f, t), _)| *f == from && *t == to)
+            .map(|(_, p)| p.clone())
+            .expect("the scenario layer supplies every directed link");
+        let name = format!(
+            "link/{}->{}",
+            cfg.clusters[from].name, cfg.clusters[to].name
+        );
+        link_of[from][to] = links.len();
+        links.push(Link::new(params, stream_for(cfg.seed, &name)));
+    }
+    (links, link_of)
+}
+
+/// The session tables: every syncer session, the sessions of each source shard and of each
+/// link, and when each syncer process is next free.
+#[allow(clippy::type_complexity)]
+// The session tables are filled by index from several per-cluster tables at once.
+#[allow(clippy::needless_range_loop)]
+fn build_sessions(
+    cfg: &WorldConfig,
+    topo: &Topology,
+    link_of: &[Vec<usize>],
+    links: usize,
+) -> (
+    Vec<Session>,
+    Vec<Vec<Vec<u32>>>,
+    Vec<Vec<u32>>,
+    Vec<SimTime>,
+) {
+    let n = cfg.clusters.len();
+    let mut sessions = Vec::new();
+    let mut sessions_of_source: Vec<Vec<Vec<u32>>> = cfg
+        .clusters
+        .iter()
+        .map(|c| vec![Vec::new(); c.shards])
+        .collect();
+    let mut sessions_of_link = vec![Vec::new(); links];
+    // Syncer processes: one per (destination, source) pair in centralized mode; in
+    // distributed mode one per destination node with a proxy, each taking the source
+    // shards round-robin [DSYNC; BDB `syncer_mode`].
+    let mut syncer_busy = Vec::new();
+    for dst in 0..n {
+        for src in topo.peers(dst) {
+            let per_pair = match cfg.clusters[dst].syncer_mode {
+                SyncerMode::Centralized => 1,
+                SyncerMode::Distributed => topo.clusters[dst]
+                    .proxies()
+                    .clamp(1, cfg.clusters[src].shards),
+            };
+            let first_syncer = syncer_busy.len();
+            syncer_busy.extend(std::iter::repeat_n(SimTime::ZERO, per_pair));
+            for shard in 0..cfg.clusters[src].shards {
+                let id = sessions.len() as u32;
+                let link = link_of[src][dst];
+                let name = format!(
+                    "syncer/{}<-{}/{}",
+                    cfg.clusters[dst].name, cfg.clusters[src].name, shard
+                );
+                sessions.push(Session::new(
+                    (src, shard, dst),
+                    link,
+                    first_syncer + shard % per_pair,
+                    stream_for(cfg.seed, &name),
+                ));
+                sessions_of_source[src][shard].push(id);
+                sessions_of_link[link].push(id);
+            }
+        }
+    }
+    (sessions, sessions_of_source, sessions_of_link, syncer_busy)
 }
 
 impl Model for World {

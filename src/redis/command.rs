@@ -69,7 +69,7 @@ pub enum Cmd {
 /// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
 /// or only reads (`readonly`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flags {
+pub(crate) enum Flags {
     Write,
     ReadOnly,
 }
@@ -79,7 +79,7 @@ const READ: Flags = Flags::ReadOnly;
 
 /// The data type a command works on: which file under `exec/` runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Group {
+pub(crate) enum Group {
     String,
     Hash,
     Set,
@@ -97,7 +97,7 @@ pub enum Group {
 /// type that runs it. Every command in the table is supported by Active-Active; the ones it
 /// refuses are listed beside it with the documented reason.
 #[derive(Clone, Copy, Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: &'static str,
     pub cmd: Cmd,
     pub arity: i32,
@@ -128,7 +128,7 @@ const ONE: (usize, i32, usize) = (1, 1, 1);
 const ALL: (usize, i32, usize) = (1, -1, 1);
 
 /// The supported commands (aliases such as `HMSET` and `UNLINK` are rows of their own).
-pub const TABLE: &[Spec] = &[
+pub(crate) const TABLE: &[Spec] = &[
     spec("GET", Cmd::Get, 2, READ, ONE, Group::String),
     spec("SET", Cmd::Set, -3, WRITE, ONE, Group::String),
     spec("SETNX", Cmd::SetNx, 3, WRITE, ONE, Group::String),
@@ -227,12 +227,12 @@ const ROW_OF_CMD: [usize; CMD_COUNT] = {
 
 impl Cmd {
     /// This command's row in the table.
-    pub fn spec(self) -> &'static Spec {
+    pub(crate) fn spec(self) -> &'static Spec {
         &TABLE[ROW_OF_CMD[self as usize]]
     }
 
     /// Whether the command can write (Redis's `write`/`denyoom` flags).
-    pub fn is_write(self) -> bool {
+    pub(crate) fn is_write(self) -> bool {
         self.spec().flags == Flags::Write
     }
 }
@@ -273,13 +273,13 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn ok() -> Reply {
+    pub(crate) fn ok() -> Reply {
         Reply::Status("OK")
     }
     pub fn bulk(v: impl AsRef<[u8]>) -> Reply {
         Reply::Bulk(v.as_ref().to_vec())
     }
-    pub fn wrongtype() -> Reply {
+    pub(crate) fn wrongtype() -> Reply {
         Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".into())
     }
     pub fn err(msg: impl Into<String>) -> Reply {
@@ -313,7 +313,7 @@ impl Reply {
 }
 
 /// Escapes bytes the way `redis-cli` prints them inside quotes.
-pub fn escape(b: &[u8]) -> String {
+pub(crate) fn escape(b: &[u8]) -> String {
     let mut s = String::new();
     for &c in b {
         match c {
@@ -448,7 +448,7 @@ fn supported_list() -> String {
 }
 
 impl Command {
-    pub fn from_args(args: &[Vec<u8>]) -> Result<Command, ExecError> {
+    pub(crate) fn from_args(args: &[Vec<u8>]) -> Result<Command, ExecError> {
         let Some((name, rest)) = args.split_first() else {
             return Err(ExecError("ERR empty command".into()));
         };
@@ -506,12 +506,12 @@ impl Command {
     }
 
     /// The keys this command touches, by the table's key positions.
-    pub fn keys(&self) -> Vec<Cow<'_, [u8]>> {
+    pub(crate) fn keys(&self) -> Vec<Cow<'_, [u8]>> {
         self.key_args().map(Value::bytes).collect()
     }
 
     /// The arguments that are keys, by the table's key positions (no list is built).
-    pub fn key_args(&self) -> impl Iterator<Item = &Value> {
+    pub(crate) fn key_args(&self) -> impl Iterator<Item = &Value> {
         let (first, last, step) = self.key_spec;
         let n = self.args.len() + 1;
         let last = if last < 0 {
@@ -525,12 +525,12 @@ impl Command {
     }
 
     /// The data type whose file runs this command.
-    pub fn group(&self) -> Group {
+    pub(crate) fn group(&self) -> Group {
         self.group
     }
 
     /// The first key (every supported command has one).
-    pub fn key(&self) -> Cow<'_, [u8]> {
+    pub(crate) fn key(&self) -> Cow<'_, [u8]> {
         self.args[0].bytes()
     }
 

@@ -22,13 +22,13 @@ use crate::crdt::value::format_float;
 use crate::crdt::{Entry, InstanceId, Keyspace, Op, Value};
 
 /// The documented range of Active-Active counters: 59-bit signed integers \[STR\].
-pub const COUNTER_MIN: i64 = -(1 << 58);
-pub const COUNTER_MAX: i64 = (1 << 58) - 1;
+pub(crate) const COUNTER_MIN: i64 = -(1 << 58);
+pub(crate) const COUNTER_MAX: i64 = (1 << 58) - 1;
 /// The documented bound on Active-Active TTLs, taken as milliseconds (the unit is not
 /// stated) \[DEV\].
-pub const TTL_MAX_MS: i64 = 1 << 49;
+pub(crate) const TTL_MAX_MS: i64 = 1 << 49;
 /// Redis's string size limit.
-pub const MAX_STRING: usize = 512 * 1024 * 1024;
+pub(crate) const MAX_STRING: usize = 512 * 1024 * 1024;
 
 /// Where and when a command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +150,7 @@ pub fn execute(ks: &mut Keyspace, cmd: &Command, cx: &ExecContext) -> Outcome {
 
 /// [`execute`], collecting the effects in `effects` (empty; a caller that executes many
 /// commands passes the same buffer back each time, so that a write allocates no list).
-pub fn execute_with(
+pub(crate) fn execute_with(
     ks: &mut Keyspace,
     cmd: &Command,
     cx: &ExecContext,

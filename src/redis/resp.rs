@@ -7,7 +7,7 @@
 //! takes `22 + digits(db)` bytes.
 
 /// Decimal digits of `n`.
-pub fn digits(n: u64) -> u64 {
+pub(crate) fn digits(n: u64) -> u64 {
     let mut d = 1;
     let mut x = n;
     while x >= 10 {
@@ -18,7 +18,7 @@ pub fn digits(n: u64) -> u64 {
 }
 
 /// The RESP size of one bulk-string argument of `len` bytes.
-pub fn bulk_bytes(len: u64) -> u64 {
+pub(crate) fn bulk_bytes(len: u64) -> u64 {
     1 + digits(len) + 2 + len + 2
 }
 
@@ -28,7 +28,7 @@ pub fn command_bytes(arg_lens: &[u64]) -> u64 {
 }
 
 /// [`command_bytes`] of `argc` arguments given as an iterator (no list to build).
-pub fn command_bytes_of(argc: usize, arg_lens: impl Iterator<Item = u64>) -> u64 {
+pub(crate) fn command_bytes_of(argc: usize, arg_lens: impl Iterator<Item = u64>) -> u64 {
     let header = 1 + digits(argc as u64) + 2;
     header + arg_lens.map(bulk_bytes).sum::<u64>()
 }

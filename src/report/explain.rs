@@ -230,7 +230,7 @@ fn concurrent(a: &Op, b: &Op) -> bool {
 
 /// Every pair of concurrent ops on the same key whose effects meet, with its rule, in the
 /// order of the later op's write.
-pub fn find_conflicts(t: &Tracer) -> Vec<Conflict> {
+pub(crate) fn find_conflicts(t: &Tracer) -> Vec<Conflict> {
     let ops = ops_by_dot(t);
     let mut by_key: BTreeMap<&Key, Vec<(&Op, &String)>> = BTreeMap::new();
     for ((k, _), (op, line)) in &ops {
@@ -288,7 +288,7 @@ pub(crate) fn secs(t: SimTime) -> String {
 }
 
 /// What a client would read at an instance: the entry rendered by type.
-pub fn render_value(entry: Option<&Entry>, now_ms: u64) -> String {
+pub(crate) fn render_value(entry: Option<&Entry>, now_ms: u64) -> String {
     let Some(e) = entry else {
         return "(no such key)".into();
     };

@@ -6,7 +6,7 @@ fn opt(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into())
 }
 
-pub fn summary_md(s: &Summary) -> String {
+pub(crate) fn summary_md(s: &Summary) -> String {
     let mut o = String::new();
     o.push_str(&format!("# Run of `{}`\n\n", s.scenario));
     o.push_str(&format!(

@@ -17,7 +17,7 @@ const MAX_POINTS: usize = 2048;
 
 /// Downsampled series collected from the samples of a run.
 #[derive(Clone, Debug, Default)]
-pub struct Series {
+pub(crate) struct Series {
     layout: Option<SampleLayout>,
     stride: u64,
     seen: u64,
@@ -53,7 +53,7 @@ impl Series {
         }
     }
 
-    pub fn push(&mut self, layout: &SampleLayout, s: &Sample) {
+    pub(crate) fn push(&mut self, layout: &SampleLayout, s: &Sample) {
         if self.layout.is_none() {
             let mut peers: Vec<(usize, usize)> =
                 layout.sessions.iter().map(|(a, _, b)| (*a, *b)).collect();
@@ -125,7 +125,7 @@ impl Series {
 
 /// A shaded window on the time axis: a fault, with its label.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Window {
+pub(crate) struct Window {
     pub begin_s: f64,
     pub end_s: f64,
     pub label: String,
@@ -338,7 +338,7 @@ pub const CHARTS: [&str; 6] = [
 ];
 
 /// Draws every chart into `dir` as SVG and PNG.
-pub fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawResult {
+pub(crate) fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawResult {
     register_font()?;
     let Some(layout) = s.layout.clone() else {
         return Ok(());
@@ -460,7 +460,7 @@ where
 
 /// A chart over the values of a swept parameter (categorical x axis), one line per group.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SweepChart {
+pub(crate) struct SweepChart {
     pub title: String,
     pub x_desc: String,
     pub y_desc: String,
@@ -471,7 +471,7 @@ pub struct SweepChart {
 
 /// A grid of values in 0..=1 over two swept parameters, each cell printed as a percentage.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Heatmap {
+pub(crate) struct Heatmap {
     pub title: String,
     pub x_desc: String,
     pub y_desc: String,
@@ -482,7 +482,7 @@ pub struct Heatmap {
 }
 
 /// Writes `dir/<name>.svg` and `dir/<name>.png`.
-pub fn write_sweep_chart(dir: &Path, name: &str, c: &SweepChart) -> DrawResult {
+pub(crate) fn write_sweep_chart(dir: &Path, name: &str, c: &SweepChart) -> DrawResult {
     register_font()?;
     let size = (1000, 560);
     let svg = dir.join(format!("{name}.svg"));
@@ -492,7 +492,7 @@ pub fn write_sweep_chart(dir: &Path, name: &str, c: &SweepChart) -> DrawResult {
 }
 
 /// Writes `dir/<name>.svg` and `dir/<name>.png`.
-pub fn write_heatmap(dir: &Path, name: &str, h: &Heatmap) -> DrawResult {
+pub(crate) fn write_heatmap(dir: &Path, name: &str, h: &Heatmap) -> DrawResult {
     register_font()?;
     let size = (1000, 560);
     let svg = dir.join(format!("{name}.svg"));

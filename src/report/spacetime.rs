@@ -15,7 +15,7 @@ use crate::engine::SimTime;
 use crate::model::trace::{ResyncReason, TraceKind};
 
 /// Rows beyond this many are left out (the diagram says so); narrow with a time window.
-pub const MAX_ROWS: usize = 400;
+pub(crate) const MAX_ROWS: usize = 400;
 
 const LANE_W: f64 = 260.0;
 const ROW_H: f64 = 26.0;
@@ -46,7 +46,7 @@ pub struct DiagramStats {
     pub rows: usize,
     pub deliveries: usize,
     pub conflicts_marked: usize,
-    /// Rows left out past [`MAX_ROWS`].
+    /// Rows left out past `MAX_ROWS`.
     pub rows_left_out: usize,
 }
 

@@ -287,7 +287,7 @@ impl Summary {
         Summary::with_expectations(s, r, c, &ex)
     }
 
-    pub fn with_expectations(
+    pub(crate) fn with_expectations(
         s: &Scenario,
         r: &RunResult,
         c: &Convergence,
@@ -464,7 +464,7 @@ impl Summary {
     }
 
     /// The human summary: seed first, reproduce command last.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut o = String::new();
         let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
         o.push_str(&format!("seed {}  scenario {}\n", self.seed, self.scenario));

@@ -8,7 +8,7 @@ use std::io::Write;
 use crate::model::metrics::{Sample, SampleLayout};
 
 /// The header line for a run's layout.
-pub fn header(l: &SampleLayout) -> String {
+pub(crate) fn header(l: &SampleLayout) -> String {
     let mut cols: Vec<String> = vec![
         "time_s".into(),
         "writes_total".into(),
@@ -49,7 +49,7 @@ fn ms(ns: u64) -> String {
 }
 
 /// One row.
-pub fn row(s: &Sample) -> String {
+pub(crate) fn row(s: &Sample) -> String {
     let mut v: Vec<String> = vec![
         format!("{:.3}", s.time_ns as f64 / 1e9),
         s.writes.to_string(),
@@ -79,7 +79,7 @@ pub fn row(s: &Sample) -> String {
 
 /// A sample sink that writes `timeline.csv` rows to `out`; the first write error is kept in
 /// `error` (the run goes on; the caller reports it).
-pub fn csv_sink<W: Write + 'static>(
+pub(crate) fn csv_sink<W: Write + 'static>(
     out: std::rc::Rc<std::cell::RefCell<W>>,
     error: std::rc::Rc<std::cell::RefCell<Option<std::io::Error>>>,
 ) -> crate::model::metrics::SampleSink {

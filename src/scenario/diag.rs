@@ -87,7 +87,7 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// Converts a byte offset into a 1-based (line, column), counting columns in characters.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..text.floor_char_boundary(offset)];
     let line = before.matches('\n').count() + 1;
@@ -142,7 +142,7 @@ fn render_path(segs: &[Seg]) -> String {
 }
 
 /// The span start of the value at `path` in the document, if present.
-pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
+pub(crate) fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     let doc = DeTable::parse(text).ok()?;
     let segs = parse_path(path);
     let mut cur: &DeValue = &DeValue::Table(doc.get_ref().clone());
@@ -169,7 +169,7 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
 }
 
 /// The deepest field path whose key or value contains byte `offset`.
-pub fn path_at(text: &str, offset: usize) -> String {
+pub(crate) fn path_at(text: &str, offset: usize) -> String {
     let Ok(doc) = DeTable::parse(text) else {
         return String::new();
     };

@@ -28,7 +28,7 @@ pub struct Expectation {
 
 impl Expected {
     /// Converts the TOML value of `expect`; `Err` says what is valid.
-    pub fn from_toml(v: &toml::Value) -> Result<Expected, String> {
+    pub(crate) fn from_toml(v: &toml::Value) -> Result<Expected, String> {
         match v {
             toml::Value::Integer(i) => Ok(Expected::Int(*i)),
             toml::Value::String(s) => Ok(Expected::Str(s.clone())),
@@ -44,7 +44,7 @@ impl Expected {
     }
 
     /// Whether `reply` matches.
-    pub fn matches(&self, reply: &Reply, unordered: bool) -> bool {
+    pub(crate) fn matches(&self, reply: &Reply, unordered: bool) -> bool {
         match (self, reply) {
             (Expected::Int(a), Reply::Int(b)) => a == b,
             (Expected::Str(a), Reply::Bulk(b)) => a.as_bytes() == &b[..],
@@ -106,7 +106,7 @@ pub struct CountRange {
 }
 
 impl CountRange {
-    pub fn from_toml(v: &toml::Value) -> Result<CountRange, String> {
+    pub(crate) fn from_toml(v: &toml::Value) -> Result<CountRange, String> {
         let bad = || "expected a count (3) or a range ({ min = 1, max = 4 })".to_string();
         match v {
             toml::Value::Integer(i) if *i >= 0 => Ok(CountRange {
@@ -132,7 +132,7 @@ impl CountRange {
         }
     }
 
-    pub fn contains(&self, n: u64) -> bool {
+    pub(crate) fn contains(&self, n: u64) -> bool {
         self.min.is_none_or(|m| n >= m) && self.max.is_none_or(|m| n <= m)
     }
 }

@@ -19,7 +19,7 @@ use super::spelling;
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "geosim scenario")]
-pub struct RawScenario {
+pub(crate) struct RawScenario {
     pub run: Option<RawRun>,
     pub whatif: Option<RawWhatIf>,
     /// Participating clusters.
@@ -42,7 +42,7 @@ pub struct RawScenario {
 /// `[sweep]`: what geosim sweep varies when the command line gives no --set.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawSweep {
+pub(crate) struct RawSweep {
     /// Axes: path=v1,v2,...
     #[serde(default)]
     pub set: Vec<String>,
@@ -55,7 +55,7 @@ pub struct RawSweep {
 /// `[expect]`: what the run must show.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawExpect {
+pub(crate) struct RawExpect {
     /// The verdict is converged.
     pub converges: Option<bool>,
     /// Converged at most this long after writes end.
@@ -93,7 +93,7 @@ pub struct RawExpect {
 /// `[database]`: database-wide switches.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawDatabase {
+pub(crate) struct RawDatabase {
     /// Deliver ops in causal order.
     pub causal_consistency: Option<bool>,
     /// XADD ID uniqueness.
@@ -104,7 +104,7 @@ pub struct RawDatabase {
 /// `[[step]]`: one step of a scripted scenario.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawStep {
+pub(crate) struct RawStep {
     /// The instance that runs cmd.
     pub on: Option<String>,
     /// A redis-cli command line.
@@ -140,7 +140,7 @@ pub struct RawStep {
 /// `[run]`: seed, length and limits of the run.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRun {
+pub(crate) struct RawRun {
     /// The master seed.
     pub seed: Option<u64>,
     /// Simulated time of client writes (a scripted scenario may leave it out).
@@ -160,7 +160,7 @@ pub struct RawRun {
 /// `[whatif]`: switches past documented Redis limits.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawWhatIf {
+pub(crate) struct RawWhatIf {
     /// Allow 6 to 32 participating clusters.
     pub allow_more_clusters: Option<bool>,
     /// Allow a backlog outside 1MB to 250MB.
@@ -172,7 +172,7 @@ pub struct RawWhatIf {
 /// `[[cluster]]`: one participating cluster.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawCluster {
+pub(crate) struct RawCluster {
     /// Unique name: 1 to 64 letters, digits, '-', '_' or '.'.
     #[schemars(required, regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
     pub name: Option<String>,
@@ -232,7 +232,7 @@ pub struct RawCluster {
 /// `[network]`: defaults for every link.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawNetwork {
+pub(crate) struct RawNetwork {
     /// One-way latency.
     #[schemars(schema_with = "latency")]
     #[serde(default)]
@@ -254,7 +254,7 @@ pub struct RawNetwork {
 /// `[[network.link]]`: one link's overrides.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawLink {
+pub(crate) struct RawLink {
     /// Both directions between two clusters.
     #[schemars(length(min = 2, max = 2))]
     pub between: Option<Vec<String>>,
@@ -280,7 +280,7 @@ pub struct RawLink {
 /// `[replication]`: backlog and syncers.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawReplication {
+pub(crate) struct RawReplication {
     /// Per shard, or "auto".
     #[schemars(schema_with = "size_or_auto")]
     #[serde(default)]
@@ -306,7 +306,7 @@ pub struct RawReplication {
 /// `[workload]`: generated client writes.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkload {
+pub(crate) struct RawWorkload {
     /// Writes per second over all writing clusters.
     #[schemars(required, regex(pattern = super::schema::RATE))]
     pub rate: Option<String>,
@@ -334,7 +334,7 @@ pub struct RawWorkload {
 /// `[workload.mix]`: weights of the generated commands.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawMix {
+pub(crate) struct RawMix {
     /// Weight of SET.
     #[schemars(range(min = 0.0))]
     pub set: Option<f64>,
@@ -346,7 +346,7 @@ pub struct RawMix {
 /// `[[fault]]`: a partition, degradation, clock step or crash.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawFault {
+pub(crate) struct RawFault {
     /// What happens.
     #[schemars(required, extend("enum" = spelling::FAULT_KINDS))]
     pub kind: Option<String>,

@@ -16,16 +16,17 @@ use super::raw::RawScenario;
 use super::spelling;
 
 /// A non-negative duration with its unit (`0` alone is allowed).
-pub const DURATION: &str = r"^[0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|h|d)$|^0$";
+pub(crate) const DURATION: &str = r"^[0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|h|d)$|^0$";
 /// A duration that may be negative (a clock offset or step).
-pub const SIGNED_DURATION: &str = r"^-?[0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|h|d)$|^-?0$";
-pub const SIZE: &str = r"^[0-9][0-9_]*(\.[0-9]+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)$";
-pub const BANDWIDTH: &str =
+pub(crate) const SIGNED_DURATION: &str =
+    r"^-?[0-9][0-9_]*(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|h|d)$|^-?0$";
+pub(crate) const SIZE: &str = r"^[0-9][0-9_]*(\.[0-9]+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)$";
+pub(crate) const BANDWIDTH: &str =
     r"^[0-9][0-9_]*(\.[0-9]+)?\s*(bit/s|kbit/s|Mbit/s|Gbit/s|Tbit/s|B/s|KB/s|MB/s|GB/s|TB/s)$";
-pub const RATE: &str = r"^[0-9][0-9_]*(\.[0-9]+)?\s*[kM]?/s$";
+pub(crate) const RATE: &str = r"^[0-9][0-9_]*(\.[0-9]+)?\s*[kM]?/s$";
 
 /// A count, or a `{ min, max }` range.
-pub fn count_range(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn count_range(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"oneOf": [
         {"type": "integer", "minimum": 0},
         {"type": "object", "additionalProperties": false,
@@ -34,7 +35,7 @@ pub fn count_range(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// A latency: a duration, or a distribution table with the fields its `dist` takes.
-pub fn latency(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn latency(_: &mut SchemaGenerator) -> Schema {
     let d = json_schema!({"type": "string", "pattern": DURATION});
     json_schema!({"oneOf": [
         d.clone(),
@@ -50,29 +51,29 @@ pub fn latency(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// A backlog size, or `"auto"`.
-pub fn size_or_auto(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn size_or_auto(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "anyOf": [{"pattern": SIZE}, {"const": "auto"}]})
 }
 
 /// A rate, or `"unlimited"`.
-pub fn throughput(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn throughput(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "anyOf": [{"pattern": RATE}, {"const": "unlimited"}]})
 }
 
 /// `"all"`, or two or more cluster names.
-pub fn sync_group(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn sync_group(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"anyOf": [{"const": "all"},
         {"type": "array", "items": {"type": "string"}, "minItems": 2}]})
 }
 
 /// An expected reply: a string, an integer, or a list of them.
-pub fn expected_reply(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn expected_reply(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"anyOf": [{"type": "string"}, {"type": "integer"},
         {"type": "array", "items": {"type": ["string", "integer"]}}]})
 }
 
 /// The schema of the scenario format.
-pub fn schema() -> Value {
+pub(crate) fn schema() -> Value {
     let mut settings = SchemaSettings::draft2020_12();
     // One self-contained document: editors show each table's fields in place.
     settings.inline_subschemas = true;
@@ -121,7 +122,7 @@ fn without_null(v: &mut Value) {
     }
 }
 
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     serde_json::to_string_pretty(&schema()).expect("the schema serialises")
 }
 

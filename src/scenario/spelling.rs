@@ -8,54 +8,54 @@ use crate::model::memory::EvictionPolicy;
 use crate::model::topology::{ProxyPolicy, SyncerMode};
 use crate::model::workload::Arrival;
 
-pub const PROXY_POLICIES: &[(&str, ProxyPolicy)] = &[
+pub(crate) const PROXY_POLICIES: &[(&str, ProxyPolicy)] = &[
     ("single", ProxyPolicy::Single),
     ("all-master-shards", ProxyPolicy::AllMasterShards),
     ("all-nodes", ProxyPolicy::AllNodes),
 ];
 
-pub const SYNCER_MODES: &[(&str, SyncerMode)] = &[
+pub(crate) const SYNCER_MODES: &[(&str, SyncerMode)] = &[
     ("centralized", SyncerMode::Centralized),
     ("distributed", SyncerMode::Distributed),
 ];
 
-pub const BACKLOG_MODELS: &[(&str, BacklogModel)] =
+pub(crate) const BACKLOG_MODELS: &[(&str, BacklogModel)] =
     &[("block", BacklogModel::Block), ("ring", BacklogModel::Ring)];
 
 /// `workload.key_distribution`: whether keys follow a Zipf law.
-pub const KEY_DISTRIBUTIONS: &[(&str, bool)] = &[("uniform", false), ("zipf", true)];
+pub(crate) const KEY_DISTRIBUTIONS: &[(&str, bool)] = &[("uniform", false), ("zipf", true)];
 
-pub const ARRIVALS: &[(&str, Arrival)] = &[
+pub(crate) const ARRIVALS: &[(&str, Arrival)] = &[
     ("poisson", Arrival::Poisson),
     ("constant", Arrival::Constant),
 ];
 
-pub const PARTITION_MODES: &[(&str, PartitionMode)] = &[
+pub(crate) const PARTITION_MODES: &[(&str, PartitionMode)] = &[
     ("drop", PartitionMode::Drop),
     ("stall", PartitionMode::Stall),
 ];
 
-pub const XADD_ID_MODES: &[(&str, XaddIdMode)] = &[
+pub(crate) const XADD_ID_MODES: &[(&str, XaddIdMode)] = &[
     ("strict", XaddIdMode::Strict),
     ("semi-strict", XaddIdMode::SemiStrict),
     ("liberal", XaddIdMode::Liberal),
 ];
 
 /// `fault.kind`.
-pub const FAULT_KINDS: &[&str] = &["partition", "degrade", "clock_step", "crash"];
+pub(crate) const FAULT_KINDS: &[&str] = &["partition", "degrade", "clock_step", "crash"];
 
 /// `cluster.persistence`.
-pub const PERSISTENCE: &[&str] = &["aof-everysec", "aof-always", "snapshot", "none"];
+pub(crate) const PERSISTENCE: &[&str] = &["aof-everysec", "aof-always", "snapshot", "none"];
 
 /// `network.latency.dist` and the fields each distribution takes.
-pub const LATENCY_DISTS: &[&str] = &["constant", "uniform", "normal", "lognormal", "pareto"];
+pub(crate) const LATENCY_DISTS: &[&str] = &["constant", "uniform", "normal", "lognormal", "pareto"];
 
 /// The names in a choice table, in order.
-pub fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
+pub(crate) fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
     table.iter().map(|(n, _)| *n).collect()
 }
 
 /// `cluster.eviction_policy`: the policies geosim models.
-pub fn eviction_policies() -> Vec<&'static str> {
+pub(crate) fn eviction_policies() -> Vec<&'static str> {
     EvictionPolicy::ALL.iter().map(|p| p.name()).collect()
 }

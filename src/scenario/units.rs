@@ -33,16 +33,16 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     x.is_finite().then_some((x, unit.trim()))
 }
 
-pub const DURATION_HELP: &str =
+pub(crate) const DURATION_HELP: &str =
     "a duration: a number and a unit ns, us, ms, s, m, h or d (e.g. \"40ms\", \"1.5s\", \"10m\")";
-pub const SIZE_HELP: &str =
+pub(crate) const SIZE_HELP: &str =
     "a size: a number and a unit B, KB, MB, GB or TB (binary: 1MB = 1048576 bytes; e.g. \"250MB\")";
-pub const BANDWIDTH_HELP: &str = "a bandwidth: a number and bit/s, kbit/s, Mbit/s, Gbit/s (SI) or B/s, KB/s, MB/s, GB/s (binary) (e.g. \"2Mbit/s\")";
-pub const RATE_HELP: &str =
+pub(crate) const BANDWIDTH_HELP: &str = "a bandwidth: a number and bit/s, kbit/s, Mbit/s, Gbit/s (SI) or B/s, KB/s, MB/s, GB/s (binary) (e.g. \"2Mbit/s\")";
+pub(crate) const RATE_HELP: &str =
     "a rate: a number, an optional k or M, and /s (e.g. \"5k/s\", \"250/s\")";
 
 /// Parses a duration; `None` if malformed or out of range.
-pub fn parse_duration(s: &str) -> Option<SimDuration> {
+pub(crate) fn parse_duration(s: &str) -> Option<SimDuration> {
     let (x, unit) = split_number(s)?;
     let ns_per = match unit {
         "ns" => 1.0,
@@ -78,7 +78,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 }
 
 /// Parses a bandwidth into bits per second.
-pub fn parse_bandwidth(s: &str) -> Option<u64> {
+pub(crate) fn parse_bandwidth(s: &str) -> Option<u64> {
     let (x, unit) = split_number(s)?;
     let bps = match unit {
         "bit/s" => x,
@@ -96,7 +96,7 @@ pub fn parse_bandwidth(s: &str) -> Option<u64> {
 }
 
 /// Parses a rate into events per second.
-pub fn parse_rate(s: &str) -> Option<f64> {
+pub(crate) fn parse_rate(s: &str) -> Option<f64> {
     let (x, unit) = split_number(s)?;
     let per = unit.strip_suffix("/s")?;
     let m = match per {

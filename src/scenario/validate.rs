@@ -34,33 +34,33 @@ mod sweep;
 mod workload;
 
 /// The documented limits (see `docs/semantics.md` and `shared/redis-aa-facts.md`).
-pub const MIN_CLUSTERS: usize = 2;
+pub(crate) const MIN_CLUSTERS: usize = 2;
 /// Historical Redis Software limit of participating clusters per database.
-pub const MAX_CLUSTERS: usize = 5;
+pub(crate) const MAX_CLUSTERS: usize = 5;
 /// What the `whatif.allow_more_clusters` switch lifts the limit to (a resource guard).
-pub const MAX_CLUSTERS_WHATIF: usize = 32;
-pub const MIN_BACKLOG: u64 = 1024 * 1024;
-pub const MAX_BACKLOG: u64 = 250 * 1024 * 1024;
-pub const MAX_SHARDS: u64 = 256;
-pub const MAX_NODES: u64 = 64;
-pub const MAX_KEYS: u64 = 1_000_000_000_000;
-pub const MAX_RATE: f64 = 10_000_000.0;
+pub(crate) const MAX_CLUSTERS_WHATIF: usize = 32;
+pub(crate) const MIN_BACKLOG: u64 = 1024 * 1024;
+pub(crate) const MAX_BACKLOG: u64 = 250 * 1024 * 1024;
+pub(crate) const MAX_SHARDS: u64 = 256;
+pub(crate) const MAX_NODES: u64 = 64;
+pub(crate) const MAX_KEYS: u64 = 1_000_000_000_000;
+pub(crate) const MAX_RATE: f64 = 10_000_000.0;
 /// Memory per key per instance, measured on the reference scenario (5,590 MiB for about 1.66M
 /// keys on each of 3 instances, streams and metrics included), rounded up.
-pub const ESTIMATED_BYTES_PER_KEY_COPY: f64 = 1_200.0;
+pub(crate) const ESTIMATED_BYTES_PER_KEY_COPY: f64 = 1_200.0;
 const GIB: f64 = 1_073_741_824.0;
 /// Runs estimated to hold more than this are refused (unless `whatif.allow_huge_runs`).
-pub const MAX_ESTIMATED_MEMORY: f64 = 64.0 * GIB;
+pub(crate) const MAX_ESTIMATED_MEMORY: f64 = 64.0 * GIB;
 /// Runs estimated to process more events than this are refused (about 4 days at 250k
 /// events per wall second), unless `whatif.allow_huge_runs`.
-pub const MAX_ESTIMATED_EVENTS: f64 = 1e11;
-pub const MAX_VALUE: u64 = 512 * 1024 * 1024;
+pub(crate) const MAX_ESTIMATED_EVENTS: f64 = 1e11;
+pub(crate) const MAX_VALUE: u64 = 512 * 1024 * 1024;
 
-pub const DEFAULT_SEED: u64 = 1;
+pub(crate) const DEFAULT_SEED: u64 = 1;
 
 /// Collects diagnostics while validating.
 #[derive(Default)]
-pub struct Findings {
+pub(crate) struct Findings {
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
 }
@@ -380,7 +380,7 @@ fn fault_cluster(
 }
 
 /// What validation found: the world to build, the warnings, the resolved seed.
-pub struct Validated {
+pub(crate) struct Validated {
     pub config: WorldConfig,
     pub expectations: Vec<Expectation>,
     pub outcomes: Outcomes,
@@ -398,7 +398,7 @@ fn valid_name(s: &str) -> bool {
 /// Validates `raw`; `seed_override` replaces `run.seed`.
 /// Validates `raw`, one table after another; `seed_override` replaces `run.seed`. Every
 /// error and warning is collected in `f`, in the order of the tables.
-pub fn validate(
+pub(crate) fn validate(
     raw: &RawScenario,
     seed_override: Option<u64>,
     f: &mut Findings,

@@ -4,7 +4,7 @@
 #[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
-/// The chart files [`write_sweep_charts`] writes, each as SVG and PNG.
+/// The chart files `write_sweep_charts` writes, each as SVG and PNG.
 pub const SWEEP_CHARTS: [&str; 4] = [
     "full_sync_rate",
     "wan_bytes",
@@ -16,7 +16,7 @@ pub const SWEEP_CHARTS: [&str; 4] = [
 /// swept), one line per combination of the other axes: the share of seeds that needed a full
 /// sync, mean WAN bytes and mean time to converge; and, with two or more axes, a heatmap of
 /// the share of runs with a full sync over the x axis × the first other axis.
-pub fn write_sweep_charts(dir: &Path, axes: &[Axis], rows: &[Row]) -> Result<(), String> {
+pub(crate) fn write_sweep_charts(dir: &Path, axes: &[Axis], rows: &[Row]) -> Result<(), String> {
     use crate::report::plot::{Heatmap, SweepChart, write_heatmap, write_sweep_chart};
     if axes.is_empty() || rows.is_empty() {
         return Ok(());

@@ -16,23 +16,23 @@ use crate::model::topology::{ClusterTopo, ProxyPolicy};
 use crate::model::workload::{KEY_DIGITS, key_name};
 
 /// Backlog sizes swept, as multiples of the analytic minimum.
-pub const FACTORS: [f64; 5] = [0.5, 0.9, 1.0, 1.1, 2.0];
+pub(crate) const FACTORS: [f64; 5] = [0.5, 0.9, 1.0, 1.1, 2.0];
 
 /// Seconds of writing before the outage begins, and after the reconnect delay once it ends.
-pub const WARM_UP_S: f64 = 5.0;
-pub const TAIL_S: f64 = 5.0;
+pub(crate) const WARM_UP_S: f64 = 5.0;
+pub(crate) const TAIL_S: f64 = 5.0;
 
 /// The generated workload's key length (`key:` and 12 digits).
-pub const KEY_BYTES: u64 = 4 + KEY_DIGITS as u64;
+pub(crate) const KEY_BYTES: u64 = 4 + KEY_DIGITS as u64;
 
 /// The value length whose `SET` (with a 16-byte key) takes exactly `op_bytes` stream bytes.
-pub fn value_bytes_for(op_bytes: u64) -> Option<u64> {
+pub(crate) fn value_bytes_for(op_bytes: u64) -> Option<u64> {
     (0..=op_bytes).find(|v| PlanInput::set_op_bytes(KEY_BYTES, *v) == op_bytes)
 }
 
 /// The backlog sizes to simulate: [`FACTORS`] × the analytic minimum, and `extra` (the size
 /// the user asked about), in increasing order.
-pub fn backlog_grid(p: &Plan, extra: Option<u64>) -> Vec<u64> {
+pub(crate) fn backlog_grid(p: &Plan, extra: Option<u64>) -> Vec<u64> {
     let mut v: Vec<u64> = FACTORS
         .iter()
         .map(|f| ((p.min_backlog as f64 * f).round() as u64).max(1))
@@ -53,7 +53,7 @@ fn secs(x: f64) -> String {
 
 /// The matching scenario, with a `[sweep]` table over `sizes` and `seeds` so that
 /// `geosim sweep` on the written file alone reproduces the simulated figures.
-pub fn scenario_text(
+pub(crate) fn scenario_text(
     i: &PlanInput,
     value_bytes: u64,
     keys: u64,
@@ -114,7 +114,7 @@ pub fn scenario_text(
 
 /// The share of uniformly chosen keys that the busiest shard owns: writes are spread over
 /// the shards by hash slot, not evenly.
-pub fn busiest_shard_share(keys: u64, shards: u64) -> f64 {
+pub(crate) fn busiest_shard_share(keys: u64, shards: u64) -> f64 {
     let topo = ClusterTopo::new("plan", 1, shards as usize, false, ProxyPolicy::AllNodes);
     let mut count = vec![0u64; shards as usize];
     for k in 0..keys {
@@ -125,7 +125,7 @@ pub fn busiest_shard_share(keys: u64, shards: u64) -> f64 {
 
 /// What the closed form says about a full sync at one backlog size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// The backlog holds every write of the outage and the longest reconnect delay.
     Never,
     /// It depends on where the block boundaries fall and on the drawn reconnect delay.
@@ -136,7 +136,7 @@ pub enum Expect {
 }
 
 impl Expect {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Expect::Never => "never",
             Expect::Maybe => "maybe",
@@ -146,7 +146,7 @@ impl Expect {
 }
 
 /// The closed-form outcome at `backlog` bytes for a shard writing `shard_bps`.
-pub fn expected_at(i: &PlanInput, shard_bps: f64, backlog: u64) -> Expect {
+pub(crate) fn expected_at(i: &PlanInput, shard_bps: f64, backlog: u64) -> Expect {
     let worst = (shard_bps * (i.outage_s + i.reconnect_s)).ceil() as u64;
     let best = (shard_bps * i.outage_s).floor() as u64;
     if worst <= backlog + 1 {
@@ -160,7 +160,7 @@ pub fn expected_at(i: &PlanInput, shard_bps: f64, backlog: u64) -> Expect {
 
 /// One figure, both ways.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Figure {
+pub(crate) struct Figure {
     pub name: String,
     pub analytic: f64,
     pub simulated: f64,
@@ -171,7 +171,7 @@ pub struct Figure {
 /// One backlog size: the closed form's outcome for the busiest shard, and how many seeds
 /// needed a full sync.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SizeOutcome {
+pub(crate) struct SizeOutcome {
     pub backlog: u64,
     pub busiest: Expect,
     pub runs_with_full_sync: usize,
@@ -180,7 +180,7 @@ pub struct SizeOutcome {
 
 impl SizeOutcome {
     /// The simulation contradicts a definite closed-form outcome for the busiest shard.
-    pub fn contradicts(&self) -> bool {
+    pub(crate) fn contradicts(&self) -> bool {
         match self.busiest {
             Expect::Never => self.runs_with_full_sync > 0,
             Expect::Always => self.runs_with_full_sync < self.runs,
@@ -190,7 +190,7 @@ impl SizeOutcome {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Crosscheck {
+pub(crate) struct Crosscheck {
     pub factor: f64,
     pub busiest_share: f64,
     pub figures: Vec<Figure>,
@@ -200,7 +200,7 @@ pub struct Crosscheck {
 }
 
 impl Crosscheck {
-    pub fn disagreements(&self) -> usize {
+    pub(crate) fn disagreements(&self) -> usize {
         self.figures.iter().filter(|f| !f.agrees).count()
     }
 }
@@ -216,7 +216,12 @@ fn figure(name: &str, analytic: f64, simulated: f64, factor: f64) -> Figure {
 }
 
 /// Compares the plan with the sweep's `rows` (one axis: the backlog size in bytes).
-pub fn crosscheck(i: &PlanInput, rows: &[Row], busiest_share: f64, factor: f64) -> Crosscheck {
+pub(crate) fn crosscheck(
+    i: &PlanInput,
+    rows: &[Row],
+    busiest_share: f64,
+    factor: f64,
+) -> Crosscheck {
     let p = plan(i);
     let mut sizes: Vec<SizeOutcome> = Vec::new();
     let busiest_bps = i.rate * i.op_bytes as f64 * busiest_share;
@@ -284,7 +289,7 @@ fn mib(b: f64) -> String {
 }
 
 /// The comparison as text (also written as `plan.md`, so it is Markdown).
-pub fn crosscheck_text(i: &PlanInput, c: &Crosscheck, seeds: (u64, u64)) -> String {
+pub(crate) fn crosscheck_text(i: &PlanInput, c: &Crosscheck, seeds: (u64, u64)) -> String {
     let p = plan(i);
     let mut o = format!(
         "## Analytic vs simulated\n\n{} backlog sizes × seeds {}..{}; a figure disagrees when \

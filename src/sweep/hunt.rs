@@ -5,7 +5,7 @@
 //! persistence model allows, no panic, and (for a sample of seeds) the same digest twice.
 //! `shrink` minimises a failing scenario while it keeps failing the same way.
 //!
-//! A drawn scenario is a [`Spec`], written out as ordinary scenario TOML, so any failure can
+//! A drawn scenario is a `Spec`, written out as ordinary scenario TOML, so any failure can
 //! be rerun with `geosim run`.
 
 use rand::RngExt;
@@ -16,7 +16,7 @@ use crate::sim::run_scenario;
 
 /// One drawn fault.
 #[derive(Clone, Debug, PartialEq)]
-pub enum FaultSpec {
+pub(crate) enum FaultSpec {
     /// Cluster `isolate` is cut off from `begin_s` for `dur_s`; `stall` holds connections
     /// instead of dropping them.
     Partition {
@@ -51,7 +51,7 @@ pub enum FaultSpec {
 
 /// One drawn cluster.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClusterSpec {
+pub(crate) struct ClusterSpec {
     pub shards: u64,
     pub replication: bool,
     pub persistence: &'static str,
@@ -61,7 +61,7 @@ pub struct ClusterSpec {
 
 /// A drawn scenario.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub seed: u64,
     pub clusters: Vec<ClusterSpec>,
     pub latency_ms: u64,
@@ -136,7 +136,7 @@ fn command(rng: &mut RngStream, focus: usize) -> String {
 const PERSISTENCE: [&str; 4] = ["aof-everysec", "aof-always", "snapshot", "none"];
 
 /// Draws the scenario of `seed`.
-pub fn generate(seed: u64) -> Spec {
+pub(crate) fn generate(seed: u64) -> Spec {
     let mut rng = stream_for(seed, "hunt");
     let n = rng.random_range(2..=5usize);
     let clusters = (0..n)
@@ -217,7 +217,7 @@ fn name(c: usize) -> String {
 }
 
 /// The spec as scenario TOML (`geosim run` reproduces it; the seed is the spec's).
-pub fn to_toml(s: &Spec) -> String {
+pub(crate) fn to_toml(s: &Spec) -> String {
     let mut o = format!(
         "# Drawn by `geosim hunt` from seed {}.\n[run]\nseed = {}\nduration = \"{}s\"\nconverge_deadline = \"10m\"\n\n",
         s.seed, s.seed, s.duration_s
@@ -310,7 +310,7 @@ pub fn to_toml(s: &Spec) -> String {
 
 /// How a drawn scenario broke an invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Broken {
+pub(crate) enum Broken {
     /// The scenario generator drew something the loader refuses (a hunter bug).
     Invalid(String),
     Diverged,
@@ -323,7 +323,7 @@ pub enum Broken {
 }
 
 impl Broken {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Broken::Invalid(_) => "invalid",
             Broken::Diverged => "diverged",
@@ -334,7 +334,7 @@ impl Broken {
         }
     }
 
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Broken::Invalid(e) | Broken::Panicked(e) => e.clone(),
             Broken::LostWrites(n) => format!("{n} acknowledged writes lost"),
@@ -344,7 +344,7 @@ impl Broken {
 }
 
 /// Runs `spec` and checks the invariants; `twice` also reruns it and compares digests.
-pub fn check(spec: &Spec, twice: bool) -> Option<Broken> {
+pub(crate) fn check(spec: &Spec, twice: bool) -> Option<Broken> {
     let text = to_toml(spec);
     let s = match parse(&text, "hunt.toml", &LoadOptions::default()) {
         Ok(s) => s,
@@ -394,7 +394,7 @@ pub fn check(spec: &Spec, twice: bool) -> Option<Broken> {
 }
 
 /// Whether seed `seed` is one of the sample rerun for determinism (one in eight).
-pub fn rerun_for_determinism(seed: u64) -> bool {
+pub(crate) fn rerun_for_determinism(seed: u64) -> bool {
     seed.is_multiple_of(8)
 }
 
@@ -491,7 +491,7 @@ fn candidates(s: &Spec) -> Vec<Spec> {
 
 /// Minimises `spec` while it still breaks the same way; at most `budget` runs. Returns the
 /// smallest failing spec found and how many runs it took.
-pub fn shrink(spec: &Spec, broken: &Broken, budget: usize) -> (Spec, usize) {
+pub(crate) fn shrink(spec: &Spec, broken: &Broken, budget: usize) -> (Spec, usize) {
     let mut best = spec.clone();
     let mut runs = 0;
     'outer: loop {
@@ -511,7 +511,7 @@ pub fn shrink(spec: &Spec, broken: &Broken, budget: usize) -> (Spec, usize) {
 }
 
 /// A size measure for reports: clusters, faults, steps, and seconds.
-pub fn size(s: &Spec) -> String {
+pub(crate) fn size(s: &Spec) -> String {
     format!(
         "{} clusters, {} fault(s), {} step(s), {} writes/s for {} s",
         s.clusters.len(),

@@ -120,7 +120,7 @@ fn mib(b: f64) -> String {
 }
 
 /// The plan as text, one figure per line with how it was computed.
-pub fn plan_text(i: &PlanInput, p: &Plan) -> String {
+pub(crate) fn plan_text(i: &PlanInput, p: &Plan) -> String {
     let mut o = String::new();
     o.push_str(&format!(
         "inputs: {} writes/s, {} stream bytes per write, {} shard(s) per cluster, {} clusters, \

@@ -5,7 +5,7 @@
 use super::*;
 
 /// Parses `--shard K/N` (1 ≤ K ≤ N).
-pub fn parse_shard(spec: &str) -> Result<(usize, usize), String> {
+pub(crate) fn parse_shard(spec: &str) -> Result<(usize, usize), String> {
     let bad = || format!("--shard {spec:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
     let (k, n) = spec.split_once('/').ok_or_else(bad)?;
     let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
@@ -17,7 +17,7 @@ pub fn parse_shard(spec: &str) -> Result<(usize, usize), String> {
 
 /// What a sweep (or one shard of it) was: written as `sweep.json` beside `sweep.csv`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub scenario: String,
     pub axes: Vec<(String, Vec<String>)>,
     pub seeds: Vec<u64>,
@@ -50,7 +50,7 @@ impl Manifest {
         }
     }
 
-    pub fn axes(&self) -> Vec<Axis> {
+    pub(crate) fn axes(&self) -> Vec<Axis> {
         self.axes
             .iter()
             .map(|(path, values)| Axis {
@@ -63,7 +63,7 @@ impl Manifest {
 
 /// Combines shard outputs (their `sweep.json` and `sweep.csv`) into the manifest and rows of
 /// the whole sweep, checking that they belong together and cover every cell exactly once.
-pub fn merge_shards(dirs: &[&Path]) -> Result<(Manifest, Vec<Row>), String> {
+pub(crate) fn merge_shards(dirs: &[&Path]) -> Result<(Manifest, Vec<Row>), String> {
     let mut first: Option<Manifest> = None;
     let mut rows: Vec<Row> = Vec::new();
     for d in dirs {

@@ -6,16 +6,6 @@ use super::*;
 
 impl Entry {
     pub(super) fn apply_kind(&mut self, op: &Op) {
-        pub(super) fn reg<V>(op: &Op, value: V) -> Reg<V> {
-            Reg {
-                value,
-                ts: op.ts,
-                dot: op.dot,
-                vc: op.vc.clone(),
-                observed: Vec::new(),
-                annotation: op.annotation,
-            }
-        }
         let killed = self.tomb.covers(op.dot);
         let origin = op.dot.origin;
         let seq = op.dot.seq;
@@ -26,6 +16,27 @@ impl Entry {
                 self.string.write(r);
             }
             OpKind::Incr { int, float } => self.string.incr(origin, seq, *int, *float),
+            OpKind::Del { observed } => self.remove_key(&op.vc, observed),
+            OpKind::Expire(e) => self.expire_mut().write(reg(op, *e)),
+            _ => self.apply_to_collection(op),
+        }
+        // A write the key's tombstone already covers is dead on arrival. It was still applied
+        // above (its clock says what it overwrote), so the state is the same whether the
+        // delete came first or second.
+        if killed {
+            self.apply_key_tomb();
+        }
+        if let Some(t) = op.kind.key_type() {
+            let s = &mut self.stamps[t as usize];
+            *s = (*s).max(stamp(op.ts, origin));
+        }
+    }
+
+    /// The part of [`Entry::apply_kind`] for hashes, sets, sorted sets, lists, streams and
+    /// HyperLogLogs.
+    fn apply_to_collection(&mut self, op: &Op) {
+        let (origin, seq) = (op.dot.origin, op.dot.seq);
+        match &op.kind {
             OpKind::HSet(fields) => {
                 for (f, v, observed) in fields {
                     let s = self.coll_mut().hash.entry(f.clone()).or_default();
@@ -120,18 +131,9 @@ impl Entry {
                     &tomb,
                 );
             }
-            OpKind::Del { observed } => self.remove_key(&op.vc, observed),
-            OpKind::Expire(e) => self.expire_mut().write(reg(op, *e)),
-        }
-        // A write the key's tombstone already covers is dead on arrival. It was still applied
-        // above (its clock says what it overwrote), so the state is the same whether the
-        // delete came first or second.
-        if killed {
-            self.apply_key_tomb();
-        }
-        if let Some(t) = op.kind.key_type() {
-            let s = &mut self.stamps[t as usize];
-            *s = (*s).max(stamp(op.ts, origin));
+            OpKind::Set { .. } | OpKind::Incr { .. } | OpKind::Del { .. } | OpKind::Expire(_) => {
+                unreachable!("applied by apply_kind")
+            }
         }
     }
 
@@ -293,5 +295,17 @@ impl Entry {
         }) {
             self.coll = None;
         }
+    }
+}
+
+/// A register written by `op` with `value`.
+fn reg<V>(op: &Op, value: V) -> Reg<V> {
+    Reg {
+        value,
+        ts: op.ts,
+        dot: op.dot,
+        vc: op.vc.clone(),
+        observed: Vec::new(),
+        annotation: op.annotation,
     }
 }

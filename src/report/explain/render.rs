@@ -40,7 +40,7 @@ impl Explained {
 
     /// Whether the narration and the diagram show this event: in the window, involving the
     /// instance asked for.
-    pub fn shows(&self, e: &TraceEvent) -> bool {
+    pub(crate) fn shows(&self, e: &TraceEvent) -> bool {
         self.in_window(e.time) && self.involves(e)
     }
 

@@ -230,6 +230,7 @@ fn one_cluster(
             "must be after join_at",
         );
     }
+    let (ntp_interval, ntp_residual) = ntp_timing(f, c, i);
     ClusterConfig {
         join_at,
         leave_at,
@@ -248,24 +249,32 @@ fn one_cluster(
             offset_ns,
             drift_ppm,
             ntp,
-            ntp_interval: duration_field(
-                f,
-                &p("ntp_interval"),
-                c.ntp_interval.as_ref(),
-                Some(SimDuration::from_secs(64)),
-            )
-            .filter(|d| !d.is_zero())
-            .unwrap_or(SimDuration::from_secs(64)),
-            ntp_residual: duration_field(
-                f,
-                &p("ntp_residual"),
-                c.ntp_residual.as_ref(),
-                Some(SimDuration::from_millis(1)),
-            )
-            .unwrap_or_default(),
+            ntp_interval,
+            ntp_residual,
             steps: Vec::new(),
         },
     }
+}
+
+/// How often NTP corrects the clock, and the error it leaves.
+fn ntp_timing(f: &mut Findings, c: &RawCluster, i: usize) -> (SimDuration, SimDuration) {
+    let p = |field: &str| format!("cluster[{i}].{field}");
+    let interval = duration_field(
+        f,
+        &p("ntp_interval"),
+        c.ntp_interval.as_ref(),
+        Some(SimDuration::from_secs(64)),
+    )
+    .filter(|d| !d.is_zero())
+    .unwrap_or(SimDuration::from_secs(64));
+    let residual = duration_field(
+        f,
+        &p("ntp_residual"),
+        c.ntp_residual.as_ref(),
+        Some(SimDuration::from_millis(1)),
+    )
+    .unwrap_or_default();
+    (interval, residual)
 }
 
 /// NTP, the clock's initial offset and its drift.
