@@ -25,6 +25,65 @@ pub(crate) fn summary_md(s: &Summary) -> String {
     for w in &s.warnings {
         o.push_str(&format!("* warning: {w}\n"));
     }
+    headline_md(s, &mut o);
+    o.push_str("\n## Replication per peer\n\n| from → to | ops | lag p50 ms | lag p99 ms | lag max ms | partial | full | full-sync loop |\n|---|---|---|---|---|---|---|---|\n");
+    for p in &s.peers {
+        o.push_str(&format!(
+            "| {} → {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            p.from,
+            p.to,
+            p.ops_applied,
+            opt(p.lag_ms_p50),
+            opt(p.lag_ms_p99),
+            opt(p.lag_ms_max),
+            p.partial_syncs,
+            p.full_syncs,
+            if p.full_sync_loop { "yes" } else { "no" }
+        ));
+    }
+    if !s.heals.is_empty() {
+        o.push_str("\n## Heals\n\n| fault | began (s) | healed (s) | caught up after (ms) |\n|---|---|---|---|\n");
+        for h in &s.heals {
+            o.push_str(&format!(
+                "| {} | {:.3} | {:.3} | {} |\n",
+                h.name,
+                h.begin_s,
+                h.healed_at_s,
+                opt(h.caught_up_after_ms)
+            ));
+        }
+    }
+    o.push_str("\n## Instances\n\n| cluster | membership | keys | memory bytes | keyspace digest |\n|---|---|---|---|---|\n");
+    for c in &s.clusters {
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | `{}` |\n",
+            c.name, c.membership, c.keys, c.memory_bytes, c.keyspace_digest
+        ));
+    }
+    if !s.expectations.is_empty() {
+        o.push_str(&format!(
+            "\n## Expectations: {} of {} passed\n\n| check | expected | actual | |\n|---|---|---|---|\n",
+            s.expectations.len() - s.expectations_failed,
+            s.expectations.len()
+        ));
+        for e in &s.expectations {
+            let what = match e.step {
+                Some(i) => format!("step {i} on {}: `{}`", e.on, e.cmd),
+                None => format!("`{}`", e.cmd),
+            };
+            o.push_str(&format!(
+                "| {what} | {} | {} | {} |\n",
+                e.expected.replace('\n', " "),
+                e.actual.replace('\n', " "),
+                if e.pass { "✓" } else { "✗" }
+            ));
+        }
+    }
+    o
+}
+
+/// The headline figures table.
+fn headline_md(s: &Summary, o: &mut String) {
     let t = &s.totals;
     o.push_str("\n## Headline figures\n\n| figure | value |\n|---|---|\n");
     let rows: Vec<(&str, String)> = vec![
@@ -90,58 +149,4 @@ pub(crate) fn summary_md(s: &Summary) -> String {
     for (k, v) in rows {
         o.push_str(&format!("| {k} | {v} |\n"));
     }
-    o.push_str("\n## Replication per peer\n\n| from → to | ops | lag p50 ms | lag p99 ms | lag max ms | partial | full | full-sync loop |\n|---|---|---|---|---|---|---|---|\n");
-    for p in &s.peers {
-        o.push_str(&format!(
-            "| {} → {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            p.from,
-            p.to,
-            p.ops_applied,
-            opt(p.lag_ms_p50),
-            opt(p.lag_ms_p99),
-            opt(p.lag_ms_max),
-            p.partial_syncs,
-            p.full_syncs,
-            if p.full_sync_loop { "yes" } else { "no" }
-        ));
-    }
-    if !s.heals.is_empty() {
-        o.push_str("\n## Heals\n\n| fault | began (s) | healed (s) | caught up after (ms) |\n|---|---|---|---|\n");
-        for h in &s.heals {
-            o.push_str(&format!(
-                "| {} | {:.3} | {:.3} | {} |\n",
-                h.name,
-                h.begin_s,
-                h.healed_at_s,
-                opt(h.caught_up_after_ms)
-            ));
-        }
-    }
-    o.push_str("\n## Instances\n\n| cluster | membership | keys | memory bytes | keyspace digest |\n|---|---|---|---|---|\n");
-    for c in &s.clusters {
-        o.push_str(&format!(
-            "| {} | {} | {} | {} | `{}` |\n",
-            c.name, c.membership, c.keys, c.memory_bytes, c.keyspace_digest
-        ));
-    }
-    if !s.expectations.is_empty() {
-        o.push_str(&format!(
-            "\n## Expectations: {} of {} passed\n\n| check | expected | actual | |\n|---|---|---|---|\n",
-            s.expectations.len() - s.expectations_failed,
-            s.expectations.len()
-        ));
-        for e in &s.expectations {
-            let what = match e.step {
-                Some(i) => format!("step {i} on {}: `{}`", e.on, e.cmd),
-                None => format!("`{}`", e.cmd),
-            };
-            o.push_str(&format!(
-                "| {what} | {} | {} | {} |\n",
-                e.expected.replace('\n', " "),
-                e.actual.replace('\n', " "),
-                if e.pass { "✓" } else { "✗" }
-            ));
-        }
-    }
-    o
 }

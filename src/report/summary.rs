@@ -280,6 +280,125 @@ pub fn run_and_judge_with(s: &Scenario, sink: Option<crate::model::metrics::Samp
     }
 }
 
+fn peer_summaries(r: &RunResult, names: &[String]) -> Vec<PeerSummary> {
+    r.peers
+        .iter()
+        .map(|p| PeerSummary {
+            from: names[p.src].clone(),
+            to: names[p.dst].clone(),
+            ops_applied: p.ops_applied,
+            lag_ms_p50: p.lag.quantile(0.5).map(ns_ms),
+            lag_ms_p99: p.lag.quantile(0.99).map(ns_ms),
+            lag_ms_max: (p.lag.count() > 0).then(|| ns_ms(p.lag.max())),
+            stream_bytes: p.stream_bytes,
+            snapshot_bytes: p.snapshot_bytes,
+            wire_bytes: p.wire_bytes,
+            partial_syncs: p.partial_syncs,
+            full_syncs: p.full_syncs,
+            full_sync_failures: p.full_sync_failures,
+            oom_stops: p.oom_stops,
+            full_sync_loop: p.max_consecutive_full_sync_failures >= 2,
+        })
+        .collect()
+}
+
+fn totals(r: &RunResult, peers: &[PeerSummary]) -> Totals {
+    Totals {
+        writes: r.clusters.iter().map(|c| c.writes).sum(),
+        rejected_writes: r.clusters.iter().map(|c| c.rejected).sum(),
+        ops_applied: peers.iter().map(|p| p.ops_applied).sum(),
+        stream_bytes: peers.iter().map(|p| p.stream_bytes).sum(),
+        snapshot_bytes: peers.iter().map(|p| p.snapshot_bytes).sum(),
+        wire_bytes: peers.iter().map(|p| p.wire_bytes).sum(),
+        partial_syncs: peers.iter().map(|p| p.partial_syncs).sum(),
+        full_syncs: peers.iter().map(|p| p.full_syncs).sum(),
+        full_sync_failures: peers.iter().map(|p| p.full_sync_failures).sum(),
+        tombstones: r.tombstones.iter().map(|t| t.0).sum(),
+        tombstone_bytes: r.tombstones.iter().map(|t| t.1).sum(),
+        tombstones_collected: r.tombstones_collected,
+        oom_rejections: r.clusters.iter().map(|c| c.oom_rejections).sum(),
+        evictions: r.clusters.iter().map(|c| c.evictions).sum(),
+        replication_oom_stops: r.peers.iter().map(|p| p.oom_stops).sum(),
+        unavailable_rejections: r.clusters.iter().map(|c| c.unavailable_rejections).sum(),
+        refused_reconnects: r.refused_reconnects,
+        writes_lost: r.clusters.iter().map(|c| c.writes_lost).sum(),
+        writes_recovered_from_peers: r
+            .clusters
+            .iter()
+            .map(|c| c.writes_recovered_from_peers)
+            .sum(),
+        divergent_keys_end: r.divergent_keys_end,
+        lww_conflicts: r.lww.conflicts,
+        clock_inverted_wins: r.lww.clock_inverted,
+    }
+}
+
+fn peak_summary(r: &RunResult) -> PeakSummary {
+    PeakSummary {
+        samples: r.peaks.samples,
+        backlog_bytes_max: r.peaks.backlog_bytes_max,
+        backlog_fill_max: (r.peaks.backlog_fill_max * 1e4).round() / 1e4,
+        link_queue_bytes_max: r.peaks.link_queue_bytes_max,
+        lag_ms_max_sampled: ns_ms(r.peaks.lag_ns_max),
+        tombstones_max: r.peaks.tombstones_max,
+        divergent_keys_max: r.peaks.divergent_keys_max,
+        clock_offset_ms_max: ns_ms(r.peaks.clock_offset_ns_max),
+    }
+}
+
+fn cluster_summaries(r: &RunResult) -> Vec<ClusterSummary> {
+    r.clusters
+        .iter()
+        .zip(&r.instance_digests)
+        .enumerate()
+        .map(|(i, (c, d))| ClusterSummary {
+            name: c.name.clone(),
+            membership: match r.members.get(i) {
+                Some(crate::model::Membership::Joining) => "joining",
+                Some(crate::model::Membership::Removed) => "removed",
+                Some(crate::model::Membership::Absent) => "absent",
+                _ => "active",
+            }
+            .to_string(),
+            joined_at_s: r
+                .joined_at
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|t| t.as_secs_f64()),
+            writes: c.writes,
+            rejected_writes: c.rejected,
+            unavailable_rejections: c.unavailable_rejections,
+            writes_lost: c.writes_lost,
+            writes_recovered_from_peers: c.writes_recovered_from_peers,
+            oom_rejections: c.oom_rejections,
+            evictions: c.evictions,
+            memory_bytes: c.memory_bytes,
+            memory_limit_bytes: c.memory_limit,
+            keys: c.keys,
+            keyspace_digest: format!("{d:016x}"),
+        })
+        .collect()
+}
+
+fn step_summaries(s: &Scenario, r: &RunResult, names: &[String]) -> Vec<StepSummary> {
+    r.steps
+        .iter()
+        .map(|st| StepSummary {
+            step: st.index,
+            time_ms: ms(SimDuration(st.time.0)),
+            on: st.cluster.map(|c| names[c].clone()),
+            cmd: st.line.clone(),
+            reply: st.reply.as_ref().map(|r| r.to_string()),
+            note: s
+                .notes
+                .iter()
+                .find(|(i, _)| *i == st.index)
+                .map(|(_, n)| n.clone()),
+        })
+        .collect()
+}
+
 impl Summary {
     pub fn new(s: &Scenario, r: &RunResult, c: &Convergence) -> Summary {
         let mut ex = check_expectations(s, r);
@@ -294,54 +413,8 @@ impl Summary {
         ex: &[ExpectationResult],
     ) -> Summary {
         let names: Vec<String> = s.config.clusters.iter().map(|c| c.name.clone()).collect();
-        let peers: Vec<PeerSummary> = r
-            .peers
-            .iter()
-            .map(|p| PeerSummary {
-                from: names[p.src].clone(),
-                to: names[p.dst].clone(),
-                ops_applied: p.ops_applied,
-                lag_ms_p50: p.lag.quantile(0.5).map(ns_ms),
-                lag_ms_p99: p.lag.quantile(0.99).map(ns_ms),
-                lag_ms_max: (p.lag.count() > 0).then(|| ns_ms(p.lag.max())),
-                stream_bytes: p.stream_bytes,
-                snapshot_bytes: p.snapshot_bytes,
-                wire_bytes: p.wire_bytes,
-                partial_syncs: p.partial_syncs,
-                full_syncs: p.full_syncs,
-                full_sync_failures: p.full_sync_failures,
-                oom_stops: p.oom_stops,
-                full_sync_loop: p.max_consecutive_full_sync_failures >= 2,
-            })
-            .collect();
-        let totals = Totals {
-            writes: r.clusters.iter().map(|c| c.writes).sum(),
-            rejected_writes: r.clusters.iter().map(|c| c.rejected).sum(),
-            ops_applied: peers.iter().map(|p| p.ops_applied).sum(),
-            stream_bytes: peers.iter().map(|p| p.stream_bytes).sum(),
-            snapshot_bytes: peers.iter().map(|p| p.snapshot_bytes).sum(),
-            wire_bytes: peers.iter().map(|p| p.wire_bytes).sum(),
-            partial_syncs: peers.iter().map(|p| p.partial_syncs).sum(),
-            full_syncs: peers.iter().map(|p| p.full_syncs).sum(),
-            full_sync_failures: peers.iter().map(|p| p.full_sync_failures).sum(),
-            tombstones: r.tombstones.iter().map(|t| t.0).sum(),
-            tombstone_bytes: r.tombstones.iter().map(|t| t.1).sum(),
-            tombstones_collected: r.tombstones_collected,
-            oom_rejections: r.clusters.iter().map(|c| c.oom_rejections).sum(),
-            evictions: r.clusters.iter().map(|c| c.evictions).sum(),
-            replication_oom_stops: r.peers.iter().map(|p| p.oom_stops).sum(),
-            unavailable_rejections: r.clusters.iter().map(|c| c.unavailable_rejections).sum(),
-            refused_reconnects: r.refused_reconnects,
-            writes_lost: r.clusters.iter().map(|c| c.writes_lost).sum(),
-            writes_recovered_from_peers: r
-                .clusters
-                .iter()
-                .map(|c| c.writes_recovered_from_peers)
-                .sum(),
-            divergent_keys_end: r.divergent_keys_end,
-            lww_conflicts: r.lww.conflicts,
-            clock_inverted_wins: r.lww.clock_inverted,
-        };
+        let peers = peer_summaries(r, &names);
+        let totals = totals(r, &peers);
         let side = |w: &crate::check::LwwWrite| LwwSide {
             instance: names[w.instance].clone(),
             value: w.value.clone(),
@@ -360,49 +433,8 @@ impl Summary {
             events: r.events,
             trace_digest: format!("{:016x}", r.trace_digest),
             totals,
-            peaks: PeakSummary {
-                samples: r.peaks.samples,
-                backlog_bytes_max: r.peaks.backlog_bytes_max,
-                backlog_fill_max: (r.peaks.backlog_fill_max * 1e4).round() / 1e4,
-                link_queue_bytes_max: r.peaks.link_queue_bytes_max,
-                lag_ms_max_sampled: ns_ms(r.peaks.lag_ns_max),
-                tombstones_max: r.peaks.tombstones_max,
-                divergent_keys_max: r.peaks.divergent_keys_max,
-                clock_offset_ms_max: ns_ms(r.peaks.clock_offset_ns_max),
-            },
-            clusters: r
-                .clusters
-                .iter()
-                .zip(&r.instance_digests)
-                .enumerate()
-                .map(|(i, (c, d))| ClusterSummary {
-                    name: c.name.clone(),
-                    membership: match r.members.get(i) {
-                        Some(crate::model::Membership::Joining) => "joining",
-                        Some(crate::model::Membership::Removed) => "removed",
-                        Some(crate::model::Membership::Absent) => "absent",
-                        _ => "active",
-                    }
-                    .to_string(),
-                    joined_at_s: r
-                        .joined_at
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .map(|t| t.as_secs_f64()),
-                    writes: c.writes,
-                    rejected_writes: c.rejected,
-                    unavailable_rejections: c.unavailable_rejections,
-                    writes_lost: c.writes_lost,
-                    writes_recovered_from_peers: c.writes_recovered_from_peers,
-                    oom_rejections: c.oom_rejections,
-                    evictions: c.evictions,
-                    memory_bytes: c.memory_bytes,
-                    memory_limit_bytes: c.memory_limit,
-                    keys: c.keys,
-                    keyspace_digest: format!("{d:016x}"),
-                })
-                .collect(),
+            peaks: peak_summary(r),
+            clusters: cluster_summaries(r),
             peers,
             heals: r
                 .heals
@@ -424,22 +456,7 @@ impl Summary {
                     loser: side(&x.loser),
                 })
                 .collect(),
-            steps: r
-                .steps
-                .iter()
-                .map(|st| StepSummary {
-                    step: st.index,
-                    time_ms: ms(SimDuration(st.time.0)),
-                    on: st.cluster.map(|c| names[c].clone()),
-                    cmd: st.line.clone(),
-                    reply: st.reply.as_ref().map(|r| r.to_string()),
-                    note: s
-                        .notes
-                        .iter()
-                        .find(|(i, _)| *i == st.index)
-                        .map(|(_, n)| n.clone()),
-                })
-                .collect(),
+            steps: step_summaries(s, r, &names),
             expectations: ex
                 .iter()
                 .map(|e| ExpectationSummary {
@@ -466,11 +483,19 @@ impl Summary {
     /// The human summary: seed first, reproduce command last.
     pub(crate) fn to_text(&self) -> String {
         let mut o = String::new();
-        let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
         o.push_str(&format!("seed {}  scenario {}\n", self.seed, self.scenario));
         for w in &self.warnings {
             o.push_str(&format!("warning: {w}\n"));
         }
+        self.text_transcript(&mut o);
+        self.text_totals(&mut o);
+        self.text_peers(&mut o);
+        self.text_verdict(&mut o);
+        o
+    }
+
+    /// A scripted run's steps with their replies, then the expectations that failed.
+    fn text_transcript(&self, o: &mut String) {
         for st in &self.steps {
             if let Some(n) = &st.note {
                 o.push_str(&format!("            # {n}\n"));
@@ -510,6 +535,10 @@ impl Summary {
                 ));
             }
         }
+    }
+
+    /// What was simulated, written and synced; crashes, memory, peaks and LWW conflicts.
+    fn text_totals(&self, o: &mut String) {
         o.push_str(&format!(
             "simulated {:.3} s ({:.3} s of writes), {} events\n",
             self.simulated_s, self.duration_s, self.events
@@ -582,6 +611,11 @@ impl Summary {
                 ));
             }
         }
+    }
+
+    /// Lag per peer pair, and each heal's catch-up.
+    fn text_peers(&self, o: &mut String) {
+        let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
         o.push_str("lag per peer (ms):\n");
         o.push_str(&format!(
             "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>8} {:>5}\n",
@@ -615,6 +649,10 @@ impl Summary {
                 }
             ));
         }
+    }
+
+    /// The verdict, each instance's keys, memory and digest, and how to reproduce.
+    fn text_verdict(&self, o: &mut String) {
         o.push_str(&format!(
             "verdict: {}{}\n",
             self.verdict,
@@ -642,6 +680,5 @@ impl Summary {
         }
         o.push_str(&format!("trace digest {}\n", self.trace_digest));
         o.push_str(&format!("reproduce: {}\n", self.reproduce));
-        o
     }
 }

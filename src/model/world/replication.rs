@@ -106,6 +106,11 @@ impl World {
             }
             self.peers[pair].lag.record(now.since(f.op.written_at).0);
             self.sessions[sid].consumed_op(f.end, f.op.written_at);
+            let s = &self.sessions[sid];
+            assert!(
+                s.consumed <= self.instances[src].shards[s.src_shard].backlog.end(),
+                "a session never consumes past the end of its source's stream"
+            );
             self.last_apply = now;
         }
         let consumed = self.sessions[sid].consumed;
@@ -295,6 +300,10 @@ impl World {
         let holds = self.instances[src].shards[src_shard]
             .backlog
             .can_continue_from(offset);
+        assert!(
+            offset <= self.instances[src].shards[src_shard].backlog.end(),
+            "a snapshot covers no more than its source's stream"
+        );
         let s = &mut self.sessions[sid];
         let end = s.finish_full_sync(offset, holds);
         let consecutive = s.consecutive_failures;

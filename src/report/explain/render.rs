@@ -111,31 +111,7 @@ impl Explained {
                 }
                 TraceKind::Op { op, .. } => {
                     if visible {
-                        let true_ms = op.annotation as f64 / 1e6;
-                        let offset = op.ts as f64 - true_ms.floor();
-                        let clock = if offset.abs() >= 1.0 {
-                            format!(
-                                " (its clock is {} ms {})",
-                                trim_ms(offset.abs()),
-                                if offset > 0.0 { "ahead" } else { "behind" }
-                            )
-                        } else {
-                            String::new()
-                        };
-                        let on_key = if multi_key {
-                            format!(" on {}", show_key(&op.key))
-                        } else {
-                            String::new()
-                        };
-                        d.detail(&format!(
-                            "becomes op {}:{} ({} write{on_key}), vector clock {}, stamped {} ms by {}'s clock{clock}",
-                            op.dot.origin,
-                            op.dot.seq,
-                            ordinal(op.dot.seq),
-                            fmt_vc(op, n),
-                            op.ts,
-                            op.dot.origin,
-                        ));
+                        self.narrate_op(d, op, multi_key, n);
                     }
                 }
                 TraceKind::Deliver {
@@ -145,38 +121,7 @@ impl Explained {
                     sent,
                     applied: result,
                 } if visible => {
-                    let lag = e.time.since(*sent);
-                    let what = match result {
-                        Applied::Applied => "applies",
-                        Applied::Buffered => {
-                            "buffers (causal consistency: an op it depends on is missing)"
-                        }
-                        Applied::Duplicate => "filters out a duplicate of",
-                    };
-                    d.line(
-                        e.time,
-                        &format!(
-                            "{} {what} {}:{} ({}) from {}, written {} earlier",
-                            self.who(*dst),
-                            op.dot.origin,
-                            op.dot.seq,
-                            d.code(&label(&op.key, op.dot)),
-                            self.who(*src),
-                            trim_ms(lag.0 as f64 / 1e6) + " ms"
-                        ),
-                    );
-                    for &i in &self.met[at] {
-                        let c = &self.conflicts[i];
-                        let other = if c.a == op.dot { c.b } else { c.a };
-                        d.detail(&format!(
-                            "concurrent with {}:{} ({}), already here: {} (conflict {})",
-                            other.origin,
-                            other.seq,
-                            d.code(&label(&op.key, other)),
-                            c.rule,
-                            i + 1
-                        ));
-                    }
+                    self.narrate_delivery(d, e, at, (*src, *dst), op, *sent, *result, &label);
                 }
                 TraceKind::Fault {
                     name,
@@ -198,17 +143,7 @@ impl Explained {
                     );
                 }
                 TraceKind::Reconnect { src, dst, reason } if visible => {
-                    let why = match reason {
-                        ResyncReason::Partial => {
-                            "partial sync: the backlog still holds everything it missed".to_string()
-                        }
-                        ResyncReason::BacklogOverflow { needed, first } => format!(
-                            "FULL SYNC: the backlog overflowed — it needs offset {needed} but the backlog starts at {first}"
-                        ),
-                        ResyncReason::NewHistory => {
-                            "FULL SYNC: the source's replication history changed (restart)".into()
-                        }
-                    };
+                    let why = reconnect_reason(reason);
                     d.line(
                         e.time,
                         &format!(
@@ -263,6 +198,81 @@ impl Explained {
             d.para(&format!(
                 "({} later events were not recorded: narrow the run with --key or a shorter duration)",
                 self.tracer.dropped
+            ));
+        }
+    }
+
+    /// What a local write became: its op, vector clock and timestamp (and how far its
+    /// writer's clock was off).
+    fn narrate_op(&self, d: &mut Doc, op: &Op, multi_key: bool, n: usize) {
+        let true_ms = op.annotation as f64 / 1e6;
+        let offset = op.ts as f64 - true_ms.floor();
+        let clock = if offset.abs() >= 1.0 {
+            format!(
+                " (its clock is {} ms {})",
+                trim_ms(offset.abs()),
+                if offset > 0.0 { "ahead" } else { "behind" }
+            )
+        } else {
+            String::new()
+        };
+        let on_key = if multi_key {
+            format!(" on {}", show_key(&op.key))
+        } else {
+            String::new()
+        };
+        d.detail(&format!(
+            "becomes op {}:{} ({} write{on_key}), vector clock {}, stamped {} ms by {}'s clock{clock}",
+            op.dot.origin,
+            op.dot.seq,
+            ordinal(op.dot.seq),
+            fmt_vc(op, n),
+            op.ts,
+            op.dot.origin,
+        ));
+    }
+
+    /// An op's arrival at a peer, and the concurrent ops it met there.
+    #[allow(clippy::too_many_arguments)]
+    fn narrate_delivery(
+        &self,
+        d: &mut Doc,
+        e: &TraceEvent,
+        at: usize,
+        (src, dst): (usize, usize),
+        op: &Op,
+        sent: SimTime,
+        result: Applied,
+        label: &dyn Fn(&Key, Dot) -> String,
+    ) {
+        let lag = e.time.since(sent);
+        let what = match result {
+            Applied::Applied => "applies",
+            Applied::Buffered => "buffers (causal consistency: an op it depends on is missing)",
+            Applied::Duplicate => "filters out a duplicate of",
+        };
+        d.line(
+            e.time,
+            &format!(
+                "{} {what} {}:{} ({}) from {}, written {} earlier",
+                self.who(dst),
+                op.dot.origin,
+                op.dot.seq,
+                d.code(&label(&op.key, op.dot)),
+                self.who(src),
+                trim_ms(lag.0 as f64 / 1e6) + " ms"
+            ),
+        );
+        for &i in &self.met[at] {
+            let c = &self.conflicts[i];
+            let other = if c.a == op.dot { c.b } else { c.a };
+            d.detail(&format!(
+                "concurrent with {}:{} ({}), already here: {} (conflict {})",
+                other.origin,
+                other.seq,
+                d.code(&label(&op.key, other)),
+                c.rule,
+                i + 1
             ));
         }
     }
@@ -363,5 +373,20 @@ impl Explained {
             },
             self.result.trace_digest
         );
+    }
+}
+
+/// Why a reconnecting syncer resumed as it did.
+fn reconnect_reason(reason: &ResyncReason) -> String {
+    match reason {
+        ResyncReason::Partial => {
+            "partial sync: the backlog still holds everything it missed".to_string()
+        }
+        ResyncReason::BacklogOverflow { needed, first } => format!(
+            "FULL SYNC: the backlog overflowed — it needs offset {needed} but the backlog starts at {first}"
+        ),
+        ResyncReason::NewHistory => {
+            "FULL SYNC: the source's replication history changed (restart)".into()
+        }
     }
 }

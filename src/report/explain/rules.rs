@@ -7,7 +7,6 @@ use super::*;
 /// The rule that settles two concurrent ops `a` (written first in true time) and `b`, or
 /// `None` when their effects do not meet (different fields, members or elements).
 pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)> {
-    let (ia, ib) = (a.dot.origin, b.dot.origin);
     let who = |o: &Op, l: &str| format!("{}'s {}", o.dot.origin, l);
     use OpKind::*;
     match (&a.kind, &b.kind) {
@@ -66,6 +65,16 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
                 ),
             ))
         }
+        _ => collection_rule(a, la, b, lb),
+    }
+}
+
+/// Hashes, sets and sorted sets.
+fn collection_rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)> {
+    let (ia, ib) = (a.dot.origin, b.dot.origin);
+    let who = |o: &Op, l: &str| format!("{}'s {}", o.dot.origin, l);
+    use OpKind::*;
+    match (&a.kind, &b.kind) {
         (SAdd(x), SRem(y)) | (SRem(y), SAdd(x)) => {
             let (r, rl, ad) = if matches!(a.kind, SRem(_)) {
                 (a, la, b)
@@ -188,6 +197,16 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
                 ),
             ))
         }
+        _ => sequence_rule(a, la, b, lb),
+    }
+}
+
+/// Lists, expiry, streams, HyperLogLogs, and ops of different types.
+fn sequence_rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)> {
+    let (ia, ib) = (a.dot.origin, b.dot.origin);
+    let who = |o: &Op, l: &str| format!("{}'s {}", o.dot.origin, l);
+    use OpKind::*;
+    match (&a.kind, &b.kind) {
         (LInsert(_), LInsert(_)) => Some((
             "both inserts kept",
             format!(
