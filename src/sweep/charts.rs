@@ -1,7 +1,6 @@
 //! The sweep's charts: full-sync share, WAN bytes and time to converge against the backlog
 //! size, and the full-sync heatmap.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 /// The chart files `write_sweep_charts` writes, each as SVG and PNG.

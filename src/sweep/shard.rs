@@ -1,7 +1,6 @@
 //! Sharding a sweep across machines: `--shard K/N`, the manifest (`sweep.json`) and
 //! `geosim merge`.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 /// Parses `--shard K/N` (1 ≤ K ≤ N).

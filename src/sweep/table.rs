@@ -1,7 +1,6 @@
 //! The sweep's tables: a row per cell (`sweep.csv`, read back with the `csv` crate), and
 //! `sweep.md` with the smallest sufficient backlog and the paired differences.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 /// One cell's figures: a row of `sweep.csv`, from a run or read back from a shard's file.

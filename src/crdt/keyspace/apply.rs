@@ -1,7 +1,6 @@
 //! Changing an entry: applying an op, a key-level removal, merging a full-sync state,
 //! collecting garbage.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 impl Entry {

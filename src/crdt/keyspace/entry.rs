@@ -1,7 +1,6 @@
 //! A key's entry: its causal context, a part for every data type, expiry; reads of the
 //! visible value, sizes, tombstones and digests.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 /// The collection parts of an entry, boxed because most keys in a generated workload are

@@ -1,7 +1,6 @@
 //! Ops: what a write becomes and what replication carries: a key, a dot, the key's vector
 //! clock at the origin, the writer's timestamp and the kind of change.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 pub type Bytes = Vec<u8>;

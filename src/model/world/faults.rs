@@ -1,15 +1,12 @@
-//! Routing for faults, crashes and membership: the fault controller ([`Faults`]) says what a
-//! fault's begin and end do; links are cut, held, degraded or healed here, shards crash and
-//! restart ([`crate::model::shard::Shard`]), and membership ([`Members`]) moves instances in
-//! and out. Also the script's partition, heal and sync steps.
+//! Routing for faults, crashes and membership: the fault controller (`fault::Faults`) says
+//! what a fault's begin and end do; links are cut, held, degraded or healed here, shards crash
+//! and restart (`shard::Shard`), and membership (`membership::Members`) moves instances in and
+//! out. Also the script's partition, heal and sync steps.
 
 use super::{Event, World};
 use crate::engine::{Scheduler, SimTime};
 use crate::model::fault::{Fault, FaultKind, Onset, PartitionMode, Recovery};
 use crate::model::membership::Membership;
-
-#[allow(unused_imports)] // named in the module docs
-use crate::model::{fault::Faults, membership::Members};
 
 impl World {
     /// Every directed link of fault `f`.

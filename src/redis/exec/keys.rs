@@ -1,7 +1,6 @@
 //! Key-space commands of every type (`DEL`, `EXISTS`, `TYPE`, `EXPIRE`, `PEXPIRE`, `PERSIST`, `TTL`, `PTTL`).
 
-// The executor's helpers and the crates' types, as the parent module sees them.
-#[allow(unused_imports)]
+// The executor's helpers and the crate's types, as the parent module sees them.
 use super::*;
 
 pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {

@@ -1,7 +1,6 @@
 //! Rendering an explained run as text or Markdown: the narration, the concurrent pairs with
 //! their rules, and the final values.
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 impl Explained {

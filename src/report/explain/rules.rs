@@ -1,7 +1,6 @@
 //! The conflict rules as the narration states them: for two concurrent ops on a key, which
 //! rule of `docs/semantics.md` settles them, and why (with the clocks and true times).
 
-#[allow(unused_imports)] // the parent's imports, as one list
 use super::*;
 
 /// The rule that settles two concurrent ops `a` (written first in true time) and `b`, or
