@@ -388,6 +388,34 @@ pub(crate) struct Validated {
     pub sweep: super::SweepSpec,
 }
 
+/// Reports each field in `given` that is set but does not belong to this kind of table.
+fn not_valid_here(
+    f: &mut Findings,
+    path: impl Fn(&str) -> String,
+    given: &[(&str, bool)],
+    why: &str,
+) {
+    for (field, set) in given {
+        if *set {
+            f.err(path(field), None, why);
+        }
+    }
+}
+
+/// The index of cluster `name`, or an error at `path` listing the clusters there are.
+fn cluster_named(f: &mut Findings, path: String, name: &str, names: &[String]) -> Option<usize> {
+    let r = names.iter().position(|n| n == name);
+    if r.is_none() {
+        let valid: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        f.err(
+            path,
+            quoted(name),
+            format!("no such cluster; expected one of {}", valid.join(", ")),
+        );
+    }
+    r
+}
+
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64

@@ -65,23 +65,20 @@ fn clock_step(
             }
         }
     };
-    for (field, given) in [
-        ("end", fl.end.is_some()),
-        ("duration", fl.duration.is_some()),
-        ("isolate", fl.isolate.is_some()),
-        ("links", fl.links.is_some()),
-        ("mode", fl.mode.is_some()),
-        ("latency_add", fl.latency_add.is_some()),
-        ("bandwidth", fl.bandwidth.is_some()),
-    ] {
-        if given {
-            f.err(
-                p(field),
-                None,
-                "not valid for kind = \"clock_step\" (it takes cluster, begin and step)",
-            );
-        }
-    }
+    not_valid_here(
+        f,
+        p,
+        &[
+            ("end", fl.end.is_some()),
+            ("duration", fl.duration.is_some()),
+            ("isolate", fl.isolate.is_some()),
+            ("links", fl.links.is_some()),
+            ("mode", fl.mode.is_some()),
+            ("latency_add", fl.latency_add.is_some()),
+            ("bandwidth", fl.bandwidth.is_some()),
+        ],
+        "not valid for kind = \"clock_step\" (it takes cluster, begin and step)",
+    );
     Some((cluster?, SimTime::ZERO + at?, step?))
 }
 
@@ -113,22 +110,19 @@ fn crash(
             ),
         );
     }
-    for (field, given) in [
-        ("isolate", fl.isolate.is_some()),
-        ("links", fl.links.is_some()),
-        ("mode", fl.mode.is_some()),
-        ("step", fl.step.is_some()),
-        ("latency_add", fl.latency_add.is_some()),
-        ("bandwidth", fl.bandwidth.is_some()),
-    ] {
-        if given {
-            f.err(
-                    p(field),
-                    None,
-                    "not valid for kind = \"crash\" (it takes cluster, shard or node, begin and end or duration)",
-                );
-        }
-    }
+    not_valid_here(
+        f,
+        p,
+        &[
+            ("isolate", fl.isolate.is_some()),
+            ("links", fl.links.is_some()),
+            ("mode", fl.mode.is_some()),
+            ("step", fl.step.is_some()),
+            ("latency_add", fl.latency_add.is_some()),
+            ("bandwidth", fl.bandwidth.is_some()),
+        ],
+        "not valid for kind = \"crash\" (it takes cluster, shard or node, begin and end or duration)",
+    );
     if let (Some(b), Some(e), Some(c)) = (begin, end, cluster) {
         if e <= b {
             f.err(p("end"), None, "the restart must come after the crash");
@@ -198,20 +192,17 @@ fn link_fault(
     duration: Option<SimDuration>,
 ) -> Option<Fault> {
     let p = |field: &str| format!("fault[{i}].{field}");
-    for (field, given) in [
-        ("cluster", fl.cluster.is_some()),
-        ("step", fl.step.is_some()),
-        ("shard", fl.shard.is_some()),
-        ("node", fl.node.is_some()),
-    ] {
-        if given {
-            f.err(
-                p(field),
-                None,
-                "only valid with kind = \"clock_step\" or \"crash\"",
-            );
-        }
-    }
+    not_valid_here(
+        f,
+        p,
+        &[
+            ("cluster", fl.cluster.is_some()),
+            ("step", fl.step.is_some()),
+            ("shard", fl.shard.is_some()),
+            ("node", fl.node.is_some()),
+        ],
+        "only valid with kind = \"clock_step\" or \"crash\"",
+    );
     let kind = link_fault_kind(f, fl, i)?;
     let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
     let end = fault_end(f, fl, i, begin);

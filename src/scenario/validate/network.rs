@@ -91,26 +91,10 @@ fn link_directions(
     i: usize,
     names: &[String],
 ) -> Vec<(usize, usize)> {
-    let index_of = |name: &str| names.iter().position(|n| n == name);
     let p = |field: &str| format!("network.link[{i}].{field}");
     let mut dirs: Vec<(usize, usize)> = Vec::new();
     let endpoint = |f: &mut Findings, path: String, name: &str| -> Option<usize> {
-        let r = index_of(name);
-        if r.is_none() {
-            f.err(
-                path,
-                quoted(name),
-                format!(
-                    "no such cluster; expected one of {}",
-                    names
-                        .iter()
-                        .map(|n| format!("\"{n}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
-        r
+        cluster_named(f, path, name, names)
     };
     match (&l.between, &l.from, &l.to) {
         (Some(pair), None, None) => {

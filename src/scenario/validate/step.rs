@@ -96,7 +96,6 @@ fn command_action(
     i: usize,
     names: &[String],
 ) -> Option<StepAction> {
-    let index_of = |name: &str| names.iter().position(|n| n == name);
     let p = |field: &str| format!("step[{i}].{field}");
     let line = st.cmd.as_ref()?;
     let cluster = match &st.on {
@@ -108,24 +107,7 @@ fn command_action(
             );
             None
         }
-        Some(name) => {
-            let c = index_of(name);
-            if c.is_none() {
-                f.err(
-                    p("on"),
-                    quoted(name),
-                    format!(
-                        "no such cluster; expected one of {}",
-                        names
-                            .iter()
-                            .map(|n| format!("\"{n}\""))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-            }
-            c
-        }
+        Some(name) => cluster_named(f, p("on"), name, names),
     };
     match crate::redis::parse_line(line) {
         Err(e) => {
