@@ -138,6 +138,14 @@ pub enum Command {
         /// time in all).
         #[arg(long)]
         reference: bool,
+        /// Instead, run geosim side by side with the SimPy model of the same system
+        /// (benches/peer.toml vs geo_simpy.py, 300 simulated s, interleaved, CPU time and peak
+        /// memory by GNU time); says so and exits 0 when python3 with simpy is not available.
+        #[arg(long)]
+        peer: bool,
+        /// With --peer: the folder holding geo_simpy.py.
+        #[arg(long, default_value = "../shared/peers/simpy")]
+        simpy: PathBuf,
         /// Internal: run the reference scenario once for this many simulated hours and print
         /// one line of figures (used by --reference).
         #[arg(long, hide = true)]
@@ -193,10 +201,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             quick,
             scenario,
             reference,
+            peer,
+            simpy,
             reference_hours,
             reference_keys,
         } => match reference_hours {
             Some(h) => bench::reference_once(h, reference_keys),
+            None if peer => bench::peer(&simpy, if quick { 1 } else { 3 }),
             None => bench::bench(quick, &scenario, reference),
         },
     }

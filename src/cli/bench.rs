@@ -3,6 +3,9 @@
 
 use super::outln;
 
+mod peer;
+pub(crate) use peer::peer;
+
 use std::path::Path;
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 

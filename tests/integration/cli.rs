@@ -447,3 +447,19 @@ fn a_reader_that_closes_the_pipe_early_stops_geosim_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_peer_comparison_says_why_it_cannot_run() {
+    // A folder without the SimPy model: the comparison is skipped, with the reason, and the
+    // bench does not fail (CI machines need not have Python).
+    let empty = std::env::temp_dir().join(format!("geosim-no-simpy-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, out, err) = geosim(&["bench", "--peer", "--simpy", &empty.display().to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("side by side with the SimPy model"), "{out}");
+    assert!(
+        out.contains("skipped:") && out.contains("has no geo_simpy.py"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&empty).ok();
+}
