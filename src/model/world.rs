@@ -148,8 +148,12 @@ impl World {
             .collect();
 
         let (links, link_of) = build_links(&cfg, &topo);
-        let (sessions, sessions_of_source, sessions_of_link, syncer_busy) =
-            build_sessions(&cfg, &topo, &link_of, links.len());
+        let SessionTables {
+            sessions,
+            of_source: sessions_of_source,
+            of_link: sessions_of_link,
+            syncer_busy,
+        } = build_sessions(&cfg, &topo, &link_of, links.len());
         let names: Vec<String> = cfg.clusters.iter().map(|c| c.name.clone()).collect();
         let workload = cfg
             .workload
@@ -491,7 +495,14 @@ fn build_links(cfg: &WorldConfig, topo: &Topology) -> (Vec<Link>, Vec<Vec<usize>
 
 /// The session tables: every syncer session, the sessions of each source shard and of each
 /// link, and when each syncer process is next free.
-#[allow(clippy::type_complexity)]
+struct SessionTables {
+    sessions: Vec<Session>,
+    /// `of_source[cluster][shard]`.
+    of_source: Vec<Vec<Vec<u32>>>,
+    of_link: Vec<Vec<u32>>,
+    syncer_busy: Vec<SimTime>,
+}
+
 // The session tables are filled by index from several per-cluster tables at once.
 #[allow(clippy::needless_range_loop)]
 fn build_sessions(
@@ -499,12 +510,7 @@ fn build_sessions(
     topo: &Topology,
     link_of: &[Vec<usize>],
     links: usize,
-) -> (
-    Vec<Session>,
-    Vec<Vec<Vec<u32>>>,
-    Vec<Vec<u32>>,
-    Vec<SimTime>,
-) {
+) -> SessionTables {
     let n = cfg.clusters.len();
     let mut sessions = Vec::new();
     let mut sessions_of_source: Vec<Vec<Vec<u32>>> = cfg
@@ -545,7 +551,12 @@ fn build_sessions(
             }
         }
     }
-    (sessions, sessions_of_source, sessions_of_link, syncer_busy)
+    SessionTables {
+        sessions,
+        of_source: sessions_of_source,
+        of_link: sessions_of_link,
+        syncer_busy,
+    }
 }
 
 impl Model for World {

@@ -3,17 +3,19 @@
 
 use super::*;
 
-/// The faults, and the clock steps (cluster, time, step in ns) to add to the clusters.
-#[allow(clippy::type_complexity)]
+/// A clock step to add to a cluster: (cluster, time, step in ns).
+pub(super) type ClockStep = (usize, SimTime, i64);
+
+/// The faults, and the clock steps to add to the clusters.
 pub(super) fn fault_tables(
     raw: &RawScenario,
     f: &mut Findings,
     names: &[String],
     clusters: &[ClusterConfig],
     duration: Option<SimDuration>,
-) -> (Vec<Fault>, Vec<(usize, SimTime, i64)>) {
+) -> (Vec<Fault>, Vec<ClockStep>) {
     let mut faults = Vec::new();
-    let mut clock_steps: Vec<(usize, SimTime, i64)> = Vec::new();
+    let mut clock_steps: Vec<ClockStep> = Vec::new();
     for (i, fl) in raw.fault.iter().enumerate() {
         match fl.kind.as_deref() {
             Some("clock_step") => clock_steps.extend(clock_step(f, fl, i, names)),
@@ -27,12 +29,7 @@ pub(super) fn fault_tables(
 const FAULT_KINDS: &str = "\"partition\", \"degrade\", \"clock_step\" or \"crash\"";
 
 /// `kind = "clock_step"`: (cluster, time, step in ns).
-fn clock_step(
-    f: &mut Findings,
-    fl: &RawFault,
-    i: usize,
-    names: &[String],
-) -> Option<(usize, SimTime, i64)> {
+fn clock_step(f: &mut Findings, fl: &RawFault, i: usize, names: &[String]) -> Option<ClockStep> {
     let index_of = |name: &str| names.iter().position(|n| n == name);
     let p = |field: &str| format!("fault[{i}].{field}");
     let at = duration_field(f, &p("begin"), fl.begin.as_ref(), None);

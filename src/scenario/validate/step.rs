@@ -3,13 +3,15 @@
 
 use super::*;
 
+/// A note printed with step `usize`'s transcript line.
+pub(super) type Note = (usize, String);
+
 /// The script, its expected replies and its notes.
-#[allow(clippy::type_complexity)]
 pub(super) fn step_tables(
     raw: &RawScenario,
     f: &mut Findings,
     names: &[String],
-) -> (Vec<Step>, Vec<Expectation>, Vec<(usize, String)>) {
+) -> (Vec<Step>, Vec<Expectation>, Vec<Note>) {
     let mut script = Vec::new();
     let mut expectations = Vec::new();
     let mut notes = Vec::new();
