@@ -39,7 +39,7 @@
 //! An observer of your own sees every replicated op before it is applied:
 //!
 //! ```
-//! use geosim::crdt::{Keyspace, Op};
+//! use geosim::crdt::{Entry, Op};
 //! use geosim::model::Observer;
 //! use geosim::scenario::{LoadOptions, parse};
 //! use geosim::sim::Simulation;
@@ -47,7 +47,7 @@
 //! #[derive(Default)]
 //! struct CountApplies(u64);
 //! impl Observer for CountApplies {
-//!     fn before_apply(&mut self, _dst: usize, _ks: &Keyspace, _op: &Op) {
+//!     fn before_apply(&mut self, _dst: usize, _before: Option<&Entry>, _op: &Op) {
 //!         self.0 += 1;
 //!     }
 //! }

@@ -2,7 +2,7 @@
 //! for the write that was earlier in true time (its writer's clock was ahead), with a few
 //! examples. It reads the destination's state before each apply and changes nothing.
 
-use crate::crdt::{Keyspace, Op, OpKind, Value};
+use crate::crdt::{Entry, Op, OpKind, Value};
 use crate::model::Observer;
 
 /// One side of a last-write-wins conflict.
@@ -46,14 +46,14 @@ pub struct LwwObserver {
 impl Observer for LwwObserver {
     /// Counts a concurrent string-write conflict when a remote `SET` reaches the instance
     /// that wrote the other side; each pair is counted once, at the smaller instance id.
-    fn before_apply(&mut self, dst: usize, keyspace: &Keyspace, op: &Op) {
+    fn before_apply(&mut self, dst: usize, before: Option<&Entry>, op: &Op) {
         let OpKind::Set { value, .. } = &op.kind else {
             return;
         };
         if op.dot.origin.index() <= dst {
             return;
         }
-        let Some(e) = keyspace.entry(&op.key) else {
+        let Some(e) = before else {
             return;
         };
         let incoming_rank = (op.ts, std::cmp::Reverse(op.dot.origin));

@@ -3,7 +3,7 @@
 
 use super::divergence::Divergence;
 use super::lww::LwwObserver;
-use crate::crdt::{Keyspace, Op};
+use crate::crdt::{Entry, Op};
 use crate::model::metrics::Sample;
 use crate::model::{Observer, World};
 
@@ -16,10 +16,10 @@ pub struct Checks {
 }
 
 impl Observer for Checks {
-    fn before_apply(&mut self, dst: usize, keyspace: &Keyspace, op: &Op) {
-        self.lww.before_apply(dst, keyspace, op);
+    fn before_apply(&mut self, dst: usize, before: Option<&Entry>, op: &Op) {
+        self.lww.before_apply(dst, before, op);
         for o in &mut self.extra {
-            o.before_apply(dst, keyspace, op);
+            o.before_apply(dst, before, op);
         }
     }
 

@@ -173,20 +173,32 @@ impl Keyspace {
 
     /// Applies a local or replicated op. Cannot fail; redeliveries are filtered.
     pub fn apply(&mut self, op: &Op) -> Applied {
+        self.apply_seen(op, |_| {})
+    }
+
+    /// [`Keyspace::apply`], showing `seen` the key's entry as it is before the op (`None`
+    /// when the key has none) with the same lookup the apply uses: an observer of applies
+    /// costs no second lookup.
+    pub fn apply_seen(&mut self, op: &Op, seen: impl FnOnce(Option<&Entry>)) -> Applied {
         if !self.causal {
             // One lookup for the duplicate check and the apply (the common path).
             return match self.entries.get_mut(&op.key) {
-                Some(e) if e.ctx.covers(op.dot) => Applied::Duplicate,
                 Some(e) => {
+                    seen(Some(e));
+                    if e.ctx.covers(op.dot) {
+                        return Applied::Duplicate;
+                    }
                     Self::apply_existing(&mut self.bytes, e, op);
                     Applied::Applied
                 }
                 None => {
+                    seen(None);
                     self.insert_new(op);
                     Applied::Applied
                 }
             };
         }
+        seen(self.entries.get(&op.key).map(|e| &**e));
         if self
             .entries
             .get(&op.key)

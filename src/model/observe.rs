@@ -6,16 +6,16 @@ use std::any::Any;
 
 use super::metrics::Sample;
 use super::world::World;
-use crate::crdt::{Keyspace, Op};
+use crate::crdt::{Entry, Op};
 
 /// Receives the model's observations. Every method has a default that ignores it, so an
 /// observer implements only what it needs. `Any` lets the owner of a finished run take its
 /// observers back by type.
 pub trait Observer: Any {
-    /// A replicated op reached instance `dst` and is about to be applied to `keyspace` (the
-    /// shard that owns its key, before the op).
-    fn before_apply(&mut self, dst: usize, keyspace: &Keyspace, op: &Op) {
-        let _ = (dst, keyspace, op);
+    /// A replicated op reached instance `dst` and is about to be applied; `before` is its
+    /// key's entry there (`None`: the key has none yet).
+    fn before_apply(&mut self, dst: usize, before: Option<&Entry>, op: &Op) {
+        let _ = (dst, before, op);
     }
 
     /// `key`'s state may have changed at some instance (a write, an apply, a merged

@@ -219,16 +219,12 @@ pub(crate) fn local_op(tracer: &mut Option<Box<Tracer>>, cluster: usize, op: &Op
 
 /// Counts an arriving op that `dst` had not seen everything of: it is concurrent with a
 /// write `dst` already applied (some origin's count there is past the op's clock).
-pub(crate) fn contention(
-    tracer: &mut Option<Box<Tracer>>,
-    keyspace: &crate::crdt::Keyspace,
-    op: &Op,
-) {
+pub(crate) fn contention(tracer: &mut Option<Box<Tracer>>, before: Option<&Entry>, op: &Op) {
     let Some(t) = tracer.as_mut() else { return };
     if !matches!(t.filter, TraceFilter::Contention) {
         return;
     }
-    let Some(e) = keyspace.entry(&op.key) else {
+    let Some(e) = before else {
         return;
     };
     let concurrent = e.ctx.entries().iter().enumerate().any(|(i, have)| {

@@ -91,10 +91,12 @@ impl World {
                 .expect("front exists");
             let op = &f.op.op;
             let sh = &mut self.instances[dst].shards[shard];
-            self.observer.before_apply(dst, &sh.keyspace, op);
-            self.observer.touched(&op.key);
-            crate::model::trace::contention(&mut self.tracer, &sh.keyspace, op);
-            let applied = sh.keyspace.apply(op);
+            let (observer, tracer) = (&mut self.observer, &mut self.tracer);
+            let applied = sh.keyspace.apply_seen(op, |before| {
+                observer.before_apply(dst, before, op);
+                observer.touched(&op.key);
+                crate::model::trace::contention(tracer, before, op);
+            });
             match applied {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
