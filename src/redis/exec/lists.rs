@@ -32,12 +32,7 @@ fn l_push(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let e = ex.typed(k, KeyType::List)?;
     let len = e.and_then(|e| e.list()).map(|l| l.len()).unwrap_or(0);
     let last = e.and_then(|e| e.list()).and_then(|l| l.last_id());
-    let lamport = ex.ks.next_lamport(k);
-    let seq = ex
-        .ks
-        .prepare(k, ex.cx.origin, 0, OpKind::LRem(vec![]))
-        .dot
-        .seq;
+    let (lamport, seq) = next_element(ex, k);
     let mut inserts = Vec::new();
     let mut anchor = if cmd.cmd == Cmd::LPush { None } else { last };
     for (i, v) in a[1..].iter().enumerate() {
@@ -126,12 +121,7 @@ fn l_insert(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         list.predecessor(p)
     };
     let len = list.len();
-    let lamport = ex.ks.next_lamport(k);
-    let seq = ex
-        .ks
-        .prepare(k, ex.cx.origin, 0, OpKind::LRem(vec![]))
-        .dot
-        .seq;
+    let (lamport, seq) = next_element(ex, k);
     let id = ElemId {
         lamport,
         origin: ex.cx.origin,
@@ -224,4 +214,16 @@ fn l_set(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         },
     );
     Ok(Reply::ok())
+}
+
+/// The Lamport stamp and the origin's next sequence number for elements this instance
+/// inserts into list `k` now (an element's id is made of them).
+fn next_element(ex: &Exec, k: &[u8]) -> (u64, u64) {
+    let lamport = ex.ks.next_lamport(k);
+    let seq = ex
+        .ks
+        .prepare(k, ex.cx.origin, 0, OpKind::LRem(vec![]))
+        .dot
+        .seq;
+    (lamport, seq)
 }
