@@ -128,6 +128,8 @@ const ONE: (usize, i32, usize) = (1, 1, 1);
 const ALL: (usize, i32, usize) = (1, -1, 1);
 
 /// The supported commands (aliases such as `HMSET` and `UNLINK` are rows of their own).
+// One row per line, as a table reads.
+#[rustfmt::skip]
 pub(crate) const TABLE: &[Spec] = &[
     spec("GET", Cmd::Get, 2, READ, ONE, Group::String),
     spec("SET", Cmd::Set, -3, WRITE, ONE, Group::String),
@@ -140,14 +142,7 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("DECR", Cmd::Decr, 2, WRITE, ONE, Group::String),
     spec("INCRBY", Cmd::IncrBy, 3, WRITE, ONE, Group::String),
     spec("DECRBY", Cmd::DecrBy, 3, WRITE, ONE, Group::String),
-    spec(
-        "INCRBYFLOAT",
-        Cmd::IncrByFloat,
-        3,
-        WRITE,
-        ONE,
-        Group::String,
-    ),
+    spec("INCRBYFLOAT", Cmd::IncrByFloat, 3, WRITE, ONE, Group::String),
     spec("HSET", Cmd::HSet, -4, WRITE, ONE, Group::Hash),
     spec("HMSET", Cmd::HSet, -4, WRITE, ONE, Group::Hash),
     spec("HGET", Cmd::HGet, 3, READ, ONE, Group::Hash),
@@ -156,14 +151,7 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("HLEN", Cmd::HLen, 2, READ, ONE, Group::Hash),
     spec("HEXISTS", Cmd::HExists, 3, READ, ONE, Group::Hash),
     spec("HINCRBY", Cmd::HIncrBy, 4, WRITE, ONE, Group::Hash),
-    spec(
-        "HINCRBYFLOAT",
-        Cmd::HIncrByFloat,
-        4,
-        WRITE,
-        ONE,
-        Group::Hash,
-    ),
+    spec("HINCRBYFLOAT", Cmd::HIncrByFloat, 4, WRITE, ONE, Group::Hash),
     spec("SADD", Cmd::SAdd, -3, WRITE, ONE, Group::Set),
     spec("SREM", Cmd::SRem, -3, WRITE, ONE, Group::Set),
     spec("SMEMBERS", Cmd::SMembers, 2, READ, ONE, Group::Set),
