@@ -18,6 +18,7 @@ pub mod driver;
 pub mod fault;
 pub mod gc;
 pub mod instance;
+pub mod keys;
 pub mod membership;
 pub mod memory;
 pub mod metrics;

@@ -2,56 +2,77 @@
 //! (different per-key vector clocks; an absent key has the zero clock), kept exactly at each
 //! sample without scanning the keyspace. A key's state changes only when a write is applied
 //! to it somewhere, so only the keys touched since the last sample are compared again (plus
-//! every key when membership changes). Only the count reaches output, so the sets' hash
-//! order cannot.
+//! every key when membership changes), each from the world's key-major clock rows. Key ids
+//! index everything here: no hashing.
 
 use crate::crdt::VClock;
-use crate::crdt::keyspace::Key;
-use crate::engine::fxhash::FxBuild;
+use crate::model::keys::KeyId;
 use crate::model::metrics::Sample;
 use crate::model::{Observer, World};
-// HashSet only for the key sets: looked up and drained, and only their sizes reach output.
-use std::collections::HashSet;
 
 #[derive(Debug, Default)]
 pub struct Divergence {
-    // Drained in hash order, but each key's outcome is independent of the others'.
-    touched: HashSet<Key, FxBuild>,
-    // Only its length is read.
-    divergent: HashSet<Key, FxBuild>,
+    /// Keys touched since the last refresh, each once (`pending` marks them).
+    touched: Vec<KeyId>,
+    /// By key id: in `touched`.
+    pending: Vec<bool>,
+    /// By key id: divergent as of the last refresh.
+    divergent: Vec<bool>,
+    count: u64,
     recheck_all: bool,
 }
 
 impl Divergence {
     /// Divergent keys as of the last refresh.
     pub(crate) fn count(&self) -> u64 {
-        self.divergent.len() as u64
+        self.count
     }
 
-    /// Brings the divergent-key set up to date with `world`.
+    /// Brings the divergent-key count up to date with `world`.
     pub(crate) fn refresh(&mut self, world: &World) {
-        let mut touched = std::mem::take(&mut self.touched);
+        self.divergent.resize(world.key_count(), false);
         if std::mem::take(&mut self.recheck_all) {
-            self.divergent.clear();
-            for inst in world.instances() {
-                for sh in &inst.shards {
-                    touched.extend(sh.keyspace.iter().map(|(k, _)| k.clone()));
-                }
+            for i in 0..world.key_count() {
+                self.recheck(world, KeyId(i as u32));
+            }
+        } else {
+            for i in 0..self.touched.len() {
+                let key = self.touched[i];
+                self.recheck(world, key);
             }
         }
-        for k in touched.drain() {
-            if is_divergent(world, &k) {
-                self.divergent.insert(k);
-            } else {
-                self.divergent.remove(&k);
-            }
+        for key in self.touched.drain(..) {
+            self.pending[key.index()] = false;
         }
-        // Keep the allocation: the next interval touches about as many keys.
-        self.touched = touched;
+    }
+
+    fn recheck(&mut self, world: &World, key: KeyId) {
+        let now = is_divergent_by_id(world, key);
+        let was = std::mem::replace(&mut self.divergent[key.index()], now);
+        self.count = self.count + now as u64 - was as u64;
     }
 }
 
-/// Whether the member instances of `key` have not all applied the same writes to it.
+/// Whether the member instances of the key with id `key` have not all applied the same
+/// writes to it, from the world's key-major clock rows (no keyspace lookup).
+pub(crate) fn is_divergent_by_id(world: &World, key: KeyId) -> bool {
+    let mut first: Option<&[u64]> = None;
+    for c in 0..world.instances().len() {
+        if !world.is_member(c) {
+            continue;
+        }
+        let clock = world.key_clock(key, c);
+        match first {
+            None => first = Some(clock),
+            Some(f) if f != clock => return true,
+            Some(_) => {}
+        }
+    }
+    false
+}
+
+/// Whether the member instances of `key` have not all applied the same writes to it, from
+/// their keyspaces (an absent key has the zero clock).
 pub(crate) fn is_divergent(world: &World, key: &[u8]) -> bool {
     let mut first: Option<Option<&VClock>> = None;
     // One CRC16 per key, not per instance: every instance maps the slot to its own shard.
@@ -87,9 +108,13 @@ pub(crate) fn divergent_keys_by_scan(world: &World) -> u64 {
 }
 
 impl Observer for Divergence {
-    fn touched(&mut self, key: &[u8]) {
-        if !self.touched.contains(key) {
-            self.touched.insert(key.into());
+    fn touched(&mut self, key: KeyId) {
+        let i = key.index();
+        if i >= self.pending.len() {
+            self.pending.resize(i + 1, false);
+        }
+        if !std::mem::replace(&mut self.pending[i], true) {
+            self.touched.push(key);
         }
     }
 

@@ -4,6 +4,7 @@
 use super::divergence::Divergence;
 use super::lww::LwwObserver;
 use crate::crdt::{Entry, Op};
+use crate::model::keys::KeyId;
 use crate::model::metrics::Sample;
 use crate::model::{Observer, World};
 
@@ -23,7 +24,7 @@ impl Observer for Checks {
         }
     }
 
-    fn touched(&mut self, key: &[u8]) {
+    fn touched(&mut self, key: KeyId) {
         self.divergence.touched(key);
         for o in &mut self.extra {
             o.touched(key);

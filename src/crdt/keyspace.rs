@@ -173,32 +173,47 @@ impl Keyspace {
 
     /// Applies a local or replicated op. Cannot fail; redeliveries are filtered.
     pub fn apply(&mut self, op: &Op) -> Applied {
-        self.apply_seen(op, |_| {})
+        self.apply_seen(op, |_| {}, |_| {})
     }
 
-    /// [`Keyspace::apply`], showing `seen` the key's entry as it is before the op (`None`
-    /// when the key has none) with the same lookup the apply uses: an observer of applies
-    /// costs no second lookup.
-    pub fn apply_seen(&mut self, op: &Op, seen: impl FnOnce(Option<&Entry>)) -> Applied {
+    /// [`Keyspace::apply`], showing `seen` the key's entry as it is before the op and
+    /// `after` as it is after (`None` when the key has none), with the lookup the apply
+    /// makes itself: an observer of applies costs no second lookup.
+    pub fn apply_seen(
+        &mut self,
+        op: &Op,
+        seen: impl FnOnce(Option<&Entry>),
+        after: impl FnOnce(Option<&Entry>),
+    ) -> Applied {
         if !self.causal {
             // One lookup for the duplicate check and the apply (the common path).
             return match self.entries.get_mut(&op.key) {
                 Some(e) => {
                     seen(Some(e));
                     if e.ctx.covers(op.dot) {
+                        after(Some(e));
                         return Applied::Duplicate;
                     }
                     Self::apply_existing(&mut self.bytes, e, op);
+                    after(Some(e));
                     Applied::Applied
                 }
                 None => {
                     seen(None);
-                    self.insert_new(op);
+                    after(Some(self.insert_new(op)));
                     Applied::Applied
                 }
             };
         }
         seen(self.entries.get(&op.key).map(|e| &**e));
+        let applied = self.apply_causal(op);
+        after(self.entry(&op.key));
+        applied
+    }
+
+    /// The apply with causal consistency on: buffered until ready, then released with the
+    /// ops that waited for it.
+    fn apply_causal(&mut self, op: &Op) -> Applied {
         if self
             .entries
             .get(&op.key)
@@ -214,9 +229,7 @@ impl Keyspace {
             return Applied::Buffered;
         }
         self.apply_now(op);
-        if self.causal {
-            self.release_waiting(&op.key);
-        }
+        self.release_waiting(&op.key);
         Applied::Applied
     }
 
@@ -224,7 +237,9 @@ impl Keyspace {
         // One lookup on the common path (the key exists); a new key is inserted once.
         match self.entries.get_mut(&op.key) {
             Some(entry) => Self::apply_existing(&mut self.bytes, entry, op),
-            None => self.insert_new(op),
+            None => {
+                self.insert_new(op);
+            }
         }
     }
 
@@ -248,8 +263,8 @@ impl Keyspace {
         recount(bytes, &op.key, entry);
     }
 
-    /// Applies `op` to a key not yet present.
-    fn insert_new(&mut self, op: &Op) {
+    /// Applies `op` to a key not yet present; returns its new entry.
+    fn insert_new(&mut self, op: &Op) -> &Entry {
         let mut entry = Entry {
             ctx: VClock::new(self.instances),
             ..Entry::default()
@@ -259,7 +274,10 @@ impl Keyspace {
         entry.size = entry_bytes(&op.key, &entry);
         self.bytes += entry.size;
         self.order.push(op.key.clone());
-        self.entries.insert(op.key.clone(), Box::new(entry));
+        self.entries
+            .entry(op.key.clone())
+            .insert_entry(Box::new(entry))
+            .into_mut()
     }
 
     /// How many keys were ever written (live or not): the range of [`Keyspace::key_at`].

@@ -4,6 +4,7 @@
 
 use std::any::Any;
 
+use super::keys::KeyId;
 use super::metrics::Sample;
 use super::world::World;
 use crate::crdt::{Entry, Op};
@@ -18,9 +19,9 @@ pub trait Observer: Any {
         let _ = (dst, before, op);
     }
 
-    /// `key`'s state may have changed at some instance (a write, an apply, a merged
-    /// snapshot, a restart that lost it).
-    fn touched(&mut self, key: &[u8]) {
+    /// The state of the key with id `key` may have changed at some instance (a write, an
+    /// apply, a merged snapshot, a restart that lost it); [`World::key_name`] names it.
+    fn touched(&mut self, key: KeyId) {
         let _ = key;
     }
 

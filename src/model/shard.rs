@@ -5,9 +5,11 @@
 use std::rc::Rc;
 
 use super::backlog::{Backlog, BacklogModel};
+use super::keys::KeyId;
 use super::persistence::{Durable, Persistence};
 use super::syncer::StreamOp;
-use crate::crdt::{Keyspace, Op};
+use crate::crdt::keyspace::Key;
+use crate::crdt::{Entry, Keyspace, Op};
 use crate::engine::{SimDuration, SimTime};
 use crate::redis::select_bytes;
 
@@ -104,13 +106,14 @@ impl Shard {
     }
 
     /// Appends a locally applied op to the replication stream. `stream_bytes` is its RESP
-    /// size, `extra_bytes` what causal consistency adds per op; `slot` its key's hash slot.
+    /// size, `extra_bytes` what causal consistency adds per op; `slot` its key's hash slot
+    /// and `key` its id.
     pub(crate) fn append(
         &mut self,
         op: Op,
         stream_bytes: u64,
         extra_bytes: u64,
-        slot: u16,
+        (slot, key): (u16, KeyId),
         now: SimTime,
     ) -> Appended {
         self.record_op(&op);
@@ -121,11 +124,7 @@ impl Shard {
         }
         bytes += extra_bytes;
         debug_assert_eq!(slot, crate::redis::slot::key_slot(&op.key));
-        let item = Rc::new(StreamOp {
-            op,
-            written_at: now,
-            slot,
-        });
+        let item = Rc::new(StreamOp::new(op, now, slot, key));
         let before = self.backlog.end();
         let (_, end) = self.backlog.append(bytes, Some(item.clone()));
         assert_eq!(
@@ -193,9 +192,13 @@ impl Shard {
     }
 
     /// The process restarts from its durable copy (`false` if it was not down): stale mode,
-    /// a new replication history, a backlog that continues from the old offset. `forget(key)`
-    /// is told every key the shard held before.
-    pub(crate) fn restart(&mut self, now: SimTime, mut forget: impl FnMut(&[u8])) -> bool {
+    /// a new replication history, a backlog that continues from the old offset. `changed` is
+    /// told, in key order, every key the shard held before or holds now, with its entry now.
+    pub(crate) fn restart(
+        &mut self,
+        now: SimTime,
+        mut changed: impl FnMut(&[u8], Option<&Entry>),
+    ) -> bool {
         if !self.down {
             return false;
         }
@@ -203,10 +206,17 @@ impl Shard {
             Some(d) => d.recover(&self.keyspace),
             None => self.keyspace.clone(),
         };
-        for (k, _) in self.keyspace.iter() {
-            forget(k);
+        let before = std::mem::replace(&mut self.keyspace, recovered);
+        let mut keys: Vec<&Key> = before
+            .iter()
+            .chain(self.keyspace.iter())
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            changed(k, self.keyspace.entry(k));
         }
-        self.keyspace = recovered;
         self.down = false;
         self.stale = true;
         self.epoch += 1;
@@ -252,7 +262,7 @@ mod tests {
         let mut out = redis::execute(&mut shard.keyspace, &cmd, &cx);
         let e = out.effects.pop().expect("a SET has an effect");
         let slot = redis::slot::key_slot(&e.op.key);
-        shard.append(e.op, e.stream_bytes, 0, slot, now)
+        shard.append(e.op, e.stream_bytes, 0, (slot, KeyId(0)), now)
     }
 
     #[test]
@@ -283,7 +293,7 @@ mod tests {
             "one lost for good, one back from the peer"
         );
         let mut forgotten = Vec::new();
-        assert!(s.restart(SimTime(4), |k| forgotten.push(k.to_vec())));
+        assert!(s.restart(SimTime(4), |k, _| forgotten.push(k.to_vec())));
         assert_eq!(forgotten.len(), 2);
         assert!(s.is_stale() && !s.is_down());
         assert_eq!(s.epoch(), 1, "a restart starts a new replication history");

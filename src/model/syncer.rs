@@ -23,17 +23,118 @@ use std::rc::Rc;
 use super::backlog::Backlog;
 use super::net::Link;
 use super::shard::BacklogItem;
-use crate::crdt::{Keyspace, Op};
+use std::borrow::Cow;
+
+use super::keys::{KeyDir, KeyId};
+use crate::crdt::{Dot, Keyspace, Op, OpKind, VClock, Value};
 use crate::engine::{RngStream, SimDuration, SimTime, dist};
 
-/// One write in a shard's replication stream.
+/// One write in a shard's replication stream, as the backlog and the wire hold it. Every
+/// op of a generated workload (a `SET` of a generated value over a plain string, an integer
+/// `INCR`) is packed without its key's name (its id stands for it) and without heap parts:
+/// 128 bytes with its reference count instead of 192, which is most of a run's memory when
+/// the backlogs are large. Any other op is kept whole.
 #[derive(Debug)]
 pub struct StreamOp {
-    pub op: Op,
+    op: Packed,
     /// True time at which the origin applied it (for lag).
     pub written_at: SimTime,
     /// The key's hash slot, computed once at the origin: every instance routes the op by it.
     pub slot: u16,
+    /// The key's id in the world's key directory, given at the origin.
+    pub key: KeyId,
+}
+
+/// An op's causal head: what every op has besides its key and its kind.
+#[derive(Debug)]
+struct Head {
+    dot: Dot,
+    vc: VClock,
+    ts: u64,
+    annotation: u64,
+}
+
+#[derive(Debug)]
+enum Packed {
+    /// `OpKind::Set` of `Value::Synthetic { len, tag }` with no counter totals observed.
+    Set {
+        head: Head,
+        len: u32,
+        tag: u64,
+    },
+    /// `OpKind::Incr` by an integer (a float part of exactly +0.0).
+    Incr {
+        head: Head,
+        int: i64,
+    },
+    Whole(Box<Op>),
+}
+
+impl StreamOp {
+    /// `op` on the key with id `key` (whose name is `op.key`).
+    pub(crate) fn new(op: Op, written_at: SimTime, slot: u16, key: KeyId) -> StreamOp {
+        let head = |op: Op| Head {
+            dot: op.dot,
+            vc: op.vc,
+            ts: op.ts,
+            annotation: op.annotation,
+        };
+        let op = match op.kind {
+            OpKind::Set {
+                value: Value::Synthetic { len, tag },
+                ref observed,
+            } if observed.is_empty() => Packed::Set {
+                head: head(op),
+                len,
+                tag,
+            },
+            OpKind::Incr { int, float } if float.to_bits() == 0 => Packed::Incr {
+                head: head(op),
+                int,
+            },
+            _ => Packed::Whole(Box::new(op)),
+        };
+        StreamOp {
+            op,
+            written_at,
+            slot,
+            key,
+        }
+    }
+
+    /// The op, with its key's name from `names`.
+    pub(crate) fn op(&self, names: &KeyDir) -> Cow<'_, Op> {
+        let unpack = |h: &Head, kind| {
+            Cow::Owned(Op {
+                key: names.name(self.key).clone(),
+                dot: h.dot,
+                vc: h.vc.clone(),
+                ts: h.ts,
+                kind,
+                annotation: h.annotation,
+            })
+        };
+        match &self.op {
+            Packed::Set { head, len, tag } => unpack(
+                head,
+                OpKind::Set {
+                    value: Value::Synthetic {
+                        len: *len,
+                        tag: *tag,
+                    },
+                    observed: Vec::new(),
+                },
+            ),
+            Packed::Incr { head, int } => unpack(
+                head,
+                OpKind::Incr {
+                    int: *int,
+                    float: 0.0,
+                },
+            ),
+            Packed::Whole(op) => Cow::Borrowed(op),
+        }
+    }
 }
 
 /// What a session is doing.
@@ -519,16 +620,17 @@ mod tests {
         );
         let mut s = session();
         let op = || {
-            Rc::new(StreamOp {
-                op: Keyspace::new(2).prepare(
+            Rc::new(StreamOp::new(
+                Keyspace::new(2).prepare(
                     b"k",
                     crate::crdt::InstanceId(0),
                     1,
                     crate::crdt::OpKind::Incr { int: 1, float: 0.0 },
                 ),
-                written_at: SimTime::ZERO,
-                slot: 0,
-            })
+                SimTime::ZERO,
+                0,
+                super::super::keys::KeyId(0),
+            ))
         };
         let mut busy = SimTime::ZERO;
         link.hold(true);

@@ -239,18 +239,19 @@ pub(crate) fn contention(tracer: &mut Option<Box<Tracer>>, before: Option<&Entry
 pub(crate) fn delivery(
     tracer: &mut Option<Box<Tracer>>,
     (src, dst): (usize, usize),
-    op: &super::syncer::StreamOp,
+    op: &Op,
+    sent: &super::syncer::StreamOp,
     applied: Applied,
     now: SimTime,
 ) {
     if let Some(t) = tracer.as_mut()
-        && t.wants(&op.op.key)
+        && t.wants(&op.key)
     {
         let kind = TraceKind::Deliver {
             src,
             dst,
-            op: op.op.clone(),
-            sent: op.written_at,
+            op: op.clone(),
+            sent: sent.written_at,
             applied,
         };
         t.push(now, kind);

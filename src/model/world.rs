@@ -9,6 +9,7 @@ use super::catchup::CatchUps;
 use super::fault::{FaultKind, Faults};
 use super::gc::{GC_INTERVAL, Gc};
 use super::instance::Instance;
+use super::keys::{KeyDir, KeyId};
 use super::membership::Members;
 use super::memory::OOM_ERROR;
 use super::metrics::{Peaks, SampleLayout, SampleSink};
@@ -118,6 +119,8 @@ pub struct World {
     command_buffer: Option<redis::Command>,
     pub(super) members: Members,
     pub(super) peaks: Peaks,
+    /// Every key's id, and its clock at every instance, key-major.
+    pub(super) keys: KeyDir,
 }
 
 impl World {
@@ -216,7 +219,24 @@ impl World {
             command_buffer: None,
             tracer: None,
             peaks: Peaks::default(),
+            keys: KeyDir::new(n),
         }
+    }
+
+    /// Keys the world has seen: their ids are `0..key_count()`.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The name of the key with id `key`.
+    pub fn key_name(&self, key: KeyId) -> &[u8] {
+        self.keys.name(key)
+    }
+
+    /// What `instance` has applied of each origin's ops on `key` (its vector clock for the
+    /// key, one counter per instance; all zero when it holds no entry).
+    pub fn key_clock(&self, key: KeyId, instance: usize) -> &[u64] {
+        self.keys.clock(key, instance)
     }
 
     pub fn topology(&self) -> &Topology {
@@ -408,7 +428,15 @@ impl World {
     ) {
         let now = q.now();
         let n = self.instances.len();
-        self.observer.touched(&effect.op.key);
+        let key = self.keys.intern(&effect.op.key);
+        // The key's clock at the origin is read from its entry, not taken from the op: a
+        // command's effects are replicated after all of them were applied, so an earlier
+        // effect on the same key carries an older clock.
+        let entry = self.instances[c].shards[shard_idx]
+            .keyspace
+            .entry(&effect.op.key);
+        self.keys.set_clock(key, c, entry.map(|e| &e.ctx));
+        self.observer.touched(key);
         super::trace::local_op(&mut self.tracer, c, &effect.op, now);
         if effect.op.kind.removes() && self.gc.removal(&effect.op.key) {
             q.schedule_in(GC_INTERVAL, Event::Gc);
@@ -423,7 +451,7 @@ impl World {
         };
         let shard = &mut self.instances[c].shards[shard_idx];
         let Appended { bytes, end, item } =
-            shard.append(effect.op, effect.stream_bytes, extra, slot, now);
+            shard.append(effect.op, effect.stream_bytes, extra, (slot, key), now);
         for i in 0..self.sessions_of_source[c][shard_idx].len() {
             let sid = self.sessions_of_source[c][shard_idx][i] as usize;
             if self.sessions[sid].is_streaming() {

@@ -176,8 +176,12 @@ impl World {
     /// changes); otherwise the shard recovers its durable state with a new replication
     /// history, and resyncs with every peer in full.
     pub(in crate::model) fn restart(&mut self, c: usize, shard: usize, q: &mut Scheduler<Event>) {
-        let observer = &mut self.observer;
-        let restarted = self.instances[c].shards[shard].restart(q.now(), |k| observer.touched(k));
+        let (observer, keys) = (&mut self.observer, &mut self.keys);
+        let restarted = self.instances[c].shards[shard].restart(q.now(), |k, entry| {
+            let key = keys.intern(k);
+            keys.set_clock(key, c, entry.map(|e| &e.ctx));
+            observer.touched(key);
+        });
         if !restarted {
             return;
         }

@@ -89,19 +89,24 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
-            let op = &f.op.op;
+            let op = f.op.op(&self.keys);
+            let op = &*op;
             let sh = &mut self.instances[dst].shards[shard];
-            let (observer, tracer) = (&mut self.observer, &mut self.tracer);
-            let applied = sh.keyspace.apply_seen(op, |before| {
-                observer.before_apply(dst, before, op);
-                observer.touched(&op.key);
-                crate::model::trace::contention(tracer, before, op);
-            });
+            let (observer, tracer, keys) = (&mut self.observer, &mut self.tracer, &mut self.keys);
+            let applied = sh.keyspace.apply_seen(
+                op,
+                |before| {
+                    observer.before_apply(dst, before, op);
+                    crate::model::trace::contention(tracer, before, op);
+                },
+                |after| keys.set_clock(f.op.key, dst, after.map(|e| &e.ctx)),
+            );
+            self.observer.touched(f.op.key);
             match applied {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
             }
-            crate::model::trace::delivery(&mut self.tracer, (src, dst), &f.op, applied, now);
+            crate::model::trace::delivery(&mut self.tracer, (src, dst), op, &f.op, applied, now);
             sh.record_op(op);
             if op.kind.removes() && self.gc.removal(&op.key) {
                 q.schedule_in(GC_INTERVAL, Event::Gc);
@@ -280,9 +285,7 @@ impl World {
             let s = &self.sessions[sid];
             (s.src, s.src_shard, s.dst)
         };
-        for (k, _) in snapshot.iter() {
-            self.observer.touched(k);
-        }
+
         if let Some(t) = self.tracer.as_mut().filter(|t| t.records()) {
             let entries = snapshot.iter().filter(|(k, _)| t.wants(k)).count();
             let started = self.sessions[sid].full_sync_started;
@@ -295,6 +298,12 @@ impl World {
             t.push(now, kind);
         }
         self.instances[dst].merge_snapshot(&snapshot);
+        for (k, _) in snapshot.iter() {
+            let key = self.keys.intern(k);
+            let entry = self.instances[dst].entry(k);
+            self.keys.set_clock(key, dst, entry.map(|e| &e.ctx));
+            self.observer.touched(key);
+        }
         self.sessions[sid].force_full = false;
         self.check_joined(dst, now);
         self.release_stale(dst, q);

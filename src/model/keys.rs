@@ -1,0 +1,117 @@
+//! The world's key directory: every key any instance has held gets a dense integer id the
+//! first time the world sees it (at the instance that writes it, or in a merged snapshot),
+//! and per id, key-major, the key's vector clock at every instance. Ids are assigned in the
+//! order of the run's own events, so they are as deterministic as the run; they never reach
+//! output (names do).
+//!
+//! The clocks are a mirror of each instance's entry (`Entry::ctx`), written by the world
+//! after every change to a key: one contiguous row of `n × n` counters per key, so that
+//! comparing a key across instances (the divergence check) reads one or two cache lines
+//! instead of looking the key up in every instance's keyspace.
+
+// HashMap only as the name → id index: looked up, never iterated.
+use std::collections::HashMap;
+
+use crate::crdt::VClock;
+use crate::crdt::keyspace::Key;
+use crate::engine::fxhash::FxBuild;
+
+/// A key's id in its world (dense, from 0, in order of first sight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub u32);
+
+impl KeyId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct KeyDir {
+    /// Instances (the width of a clock row and the number of rows per key).
+    n: usize,
+    index: HashMap<Key, KeyId, FxBuild>,
+    names: Vec<Key>,
+    /// `clocks[(id × n + instance) × n + origin]`: what `instance` has applied of `origin`'s
+    /// ops on the key (0 everywhere when the instance holds no entry for it).
+    clocks: Vec<u64>,
+}
+
+impl KeyDir {
+    pub(crate) fn new(instances: usize) -> Self {
+        KeyDir {
+            n: instances,
+            index: HashMap::default(),
+            names: Vec::new(),
+            clocks: Vec::new(),
+        }
+    }
+
+    /// The id of `key`, given on first sight.
+    pub(crate) fn intern(&mut self, key: &[u8]) -> KeyId {
+        if let Some(&id) = self.index.get(key) {
+            return id;
+        }
+        let id = KeyId(u32::try_from(self.names.len()).expect("fewer than 2^32 keys"));
+        let key = Key::from(key);
+        self.index.insert(key.clone(), id);
+        self.names.push(key);
+        self.clocks.resize(self.clocks.len() + self.n * self.n, 0);
+        id
+    }
+
+    /// Keys seen so far (ids are `0..len`).
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub(crate) fn name(&self, id: KeyId) -> &Key {
+        &self.names[id.index()]
+    }
+
+    /// Records `instance`'s clock for the key (`None`: it holds no entry).
+    pub(crate) fn set_clock(&mut self, id: KeyId, instance: usize, ctx: Option<&VClock>) {
+        let n = self.n;
+        let row = &mut self.clocks[(id.index() * n + instance) * n..][..n];
+        row.fill(0);
+        if let Some(ctx) = ctx {
+            let e = ctx.entries();
+            assert!(
+                e.len() <= n,
+                "a key clock has an entry per instance at most"
+            );
+            row[..e.len()].copy_from_slice(e);
+        }
+    }
+
+    /// The key's clock at `instance` (all zero when it holds no entry for it).
+    pub(crate) fn clock(&self, id: KeyId, instance: usize) -> &[u64] {
+        let n = self.n;
+        &self.clocks[(id.index() * n + instance) * n..][..n]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crdt::InstanceId;
+
+    #[test]
+    fn ids_are_dense_in_order_of_first_sight_and_clocks_are_rows() {
+        let mut d = KeyDir::new(3);
+        let a = d.intern(b"a");
+        let b = d.intern(b"b");
+        assert_eq!((a, b, d.intern(b"a"), d.len()), (KeyId(0), KeyId(1), a, 2));
+        assert_eq!(&d.name(b)[..], b"b");
+        assert_eq!(d.clock(a, 2), &[0, 0, 0]);
+        let mut vc = VClock::new(3);
+        vc.set(InstanceId(1), 4);
+        d.set_clock(b, 2, Some(&vc));
+        assert_eq!(
+            (d.clock(b, 2), d.clock(b, 1), d.clock(a, 2)),
+            (&[0, 4, 0][..], &[0; 3][..], &[0; 3][..])
+        );
+        d.set_clock(b, 2, None);
+        assert_eq!(d.clock(b, 2), &[0, 0, 0]);
+    }
+}
