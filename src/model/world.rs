@@ -375,9 +375,14 @@ impl World {
         } else if !effects.is_empty() {
             inst.counters.writes += 1;
         }
+        let mut keys = Vec::new();
         for effect in effects.drain(..) {
-            self.replicate(c, shard_idx, slot, effect, q);
+            let key = self.replicate(c, shard_idx, slot, effect, q);
+            if cfg!(debug_assertions) {
+                keys.push(key);
+            }
         }
+        self.debug_check_clocks(c, &keys);
         self.effects_buffer = effects;
         reply
     }
@@ -394,10 +399,15 @@ impl World {
             let Some(effects) = self.instances[c].evict_one(c, shard, q.now(), xadd) else {
                 break;
             };
+            let mut keys = Vec::new();
             for effect in effects {
                 let slot = redis::slot::key_slot(&effect.op.key);
-                self.replicate(c, shard, slot, effect, q);
+                let key = self.replicate(c, shard, slot, effect, q);
+                if cfg!(debug_assertions) {
+                    keys.push(key);
+                }
             }
+            self.debug_check_clocks(c, &keys);
         }
         self.instances[c].has_room(shard)
     }
@@ -409,15 +419,35 @@ impl World {
         for shard_idx in 0..self.instances[c].shards.len() {
             let effects =
                 redis::expire_owned(&mut self.instances[c].shards[shard_idx].keyspace, &cx);
+            let mut keys = Vec::new();
             for effect in effects {
                 let slot = redis::slot::key_slot(&effect.op.key);
-                self.replicate(c, shard_idx, slot, effect, q);
+                let key = self.replicate(c, shard_idx, slot, effect, q);
+                if cfg!(debug_assertions) {
+                    keys.push(key);
+                }
+            }
+            self.debug_check_clocks(c, &keys);
+        }
+    }
+
+    /// In debug builds (the tests), checks that the key directory's clock of each of `keys`
+    /// at cluster `c` is the clock of its entry there.
+    fn debug_check_clocks(&self, c: usize, keys: &[KeyId]) {
+        if cfg!(debug_assertions) {
+            for &key in keys {
+                let entry = self.instances[c].entry(self.keys.name(key));
+                let mut want = vec![0; self.instances.len()];
+                if let Some(e) = entry {
+                    want[..e.ctx.entries().len()].copy_from_slice(e.ctx.entries());
+                }
+                assert_eq!(self.keys.clock(key, c), &want[..], "key directory clock");
             }
         }
     }
 
     /// Appends an applied local effect to its shard's stream and ships it to the peers;
-    /// `slot` is the hash slot of its key.
+    /// `slot` is the hash slot of its key. Returns the key's id.
     fn replicate(
         &mut self,
         c: usize,
@@ -425,17 +455,14 @@ impl World {
         slot: u16,
         effect: redis::Effect,
         q: &mut Scheduler<Event>,
-    ) {
+    ) -> KeyId {
         let now = q.now();
         let n = self.instances.len();
         let key = self.keys.intern(&effect.op.key);
-        // The key's clock at the origin is read from its entry, not taken from the op: a
-        // command's effects are replicated after all of them were applied, so an earlier
-        // effect on the same key carries an older clock.
-        let entry = self.instances[c].shards[shard_idx]
-            .keyspace
-            .entry(&effect.op.key);
-        self.keys.set_clock(key, c, entry.map(|e| &e.ctx));
+        // A local op's clock is the key's clock at its origin right after that op was
+        // applied; a command's effects are replicated in the order they were applied, so
+        // the last one on a key leaves the key's clock (checked in debug builds).
+        self.keys.set_clock(key, c, Some(&effect.op.vc));
         self.observer.touched(key);
         super::trace::local_op(&mut self.tracer, c, &effect.op, now);
         if effect.op.kind.removes() && self.gc.removal(&effect.op.key) {
@@ -458,6 +485,7 @@ impl World {
                 self.ship(sid, (bytes, end, item.clone()), q);
             }
         }
+        key
     }
 
     fn on_gc(&mut self, q: &mut Scheduler<Event>) {
