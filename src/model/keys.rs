@@ -35,7 +35,16 @@ pub(crate) struct KeyDir {
     /// `clocks[(id × n + instance) × n + origin]`: what `instance` has applied of `origin`'s
     /// ops on the key (0 everywhere when the instance holds no entry for it).
     clocks: Vec<u64>,
+    /// By a generated key's number (see `Workload::last_key`), its id (`NONE`: not seen yet):
+    /// a generated write finds its key's id in a small array instead of hashing its name.
+    generated: Vec<u32>,
 }
+
+const NONE: u32 = u32::MAX;
+
+/// Generated keys numbered at or above this are interned by name (the array would cost 4
+/// bytes per number up to the largest seen).
+const GENERATED_MAX: u64 = 1 << 24;
 
 impl KeyDir {
     pub(crate) fn new(instances: usize) -> Self {
@@ -44,7 +53,30 @@ impl KeyDir {
             index: HashMap::default(),
             names: Vec::new(),
             clocks: Vec::new(),
+            generated: Vec::new(),
         }
+    }
+
+    /// The id of the generated key numbered `number`, whose name is `name`: the same id as
+    /// [`KeyDir::intern`] gives the name.
+    pub(crate) fn intern_generated(&mut self, number: u64, name: &[u8]) -> KeyId {
+        if number >= GENERATED_MAX {
+            return self.intern(name);
+        }
+        let i = number as usize;
+        if i >= self.generated.len() {
+            self.generated.resize(i + 1, NONE);
+        }
+        if self.generated[i] == NONE {
+            self.generated[i] = self.intern(name).0;
+        }
+        let id = KeyId(self.generated[i]);
+        debug_assert_eq!(
+            &self.names[id.index()][..],
+            name,
+            "a generated key's number names it"
+        );
+        id
     }
 
     /// The id of `key`, given on first sight.
@@ -113,5 +145,13 @@ mod tests {
         );
         d.set_clock(b, 2, None);
         assert_eq!(d.clock(b, 2), &[0, 0, 0]);
+        // A generated key gets the id its name has, whichever is seen first.
+        assert_eq!(d.intern_generated(7, b"b"), b);
+        let c = d.intern_generated(9, b"c");
+        assert_eq!(
+            (c, d.intern(b"c"), d.intern_generated(9, b"c")),
+            (KeyId(2), c, c)
+        );
+        assert_eq!(d.intern_generated(GENERATED_MAX, b"d"), d.intern(b"d"));
     }
 }

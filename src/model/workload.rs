@@ -101,6 +101,9 @@ pub(crate) struct Workload {
     pub params: WorkloadParams,
     zipf: Option<Zipf>,
     per_cluster: Vec<Option<ClusterWorkload>>,
+    /// The key of the last command made, as a number: its index × 2, plus 1 for a string
+    /// key (`key:`), 0 for a counter (`ctr:`).
+    last_key: u64,
 }
 
 impl Workload {
@@ -127,6 +130,7 @@ impl Workload {
             params,
             zipf,
             per_cluster,
+            last_key: 0,
         }
     }
 
@@ -144,6 +148,12 @@ impl Workload {
         };
         // A zero gap would let a cluster issue unboundedly many writes at one instant.
         SimDuration::from_secs_f64(secs).max(SimDuration(1))
+    }
+
+    /// The key of the last command made, as a number (distinct keys, distinct numbers:
+    /// below `2 × keys`).
+    pub(crate) fn last_key(&self) -> u64 {
+        self.last_key
     }
 
     /// Cluster `c`'s next command.
@@ -166,6 +176,7 @@ impl Workload {
         let total = p.mix.set + p.mix.incr;
         let is_set = dist::unit(&mut w.rng) * total < p.mix.set;
         let prefix = if is_set { "key:" } else { "ctr:" };
+        self.last_key = index * 2 + is_set as u64;
         let mut args = previous.map(|p| p.args).unwrap_or_default();
         let key = key_value(prefix, index, args.drain(..).next());
         args.push(key);

@@ -314,11 +314,12 @@ impl World {
             .as_mut()
             .expect("arrivals come from a workload");
         let cmd = w.next_command_reusing(c, self.command_buffer.take());
+        let key = self.keys.intern_generated(w.last_key(), &cmd.key());
         let gap = w.next_gap(c);
         if now + gap < self.end_of_writes() {
             q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
         }
-        self.execute(c, &cmd, q);
+        self.execute_as(c, &cmd, Some(key), q);
         self.command_buffer = Some(cmd);
     }
 
@@ -329,10 +330,21 @@ impl World {
         cmd: &redis::Command,
         q: &mut Scheduler<Event>,
     ) -> redis::Reply {
+        self.execute_as(c, cmd, None, q)
+    }
+
+    /// [`World::execute`] of a single-key command whose key's id is `key`, if known.
+    fn execute_as(
+        &mut self,
+        c: usize,
+        cmd: &redis::Command,
+        key: Option<KeyId>,
+        q: &mut Scheduler<Event>,
+    ) -> redis::Reply {
         let Some(at) = super::trace::begin_command(&mut self.tracer, c, cmd, q.now()) else {
-            return self.execute_untraced(c, cmd, q);
+            return self.execute_untraced(c, cmd, key, q);
         };
-        let reply = self.execute_untraced(c, cmd, q);
+        let reply = self.execute_untraced(c, cmd, key, q);
         super::trace::end_command(&mut self.tracer, at, &reply);
         reply
     }
@@ -343,6 +355,7 @@ impl World {
         &mut self,
         c: usize,
         cmd: &redis::Command,
+        known: Option<KeyId>,
         q: &mut Scheduler<Event>,
     ) -> redis::Reply {
         let now = q.now();
@@ -377,7 +390,7 @@ impl World {
         }
         let mut keys = Vec::new();
         for effect in effects.drain(..) {
-            let key = self.replicate(c, shard_idx, slot, effect, q);
+            let key = self.replicate(c, shard_idx, slot, effect, known, q);
             if cfg!(debug_assertions) {
                 keys.push(key);
             }
@@ -402,7 +415,7 @@ impl World {
             let mut keys = Vec::new();
             for effect in effects {
                 let slot = redis::slot::key_slot(&effect.op.key);
-                let key = self.replicate(c, shard, slot, effect, q);
+                let key = self.replicate(c, shard, slot, effect, None, q);
                 if cfg!(debug_assertions) {
                     keys.push(key);
                 }
@@ -422,7 +435,7 @@ impl World {
             let mut keys = Vec::new();
             for effect in effects {
                 let slot = redis::slot::key_slot(&effect.op.key);
-                let key = self.replicate(c, shard_idx, slot, effect, q);
+                let key = self.replicate(c, shard_idx, slot, effect, None, q);
                 if cfg!(debug_assertions) {
                     keys.push(key);
                 }
@@ -447,18 +460,26 @@ impl World {
     }
 
     /// Appends an applied local effect to its shard's stream and ships it to the peers;
-    /// `slot` is the hash slot of its key. Returns the key's id.
+    /// `slot` is the hash slot of its key, `known` its id if the caller knows it. Returns the
+    /// key's id.
     fn replicate(
         &mut self,
         c: usize,
         shard_idx: usize,
         slot: u16,
         effect: redis::Effect,
+        known: Option<KeyId>,
         q: &mut Scheduler<Event>,
     ) -> KeyId {
         let now = q.now();
         let n = self.instances.len();
-        let key = self.keys.intern(&effect.op.key);
+        let key = match known {
+            Some(key) => {
+                debug_assert_eq!(self.keys.name(key), &effect.op.key, "the known key id");
+                key
+            }
+            None => self.keys.intern(&effect.op.key),
+        };
         // A local op's clock is the key's clock at its origin right after that op was
         // applied; a command's effects are replicated in the order they were applied, so
         // the last one on a key leaves the key's clock (checked in debug builds).
