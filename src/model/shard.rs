@@ -2,8 +2,6 @@
 //! lifecycle (`up → down` on a crash, `down → up` on a failover, `down → stale → up` on a
 //! restart from persistence).
 
-use std::rc::Rc;
-
 use super::backlog::{Backlog, BacklogModel};
 use super::keys::KeyId;
 use super::persistence::{Durable, Persistence};
@@ -14,7 +12,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::redis::select_bytes;
 
 /// An op as the backlog holds it (`None` only for filler in tests of the backlog).
-pub(crate) type BacklogItem = Option<Rc<StreamOp>>;
+pub(crate) type BacklogItem = Option<StreamOp>;
 
 #[derive(Debug)]
 pub struct Shard {
@@ -42,7 +40,7 @@ pub(crate) struct Appended {
     pub bytes: u64,
     /// Stream offset after the op.
     pub end: u64,
-    pub item: Rc<StreamOp>,
+    pub item: StreamOp,
 }
 
 impl Shard {
@@ -124,7 +122,7 @@ impl Shard {
         }
         bytes += extra_bytes;
         debug_assert_eq!(slot, crate::redis::slot::key_slot(&op.key));
-        let item = Rc::new(StreamOp::new(op, now, slot, key));
+        let item = StreamOp::new(op, now, slot, key);
         let before = self.backlog.end();
         let (_, end) = self.backlog.append(bytes, Some(item.clone()));
         assert_eq!(

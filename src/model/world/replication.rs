@@ -2,8 +2,6 @@
 //! reconnects (the session decides partial or full), full syncs and their snapshots. Every
 //! decision is the session's ([`crate::model::syncer::Session`]); this file carries it out.
 
-use std::rc::Rc;
-
 use super::{Event, World, compression_ratio, pair_index};
 use crate::crdt::Applied;
 use crate::engine::{Scheduler, SimDuration};
@@ -18,7 +16,7 @@ impl World {
     pub(in crate::model) fn ship(
         &mut self,
         sid: usize,
-        op: (u64, u64, Rc<StreamOp>),
+        op: (u64, u64, StreamOp),
         q: &mut Scheduler<Event>,
     ) {
         let bytes = op.0;
