@@ -23,12 +23,20 @@ pub enum BacklogModel {
     Block,
 }
 
-/// One stream item: its byte range and payload.
+/// One stream item as the backlog holds it: where it ends, and its payload (it starts where
+/// the item before it ends: the stream has no gaps).
 #[derive(Clone, Debug)]
-pub(crate) struct Item<T> {
+struct Held<T> {
+    end: u64,
+    payload: T,
+}
+
+/// One stream item: its byte range and payload.
+#[derive(Debug)]
+pub(crate) struct Item<'a, T> {
     pub start: u64,
     pub end: u64,
-    pub payload: T,
+    pub payload: &'a T,
 }
 
 #[derive(Clone, Debug)]
@@ -37,7 +45,9 @@ pub struct Backlog<T> {
     size: u64,
     first: u64,
     end: u64,
-    items: VecDeque<Item<T>>,
+    /// Where the oldest item held starts (`end` when none is).
+    items_start: u64,
+    items: VecDeque<Held<T>>,
 }
 
 impl<T> Backlog<T> {
@@ -47,6 +57,7 @@ impl<T> Backlog<T> {
             size,
             first: 0,
             end: 0,
+            items_start: 0,
             items: VecDeque::new(),
         }
     }
@@ -59,6 +70,7 @@ impl<T> Backlog<T> {
             size,
             first: offset,
             end: offset,
+            items_start: offset,
             items: VecDeque::new(),
         }
     }
@@ -90,8 +102,10 @@ impl<T> Backlog<T> {
     pub(crate) fn append(&mut self, bytes: u64, payload: T) -> (u64, u64) {
         let start = self.end;
         self.end += bytes;
-        self.items.push_back(Item {
-            start,
+        if self.items.is_empty() {
+            self.items_start = start;
+        }
+        self.items.push_back(Held {
             end: self.end,
             payload,
         });
@@ -122,7 +136,8 @@ impl<T> Backlog<T> {
             self.first = first;
         }
         while let Some(front) = self.items.front() {
-            if front.start < self.first {
+            if self.items_start < self.first {
+                self.items_start = front.end;
                 self.items.pop_front();
             } else {
                 break;
@@ -137,9 +152,29 @@ impl<T> Backlog<T> {
     }
 
     /// Items starting at or after `next`, in stream order.
-    pub(crate) fn items_from(&self, next: u64) -> impl Iterator<Item = &Item<T>> {
-        let i = self.items.partition_point(|it| it.start < next);
-        self.items.range(i..)
+    pub(crate) fn items_from(&self, next: u64) -> impl Iterator<Item = Item<'_, T>> {
+        // Item i starts where item i − 1 ends (the first where `items_start` says): the items
+        // starting before `next` are the first one, if it does, and then those after an item
+        // ending before `next`.
+        let skip = if self.items.is_empty() || self.items_start >= next {
+            0
+        } else {
+            let ending_before = self.items.partition_point(|it| it.end < next);
+            1 + ending_before.min(self.items.len() - 1)
+        };
+        let mut start = match skip {
+            0 => self.items_start,
+            i => self.items[i - 1].end,
+        };
+        self.items.range(skip..).map(move |it| {
+            let item = Item {
+                start,
+                end: it.end,
+                payload: &it.payload,
+            };
+            start = it.end;
+            item
+        })
     }
 }
 
@@ -158,6 +193,40 @@ mod tests {
         assert!(!b.can_continue_from(1999));
         // Items whose start fell out are gone; resend starts at an item boundary.
         assert_eq!(b.items_from(2100).next().unwrap().start, 2100);
+    }
+
+    /// `items_from` gives the items starting at or after an offset, with their ranges, as a
+    /// list of every item's (start, end) would.
+    #[test]
+    fn items_from_agrees_with_a_list_of_ranges() {
+        let mut b: Backlog<u64> = Backlog::new(BacklogModel::Ring, 1000);
+        let mut all: Vec<(u64, u64, u64)> = Vec::new();
+        for i in 0..400u64 {
+            // Zero-byte items too (an effect Redis does not replicate).
+            let bytes = [0, 1, 7, 120, 0, 333][(i % 6) as usize];
+            let (start, end) = b.append(bytes, i);
+            all.push((start, end, i));
+            let held: Vec<_> = all.iter().filter(|(s, _, _)| *s >= b.first()).collect();
+            for next in [
+                0,
+                b.first(),
+                b.first() + 1,
+                b.end().saturating_sub(5),
+                b.end(),
+                b.end() + 1,
+            ] {
+                let got: Vec<(u64, u64, u64)> = b
+                    .items_from(next)
+                    .map(|it| (it.start, it.end, *it.payload))
+                    .collect();
+                let want: Vec<(u64, u64, u64)> = held
+                    .iter()
+                    .filter(|(s, _, _)| *s >= next)
+                    .map(|x| **x)
+                    .collect();
+                assert_eq!(got, want, "after item {i}, from {next}");
+            }
+        }
     }
 
     #[test]
