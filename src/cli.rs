@@ -146,6 +146,14 @@ pub enum Command {
         /// With --peer: the folder holding geo_simpy.py.
         #[arg(long, default_value = "../shared/peers/simpy")]
         simpy: PathBuf,
+        /// Instead, measure how the cost per write grows with simulated duration (75–600 s at
+        /// 10k writes/s) and with the write rate (2.5k–20k writes/s over 150 s) on
+        /// benches/peer.toml; writes scaling.csv and charts into --out.
+        #[arg(long, conflicts_with = "peer")]
+        scaling: bool,
+        /// With --scaling: the folder for scaling.csv and the charts.
+        #[arg(long, default_value = "bench-scaling")]
+        out: PathBuf,
         /// Internal: run the reference scenario once for this many simulated hours and print
         /// one line of figures (used by --reference).
         #[arg(long, hide = true)]
@@ -203,11 +211,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             reference,
             peer,
             simpy,
+            scaling,
+            out,
             reference_hours,
             reference_keys,
         } => match reference_hours {
             Some(h) => bench::reference_once(h, reference_keys),
             None if peer => bench::peer(&simpy, if quick { 1 } else { 3 }),
+            None if scaling => bench::scaling(&out, quick),
             None => bench::bench(quick, &scenario, reference),
         },
     }

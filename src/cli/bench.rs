@@ -4,7 +4,9 @@
 use super::outln;
 
 mod peer;
+mod scaling;
 pub(crate) use peer::peer;
+pub(crate) use scaling::scaling;
 
 use std::path::Path;
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.

@@ -463,3 +463,12 @@ fn the_peer_comparison_says_why_it_cannot_run() {
     );
     std::fs::remove_dir_all(&empty).ok();
 }
+
+#[test]
+fn the_scaling_bench_is_one_comparison_at_a_time() {
+    // `--scaling` and `--peer` are different measurements: asking for both is refused with
+    // the usage error's exit code, before anything runs.
+    let (code, _, err) = geosim(&["bench", "--scaling", "--peer"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--scaling") && err.contains("--peer"), "{err}");
+}
