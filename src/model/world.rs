@@ -388,14 +388,7 @@ impl World {
         } else if !effects.is_empty() {
             inst.counters.writes += 1;
         }
-        let mut keys = Vec::new();
-        for effect in effects.drain(..) {
-            let key = self.replicate(c, shard_idx, slot, effect, known, q);
-            if cfg!(debug_assertions) {
-                keys.push(key);
-            }
-        }
-        self.debug_check_clocks(c, &keys);
+        self.replicate_all(c, shard_idx, effects.drain(..), (Some(slot), known), q);
         self.effects_buffer = effects;
         reply
     }
@@ -412,15 +405,7 @@ impl World {
             let Some(effects) = self.instances[c].evict_one(c, shard, q.now(), xadd) else {
                 break;
             };
-            let mut keys = Vec::new();
-            for effect in effects {
-                let slot = redis::slot::key_slot(&effect.op.key);
-                let key = self.replicate(c, shard, slot, effect, None, q);
-                if cfg!(debug_assertions) {
-                    keys.push(key);
-                }
-            }
-            self.debug_check_clocks(c, &keys);
+            self.replicate_all(c, shard, effects.into_iter(), (None, None), q);
         }
         self.instances[c].has_room(shard)
     }
@@ -432,16 +417,30 @@ impl World {
         for shard_idx in 0..self.instances[c].shards.len() {
             let effects =
                 redis::expire_owned(&mut self.instances[c].shards[shard_idx].keyspace, &cx);
-            let mut keys = Vec::new();
-            for effect in effects {
-                let slot = redis::slot::key_slot(&effect.op.key);
-                let key = self.replicate(c, shard_idx, slot, effect, None, q);
-                if cfg!(debug_assertions) {
-                    keys.push(key);
-                }
-            }
-            self.debug_check_clocks(c, &keys);
+            self.replicate_all(c, shard_idx, effects.into_iter(), (None, None), q);
         }
+    }
+
+    /// Replicates a command's effects, in the order they were applied, from `shard` of
+    /// cluster `c`. `slot` is their keys' hash slot and `known` their key's id when the
+    /// caller knows them (a single-key command); otherwise each is computed.
+    fn replicate_all(
+        &mut self,
+        c: usize,
+        shard: usize,
+        effects: impl Iterator<Item = redis::Effect>,
+        (slot, known): (Option<u16>, Option<KeyId>),
+        q: &mut Scheduler<Event>,
+    ) {
+        let mut keys = Vec::new();
+        for effect in effects {
+            let slot = slot.unwrap_or_else(|| redis::slot::key_slot(&effect.op.key));
+            let key = self.replicate(c, shard, slot, effect, known, q);
+            if cfg!(debug_assertions) {
+                keys.push(key);
+            }
+        }
+        self.debug_check_clocks(c, &keys);
     }
 
     /// In debug builds (the tests), checks that the key directory's clock of each of `keys`
