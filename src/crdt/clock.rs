@@ -85,6 +85,9 @@ impl std::hash::Hash for VClock {
 }
 
 impl VClock {
+    /// The zero clock (what [`VClock::default`] gives), usable in constants.
+    pub const EMPTY: VClock = VClock(Repr::Inline([0; INLINE]));
+
     pub fn new(instances: usize) -> Self {
         if instances <= INLINE {
             VClock::default()

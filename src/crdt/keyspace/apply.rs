@@ -26,8 +26,7 @@ impl Entry {
             self.apply_key_tomb();
         }
         if let Some(t) = op.kind.key_type() {
-            let s = &mut self.stamps[t as usize];
-            *s = (*s).max(stamp(op.ts, origin));
+            self.stamps.raise(t, stamp(op.ts, origin));
         }
     }
 
@@ -262,9 +261,7 @@ impl Entry {
         }
         self.tomb.join(&other.tomb);
         self.apply_key_tomb();
-        for (mine, theirs) in self.stamps.iter_mut().zip(other.stamps) {
-            *mine = (*mine).max(theirs);
-        }
+        self.stamps.join(&other.stamps);
         self.ctx.join(&theirs);
     }
 

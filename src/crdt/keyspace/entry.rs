@@ -45,8 +45,8 @@ pub struct Entry {
     /// The `EXPIRE`/`PERSIST` registers, boxed: most keys never have one, and an empty
     /// scalar inline would cost 136 bytes per key ([`Entry::expire`] reads it).
     pub(super) expire: Option<Box<Scalar<Expiry>>>,
-    /// Per type, the rank of the latest write of that type.
-    pub(super) stamps: [Stamp; 7],
+    /// Per type, the rank of the latest write of that type (see [`Stamps`]).
+    pub(super) stamps: Stamps,
     /// `entry_bytes` of this entry under its key, kept by the keyspace after every change
     /// (so an apply does not recount the entry before changing it). Not part of the state.
     pub(super) size: u64,
@@ -60,7 +60,48 @@ impl PartialEq for Entry {
             && self.string == other.string
             && self.coll == other.coll
             && self.expire() == other.expire()
-            && self.stamps == other.stamps
+            && self.stamps.all() == other.stamps.all()
+    }
+}
+
+/// The seven type stamps of a key: the string's inline, the other six boxed on first use
+/// (most keys are only ever strings or counters: 16 bytes instead of 56).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Stamps {
+    pub(super) string: Stamp,
+    pub(super) others: Option<Box<[Stamp; 6]>>,
+}
+
+impl Stamps {
+    pub(super) fn get(&self, t: KeyType) -> Stamp {
+        match (t as usize).checked_sub(1) {
+            None => self.string,
+            Some(i) => self.others.as_ref().map_or(0, |o| o[i]),
+        }
+    }
+
+    /// Raises the stamp of `t` to at least `s`.
+    pub(super) fn raise(&mut self, t: KeyType, s: Stamp) {
+        let slot = match (t as usize).checked_sub(1) {
+            None => &mut self.string,
+            Some(i) => &mut self.others.get_or_insert_with(Default::default)[i],
+        };
+        *slot = (*slot).max(s);
+    }
+
+    /// Every stamp, in type order.
+    pub(super) fn all(&self) -> [Stamp; 7] {
+        KeyType::ALL.map(|t| self.get(t))
+    }
+
+    /// The pointwise maximum with `other`.
+    pub(super) fn join(&mut self, other: &Stamps) {
+        for t in KeyType::ALL {
+            let s = other.get(t);
+            if s != 0 {
+                self.raise(t, s);
+            }
+        }
     }
 }
 
@@ -97,7 +138,7 @@ impl Entry {
             return self.string.exists().then_some(KeyType::String);
         }
         self.live_types()
-            .max_by_key(|t| (self.stamps[*t as usize], Reverse(*t as usize)))
+            .max_by_key(|t| (self.stamps.get(*t), Reverse(*t as usize)))
     }
 
     /// The expiry registers (an empty scalar when the key never had one).

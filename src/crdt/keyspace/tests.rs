@@ -194,3 +194,27 @@ fn causal_consistency_buffers_an_op_until_what_it_observed_arrives() {
     assert_eq!(far.get(b"k"), Some(Value::from_str_bytes("b")));
     assert_eq!(far.waiting(), 0);
 }
+
+/// The type stamps box their six collection stamps only when one is raised, and compare and
+/// join by value, boxed or not.
+#[test]
+fn type_stamps_box_only_what_collections_need() {
+    let mut a = Stamps::default();
+    a.raise(KeyType::String, 5);
+    a.raise(KeyType::String, 3);
+    assert!(a.others.is_none(), "a string stamp stays inline");
+    assert_eq!(a.all(), [5, 0, 0, 0, 0, 0, 0]);
+    let mut b = Stamps::default();
+    b.raise(KeyType::Hll, 9);
+    b.raise(KeyType::Hash, 2);
+    assert_eq!(b.all(), [0, 2, 0, 0, 0, 0, 9]);
+    a.join(&b);
+    assert_eq!(a.all(), [5, 2, 0, 0, 0, 0, 9]);
+    // Joining only zeros boxes nothing.
+    let mut c = Stamps::default();
+    c.join(&Stamps {
+        string: 0,
+        others: Some(Box::default()),
+    });
+    assert!(c.others.is_none() && c.all() == [0; 7]);
+}
