@@ -408,7 +408,7 @@ impl Keyspace {
     /// Keys holding removal history (candidates for garbage collection), in order.
     pub fn keys_with_tombstones(&self) -> Vec<Key> {
         self.iter()
-            .filter(|(_, e)| e.tombstones().0 > 0 || !e.tomb.entries().is_empty())
+            .filter(|(_, e)| e.tombstones().0 > 0 || !e.tomb().entries().is_empty())
             .map(|(k, _)| k.clone())
             .collect()
     }

@@ -5,7 +5,7 @@ use super::*;
 
 impl Entry {
     pub(super) fn apply_kind(&mut self, op: &Op) {
-        let killed = self.tomb.covers(op.dot);
+        let killed = self.tomb().covers(op.dot);
         let origin = op.dot.origin;
         let seq = op.dot.seq;
         match &op.kind {
@@ -96,7 +96,7 @@ impl Entry {
                 }
             }
             OpKind::LInsert(inserts) => {
-                let tomb = self.tomb.clone();
+                let tomb = self.tomb().clone();
                 self.coll_mut().list.insert(inserts, op.ts, &tomb);
             }
             OpKind::LRem(ids) => self.coll_mut().list.remove(ids),
@@ -106,7 +106,7 @@ impl Entry {
                     .set(*id, value.clone(), (op.ts, Reverse(origin)));
             }
             OpKind::XAdd { id, fields } => {
-                let tomb = self.tomb.clone();
+                let tomb = self.tomb().clone();
                 self.coll_mut().stream.add(
                     StreamEntry {
                         id: *id,
@@ -119,7 +119,7 @@ impl Entry {
             }
             OpKind::XDel(dots) => self.coll_mut().stream.remove(dots),
             OpKind::PfAdd(regs) => {
-                let tomb = self.tomb.clone();
+                let tomb = self.tomb().clone();
                 self.coll_mut().hll.add(
                     HllAdd {
                         dot: op.dot,
@@ -137,7 +137,7 @@ impl Entry {
 
     /// Kills everything the key's tombstone covers, in every part.
     pub(super) fn apply_key_tomb(&mut self) {
-        let tomb = self.tomb.clone();
+        let tomb = self.tomb().clone();
         self.string.remove_by_key(&tomb, &[]);
         if let Some(x) = self.expire.as_deref_mut() {
             x.remove_by_key(&tomb, &[]);
@@ -159,7 +159,7 @@ impl Entry {
     }
 
     pub(super) fn remove_key(&mut self, vc: &VClock, observed: &[(Part, Vec<Total>)]) {
-        self.tomb.join(vc);
+        self.tomb_mut().join(vc);
         let find = |p: &Part| {
             observed
                 .iter()
@@ -181,7 +181,7 @@ impl Entry {
                 Part::Str => {}
             }
         }
-        let tomb = self.tomb.clone();
+        let tomb = self.tomb().clone();
         if let Some(c) = self.coll.as_deref_mut() {
             for (f, s) in c.hash.iter_mut() {
                 s.remove_by_key(vc, &find(&Part::Field(f.clone())));
@@ -208,8 +208,8 @@ impl Entry {
         }
         if let Some(oc) = other.coll.as_deref() {
             let tomb = {
-                let mut t = self.tomb.clone();
-                t.join(&other.tomb);
+                let mut t = self.tomb().clone();
+                t.join(other.tomb());
                 t
             };
             let c = self.coll_mut();
@@ -255,11 +255,13 @@ impl Entry {
                 }
             }
             if other.coll.is_none() {
-                c.list.remove_observed(&other.tomb);
-                c.stream.remove_observed(&other.tomb);
+                c.list.remove_observed(other.tomb());
+                c.stream.remove_observed(other.tomb());
             }
         }
-        self.tomb.join(&other.tomb);
+        if other.tomb.is_some() {
+            self.tomb_mut().join(other.tomb());
+        }
         self.apply_key_tomb();
         self.stamps.join(&other.stamps);
         self.ctx.join(&theirs);
@@ -267,10 +269,11 @@ impl Entry {
 
     /// Drops removal history (see [`Keyspace::collect_garbage`]).
     pub(super) fn collect_garbage(&mut self) {
+        let tomb = self.tomb.take();
         if let Some(c) = self.coll.as_deref_mut() {
-            c.stream.collect_garbage(&self.tomb);
+            c.stream
+                .collect_garbage(tomb.as_deref().unwrap_or(&VClock::EMPTY));
         }
-        self.tomb = VClock::default();
         self.string.collect_garbage();
         if let Some(x) = self.expire.as_deref_mut() {
             x.collect_garbage();

@@ -38,8 +38,9 @@ pub(super) enum ScopedPart {
 pub struct Entry {
     /// Per origin, the highest sequence number of its ops on this key applied here.
     pub ctx: VClock,
-    /// The join of every key-level remove's observed clock.
-    pub tomb: VClock,
+    /// The join of every key-level remove's observed clock, boxed on the first remove (most
+    /// keys never see one): read through [`Entry::tomb`].
+    pub(super) tomb: Option<Box<VClock>>,
     pub string: Scalar<Value>,
     pub coll: Option<Box<Collections>>,
     /// The `EXPIRE`/`PERSIST` registers, boxed: most keys never have one, and an empty
@@ -56,7 +57,7 @@ impl PartialEq for Entry {
     /// Equal states; the cached size is bookkeeping, not state.
     fn eq(&self, other: &Entry) -> bool {
         self.ctx == other.ctx
-            && self.tomb == other.tomb
+            && self.tomb() == other.tomb()
             && self.string == other.string
             && self.coll == other.coll
             && self.expire() == other.expire()
@@ -109,7 +110,19 @@ pub(super) fn float_value(x: f64) -> Value {
     Value::Bytes(format_float(x).into_bytes().into_boxed_slice())
 }
 
+/// The key-level tombstone of a key never removed.
+static NO_TOMB: VClock = VClock::EMPTY;
+
 impl Entry {
+    /// The join of every key-level remove's observed clock.
+    pub fn tomb(&self) -> &VClock {
+        self.tomb.as_deref().unwrap_or(&NO_TOMB)
+    }
+
+    pub(super) fn tomb_mut(&mut self) -> &mut VClock {
+        self.tomb.get_or_insert_with(Box::default)
+    }
+
     pub(super) fn coll_mut(&mut self) -> &mut Collections {
         self.coll.get_or_insert_with(Default::default)
     }
@@ -126,7 +139,7 @@ impl Entry {
             KeyType::Set => c.is_some_and(|c| c.set.values().any(|s| s.exists())),
             KeyType::ZSet => c.is_some_and(|c| c.zset.values().any(|s| s.exists())),
             KeyType::List => c.is_some_and(|c| !c.list.is_empty()),
-            KeyType::Stream => c.is_some_and(|c| c.stream.exists(&self.tomb)),
+            KeyType::Stream => c.is_some_and(|c| c.stream.exists(self.tomb())),
             KeyType::Hll => c.is_some_and(|c| !c.hll.is_empty()),
         }
     }
@@ -291,9 +304,9 @@ impl Entry {
     pub fn tombstones(&self) -> (u64, u64) {
         let mut n = 0u64;
         let mut bytes = 0u64;
-        if self.key_type().is_none() && (!self.tomb.entries().is_empty() || self.coll.is_some()) {
+        if self.key_type().is_none() && (!self.tomb().entries().is_empty() || self.coll.is_some()) {
             n += 1;
-            bytes += 16 + 8 * self.tomb.entries().len() as u64 + self.string.meta_bytes();
+            bytes += 16 + 8 * self.tomb().entries().len() as u64 + self.string.meta_bytes();
         }
         if let Some(c) = self.coll.as_deref() {
             for (f, s) in &c.hash {
@@ -323,7 +336,7 @@ impl Entry {
 
     /// Estimated bytes of this entry (values and CRDT metadata).
     pub fn bytes(&self) -> u64 {
-        let mut b = 8 * (self.ctx.entries().len() + self.tomb.entries().len()) as u64;
+        let mut b = 8 * (self.ctx.entries().len() + self.tomb().entries().len()) as u64;
         b += self.string.meta_bytes()
             + self
                 .string
@@ -353,7 +366,7 @@ impl Entry {
     pub(super) fn scoped_parts(&self, op: &Op) -> Option<Vec<ScopedPart>> {
         // The entry must already be counted as non-empty and stay so: it has collections,
         // and the op is not killed by the key's tombstone (that path touches every part).
-        if self.coll.is_none() || self.tomb.covers(op.dot) {
+        if self.coll.is_none() || self.tomb().covers(op.dot) {
             return None;
         }
         let mut parts: Vec<ScopedPart> = match &op.kind {
@@ -471,7 +484,7 @@ impl Entry {
         for c in self.ctx.entries() {
             d.word(*c);
         }
-        for c in self.tomb.entries() {
+        for c in self.tomb().entries() {
             d.word(*c);
         }
         self.string.digest_state(d, |v, d| v.digest(d));
@@ -552,7 +565,7 @@ pub(super) fn saturate(x: i128) -> i64 {
 pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
     if e.string.regs().is_empty()
         && e.key_type().is_none()
-        && e.tomb.entries().is_empty()
+        && e.tomb().entries().is_empty()
         && e.coll.is_none()
         && e.expire_regs().is_empty()
         && e.string.regs().is_empty()
