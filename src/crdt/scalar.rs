@@ -42,8 +42,9 @@ pub struct Reg<V> {
     pub dot: Dot,
     /// The key's vector clock at the writer, this write included.
     pub vc: VClock,
-    /// The counter totals the writer had observed.
-    pub observed: Vec<Total>,
+    /// The counter totals the writer had observed (a boxed slice: 16 bytes, and nothing
+    /// allocated when empty, as for most writes).
+    pub observed: Box<[Total]>,
     /// The op's opaque annotation (see `Op::annotation`).
     pub annotation: u64,
 }
@@ -374,7 +375,7 @@ mod tests {
                 seq,
             },
             vc: vc(clock),
-            observed: vec![],
+            observed: Box::default(),
             annotation: 0,
         }
     }
@@ -446,7 +447,7 @@ mod tests {
                 seq: 1,
             },
             vc: vc(&[1, 0]),
-            observed: vec![],
+            observed: Box::default(),
             annotation: 0,
         });
         let mut other = s.clone();

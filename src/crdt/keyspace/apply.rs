@@ -11,7 +11,7 @@ impl Entry {
         match &op.kind {
             OpKind::Set { value, observed } => {
                 let mut r = reg(op, value.clone());
-                r.observed = observed.clone();
+                r.observed = observed[..].into();
                 self.string.write(r);
             }
             OpKind::Incr { int, float } => self.string.incr(origin, seq, *int, *float),
@@ -39,7 +39,7 @@ impl Entry {
                 for (f, v, observed) in fields {
                     let s = self.coll_mut().hash.entry(f.clone()).or_default();
                     let mut r = reg(op, v.clone());
-                    r.observed = observed.clone();
+                    r.observed = observed[..].into();
                     s.write(r);
                 }
             }
@@ -77,7 +77,7 @@ impl Entry {
                 for (m, score, observed) in members {
                     let s = self.coll_mut().zset.entry(m.clone()).or_default();
                     let mut r = reg(op, *score);
-                    r.observed = observed.clone();
+                    r.observed = observed[..].into();
                     s.write(r);
                 }
             }
@@ -304,7 +304,7 @@ fn reg<V>(op: &Op, value: V) -> Reg<V> {
         ts: op.ts,
         dot: op.dot,
         vc: op.vc.clone(),
-        observed: Vec::new(),
+        observed: Box::default(),
         annotation: op.annotation,
     }
 }
