@@ -9,7 +9,9 @@
 //! comparing a key across instances (the divergence check) reads one or two cache lines
 //! instead of looking the key up in every instance's keyspace.
 
-// HashMap only as the name → id index: looked up, never iterated.
+// HashMap only as the name → id index: looked up, never iterated. Ids are handed out in the
+// order the run first sees keys (`names.len()`), not by the map, so its order cannot reach
+// events, output or digests.
 use std::collections::HashMap;
 
 use crate::crdt::VClock;
