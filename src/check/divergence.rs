@@ -74,21 +74,18 @@ pub(crate) fn is_divergent_by_id(world: &World, key: KeyId) -> bool {
 /// Whether the member instances of `key` have not all applied the same writes to it, from
 /// their keyspaces (an absent key has the zero clock).
 pub(crate) fn is_divergent(world: &World, key: &[u8]) -> bool {
-    let mut first: Option<Option<&VClock>> = None;
-    // One CRC16 per key, not per instance: every instance maps the slot to its own shard.
-    let slot = crate::redis::slot::key_slot(key);
-    for (c, inst) in world.instances().iter().enumerate() {
+    let mut first: Option<Option<VClock>> = None;
+    for c in 0..world.instances().len() {
         if !world.is_member(c) {
             continue;
         }
-        let ctx = inst.shards[inst.topo.shard_of_slot(slot)]
-            .keyspace
-            .entry(key)
-            .map(|e| &e.ctx)
+        let ctx = world
+            .entry(c, key)
+            .map(|e| e.ctx.clone())
             .filter(|v| v.entries().iter().any(|&x| x > 0));
-        match first {
+        match &first {
             None => first = Some(ctx),
-            Some(f) if f != ctx => return true,
+            Some(f) if *f != ctx => return true,
             Some(_) => {}
         }
     }
@@ -98,11 +95,16 @@ pub(crate) fn is_divergent(world: &World, key: &[u8]) -> bool {
 /// The same figure by comparing every key held anywhere: O(keys), the oracle the
 /// incremental count is tested against.
 pub(crate) fn divergent_keys_by_scan(world: &World) -> u64 {
+    let compact: Vec<&[u8]> = (0..world.instances().len())
+        .flat_map(|c| world.compact_keys(c, None))
+        .map(|id| world.key_name(id))
+        .collect();
     let keys: std::collections::BTreeSet<&[u8]> = world
         .instances()
         .iter()
         .flat_map(|c| c.shards.iter())
         .flat_map(|s| s.keyspace.iter().map(|(k, _)| &k[..]))
+        .chain(compact)
         .collect();
     keys.into_iter().filter(|k| is_divergent(world, k)).count() as u64
 }

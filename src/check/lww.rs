@@ -2,6 +2,8 @@
 //! for the write that was earlier in true time (its writer's clock was ahead), with a few
 //! examples. It reads the destination's state before each apply and changes nothing.
 
+use crate::crdt::keyspace::Key;
+use crate::crdt::keyspace::compact::{Compact, CompactKind, CompactOp};
 use crate::crdt::{Entry, Op, OpKind, Value};
 use crate::model::Observer;
 
@@ -43,6 +45,36 @@ pub struct LwwObserver {
     pub stats: LwwStats,
 }
 
+/// One side of a conflict as the observer compares it: (instance, value, clock reading,
+/// true time, dot).
+type Side<'a> = (usize, &'a Value, u64, u64);
+
+impl LwwObserver {
+    /// A concurrent pair: the register `a` held at its writer's instance, and the incoming
+    /// write `b` from an instance with a larger id; `b_wins` says which the rule keeps.
+    fn conflict(&mut self, key: &[u8], a: Side<'_>, b: Side<'_>, b_wins: bool) {
+        self.stats.conflicts += 1;
+        let (winner, loser) = if b_wins { (b, a) } else { (a, b) };
+        if winner.3 < loser.3 {
+            self.stats.clock_inverted += 1;
+            if self.stats.examples.len() < INVERTED_EXAMPLES {
+                // The values are rendered as text only for the few examples kept.
+                let write = |(instance, value, clock_ms, true_ns): Side<'_>| LwwWrite {
+                    instance,
+                    value: value.to_string(),
+                    clock_ms,
+                    true_ns,
+                };
+                self.stats.examples.push(InvertedWin {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    winner: write(winner),
+                    loser: write(loser),
+                });
+            }
+        }
+    }
+}
+
 impl Observer for LwwObserver {
     /// Counts a concurrent string-write conflict when a remote `SET` reaches the instance
     /// that wrote the other side; each pair is counted once, at the smaller instance id.
@@ -61,35 +93,52 @@ impl Observer for LwwObserver {
             if a.dot.origin.index() != dst || op.vc.covers(a.dot) || a.vc.covers(op.dot) {
                 continue;
             }
-            self.stats.conflicts += 1;
-            // (instance, value, clock, true time) of each side; the values are rendered as
-            // text only for the few examples kept.
-            let side_a = (dst, &a.value, a.ts, a.annotation);
-            let side_b = (op.dot.origin.index(), value, op.ts, op.annotation);
-            let (winner, loser) = if incoming_rank > a.rank() {
-                (side_b, side_a)
-            } else {
-                (side_a, side_b)
-            };
-            if winner.3 < loser.3 {
-                self.stats.clock_inverted += 1;
-                if self.stats.examples.len() < INVERTED_EXAMPLES {
-                    let write =
-                        |(instance, value, clock_ms, true_ns): (usize, &Value, u64, u64)| {
-                            LwwWrite {
-                                instance,
-                                value: value.to_string(),
-                                clock_ms,
-                                true_ns,
-                            }
-                        };
-                    self.stats.examples.push(InvertedWin {
-                        key: String::from_utf8_lossy(&op.key).into_owned(),
-                        winner: write(winner),
-                        loser: write(loser),
-                    });
-                }
-            }
+            self.conflict(
+                &op.key,
+                (dst, &a.value, a.ts, a.annotation),
+                (op.dot.origin.index(), value, op.ts, op.annotation),
+                incoming_rank > a.rank(),
+            );
         }
+    }
+
+    /// The same count for a direct apply: a compact string holds one register at most.
+    fn before_apply_compact(
+        &mut self,
+        dst: usize,
+        key: &Key,
+        before: Option<&Compact>,
+        op: &CompactOp,
+    ) {
+        let CompactKind::Set { len, tag } = op.kind else {
+            return;
+        };
+        if op.origin as usize <= dst {
+            return;
+        }
+        let Some(a) = before.and_then(Compact::reg) else {
+            return;
+        };
+        let seen = |vc: &[u32; 3], origin: u8, seq: u32| vc[origin as usize] >= seq;
+        if a.origin as usize != dst
+            || seen(&op.vc, a.origin, a.seq)
+            || seen(&a.vc, op.origin, op.seq())
+        {
+            return;
+        }
+        let rank = |ts: u64, origin: u8| (ts, std::cmp::Reverse(origin));
+        let (av, bv) = (
+            Value::Synthetic {
+                len: a.len,
+                tag: a.tag,
+            },
+            Value::Synthetic { len, tag },
+        );
+        self.conflict(
+            key,
+            (dst, &av, a.ts, a.annotation),
+            (op.origin as usize, &bv, op.ts, op.annotation),
+            rank(op.ts, op.origin) > rank(a.ts, a.origin),
+        );
     }
 }

@@ -3,6 +3,8 @@
 
 use super::divergence::Divergence;
 use super::lww::LwwObserver;
+use crate::crdt::keyspace::Key;
+use crate::crdt::keyspace::compact::{Compact, CompactOp};
 use crate::crdt::{Entry, Op};
 use crate::model::keys::KeyId;
 use crate::model::metrics::Sample;
@@ -21,6 +23,19 @@ impl Observer for Checks {
         self.lww.before_apply(dst, before, op);
         for o in &mut self.extra {
             o.before_apply(dst, before, op);
+        }
+    }
+
+    fn before_apply_compact(
+        &mut self,
+        dst: usize,
+        key: &Key,
+        before: Option<&Compact>,
+        op: &CompactOp,
+    ) {
+        self.lww.before_apply_compact(dst, key, before, op);
+        for o in &mut self.extra {
+            o.before_apply_compact(dst, key, before, op);
         }
     }
 

@@ -23,6 +23,7 @@ use crate::engine::Digest;
 pub use super::key::Key;
 
 mod apply;
+pub mod compact;
 mod entry;
 mod op;
 #[cfg(test)]
@@ -278,6 +279,24 @@ impl Keyspace {
             .entry(op.key.clone())
             .insert_entry(Box::new(entry))
             .into_mut()
+    }
+
+    /// Puts `entry` (its cached size set) under `key`, which has none here: a compact key
+    /// turned general (see [`compact`]).
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        debug_assert_eq!(entry.size, entry_bytes(key, &entry), "the cached size");
+        self.bytes += entry.size;
+        let key = Key::from(key);
+        self.order.push(key.clone());
+        let old = self.entries.insert(key, Box::new(entry));
+        assert!(old.is_none(), "a key turned general had no entry");
+    }
+
+    /// Takes `key`'s entry out (a general key turned compact again; see [`compact`]).
+    pub fn take_entry(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.entries.remove(key)?;
+        self.bytes -= e.size;
+        Some(*e)
     }
 
     /// How many keys were ever written (live or not): the range of [`Keyspace::key_at`].

@@ -104,6 +104,32 @@ impl<V> Default for Scalar<V> {
     }
 }
 
+/// A scalar's registers, totals and overwritten clock (see [`Scalar::parts`]).
+pub(crate) type ScalarParts<'a, V> = (&'a [Reg<V>], &'a [Total], &'a VClock);
+
+impl<V> Scalar<V> {
+    /// A scalar with no removal history, from its parts (a compact key's state brought back
+    /// to its general form: `keyspace::compact`).
+    pub(crate) fn from_parts(regs: Vec<Reg<V>>, totals: Vec<Total>, over: VClock) -> Self {
+        Scalar {
+            regs,
+            totals,
+            removed: None,
+            over,
+        }
+    }
+
+    /// The parts a compact form keeps: registers, totals, the overwritten clock; `None` when
+    /// the scalar has removal history (no compact form has any).
+    pub(crate) fn parts(&self) -> Option<ScalarParts<'_, V>> {
+        let r = self.removed.as_deref();
+        if r.is_some_and(|r| !r.reset.is_empty() || !r.tomb.entries().is_empty()) {
+            return None;
+        }
+        Some((&self.regs, &self.totals, &self.over))
+    }
+}
+
 impl<V> Scalar<V> {
     /// The counter totals removes had observed, per instance.
     fn reset(&self) -> &[Total] {

@@ -62,7 +62,11 @@ impl Gc {
         }
         let mut left = 0;
         for key in keys {
-            let ctx = |c: &Instance| c.entry(&key).map(|e| e.ctx.clone()).unwrap_or_default();
+            let ctx = |c: &Instance| {
+                c.general_entry(&key)
+                    .map(|e| e.ctx.clone())
+                    .unwrap_or_default()
+            };
             let first = ctx(&instances[0]);
             if !instances.iter().all(|c| ctx(c) == first) {
                 left += 1;

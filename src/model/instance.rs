@@ -189,7 +189,7 @@ impl Instance {
     pub(crate) fn live_keys(&self) -> u64 {
         self.shards
             .iter()
-            .map(|s| s.keyspace.live_count() as u64)
+            .map(|s| s.keyspace.live_count() as u64 + s.compact_live)
             .sum()
     }
 
@@ -201,19 +201,23 @@ impl Instance {
         })
     }
 
-    /// The entry of `key`, if the instance holds one.
-    pub(crate) fn entry(&self, key: &[u8]) -> Option<&Entry> {
+    /// The entry of `key` in its shard's keyspace, if it has one there: not a key held
+    /// compact (`World::entry` sees both).
+    pub(crate) fn general_entry(&self, key: &[u8]) -> Option<&Entry> {
         self.shard_of(key).keyspace.entry(key)
     }
 
     /// The digest of what clients read here (geosim-digest-v1 over keys and values).
-    pub(crate) fn digest(&self) -> u64 {
+    /// `compact` are the entries of the keys the instance holds compact (not in its
+    /// keyspaces).
+    pub(crate) fn digest(&self, compact: &[(&[u8], &Entry)]) -> u64 {
         // Shards hold disjoint key ranges; merge their sorted keys so the digest does not
         // depend on the shard count.
         let mut all: Vec<(&[u8], &Entry)> = self
             .shards
             .iter()
             .flat_map(|s| s.keyspace.iter().map(|(k, e)| (&k[..], e)))
+            .chain(compact.iter().copied())
             .filter(|(_, e)| e.key_type().is_some())
             .collect();
         all.sort_by(|a, b| a.0.cmp(b.0));

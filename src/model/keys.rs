@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use crate::crdt::VClock;
 use crate::crdt::keyspace::Key;
+use crate::crdt::keyspace::compact::{Clock3, Compact};
 use crate::engine::fxhash::FxBuild;
 
 /// A key's id in its world (dense, from 0, in order of first sight).
@@ -40,6 +41,22 @@ pub(crate) struct KeyDir {
     /// By a generated key's number (see `Workload::last_key`), its id (`NONE`: not seen yet):
     /// a generated write finds its key's id in a small array instead of hashing its name.
     generated: Vec<u32>,
+    /// Whether keys may be held compact (see [`Cell`]); `cells` is empty otherwise.
+    compact: bool,
+    /// `cells[id × n + instance]`: how `instance` holds the key, key-major (every instance's
+    /// state of a key side by side).
+    cells: Vec<Cell>,
+    /// Per id, the key's hash slot.
+    slots: Vec<u16>,
+}
+
+/// How an instance holds a key: in its shard's keyspace (`General`, which is also where a
+/// key the instance holds nothing of is looked for), or compact, here (and then not in the
+/// keyspace: the world turns it general before anything but a direct apply touches it).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Cell {
+    General,
+    Compact(Compact),
 }
 
 const NONE: u32 = u32::MAX;
@@ -56,7 +73,22 @@ impl KeyDir {
             names: Vec::new(),
             clocks: Vec::new(),
             generated: Vec::new(),
+            compact: false,
+            cells: Vec::new(),
+            slots: Vec::new(),
         }
+    }
+
+    /// Lets keys be held compact (before any key is interned).
+    pub(crate) fn with_compact(mut self, on: bool) -> Self {
+        assert!(self.names.is_empty() && self.n <= 3 || !on);
+        self.compact = on;
+        self
+    }
+
+    /// Whether keys may be held compact.
+    pub(crate) fn compact(&self) -> bool {
+        self.compact
     }
 
     /// The id of the generated key numbered `number`, whose name is `name`: the same id as
@@ -89,9 +121,52 @@ impl KeyDir {
         let id = KeyId(u32::try_from(self.names.len()).expect("fewer than 2^32 keys"));
         let key = Key::from(key);
         self.index.insert(key.clone(), id);
+        self.slots.push(crate::redis::slot::key_slot(&key));
         self.names.push(key);
         self.clocks.resize(self.clocks.len() + self.n * self.n, 0);
+        if self.compact {
+            self.cells.resize(self.cells.len() + self.n, Cell::General);
+        }
         id
+    }
+
+    /// The id of `key`, if it has one.
+    pub(crate) fn id_of(&self, key: &[u8]) -> Option<KeyId> {
+        self.index.get(key).copied()
+    }
+
+    /// The key's hash slot.
+    pub(crate) fn slot(&self, id: KeyId) -> u16 {
+        self.slots[id.index()]
+    }
+
+    /// How `instance` holds the key (always general when keys are not held compact).
+    pub(crate) fn cell(&self, id: KeyId, instance: usize) -> &Cell {
+        static GENERAL: Cell = Cell::General;
+        self.cells
+            .get(id.index() * self.n + instance)
+            .unwrap_or(&GENERAL)
+    }
+
+    pub(crate) fn cell_mut(&mut self, id: KeyId, instance: usize) -> &mut Cell {
+        &mut self.cells[id.index() * self.n + instance]
+    }
+
+    /// The key's name and how `instance` holds it (mutably), borrowed together.
+    pub(crate) fn name_and_cell(&mut self, id: KeyId, instance: usize) -> (&Key, &mut Cell) {
+        (
+            &self.names[id.index()],
+            &mut self.cells[id.index() * self.n + instance],
+        )
+    }
+
+    /// Records `instance`'s clock for the key from a compact state's.
+    pub(crate) fn set_clock3(&mut self, id: KeyId, instance: usize, ctx: &Clock3) {
+        let n = self.n;
+        let row = &mut self.clocks[(id.index() * n + instance) * n..][..n];
+        for (to, from) in row.iter_mut().zip(ctx) {
+            *to = u64::from(*from);
+        }
     }
 
     /// Keys seen so far (ids are `0..len`).

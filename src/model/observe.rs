@@ -7,6 +7,8 @@ use std::any::Any;
 use super::keys::KeyId;
 use super::metrics::Sample;
 use super::world::World;
+use crate::crdt::keyspace::Key;
+use crate::crdt::keyspace::compact::{Compact, CompactOp};
 use crate::crdt::{Entry, Op};
 
 /// Receives the model's observations. Every method has a default that ignores it, so an
@@ -17,6 +19,23 @@ pub trait Observer: Any {
     /// key's entry there (`None`: the key has none yet).
     fn before_apply(&mut self, dst: usize, before: Option<&Entry>, op: &Op) {
         let _ = (dst, before, op);
+    }
+
+    /// [`Observer::before_apply`] of an op applied directly to a key held compact (a
+    /// generated workload's `SET` or `INCR`; see `crdt::keyspace::compact`): `key` is its
+    /// name, `before` its state at `dst` (`None`: none yet). The default shows the general
+    /// forms to `before_apply`; an observer on the hot path reads the compact ones.
+    fn before_apply_compact(
+        &mut self,
+        dst: usize,
+        key: &Key,
+        before: Option<&Compact>,
+        op: &CompactOp,
+    ) {
+        // A compact state's clocks have at most three entries: any instance count of at
+        // most three gives the same entry.
+        let entry = before.map(|b| b.to_entry(key, 3));
+        self.before_apply(dst, entry.as_ref(), &op.to_op(key));
     }
 
     /// The state of the key with id `key` may have changed at some instance (a write, an

@@ -61,10 +61,11 @@ impl World {
         let tombstones = self
             .instances
             .iter()
-            .map(|inst| {
+            .enumerate()
+            .map(|(c, _)| {
                 self.gc
                     .removal_keys()
-                    .filter_map(|k| inst.entry(k).map(|e| e.tombstones().0))
+                    .filter_map(|k| self.entry(c, k).map(|e| e.tombstones().0))
                     .sum()
             })
             .collect();
@@ -118,10 +119,11 @@ impl World {
             .map(|c| c.name().to_string())
             .collect();
         for key in t.keys() {
-            let per_instance = self
-                .instances
-                .iter()
-                .map(|c| (c.entry(&key).cloned(), c.clock.read_ms(now)))
+            let per_instance = (0..self.instances.len())
+                .map(|c| {
+                    let entry = self.entry(c, &key).map(|e| e.into_owned());
+                    (entry, self.instances[c].clock.read_ms(now))
+                })
                 .collect();
             t.finals.push(FinalState { key, per_instance });
         }

@@ -31,6 +31,10 @@ pub struct Shard {
     epoch: u32,
     /// The durable copy kept for a crash (only for shards a scenario crashes).
     durable: Option<Durable>,
+    /// The shard's keys held compact in the world's key directory (not in `keyspace`): how
+    /// many a client sees, and their `entry_bytes`.
+    pub(crate) compact_live: u64,
+    pub(crate) compact_bytes: u64,
 }
 
 /// A stream op just appended: what the syncers of this shard ship.
@@ -58,6 +62,8 @@ impl Shard {
             stale: false,
             epoch: 0,
             durable: None,
+            compact_live: 0,
+            compact_bytes: 0,
         }
     }
 
@@ -84,9 +90,15 @@ impl Shard {
         self.epoch
     }
 
-    /// Used memory: the keyspace estimate plus the backlog.
+    /// Whether keys of this shard may be held compact: not when it keeps a durable copy
+    /// (persistence records every op and snapshots the keyspace).
+    pub(crate) fn allows_compact(&self) -> bool {
+        self.durable.is_none()
+    }
+
+    /// Used memory: the keyspace estimate (compact keys included) plus the backlog.
     pub(crate) fn used(&self) -> u64 {
-        self.keyspace.bytes() + self.backlog.histlen()
+        self.keyspace.bytes() + self.compact_bytes + self.backlog.histlen()
     }
 
     /// Records an op applied to the keyspace (a local write or a peer's) in the durable copy.
@@ -115,14 +127,26 @@ impl Shard {
         now: SimTime,
     ) -> Appended {
         self.record_op(&op);
+        debug_assert_eq!(slot, crate::redis::slot::key_slot(&op.key));
+        let item = StreamOp::new(op, now, slot, key);
+        self.append_item(item, stream_bytes, extra_bytes)
+    }
+
+    /// Appends an op already packed (and recorded) to the replication stream: its RESP size
+    /// `stream_bytes`, after a `SELECT` if one is due, plus `extra_bytes` (see
+    /// [`Shard::append`]).
+    pub(crate) fn append_item(
+        &mut self,
+        item: StreamOp,
+        stream_bytes: u64,
+        extra_bytes: u64,
+    ) -> Appended {
         let mut bytes = stream_bytes;
         if self.needs_select && bytes > 0 {
             bytes += select_bytes(0);
             self.needs_select = false;
         }
         bytes += extra_bytes;
-        debug_assert_eq!(slot, crate::redis::slot::key_slot(&op.key));
-        let item = StreamOp::new(op, now, slot, key);
         let before = self.backlog.end();
         let (_, end) = self.backlog.append(bytes, Some(item.clone()));
         assert_eq!(

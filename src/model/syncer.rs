@@ -25,6 +25,7 @@ use super::shard::BacklogItem;
 use std::borrow::Cow;
 
 use super::keys::{KeyDir, KeyId};
+use crate::crdt::keyspace::compact::{CompactKind, CompactOp};
 use crate::crdt::{Dot, InstanceId, Keyspace, Op, OpKind, VClock, Value};
 use crate::engine::{RngStream, SimDuration, SimTime, dist};
 
@@ -118,6 +119,49 @@ impl StreamOp {
             slot,
             key,
         }
+    }
+
+    /// A direct write's op (see `World::write_compact`): packed as [`StreamOp::new`] packs
+    /// the same op made general.
+    pub(crate) fn compact(op: CompactOp, written_at: SimTime, slot: u16, key: KeyId) -> StreamOp {
+        debug_assert_eq!(op.annotation, written_at.0, "a generated op's annotation");
+        let head = Head {
+            origin: InstanceId(op.origin),
+            vc: op.vc,
+            ts: op.ts,
+        };
+        let op = match op.kind {
+            CompactKind::Set { len, tag } => Packed::Set { head, len, tag },
+            CompactKind::Incr { int } => Packed::Incr { head, int },
+        };
+        StreamOp {
+            op,
+            written_at,
+            slot,
+            key,
+        }
+    }
+
+    /// The op in the form a compact key applies directly, if it is packed.
+    pub(crate) fn compact_op(&self) -> Option<CompactOp> {
+        let (head, kind) = match &self.op {
+            Packed::Set { head, len, tag } => (
+                head,
+                CompactKind::Set {
+                    len: *len,
+                    tag: *tag,
+                },
+            ),
+            Packed::Incr { head, int } => (head, CompactKind::Incr { int: *int }),
+            Packed::Whole(_) => return None,
+        };
+        Some(CompactOp {
+            origin: head.origin.0,
+            vc: head.vc,
+            ts: head.ts,
+            annotation: self.written_at.0,
+            kind,
+        })
     }
 
     /// The op, with its key's name from `names`.

@@ -26,6 +26,7 @@ use crate::redis;
 
 pub use super::config::{ClusterConfig, ReplicationConfig, WorldConfig, compression_ratio};
 
+mod compact;
 mod faults;
 mod replication;
 
@@ -194,6 +195,7 @@ impl World {
                 .collect(),
             links: topo.directed_links(),
         };
+        let compact = World::compact_eligible(&cfg);
         World {
             faults: Faults::new(&cfg.faults),
             members: Members::new(cfg.clusters.iter().map(|c| c.join_at.is_some())),
@@ -219,7 +221,7 @@ impl World {
             command_buffer: None,
             tracer: None,
             peaks: Peaks::default(),
-            keys: KeyDir::new(n),
+            keys: KeyDir::new(n).with_compact(compact),
         }
     }
 
@@ -378,6 +380,18 @@ impl World {
             counters.oom_rejections += 1;
             return redis::Reply::err(OOM_ERROR);
         }
+        if self.keys.compact() {
+            if let Some(id) = known
+                && self.instances[c].shards[shard_idx].allows_compact()
+                && let Some(reply) = self.write_compact(c, shard_idx, (id, slot), cmd, q)
+            {
+                return reply;
+            }
+            // The general path: the command's keys are general here first.
+            for k in cmd.key_args() {
+                self.spill_named(&k.bytes(), c);
+            }
+        }
         let inst = &mut self.instances[c];
         let cx = inst.context(c, now, self.cfg.xadd_mode);
         let buffer = std::mem::take(&mut self.effects_buffer);
@@ -448,7 +462,7 @@ impl World {
     fn debug_check_clocks(&self, c: usize, keys: &[KeyId]) {
         if cfg!(debug_assertions) {
             for &key in keys {
-                let entry = self.instances[c].entry(self.keys.name(key));
+                let entry = self.entry(c, self.keys.name(key));
                 let mut want = vec![0; self.instances.len()];
                 if let Some(e) = entry {
                     want[..e.ctx.entries().len()].copy_from_slice(e.ctx.entries());
@@ -497,15 +511,26 @@ impl World {
             0
         };
         let shard = &mut self.instances[c].shards[shard_idx];
-        let Appended { bytes, end, item } =
-            shard.append(effect.op, effect.stream_bytes, extra, (slot, key), now);
+        let appended = shard.append(effect.op, effect.stream_bytes, extra, (slot, key), now);
+        self.ship_to_peers(c, shard_idx, appended, q);
+        key
+    }
+
+    /// Ships an op just appended to `shard_idx`'s stream at cluster `c` on every streaming
+    /// session from it.
+    fn ship_to_peers(
+        &mut self,
+        c: usize,
+        shard_idx: usize,
+        Appended { bytes, end, item }: Appended,
+        q: &mut Scheduler<Event>,
+    ) {
         for i in 0..self.sessions_of_source[c][shard_idx].len() {
             let sid = self.sessions_of_source[c][shard_idx][i] as usize;
             if self.sessions[sid].is_streaming() {
                 self.ship(sid, (bytes, end, item.clone()), q);
             }
         }
-        key
     }
 
     fn on_gc(&mut self, q: &mut Scheduler<Event>) {
@@ -517,13 +542,31 @@ impl World {
 
     /// One garbage-collection pass; returns how many keys still hold history.
     pub fn gc_pass(&mut self) -> usize {
+        // Garbage collection compares and changes keys with removal history the general
+        // way: they are general everywhere first.
+        let mut keys: Vec<crate::crdt::keyspace::Key> = self.gc.removal_keys().cloned().collect();
+        for c in &self.instances {
+            for s in &c.shards {
+                keys.extend(s.keyspace.keys_with_tombstones());
+            }
+        }
+        for k in &keys {
+            for c in 0..self.instances.len() {
+                self.spill_named(k, c);
+            }
+        }
         let in_flight = self.sessions.iter().any(Session::in_full_sync);
         self.gc.pass(&mut self.instances, in_flight)
     }
 
     /// The digest of what clients read at instance `c`.
     pub fn instance_digest(&self, c: usize) -> u64 {
-        self.instances[c].digest()
+        let compact = self.compact_entries(c, None);
+        let named: Vec<(&[u8], &crate::crdt::Entry)> = compact
+            .iter()
+            .map(|(id, e)| (&self.keys.name(*id)[..], e))
+            .collect();
+        self.instances[c].digest(&named)
     }
 
     /// Client-visible keys at instance `c`.
@@ -533,7 +576,10 @@ impl World {
 
     /// Reads the string value of `key` at instance `c` (tests and reports).
     pub fn read(&self, c: usize, key: &[u8]) -> Option<crate::crdt::Value> {
-        self.instances[c].shard_of(key).keyspace.get(key)
+        self.entry(c, key).and_then(|e| match e.key_type() {
+            Some(crate::crdt::KeyType::String) => e.string_value(),
+            _ => None,
+        })
     }
 
     /// Tombstones held by instance `c`: (count, estimated bytes).

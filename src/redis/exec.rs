@@ -228,7 +228,8 @@ pub fn expire_owned(ks: &mut Keyspace, cx: &ExecContext) -> Vec<Effect> {
     ex.effects
 }
 
-fn check_counter(current: i64, by: i64) -> Result<i64, Reply> {
+/// `current + by`, if the result is in the counters' documented range.
+pub(crate) fn check_counter(current: i64, by: i64) -> Result<i64, Reply> {
     match current.checked_add(by) {
         Some(n) if (COUNTER_MIN..=COUNTER_MAX).contains(&n) => Ok(n),
         _ => Err(Reply::err(OVERFLOW)),

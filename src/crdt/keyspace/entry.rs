@@ -114,6 +114,11 @@ pub(super) fn float_value(x: f64) -> Value {
 static NO_TOMB: VClock = VClock::EMPTY;
 
 impl Entry {
+    /// `entry_bytes` of this entry under its key, as its keyspace counts it.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     /// The join of every key-level remove's observed clock.
     pub fn tomb(&self) -> &VClock {
         self.tomb.as_deref().unwrap_or(&NO_TOMB)

@@ -176,6 +176,8 @@ impl World {
     /// changes); otherwise the shard recovers its durable state with a new replication
     /// history, and resyncs with every peer in full.
     pub(in crate::model) fn restart(&mut self, c: usize, shard: usize, q: &mut Scheduler<Event>) {
+        // Recovery replaces the whole keyspace: every key of the shard is general first.
+        self.spill_shard(c, Some(shard));
         let (observer, keys) = (&mut self.observer, &mut self.keys);
         let restarted = self.instances[c].shards[shard].restart(q.now(), |k, entry| {
             let key = keys.intern(k);

@@ -87,27 +87,38 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
-            let op = f.op.op(&self.keys);
-            let op = &*op;
-            let sh = &mut self.instances[dst].shards[shard];
-            let (observer, tracer, keys) = (&mut self.observer, &mut self.tracer, &mut self.keys);
-            let applied = sh.keyspace.apply_seen(
-                op,
-                |before| {
-                    observer.before_apply(dst, before, op);
-                    crate::model::trace::contention(tracer, before, op);
-                },
-                |after| keys.set_clock(f.op.key, dst, after.map(|e| &e.ctx)),
-            );
-            self.observer.touched(f.op.key);
+            let direct = match f.op.compact_op() {
+                Some(op)
+                    if self.keys.compact()
+                        && self.instances[dst].shards[shard].allows_compact() =>
+                {
+                    self.apply_compact(dst, shard, f.op.key, &op, now)
+                }
+                _ => None,
+            };
+            let applied = match direct {
+                Some(applied) => {
+                    if self.tracer.is_some() {
+                        let op = f.op.op(&self.keys);
+                        crate::model::trace::delivery(
+                            &mut self.tracer,
+                            (src, dst),
+                            &op,
+                            &f.op,
+                            applied,
+                            now,
+                        );
+                    }
+                    applied
+                }
+                None => {
+                    self.spill(f.op.key, dst);
+                    self.apply_general(dst, shard, (src, dst), &f.op, now, q)
+                }
+            };
             match applied {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
-            }
-            crate::model::trace::delivery(&mut self.tracer, (src, dst), op, &f.op, applied, now);
-            sh.record_op(op);
-            if op.kind.removes() && self.gc.removal(&op.key) {
-                q.schedule_in(GC_INTERVAL, Event::Gc);
             }
             self.peers[pair].lag.record(now.since(f.op.written_at).0);
             self.sessions[sid].consumed_op(f.end, f.op.written_at);
@@ -137,6 +148,38 @@ impl World {
             ),
             None => s.delivery_scheduled = false,
         }
+    }
+
+    /// Applies a replicated op at `dst` (shard `shard`) the general way, through its
+    /// keyspace.
+    fn apply_general(
+        &mut self,
+        dst: usize,
+        shard: usize,
+        (src, _): (usize, usize),
+        sent: &StreamOp,
+        now: crate::engine::SimTime,
+        q: &mut Scheduler<Event>,
+    ) -> Applied {
+        let op = sent.op(&self.keys);
+        let op = &*op;
+        let sh = &mut self.instances[dst].shards[shard];
+        let (observer, tracer, keys) = (&mut self.observer, &mut self.tracer, &mut self.keys);
+        let applied = sh.keyspace.apply_seen(
+            op,
+            |before| {
+                observer.before_apply(dst, before, op);
+                crate::model::trace::contention(tracer, before, op);
+            },
+            |after| keys.set_clock(sent.key, dst, after.map(|e| &e.ctx)),
+        );
+        self.observer.touched(sent.key);
+        crate::model::trace::delivery(&mut self.tracer, (src, dst), op, sent, applied, now);
+        sh.record_op(op);
+        if op.kind.removes() && self.gc.removal(&op.key) {
+            q.schedule_in(GC_INTERVAL, Event::Gc);
+        }
+        applied
     }
 
     /// Tracks, for catch-up `ci`, that session `sid` must apply everything written so far.
@@ -247,7 +290,13 @@ impl World {
     pub(in crate::model) fn start_full_sync(&mut self, sid: usize, q: &mut Scheduler<Event>) {
         let now = q.now();
         let s = &mut self.sessions[sid];
-        let (snapshot, epoch, offset) = self.instances[s.src].shards[s.src_shard].snapshot();
+        let (mut snapshot, epoch, offset) = self.instances[s.src].shards[s.src_shard].snapshot();
+        // The keys the source holds compact are in the snapshot too.
+        let (src, src_shard) = (s.src, s.src_shard);
+        for (id, entry) in self.compact_entries(src, Some(src_shard)) {
+            snapshot.insert_entry(self.keys.name(id), entry);
+        }
+        let s = &mut self.sessions[sid];
         let bytes = snapshot.snapshot_bytes();
         let wire =
             (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
@@ -295,10 +344,14 @@ impl World {
             };
             t.push(now, kind);
         }
+        // The merge is general: the snapshot's keys held compact here are turned general.
+        for (k, _) in snapshot.iter() {
+            self.spill_named(k, dst);
+        }
         self.instances[dst].merge_snapshot(&snapshot);
         for (k, _) in snapshot.iter() {
             let key = self.keys.intern(k);
-            let entry = self.instances[dst].entry(k);
+            let entry = self.instances[dst].general_entry(k);
             self.keys.set_clock(key, dst, entry.map(|e| &e.ctx));
             self.observer.touched(key);
         }
