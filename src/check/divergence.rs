@@ -56,15 +56,14 @@ impl Divergence {
 /// Whether the member instances of the key with id `key` have not all applied the same
 /// writes to it, from the world's key-major clock rows (no keyspace lookup).
 pub(crate) fn is_divergent_by_id(world: &World, key: KeyId) -> bool {
-    let mut first: Option<&[u64]> = None;
+    let mut first: Option<usize> = None;
     for c in 0..world.instances().len() {
         if !world.is_member(c) {
             continue;
         }
-        let clock = world.key_clock(key, c);
         match first {
-            None => first = Some(clock),
-            Some(f) if f != clock => return true,
+            None => first = Some(c),
+            Some(f) if !world.same_key_clock(key, f, c) => return true,
             Some(_) => {}
         }
     }

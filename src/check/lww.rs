@@ -2,10 +2,10 @@
 //! for the write that was earlier in true time (its writer's clock was ahead), with a few
 //! examples. It reads the destination's state before each apply and changes nothing.
 
-use crate::crdt::keyspace::Key;
 use crate::crdt::keyspace::compact::{Compact, CompactKind, CompactOp};
 use crate::crdt::{Entry, Op, OpKind, Value};
 use crate::model::Observer;
+use crate::model::keys::KeyRef;
 
 /// One side of a last-write-wins conflict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ type Side<'a> = (usize, &'a Value, u64, u64);
 impl LwwObserver {
     /// A concurrent pair: the register `a` held at its writer's instance, and the incoming
     /// write `b` from an instance with a larger id; `b_wins` says which the rule keeps.
-    fn conflict(&mut self, key: &[u8], a: Side<'_>, b: Side<'_>, b_wins: bool) {
+    fn conflict(&mut self, key: impl Fn() -> Vec<u8>, a: Side<'_>, b: Side<'_>, b_wins: bool) {
         self.stats.conflicts += 1;
         let (winner, loser) = if b_wins { (b, a) } else { (a, b) };
         if winner.3 < loser.3 {
@@ -66,7 +66,7 @@ impl LwwObserver {
                     true_ns,
                 };
                 self.stats.examples.push(InvertedWin {
-                    key: String::from_utf8_lossy(key).into_owned(),
+                    key: String::from_utf8_lossy(&key()).into_owned(),
                     winner: write(winner),
                     loser: write(loser),
                 });
@@ -94,7 +94,7 @@ impl Observer for LwwObserver {
                 continue;
             }
             self.conflict(
-                &op.key,
+                || op.key.to_vec(),
                 (dst, &a.value, a.ts, a.annotation),
                 (op.dot.origin.index(), value, op.ts, op.annotation),
                 incoming_rank > a.rank(),
@@ -106,7 +106,7 @@ impl Observer for LwwObserver {
     fn before_apply_compact(
         &mut self,
         dst: usize,
-        key: &Key,
+        key: KeyRef<'_>,
         before: Option<&Compact>,
         op: &CompactOp,
     ) {
@@ -135,7 +135,7 @@ impl Observer for LwwObserver {
             Value::Synthetic { len, tag },
         );
         self.conflict(
-            key,
+            || key.name().to_vec(),
             (dst, &av, a.ts, a.annotation),
             (op.origin as usize, &bv, op.ts, op.annotation),
             rank(op.ts, op.origin) > rank(a.ts, a.origin),

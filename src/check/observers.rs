@@ -3,10 +3,9 @@
 
 use super::divergence::Divergence;
 use super::lww::LwwObserver;
-use crate::crdt::keyspace::Key;
 use crate::crdt::keyspace::compact::{Compact, CompactOp};
 use crate::crdt::{Entry, Op};
-use crate::model::keys::KeyId;
+use crate::model::keys::{KeyId, KeyRef};
 use crate::model::metrics::Sample;
 use crate::model::{Observer, World};
 
@@ -29,7 +28,7 @@ impl Observer for Checks {
     fn before_apply_compact(
         &mut self,
         dst: usize,
-        key: &Key,
+        key: KeyRef<'_>,
         before: Option<&Compact>,
         op: &CompactOp,
     ) {

@@ -206,7 +206,7 @@ impl Driver {
             quiescent,
             event_limit_hit: self.event_limit_hit,
             settle_after_end: w.last_apply.since(end),
-            instance_digests: (0..n).map(|c| w.instance_digest(c)).collect(),
+            instance_digests: w.instance_digests(),
             members: w.members.all().to_vec(),
             joined_at: w.members.joined_at().to_vec(),
             refused_reconnects: w.members.refused_reconnects(),

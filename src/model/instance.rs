@@ -9,7 +9,7 @@ use super::topology::ClusterTopo;
 use super::world::ClusterConfig;
 use crate::crdt::stream::XaddIdMode;
 use crate::crdt::{Entry, InstanceId, Value};
-use crate::engine::{Digest, RngStream, SimTime, dist, stream_for};
+use crate::engine::{RngStream, SimTime, dist, stream_for};
 use crate::redis;
 
 /// Counters of an instance's client writes and what happened to them.
@@ -172,11 +172,16 @@ impl Instance {
         best.map(|(_, k)| k)
     }
 
-    /// Merges a peer shard's full-sync snapshot: each shard takes the keys it owns.
-    pub(crate) fn merge_snapshot(&mut self, snapshot: &crate::crdt::Keyspace) {
+    /// Merges a peer shard's full-sync snapshot: each shard takes the keys it owns, of those
+    /// for which `unmerged` is true (the others were merged where they are held compact).
+    pub(crate) fn merge_snapshot(
+        &mut self,
+        snapshot: &crate::crdt::Keyspace,
+        unmerged: impl Fn(&[u8]) -> bool,
+    ) {
         for (i, shard) in self.shards.iter_mut().enumerate() {
             let topo = &self.topo;
-            shard.merge_snapshot(snapshot, |k| topo.shard_of_key(k) == i);
+            shard.merge_snapshot(snapshot, |k| topo.shard_of_key(k) == i && unmerged(k));
         }
     }
 
@@ -205,28 +210,6 @@ impl Instance {
     /// compact (`World::entry` sees both).
     pub(crate) fn general_entry(&self, key: &[u8]) -> Option<&Entry> {
         self.shard_of(key).keyspace.entry(key)
-    }
-
-    /// The digest of what clients read here (geosim-digest-v1 over keys and values).
-    /// `compact` are the entries of the keys the instance holds compact (not in its
-    /// keyspaces).
-    pub(crate) fn digest(&self, compact: &[(&[u8], &Entry)]) -> u64 {
-        // Shards hold disjoint key ranges; merge their sorted keys so the digest does not
-        // depend on the shard count.
-        let mut all: Vec<(&[u8], &Entry)> = self
-            .shards
-            .iter()
-            .flat_map(|s| s.keyspace.iter().map(|(k, e)| (&k[..], e)))
-            .chain(compact.iter().copied())
-            .filter(|(_, e)| e.key_type().is_some())
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(b.0));
-        let mut d = Digest::new();
-        for (k, e) in all {
-            d.bytes(k);
-            e.digest_visible(&mut d);
-        }
-        d.value()
     }
 
     pub(crate) fn stats(&self) -> ClusterStats {

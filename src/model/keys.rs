@@ -7,7 +7,9 @@
 //! The clocks are a mirror of each instance's entry (`Entry::ctx`), written by the world
 //! after every change to a key: one contiguous row of `n × n` counters per key, so that
 //! comparing a key across instances (the divergence check) reads one or two cache lines
-//! instead of looking the key up in every instance's keyspace.
+//! instead of looking the key up in every instance's keyspace. When keys may be held
+//! compact (at most three instances), each instance's [`Cell`] of the key holds its clock
+//! instead, and a key's cells are its row.
 
 // HashMap only as the name → id index: looked up, never iterated. Ids are handed out in the
 // order the run first sees keys (`names.len()`), not by the map, so its order cannot reach
@@ -29,6 +31,24 @@ impl KeyId {
     }
 }
 
+/// A key's id, with its name read only when asked for (the names are not on the hot
+/// path's cache lines).
+#[derive(Clone, Copy)]
+pub struct KeyRef<'a> {
+    pub id: KeyId,
+    dir: &'a KeyDir,
+}
+
+impl<'a> KeyRef<'a> {
+    pub(crate) fn new(id: KeyId, dir: &'a KeyDir) -> Self {
+        KeyRef { id, dir }
+    }
+
+    pub fn name(&self) -> &'a Key {
+        self.dir.name(self.id)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct KeyDir {
     /// Instances (the width of a clock row and the number of rows per key).
@@ -36,7 +56,8 @@ pub(crate) struct KeyDir {
     index: HashMap<Key, KeyId, FxBuild>,
     names: Vec<Key>,
     /// `clocks[(id × n + instance) × n + origin]`: what `instance` has applied of `origin`'s
-    /// ops on the key (0 everywhere when the instance holds no entry for it).
+    /// ops on the key (0 everywhere when the instance holds no entry for it); empty when
+    /// keys may be held compact (the cells hold the clocks).
     clocks: Vec<u64>,
     /// By a generated key's number (see `Workload::last_key`), its id (`NONE`: not seen yet):
     /// a generated write finds its key's id in a small array instead of hashing its name.
@@ -55,8 +76,34 @@ pub(crate) struct KeyDir {
 /// keyspace: the world turns it general before anything but a direct apply touches it).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Cell {
-    General,
+    /// In the keyspace; `unfit` counts the direct writes and applies that found the key in
+    /// a shape with no compact form (see [`Cell::STAYS_GENERAL`]); `ctx` mirrors the
+    /// entry's clock (zero: no entry).
+    General {
+        unfit: u8,
+        ctx: Clock3,
+    },
     Compact(Compact),
+}
+
+impl Cell {
+    /// A key whose writes this many times found no compact form (a hot key written
+    /// concurrently at several instances keeps several registers) is not tried again: it
+    /// would go back and forth between the two forms. Only speed depends on it.
+    pub(crate) const STAYS_GENERAL: u8 = 2;
+
+    pub(crate) const NEW: Cell = Cell::General {
+        unfit: 0,
+        ctx: [0; 3],
+    };
+
+    /// The key's clock at this instance.
+    pub(crate) fn ctx(&self) -> &Clock3 {
+        match self {
+            Cell::General { ctx, .. } => ctx,
+            Cell::Compact(state) => state.ctx(),
+        }
+    }
 }
 
 const NONE: u32 = u32::MAX;
@@ -123,9 +170,10 @@ impl KeyDir {
         self.index.insert(key.clone(), id);
         self.slots.push(crate::redis::slot::key_slot(&key));
         self.names.push(key);
-        self.clocks.resize(self.clocks.len() + self.n * self.n, 0);
         if self.compact {
-            self.cells.resize(self.cells.len() + self.n, Cell::General);
+            self.cells.resize(self.cells.len() + self.n, Cell::NEW);
+        } else {
+            self.clocks.resize(self.clocks.len() + self.n * self.n, 0);
         }
         id
     }
@@ -142,10 +190,23 @@ impl KeyDir {
 
     /// How `instance` holds the key (always general when keys are not held compact).
     pub(crate) fn cell(&self, id: KeyId, instance: usize) -> &Cell {
-        static GENERAL: Cell = Cell::General;
+        static GENERAL: Cell = Cell::NEW;
         self.cells
             .get(id.index() * self.n + instance)
             .unwrap_or(&GENERAL)
+    }
+
+    /// Reads every instance's cell of the key, so that the lines are in the cache when the
+    /// peers apply the key's op one WAN latency later: at the origin the loads overlap one
+    /// another; at each peer they would be a miss of their own.
+    pub(crate) fn warm_row(&self, id: KeyId) {
+        let n = self.n;
+        if let Some(row) = self.cells.get(id.index() * n..(id.index() + 1) * n) {
+            for cell in row {
+                // A copy reads every byte of the cell: every line it spans.
+                std::hint::black_box(cell.clone());
+            }
+        }
     }
 
     pub(crate) fn cell_mut(&mut self, id: KeyId, instance: usize) -> &mut Cell {
@@ -160,15 +221,6 @@ impl KeyDir {
         )
     }
 
-    /// Records `instance`'s clock for the key from a compact state's.
-    pub(crate) fn set_clock3(&mut self, id: KeyId, instance: usize, ctx: &Clock3) {
-        let n = self.n;
-        let row = &mut self.clocks[(id.index() * n + instance) * n..][..n];
-        for (to, from) in row.iter_mut().zip(ctx) {
-            *to = u64::from(*from);
-        }
-    }
-
     /// Keys seen so far (ids are `0..len`).
     pub(crate) fn len(&self) -> usize {
         self.names.len()
@@ -178,25 +230,52 @@ impl KeyDir {
         &self.names[id.index()]
     }
 
-    /// Records `instance`'s clock for the key (`None`: it holds no entry).
+    /// Records `instance`'s clock for the key after a general change (`None`: it holds no
+    /// entry).
     pub(crate) fn set_clock(&mut self, id: KeyId, instance: usize, ctx: Option<&VClock>) {
+        let e = ctx.map_or(&[][..], VClock::entries);
         let n = self.n;
+        assert!(
+            e.len() <= n,
+            "a key clock has an entry per instance at most"
+        );
+        if self.compact {
+            let Cell::General { ctx, .. } = self.cell_mut(id, instance) else {
+                panic!("a key held compact changes only directly");
+            };
+            *ctx = [0; 3];
+            for (to, from) in ctx.iter_mut().zip(e) {
+                *to = u32::try_from(*from).expect("fewer than 2^32 ops on one key");
+            }
+            return;
+        }
         let row = &mut self.clocks[(id.index() * n + instance) * n..][..n];
         row.fill(0);
-        if let Some(ctx) = ctx {
-            let e = ctx.entries();
-            assert!(
-                e.len() <= n,
-                "a key clock has an entry per instance at most"
-            );
-            row[..e.len()].copy_from_slice(e);
-        }
+        row[..e.len()].copy_from_slice(e);
     }
 
-    /// The key's clock at `instance` (all zero when it holds no entry for it).
-    pub(crate) fn clock(&self, id: KeyId, instance: usize) -> &[u64] {
+    /// The key's clock at `instance` (all zero when it holds no entry for it), one entry
+    /// per instance.
+    pub(crate) fn clock(&self, id: KeyId, instance: usize) -> Vec<u64> {
         let n = self.n;
-        &self.clocks[(id.index() * n + instance) * n..][..n]
+        if self.compact {
+            return self.cell(id, instance).ctx()[..n]
+                .iter()
+                .map(|x| u64::from(*x))
+                .collect();
+        }
+        self.clocks[(id.index() * n + instance) * n..][..n].to_vec()
+    }
+
+    /// Whether instances `a` and `b` have applied the same ops to the key.
+    pub(crate) fn same_clock(&self, id: KeyId, a: usize, b: usize) -> bool {
+        let n = self.n;
+        if self.compact {
+            return self.cell(id, a).ctx() == self.cell(id, b).ctx();
+        }
+        let row = |i: usize| &self.clocks[(id.index() * n + i) * n..][..n];
+        // An element loop: a row is a handful of counters, too few for a call to memcmp.
+        row(a).iter().zip(row(b)).all(|(x, y)| x == y)
     }
 }
 
@@ -207,21 +286,29 @@ mod tests {
 
     #[test]
     fn ids_are_dense_in_order_of_first_sight_and_clocks_are_rows() {
-        let mut d = KeyDir::new(3);
+        // The same with the clocks in rows of their own and in compact keys' cells.
+        for compact in [false, true] {
+            ids_and_clocks(compact);
+        }
+    }
+
+    fn ids_and_clocks(compact: bool) {
+        let mut d = KeyDir::new(3).with_compact(compact);
         let a = d.intern(b"a");
         let b = d.intern(b"b");
         assert_eq!((a, b, d.intern(b"a"), d.len()), (KeyId(0), KeyId(1), a, 2));
         assert_eq!(&d.name(b)[..], b"b");
-        assert_eq!(d.clock(a, 2), &[0, 0, 0]);
+        assert_eq!(d.clock(a, 2), [0, 0, 0]);
         let mut vc = VClock::new(3);
         vc.set(InstanceId(1), 4);
         d.set_clock(b, 2, Some(&vc));
         assert_eq!(
             (d.clock(b, 2), d.clock(b, 1), d.clock(a, 2)),
-            (&[0, 4, 0][..], &[0; 3][..], &[0; 3][..])
+            (vec![0, 4, 0], vec![0; 3], vec![0; 3])
         );
+        assert!(d.same_clock(b, 0, 1) && !d.same_clock(b, 1, 2));
         d.set_clock(b, 2, None);
-        assert_eq!(d.clock(b, 2), &[0, 0, 0]);
+        assert_eq!(d.clock(b, 2), [0, 0, 0]);
         // A generated key gets the id its name has, whichever is seen first.
         assert_eq!(d.intern_generated(7, b"b"), b);
         let c = d.intern_generated(9, b"c");

@@ -4,10 +4,9 @@
 
 use std::any::Any;
 
-use super::keys::KeyId;
+use super::keys::{KeyId, KeyRef};
 use super::metrics::Sample;
 use super::world::World;
-use crate::crdt::keyspace::Key;
 use crate::crdt::keyspace::compact::{Compact, CompactOp};
 use crate::crdt::{Entry, Op};
 
@@ -22,20 +21,22 @@ pub trait Observer: Any {
     }
 
     /// [`Observer::before_apply`] of an op applied directly to a key held compact (a
-    /// generated workload's `SET` or `INCR`; see `crdt::keyspace::compact`): `key` is its
-    /// name, `before` its state at `dst` (`None`: none yet). The default shows the general
-    /// forms to `before_apply`; an observer on the hot path reads the compact ones.
+    /// generated workload's `SET` or `INCR`; see `crdt::keyspace::compact`): `key` is the
+    /// key (its name on demand), `before` its state at `dst` (`None`: none yet). The default
+    /// shows the general forms to `before_apply`; an observer on the hot path reads the
+    /// compact ones.
     fn before_apply_compact(
         &mut self,
         dst: usize,
-        key: &Key,
+        key: KeyRef<'_>,
         before: Option<&Compact>,
         op: &CompactOp,
     ) {
         // A compact state's clocks have at most three entries: any instance count of at
         // most three gives the same entry.
-        let entry = before.map(|b| b.to_entry(key, 3));
-        self.before_apply(dst, entry.as_ref(), &op.to_op(key));
+        let name = key.name();
+        let entry = before.map(|b| b.to_entry(name, 3));
+        self.before_apply(dst, entry.as_ref(), &op.to_op(name));
     }
 
     /// The state of the key with id `key` may have changed at some instance (a write, an

@@ -237,8 +237,13 @@ impl World {
 
     /// What `instance` has applied of each origin's ops on `key` (its vector clock for the
     /// key, one counter per instance; all zero when it holds no entry).
-    pub fn key_clock(&self, key: KeyId, instance: usize) -> &[u64] {
+    pub fn key_clock(&self, key: KeyId, instance: usize) -> Vec<u64> {
         self.keys.clock(key, instance)
+    }
+
+    /// Whether instances `a` and `b` have applied the same ops to `key`.
+    pub fn same_key_clock(&self, key: KeyId, a: usize, b: usize) -> bool {
+        self.keys.same_clock(key, a, b)
     }
 
     pub fn topology(&self) -> &Topology {
@@ -467,7 +472,7 @@ impl World {
                 if let Some(e) = entry {
                     want[..e.ctx.entries().len()].copy_from_slice(e.ctx.entries());
                 }
-                assert_eq!(self.keys.clock(key, c), &want[..], "key directory clock");
+                assert_eq!(self.keys.clock(key, c), want, "key directory clock");
             }
         }
     }
@@ -561,12 +566,56 @@ impl World {
 
     /// The digest of what clients read at instance `c`.
     pub fn instance_digest(&self, c: usize) -> u64 {
-        let compact = self.compact_entries(c, None);
-        let named: Vec<(&[u8], &crate::crdt::Entry)> = compact
-            .iter()
-            .map(|(id, e)| (&self.keys.name(*id)[..], e))
-            .collect();
-        self.instances[c].digest(&named)
+        self.digest_in_order(c, &self.ids_by_name())
+    }
+
+    /// [`World::instance_digest`] of every instance (the keys sorted once for all).
+    pub fn instance_digests(&self) -> Vec<u64> {
+        let ids = self.ids_by_name();
+        (0..self.instances.len())
+            .map(|c| self.digest_in_order(c, &ids))
+            .collect()
+    }
+
+    /// Every key's id, in the order of the keys' names.
+    fn ids_by_name(&self) -> Vec<KeyId> {
+        let mut ids: Vec<KeyId> = (0..self.keys.len() as u32).map(KeyId).collect();
+        ids.sort_unstable_by(|a, b| self.keys.name(*a).cmp(self.keys.name(*b)));
+        ids
+    }
+
+    /// The digest of what clients read at instance `c` (geosim-digest-v1 over its live keys
+    /// and their values, in key order), given every key id in name order: the shards hold
+    /// disjoint key ranges, so the digest does not depend on the shard count.
+    fn digest_in_order(&self, c: usize, ids: &[KeyId]) -> u64 {
+        let inst = &self.instances[c];
+        let mut d = Digest::new();
+        let mut general = 0;
+        for &id in ids {
+            let name = self.keys.name(id);
+            if let crate::model::keys::Cell::Compact(state) = self.keys.cell(id, c) {
+                if state.is_live() {
+                    d.bytes(name);
+                    state.digest_visible(&mut d);
+                }
+                continue;
+            }
+            let shard = &inst.shards[inst.topo.shard_of_slot(self.keys.slot(id))];
+            let Some(e) = shard.keyspace.entry(name) else {
+                continue;
+            };
+            general += 1;
+            if e.key_type().is_some() {
+                d.bytes(name);
+                e.digest_visible(&mut d);
+            }
+        }
+        assert_eq!(
+            general,
+            inst.shards.iter().map(|s| s.keyspace.len()).sum::<usize>(),
+            "every key an instance holds has an id"
+        );
+        d.value()
     }
 
     /// Client-visible keys at instance `c`.

@@ -114,6 +114,15 @@ pub(super) fn float_value(x: f64) -> Value {
 static NO_TOMB: VClock = VClock::EMPTY;
 
 impl Entry {
+    /// The entry of a key an instance holds nothing of yet, in a keyspace of `instances`
+    /// instances (what a merge or an apply starts a new key from).
+    pub fn empty(instances: usize) -> Entry {
+        Entry {
+            ctx: VClock::new(instances),
+            ..Entry::default()
+        }
+    }
+
     /// `entry_bytes` of this entry under its key, as its keyspace counts it.
     pub fn size(&self) -> u64 {
         self.size

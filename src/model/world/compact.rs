@@ -80,8 +80,12 @@ impl World {
         let n = self.instances.len();
         let slot = self.keys.slot(id);
         let (name, cell) = self.keys.name_and_cell(id, c);
-        let Cell::Compact(state) = std::mem::replace(cell, Cell::General) else {
+        let Cell::Compact(state) = *cell else {
             return;
+        };
+        *cell = Cell::General {
+            unfit: 0,
+            ctx: *state.ctx(),
         };
         let inst = &mut self.instances[c];
         let shard = &mut inst.shards[inst.topo.shard_of_slot(slot)];
@@ -108,6 +112,51 @@ impl World {
         }
     }
 
+    /// Merges into instance `dst` the snapshot's entries of keys it holds compact (or
+    /// holds nothing of) whose merged state is compact too, in place; turns general those
+    /// whose merged state is not. Returns, by key id, which were merged (interning the
+    /// snapshot's keys, in its order).
+    pub(super) fn merge_compact(&mut self, dst: usize, snapshot: &Keyspace) -> Vec<bool> {
+        let mut merged = Vec::new();
+        let n = self.instances.len();
+        for (k, theirs) in snapshot.iter() {
+            let id = self.keys.intern(k);
+            if !self.keys.compact() {
+                continue;
+            }
+            let shard = self.instances[dst].topo.shard_of_slot(self.keys.slot(id));
+            if !self.instances[dst].shards[shard].allows_compact() {
+                continue;
+            }
+            let (mut mine, before) = match self.keys.cell(id, dst) {
+                Cell::Compact(state) => (state.to_entry(k, n), Some(*state)),
+                Cell::General { unfit, .. }
+                    if *unfit < Cell::STAYS_GENERAL
+                        && self.instances[dst].shards[shard]
+                            .keyspace
+                            .entry(k)
+                            .is_none() =>
+                {
+                    (Entry::empty(n), None)
+                }
+                Cell::General { .. } => continue,
+            };
+            mine.merge(theirs);
+            match Compact::from_entry(&mine) {
+                Some(next) => {
+                    self.commit_compact(dst, shard, id, before.as_ref(), next);
+                    if merged.len() <= id.index() {
+                        merged.resize(self.keys.len(), false);
+                    }
+                    merged[id.index()] = true;
+                }
+                None => self.spill(id, dst),
+            }
+        }
+        merged.resize(self.keys.len(), false);
+        merged
+    }
+
     /// The compact state of key `id` at instance `c` (shard `shard`) that an op of `kind`
     /// starts from: its compact state; for a general key with no entry, the empty state
     /// (`None` beside it: the key has no entry yet); for a general key whose entry has a
@@ -119,20 +168,34 @@ impl World {
         id: KeyId,
         kind: &CompactKind,
     ) -> Option<(Compact, bool)> {
-        if let Cell::Compact(state) = self.keys.cell(id, c) {
-            return Some((*state, true));
+        match self.keys.cell(id, c) {
+            Cell::Compact(state) => return Some((*state, true)),
+            Cell::General { unfit, .. } if *unfit >= Cell::STAYS_GENERAL => return None,
+            Cell::General { .. } => {}
         }
         let name = self.keys.name(id);
         let sh = &mut self.instances[c].shards[shard];
         let Some(entry) = sh.keyspace.entry(name) else {
             return Some((Compact::empty_for(kind), false));
         };
-        let state = Compact::from_entry(entry)?;
+        let Some(state) = Compact::from_entry(entry) else {
+            self.unfit(id, c);
+            return None;
+        };
         let entry = sh.keyspace.take_entry(name).expect("present");
         sh.compact_bytes += entry.size();
         sh.compact_live += u64::from(state.is_live());
         *self.keys.cell_mut(id, c) = Cell::Compact(state);
         Some((state, true))
+    }
+
+    /// Key `id` at instance `c` was found in a shape with no compact form by a direct write
+    /// or apply: it is turned general, and counted (see [`Cell::STAYS_GENERAL`]).
+    fn unfit(&mut self, id: KeyId, c: usize) {
+        self.spill(id, c);
+        if let Cell::General { unfit, .. } = self.keys.cell_mut(id, c) {
+            *unfit = unfit.saturating_add(1);
+        }
     }
 
     /// Commits `next` as key `id`'s compact state at instance `c` (shard `shard`), which was
@@ -145,15 +208,21 @@ impl World {
         before: Option<&Compact>,
         next: Compact,
     ) {
-        let key_len = self.keys.name(id).len();
+        // The key's name is read only when the key starts or stops counting (a live key's
+        // bytes include its name's length; the difference of two does not).
+        let was_live = before.is_some_and(Compact::is_live);
+        let key_len = if was_live == next.is_live() {
+            0
+        } else {
+            self.keys.name(id).len()
+        };
         let sh = &mut self.instances[c].shards[shard];
         if let Some(b) = before {
             sh.compact_bytes -= b.bytes(key_len);
-            sh.compact_live -= u64::from(b.is_live());
+            sh.compact_live -= u64::from(was_live);
         }
         sh.compact_bytes += next.bytes(key_len);
         sh.compact_live += u64::from(next.is_live());
-        self.keys.set_clock3(id, c, next.ctx());
         *self.keys.cell_mut(id, c) = Cell::Compact(next);
     }
 
@@ -201,14 +270,17 @@ impl World {
             (Cmd::Incr, [_]) => CompactKind::Incr { int: 1 },
             _ => return None,
         };
+        self.keys.warm_row(id);
         let (state, held) = self.compact_state(c, shard, id, &kind)?;
         let reply = match kind {
             CompactKind::Set { .. } => redis::Reply::ok(),
             CompactKind::Incr { int } => {
                 if state.reg().is_some() {
+                    self.unfit(id, c);
                     return None;
                 }
                 let current = state.counter().unwrap_or(0);
+                // An overflow is refused by the general path, with its error.
                 redis::Reply::Int(redis::exec::check_counter(current, int).ok()?)
             }
         };
@@ -224,6 +296,7 @@ impl World {
         };
         let mut next = state;
         if next.apply(&op) != CompactApplied::Applied {
+            self.unfit(id, c);
             return None;
         }
         let before = held.then_some(state);
@@ -270,14 +343,16 @@ impl World {
         let mut next = state;
         let applied = next.apply(op);
         if applied == CompactApplied::Spill {
+            self.unfit(id, dst);
             return None;
         }
         let before = held.then_some(state);
-        let name = self.keys.name(id);
+        let key = crate::model::keys::KeyRef::new(id, &self.keys);
         self.observer
-            .before_apply_compact(dst, name, before.as_ref(), op);
+            .before_apply_compact(dst, key, before.as_ref(), op);
         if self.tracer.is_some() {
             let n = self.instances.len();
+            let name = self.keys.name(id);
             let entry = before.map(|b| b.to_entry(name, n));
             let general = op.to_op(name);
             super::super::trace::contention(&mut self.tracer, entry.as_ref(), &general);

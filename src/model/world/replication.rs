@@ -344,15 +344,18 @@ impl World {
             };
             t.push(now, kind);
         }
-        // The merge is general: the snapshot's keys held compact here are turned general.
-        for (k, _) in snapshot.iter() {
-            self.spill_named(k, dst);
-        }
-        self.instances[dst].merge_snapshot(&snapshot);
+        // Keys held compact here merge in place when the result is compact too; the rest
+        // merge into the keyspace (turned general first).
+        let merged = self.merge_compact(dst, &snapshot);
+        self.instances[dst].merge_snapshot(&snapshot, |k| {
+            self.keys.id_of(k).is_none_or(|id| !merged[id.index()])
+        });
         for (k, _) in snapshot.iter() {
             let key = self.keys.intern(k);
-            let entry = self.instances[dst].general_entry(k);
-            self.keys.set_clock(key, dst, entry.map(|e| &e.ctx));
+            if !merged[key.index()] {
+                let entry = self.instances[dst].general_entry(k);
+                self.keys.set_clock(key, dst, entry.map(|e| &e.ctx));
+            }
             self.observer.touched(key);
         }
         self.sessions[sid].force_full = false;
