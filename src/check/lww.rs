@@ -116,29 +116,29 @@ impl Observer for LwwObserver {
         if op.origin as usize <= dst {
             return;
         }
-        let Some(a) = before.and_then(Compact::reg) else {
+        let Some(before) = before else {
             return;
         };
         let seen = |vc: &[u32; 3], origin: u8, seq: u32| vc[origin as usize] >= seq;
-        if a.origin as usize != dst
-            || seen(&op.vc, a.origin, a.seq)
-            || seen(&a.vc, op.origin, op.seq())
-        {
-            return;
-        }
         let rank = |ts: u64, origin: u8| (ts, std::cmp::Reverse(origin));
-        let (av, bv) = (
-            Value::Synthetic {
+        let incoming = Value::Synthetic { len, tag };
+        for a in before.regs() {
+            if a.origin as usize != dst
+                || seen(&op.vc, a.origin, a.seq)
+                || seen(&a.vc, op.origin, op.seq())
+            {
+                continue;
+            }
+            let held = Value::Synthetic {
                 len: a.len,
                 tag: a.tag,
-            },
-            Value::Synthetic { len, tag },
-        );
-        self.conflict(
-            || key.name().to_vec(),
-            (dst, &av, a.ts, a.annotation),
-            (op.origin as usize, &bv, op.ts, op.annotation),
-            rank(op.ts, op.origin) > rank(a.ts, a.origin),
-        );
+            };
+            self.conflict(
+                || key.name().to_vec(),
+                (dst, &held, a.ts, a.annotation),
+                (op.origin as usize, &incoming, op.ts, op.annotation),
+                rank(op.ts, op.origin) > rank(a.ts, a.origin),
+            );
+        }
     }
 }

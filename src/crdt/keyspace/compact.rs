@@ -53,8 +53,9 @@ impl CReg {
 }
 
 /// A key's state at one instance, compact (see the module's documentation).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Compact {
+    /// A string with at most one live register (nearly every key).
     Str {
         ctx: Clock3,
         /// The string's overwritten clock (`Scalar::over`).
@@ -63,6 +64,9 @@ pub enum Compact {
         stamp: u64,
         reg: Option<CReg>,
     },
+    /// A string holding concurrent registers (a key written at several instances within a
+    /// WAN latency), boxed: few keys at a time are.
+    Strs(Box<Strs>),
     Counter {
         ctx: Clock3,
         stamp: u64,
@@ -70,6 +74,36 @@ pub enum Compact {
         /// +0.0); the general totals list ends at the last instance with a number.
         totals: [(u32, i64); 3],
     },
+}
+
+/// A compact string's state with its registers by origin (at most one per origin: an
+/// origin's later write overwrites its earlier one): the form a `SET` is applied to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Strs {
+    pub ctx: Clock3,
+    pub over: Clock3,
+    pub stamp: u64,
+    pub regs: [Option<CReg>; 3],
+}
+
+impl Strs {
+    fn live(&self) -> impl Iterator<Item = &CReg> {
+        self.regs.iter().flatten()
+    }
+
+    /// The compact form: inline with one register or none, boxed with more.
+    fn into_compact(self) -> Compact {
+        let mut live = self.regs.iter().flatten();
+        match (live.next(), live.next()) {
+            (_, Some(_)) => Compact::Strs(Box::new(self)),
+            (reg, None) => Compact::Str {
+                ctx: self.ctx,
+                over: self.over,
+                stamp: self.stamp,
+                reg: reg.copied(),
+            },
+        }
+    }
 }
 
 /// A packed op as a compact key applies it: a `SET` of a generated value that observed no
@@ -205,6 +239,7 @@ impl Compact {
     pub fn ctx(&self) -> &Clock3 {
         match self {
             Compact::Str { ctx, .. } | Compact::Counter { ctx, .. } => ctx,
+            Compact::Strs(s) => &s.ctx,
         }
     }
 
@@ -212,16 +247,55 @@ impl Compact {
     pub fn is_live(&self) -> bool {
         match self {
             Compact::Str { reg, .. } => reg.is_some(),
+            Compact::Strs(s) => s.live().next().is_some(),
             Compact::Counter { totals, .. } => totals.iter().any(|t| t.0 > 0),
         }
     }
 
-    /// The live register, if any (what the last-write-wins observer compares).
-    pub fn reg(&self) -> Option<&CReg> {
+    /// Whether the key is a string (not a counter).
+    pub fn is_string(&self) -> bool {
+        !matches!(self, Compact::Counter { .. })
+    }
+
+    /// The string's state with its registers by origin (`None` for a counter).
+    pub fn strs(&self) -> Option<Strs> {
         match self {
-            Compact::Str { reg, .. } => reg.as_ref(),
+            Compact::Str {
+                ctx,
+                over,
+                stamp,
+                reg,
+            } => {
+                let mut regs = [None; 3];
+                if let Some(r) = reg {
+                    regs[r.origin as usize] = Some(*r);
+                }
+                Some(Strs {
+                    ctx: *ctx,
+                    over: *over,
+                    stamp: *stamp,
+                    regs,
+                })
+            }
+            Compact::Strs(s) => Some((**s).clone()),
             Compact::Counter { .. } => None,
         }
+    }
+
+    /// The live registers, in order of origin (what the last-write-wins observer compares).
+    pub fn regs(&self) -> impl Iterator<Item = &CReg> {
+        let (one, many) = match self {
+            Compact::Str { reg, .. } => (reg.as_ref(), &[][..]),
+            Compact::Strs(s) => (None, &s.regs[..]),
+            Compact::Counter { .. } => (None, &[][..]),
+        };
+        one.into_iter().chain(many.iter().flatten())
+    }
+
+    /// The register a read shows: the latest timestamp, the smaller instance on a tie.
+    fn winner(&self) -> Option<&CReg> {
+        self.regs()
+            .max_by_key(|r| (r.ts, std::cmp::Reverse(r.origin)))
     }
 
     /// What `INCR` reads: the counter's value, when the key is a live counter.
@@ -242,9 +316,12 @@ impl Compact {
         }
         let fixed = 64 + key_len as u64 + 8 * used(self.ctx());
         match self {
-            Compact::Str { reg, .. } => {
-                let r = reg.as_ref().expect("live");
-                fixed + 24 + 8 * used(&r.vc) + r.len as u64
+            Compact::Str { .. } | Compact::Strs(_) => {
+                fixed
+                    + self
+                        .regs()
+                        .map(|r| 24 + 8 * used(&r.vc) + r.len as u64)
+                        .sum::<u64>()
             }
             Compact::Counter { totals, .. } => {
                 let width = totals.iter().rposition(|t| t.0 > 0).map_or(0, |i| i + 1);
@@ -258,8 +335,8 @@ impl Compact {
         debug_assert!(self.is_live());
         d.word(1 + KeyType::String as u64);
         match self {
-            Compact::Str { reg, .. } => {
-                let r = reg.as_ref().expect("live");
+            Compact::Str { .. } | Compact::Strs(_) => {
+                let r = self.winner().expect("live");
                 Value::Synthetic {
                     len: r.len,
                     tag: r.tag,
@@ -284,32 +361,32 @@ impl Compact {
         }
         let i = op.origin as usize;
         let op_stamp = stamp(op.ts, InstanceId(op.origin));
-        match (self, op.kind) {
-            (
-                Compact::Str {
-                    ctx,
-                    over,
-                    stamp,
-                    reg,
-                },
-                CompactKind::Set { len, tag },
-            ) => {
-                if super::super::planted::planted(super::super::planted::PlantedBug::LwwArrival) {
+        if let (Some(mut st), CompactKind::Set { len, tag }) = (self.strs(), op.kind) {
+            if super::super::planted::planted(super::super::planted::PlantedBug::LwwArrival) {
+                return CompactApplied::Spill;
+            }
+            // `Scalar::write`: join what the write saw besides itself into `over`, drop the
+            // registers it covers, keep it unless `over` covers it.
+            for (j, x) in st.over.iter_mut().enumerate() {
+                let seen = if j == i {
+                    op.vc[j].saturating_sub(1)
+                } else {
+                    op.vc[j]
+                };
+                *x = (*x).max(seen);
+            }
+            let over = st.over;
+            for slot in st.regs.iter_mut() {
+                if slot.is_some_and(|r| covers(&over, r.dot())) {
+                    *slot = None;
+                }
+            }
+            if !covers(&over, dot) {
+                if st.regs[i].is_some() {
+                    // Two live registers of one origin: not a shape writes in order give.
                     return CompactApplied::Spill;
                 }
-                // `Scalar::write`: join what the write saw besides itself into `over`, drop
-                // the registers it covers, keep it unless `over` covers it.
-                let mut joined = *over;
-                for (j, x) in joined.iter_mut().enumerate() {
-                    let seen = if j == i {
-                        op.vc[j].saturating_sub(1)
-                    } else {
-                        op.vc[j]
-                    };
-                    *x = (*x).max(seen);
-                }
-                let kept = reg.filter(|r| !covers(&joined, r.dot()));
-                let new = (!covers(&joined, dot)).then_some(CReg {
+                st.regs[i] = Some(CReg {
                     ts: op.ts,
                     annotation: op.annotation,
                     tag,
@@ -318,16 +395,13 @@ impl Compact {
                     len,
                     origin: op.origin,
                 });
-                let next = match (kept, new) {
-                    (Some(_), Some(_)) => return CompactApplied::Spill,
-                    (k, n) => n.or(k),
-                };
-                *over = joined;
-                *reg = next;
-                *stamp = (*stamp).max(op_stamp);
-                ctx[i] = op.seq();
-                CompactApplied::Applied
             }
+            st.stamp = st.stamp.max(op_stamp);
+            st.ctx[i] = op.seq();
+            *self = st.into_compact();
+            return CompactApplied::Applied;
+        }
+        match (self, op.kind) {
             (Compact::Counter { ctx, stamp, totals }, CompactKind::Incr { int }) => {
                 if super::super::planted::planted(
                     super::super::planted::PlantedBug::DropConcurrentIncr,
@@ -356,15 +430,22 @@ impl Compact {
             }
         }
         let (string, stamp) = match self {
-            Compact::Str {
-                over, stamp, reg, ..
-            } => (
+            Compact::Str { over, stamp, .. } => (
                 Scalar::from_parts(
-                    reg.iter().map(CReg::to_reg).collect(),
+                    self.regs().map(CReg::to_reg).collect(),
                     Vec::new(),
                     clock(over),
                 ),
                 *stamp,
+            ),
+            // By origin is by dot: one register per origin.
+            Compact::Strs(st) => (
+                Scalar::from_parts(
+                    st.live().map(CReg::to_reg).collect(),
+                    Vec::new(),
+                    clock(&st.over),
+                ),
+                st.stamp,
             ),
             Compact::Counter { totals, stamp, .. } => {
                 let width = totals.iter().rposition(|t| t.0 > 0).map_or(0, |i| i + 1);
@@ -412,34 +493,32 @@ impl Compact {
         let over = clock3(over)?;
         let stamp = e.stamps.string;
         match (regs, totals) {
-            ([], []) | ([_], []) => {
-                let reg = match regs.first() {
-                    None => None,
-                    Some(r) => {
-                        let Value::Synthetic { len, tag } = r.value else {
-                            return None;
-                        };
-                        let vc = clock3(&r.vc)?;
-                        if !r.observed.is_empty() || r.dot.origin.index() >= 3 {
-                            return None;
-                        }
-                        Some(CReg {
-                            ts: r.ts,
-                            annotation: r.annotation,
-                            tag,
-                            vc,
-                            seq: u32::try_from(r.dot.seq).ok()?,
-                            len,
-                            origin: r.dot.origin.0,
-                        })
-                    }
-                };
-                Some(Compact::Str {
+            (regs, []) => {
+                let mut st = Strs {
                     ctx,
                     over,
                     stamp,
-                    reg,
-                })
+                    regs: [None; 3],
+                };
+                for r in regs {
+                    let Value::Synthetic { len, tag } = r.value else {
+                        return None;
+                    };
+                    let o = r.dot.origin.index();
+                    if !r.observed.is_empty() || o >= 3 || st.regs[o].is_some() {
+                        return None;
+                    }
+                    st.regs[o] = Some(CReg {
+                        ts: r.ts,
+                        annotation: r.annotation,
+                        tag,
+                        vc: clock3(&r.vc)?,
+                        seq: u32::try_from(r.dot.seq).ok()?,
+                        len,
+                        origin: r.dot.origin.0,
+                    });
+                }
+                Some(st.into_compact())
             }
             ([], t) if t.len() <= 3 && over == [0; 3] => {
                 let mut out = [(0u32, 0i64); 3];
@@ -524,7 +603,9 @@ mod tests {
                     spilled = None;
                 }
             } else {
-                let mut c = compact.unwrap_or_else(|| Compact::empty_for(&op.kind));
+                let mut c = compact
+                    .clone()
+                    .unwrap_or_else(|| Compact::empty_for(&op.kind));
                 match c.apply(&op) {
                     CompactApplied::Spill => {
                         let mut ks = Keyspace::new(n);
@@ -554,10 +635,10 @@ mod tests {
             assert_eq!(&mine, e, "same state");
             assert_eq!(mine.size, e.size, "same size");
             assert_eq!(mine.size, entry_bytes(key, e));
-            if let Some(c) = compact {
+            if let Some(c) = &compact {
                 assert_eq!(c.bytes(key.len()), e.size);
                 assert_eq!(c.is_live(), e.key_type().is_some());
-                assert_eq!(Compact::from_entry(e), Some(c), "compact again");
+                assert_eq!(Compact::from_entry(e).as_ref(), Some(c), "compact again");
                 assert_eq!(c.counter(), e.string_counter());
                 if c.is_live() {
                     let (mut a, mut b) = (Digest::new(), Digest::new());
@@ -601,16 +682,39 @@ mod tests {
         };
         assert_eq!(c.apply(&set), CompactApplied::Spill);
         assert_eq!(c, Compact::empty_for(&CompactKind::Incr { int: 1 }));
-        // Two concurrent sets keep two registers: no compact form, and nothing changed.
+        // Two concurrent sets keep two registers (boxed), a third a third; a set that saw
+        // them all leaves one (inline again).
         let mut s = Compact::empty_for(&set.kind);
         assert_eq!(s.apply(&set), CompactApplied::Applied);
-        let before = s;
         let other = CompactOp {
             origin: 1,
             vc: [0, 1, 0],
             ..set
         };
-        assert_eq!(s.apply(&other), CompactApplied::Spill);
+        assert_eq!(s.apply(&other), CompactApplied::Applied);
+        assert!(matches!(s, Compact::Strs(_)) && s.regs().count() == 2);
+        let third = CompactOp {
+            origin: 2,
+            vc: [0, 0, 1],
+            ..set
+        };
+        assert_eq!(s.apply(&third), CompactApplied::Applied);
+        assert_eq!(s.regs().count(), 3);
+        let after_all = CompactOp {
+            origin: 2,
+            vc: [1, 1, 2],
+            ..set
+        };
+        assert_eq!(s.apply(&after_all), CompactApplied::Applied);
+        assert!(matches!(s, Compact::Str { reg: Some(_), .. }));
+        // An increment on a string has no compact form: nothing changes.
+        let before = s.clone();
+        let incr = CompactOp {
+            kind: CompactKind::Incr { int: 1 },
+            vc: [2, 1, 2],
+            ..set
+        };
+        assert_eq!(s.apply(&incr), CompactApplied::Spill);
         assert_eq!(s, before);
         assert_eq!(s.apply(&set), CompactApplied::Duplicate);
     }

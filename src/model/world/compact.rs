@@ -80,12 +80,12 @@ impl World {
         let n = self.instances.len();
         let slot = self.keys.slot(id);
         let (name, cell) = self.keys.name_and_cell(id, c);
-        let Cell::Compact(state) = *cell else {
-            return;
+        let ctx = match cell {
+            Cell::Compact(state) => *state.ctx(),
+            Cell::General { .. } => return,
         };
-        *cell = Cell::General {
-            unfit: 0,
-            ctx: *state.ctx(),
+        let Cell::Compact(state) = std::mem::replace(cell, Cell::General { unfit: 0, ctx }) else {
+            unreachable!("matched as compact")
         };
         let inst = &mut self.instances[c];
         let shard = &mut inst.shards[inst.topo.shard_of_slot(slot)];
@@ -129,7 +129,7 @@ impl World {
                 continue;
             }
             let (mut mine, before) = match self.keys.cell(id, dst) {
-                Cell::Compact(state) => (state.to_entry(k, n), Some(*state)),
+                Cell::Compact(state) => (state.to_entry(k, n), Some(state.clone())),
                 Cell::General { unfit, .. }
                     if *unfit < Cell::STAYS_GENERAL
                         && self.instances[dst].shards[shard]
@@ -169,7 +169,7 @@ impl World {
         kind: &CompactKind,
     ) -> Option<(Compact, bool)> {
         match self.keys.cell(id, c) {
-            Cell::Compact(state) => return Some((*state, true)),
+            Cell::Compact(state) => return Some((state.clone(), true)),
             Cell::General { unfit, .. } if *unfit >= Cell::STAYS_GENERAL => return None,
             Cell::General { .. } => {}
         }
@@ -185,7 +185,7 @@ impl World {
         let entry = sh.keyspace.take_entry(name).expect("present");
         sh.compact_bytes += entry.size();
         sh.compact_live += u64::from(state.is_live());
-        *self.keys.cell_mut(id, c) = Cell::Compact(state);
+        *self.keys.cell_mut(id, c) = Cell::Compact(state.clone());
         Some((state, true))
     }
 
@@ -275,7 +275,7 @@ impl World {
         let reply = match kind {
             CompactKind::Set { .. } => redis::Reply::ok(),
             CompactKind::Incr { int } => {
-                if state.reg().is_some() {
+                if state.is_string() {
                     self.unfit(id, c);
                     return None;
                 }
@@ -294,7 +294,7 @@ impl World {
             annotation: cx.annotation,
             kind,
         };
-        let mut next = state;
+        let mut next = state.clone();
         if next.apply(&op) != CompactApplied::Applied {
             self.unfit(id, c);
             return None;
@@ -340,7 +340,7 @@ impl World {
         now: SimTime,
     ) -> Option<Applied> {
         let (state, held) = self.compact_state(dst, shard, id, &op.kind)?;
-        let mut next = state;
+        let mut next = state.clone();
         let applied = next.apply(op);
         if applied == CompactApplied::Spill {
             self.unfit(id, dst);
@@ -353,7 +353,7 @@ impl World {
         if self.tracer.is_some() {
             let n = self.instances.len();
             let name = self.keys.name(id);
-            let entry = before.map(|b| b.to_entry(name, n));
+            let entry = before.as_ref().map(|b| b.to_entry(name, n));
             let general = op.to_op(name);
             super::super::trace::contention(&mut self.tracer, entry.as_ref(), &general);
         }
