@@ -361,13 +361,18 @@ impl Compact {
         }
         let i = op.origin as usize;
         let op_stamp = stamp(op.ts, InstanceId(op.origin));
-        if let (Some(mut st), CompactKind::Set { len, tag }) = (self.strs(), op.kind) {
-            if super::super::planted::planted(super::super::planted::PlantedBug::LwwArrival) {
-                return CompactApplied::Spill;
-            }
-            // `Scalar::write`: join what the write saw besides itself into `over`, drop the
-            // registers it covers, keep it unless `over` covers it.
-            for (j, x) in st.over.iter_mut().enumerate() {
+        let new_reg = |len, tag| CReg {
+            ts: op.ts,
+            annotation: op.annotation,
+            tag,
+            vc: op.vc,
+            seq: op.seq(),
+            len,
+            origin: op.origin,
+        };
+        let saw = |over: &Clock3| {
+            let mut joined = *over;
+            for (j, x) in joined.iter_mut().enumerate() {
                 let seen = if j == i {
                     op.vc[j].saturating_sub(1)
                 } else {
@@ -375,6 +380,40 @@ impl Compact {
                 };
                 *x = (*x).max(seen);
             }
+            joined
+        };
+        if matches!(op.kind, CompactKind::Set { .. })
+            && super::super::planted::planted(super::super::planted::PlantedBug::LwwArrival)
+        {
+            return CompactApplied::Spill;
+        }
+        // The common case in place: a string with one register or none that keeps one or
+        // none (below, the general case with the registers by origin).
+        if let (
+            Compact::Str {
+                ctx,
+                over,
+                stamp,
+                reg,
+            },
+            CompactKind::Set { len, tag },
+        ) = (&mut *self, op.kind)
+        {
+            let joined = saw(over);
+            let kept = reg.filter(|r| !covers(&joined, r.dot()));
+            let new = (!covers(&joined, dot)).then(|| new_reg(len, tag));
+            if kept.is_none() || new.is_none() {
+                *over = joined;
+                *reg = new.or(kept);
+                *stamp = (*stamp).max(op_stamp);
+                ctx[i] = op.seq();
+                return CompactApplied::Applied;
+            }
+        }
+        if let (Some(mut st), CompactKind::Set { len, tag }) = (self.strs(), op.kind) {
+            // `Scalar::write`: join what the write saw besides itself into `over`, drop the
+            // registers it covers, keep it unless `over` covers it.
+            st.over = saw(&st.over);
             let over = st.over;
             for slot in st.regs.iter_mut() {
                 if slot.is_some_and(|r| covers(&over, r.dot())) {
@@ -386,15 +425,7 @@ impl Compact {
                     // Two live registers of one origin: not a shape writes in order give.
                     return CompactApplied::Spill;
                 }
-                st.regs[i] = Some(CReg {
-                    ts: op.ts,
-                    annotation: op.annotation,
-                    tag,
-                    vc: op.vc,
-                    seq: op.seq(),
-                    len,
-                    origin: op.origin,
-                });
+                st.regs[i] = Some(new_reg(len, tag));
             }
             st.stamp = st.stamp.max(op_stamp);
             st.ctx[i] = op.seq();
