@@ -134,8 +134,8 @@ pub enum Command {
         /// Also run the reference scenario (benches/reference.toml) for 1 h and 4 h of
         /// simulated time, as given and with a keyspace small enough to fill in minutes, each
         /// in its own process; report speed and peak memory, and check that peak memory does
-        /// not grow with simulated duration once the keyspace is full (about an hour of wall
-        /// time in all).
+        /// not grow with simulated duration once the keyspace is full (about ten minutes of
+        /// wall time in all on a two-core machine).
         #[arg(long)]
         reference: bool,
         /// Instead, run geosim side by side with the SimPy model of the same system

@@ -1,9 +1,11 @@
 //! The divergence observer: keys whose member instances have not all applied the same writes
 //! (different per-key vector clocks; an absent key has the zero clock), kept exactly at each
 //! sample without scanning the keyspace. A key's state changes only when a write is applied
-//! to it somewhere, so only the keys touched since the last sample are compared again (plus
-//! every key when membership changes), each from the world's key-major clock rows. Key ids
-//! index everything here: no hashing.
+//! to it somewhere, and the world says with each change whether the key's row now disagrees
+//! (`Observer::touched_with`, read while the row is in the cache), so the count follows every
+//! change; every key is compared again, from the world's key-major rows, when membership
+//! changes (and a plain `touched` marks a key for the next sample's look). Key ids index
+//! everything here: no hashing.
 
 use crate::crdt::VClock;
 use crate::model::keys::KeyId;
@@ -117,6 +119,17 @@ impl Observer for Divergence {
         if !std::mem::replace(&mut self.pending[i], true) {
             self.touched.push(key);
         }
+    }
+
+    /// The key's status is known now: the count follows it at once (no second look at the
+    /// key when the sample is taken).
+    fn touched_with(&mut self, key: KeyId, divergent: bool) {
+        let i = key.index();
+        if i >= self.divergent.len() {
+            self.divergent.resize(i + 1, false);
+        }
+        let was = std::mem::replace(&mut self.divergent[i], divergent);
+        self.count = self.count + divergent as u64 - was as u64;
     }
 
     fn membership_changed(&mut self) {

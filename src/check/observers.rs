@@ -45,6 +45,13 @@ impl Observer for Checks {
         }
     }
 
+    fn touched_with(&mut self, key: KeyId, divergent: bool) {
+        self.divergence.touched_with(key, divergent);
+        for o in &mut self.extra {
+            o.touched_with(key, divergent);
+        }
+    }
+
     fn membership_changed(&mut self) {
         self.divergence.membership_changed();
         for o in &mut self.extra {

@@ -45,6 +45,14 @@ pub trait Observer: Any {
         let _ = key;
     }
 
+    /// [`Observer::touched`], with whether the key's member instances now disagree on it
+    /// (have not all applied the same writes to it), read from the key's row right after the
+    /// change wrote it. The world calls this one; the default forwards to `touched`.
+    fn touched_with(&mut self, key: KeyId, divergent: bool) {
+        let _ = divergent;
+        self.touched(key);
+    }
+
     /// Membership changed: every key may need a fresh look.
     fn membership_changed(&mut self) {}
 

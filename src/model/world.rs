@@ -462,6 +462,28 @@ impl World {
         self.debug_check_clocks(c, &keys);
     }
 
+    /// Tells the observers that key `key` may have changed, with whether its member
+    /// instances now disagree on it (from its row, which the change just wrote).
+    pub(super) fn notify_touched(&mut self, key: KeyId) {
+        let mut first = None;
+        let mut divergent = false;
+        for c in 0..self.instances.len() {
+            if !self.is_member(c) {
+                continue;
+            }
+            match first {
+                None => first = Some(c),
+                Some(f) => {
+                    if !self.keys.same_clock(key, f, c) {
+                        divergent = true;
+                        break;
+                    }
+                }
+            }
+        }
+        self.observer.touched_with(key, divergent);
+    }
+
     /// In debug builds (the tests), checks that the key directory's clock of each of `keys`
     /// at cluster `c` is the clock of its entry there.
     fn debug_check_clocks(&self, c: usize, keys: &[KeyId]) {
@@ -502,7 +524,7 @@ impl World {
         // applied; a command's effects are replicated in the order they were applied, so
         // the last one on a key leaves the key's clock (checked in debug builds).
         self.keys.set_clock(key, c, Some(&effect.op.vc));
-        self.observer.touched(key);
+        self.notify_touched(key);
         super::trace::local_op(&mut self.tracer, c, &effect.op, now);
         if effect.op.kind.removes() && self.gc.removal(&effect.op.key) {
             q.schedule_in(GC_INTERVAL, Event::Gc);

@@ -318,7 +318,7 @@ impl World {
         q: &mut Scheduler<Event>,
     ) {
         let now = q.now();
-        self.observer.touched(id);
+        self.notify_touched(id);
         if self.tracer.is_some() {
             let op = op.to_op(self.keys.name(id));
             super::super::trace::local_op(&mut self.tracer, c, &op, now);
@@ -359,12 +359,12 @@ impl World {
         }
         let _ = now;
         if applied == CompactApplied::Duplicate {
-            self.observer.touched(id);
+            self.notify_touched(id);
             return Some(Applied::Duplicate);
         }
         self.debug_check_direct(id, before.as_ref(), op, &next);
         self.commit_compact(dst, shard, id, before.as_ref(), next);
-        self.observer.touched(id);
+        self.notify_touched(id);
         Some(Applied::Applied)
     }
 }

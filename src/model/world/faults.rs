@@ -178,12 +178,16 @@ impl World {
     pub(in crate::model) fn restart(&mut self, c: usize, shard: usize, q: &mut Scheduler<Event>) {
         // Recovery replaces the whole keyspace: every key of the shard is general first.
         self.spill_shard(c, Some(shard));
-        let (observer, keys) = (&mut self.observer, &mut self.keys);
+        let keys = &mut self.keys;
+        let mut touched = Vec::new();
         let restarted = self.instances[c].shards[shard].restart(q.now(), |k, entry| {
             let key = keys.intern(k);
             keys.set_clock(key, c, entry.map(|e| &e.ctx));
-            observer.touched(key);
+            touched.push(key);
         });
+        for key in touched {
+            self.notify_touched(key);
+        }
         if !restarted {
             return;
         }

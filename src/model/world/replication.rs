@@ -173,9 +173,9 @@ impl World {
             },
             |after| keys.set_clock(sent.key, dst, after.map(|e| &e.ctx)),
         );
-        self.observer.touched(sent.key);
-        crate::model::trace::delivery(&mut self.tracer, (src, dst), op, sent, applied, now);
         sh.record_op(op);
+        self.notify_touched(sent.key);
+        crate::model::trace::delivery(&mut self.tracer, (src, dst), op, sent, applied, now);
         if op.kind.removes() && self.gc.removal(&op.key) {
             q.schedule_in(GC_INTERVAL, Event::Gc);
         }
@@ -356,7 +356,7 @@ impl World {
                 let entry = self.instances[dst].general_entry(k);
                 self.keys.set_clock(key, dst, entry.map(|e| &e.ctx));
             }
-            self.observer.touched(key);
+            self.notify_touched(key);
         }
         self.sessions[sid].force_full = false;
         self.check_joined(dst, now);
