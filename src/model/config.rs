@@ -75,6 +75,10 @@ pub struct WorldConfig {
     pub max_events: u64,
     /// How often metrics are sampled (0: never).
     pub sample_interval: SimDuration,
+    /// Hold plain string and counter keys compact where the configuration allows (see
+    /// `ARCHITECTURE.md`, "Compact keys"): on for every scenario. Off, a run has the same
+    /// history and outputs, only slower; the tests compare the two.
+    pub compact_keys: bool,
 }
 
 /// The share of bytes left after inter-cluster compression at `level` (0–6, Redis's default

@@ -480,6 +480,7 @@ pub(crate) fn validate(
             xadd_mode,
             max_events: run.max_events,
             sample_interval: run.sample_interval?,
+            compact_keys: true,
         },
     })
 }

@@ -180,3 +180,60 @@ clusters = ["a"]
         "the runs themselves differ"
     );
 }
+
+/// Compact keys are a representation, not a model: with them off, every scenario has the
+/// same history (trace digest) and the same summary bytes. Covered: a steady workload, LWW
+/// conflicts under clock drift (concurrent registers), a full-sync loop (snapshots merged into
+/// compact keys), a region added by a full sync, and every frozen regression (crashes,
+/// restarts, garbage collection, lists). The compact runs must hold keys compact, or this
+/// would compare the general path with itself.
+#[test]
+fn compact_keys_change_nothing_but_speed() {
+    let mut names: Vec<String> = [
+        "01-two-regions-steady.toml",
+        "04-clock-drift-lww.toml",
+        "07-full-sync-loop.toml",
+        "08-add-a-region.toml",
+    ]
+    .iter()
+    .map(|n| n.to_string())
+    .collect();
+    let regressions = super::root().join("scenarios").join("regressions");
+    let mut frozen: Vec<String> = std::fs::read_dir(&regressions)
+        .expect("regressions folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .map(|n| format!("regressions/{n}"))
+        .collect();
+    frozen.sort();
+    names.extend(frozen);
+    for name in &names {
+        let compact = super::bundled(name, None);
+        let mut general = compact.clone();
+        general.config.compact_keys = false;
+        let (a, b) = (summary_of(&compact), summary_of(&general));
+        assert_eq!(a.0, b.0, "{name}: the same history");
+        assert_eq!(a.1, b.1, "{name}: the same summary");
+    }
+    // The first ten simulated seconds of scenario 04 hold keys compact, and none when off.
+    let s = super::bundled("04-clock-drift-lww.toml", None);
+    let ten = geosim::engine::SimTime::ZERO + geosim::engine::SimDuration::from_secs(10);
+    for (on, want_some) in [(true, true), (false, false)] {
+        let mut config = s.config.clone();
+        config.compact_keys = on;
+        let mut sim = geosim::sim::Simulation::new(config);
+        sim.run_until(ten);
+        let held = sim.world().compact_cells();
+        assert_eq!(
+            held >= 100,
+            want_some,
+            "compact cells held: {held} (on: {on})"
+        );
+    }
+}
+
+fn summary_of(s: &geosim::scenario::Scenario) -> (String, String) {
+    let (r, c) = run_scenario(s);
+    let sum = Summary::new(s, &r, &c);
+    (sum.trace_digest.clone(), sum.to_json())
+}

@@ -26,12 +26,22 @@ impl World {
     /// instances (a compact clock has three entries), no causal consistency (ops may wait
     /// in the keyspace), and no eviction (it samples keys in their keyspace's order).
     pub(super) fn compact_eligible(cfg: &crate::model::config::WorldConfig) -> bool {
-        cfg.clusters.len() <= 3
+        cfg.compact_keys
+            && cfg.clusters.len() <= 3
             && !cfg.causal_consistency
             && cfg
                 .clusters
                 .iter()
                 .all(|c| c.eviction == crate::model::memory::EvictionPolicy::NoEviction)
+    }
+
+    /// How many (key, instance) pairs are held compact now.
+    pub fn compact_cells(&self) -> usize {
+        (0..self.keys.len() as u32)
+            .map(KeyId)
+            .flat_map(|id| (0..self.instances.len()).map(move |c| (id, c)))
+            .filter(|&(id, c)| matches!(self.keys.cell(id, c), Cell::Compact(_)))
+            .count()
     }
 
     /// The entry of `key` at instance `c`, whether its shard's keyspace holds it or it is
