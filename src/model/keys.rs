@@ -59,9 +59,14 @@ pub(crate) struct KeyDir {
     /// ops on the key (0 everywhere when the instance holds no entry for it); empty when
     /// keys may be held compact (the cells hold the clocks).
     clocks: Vec<u64>,
-    /// By a generated key's number (see `Workload::last_key`), its id (`NONE`: not seen yet):
-    /// a generated write finds its key's id in a small array instead of hashing its name.
-    generated: Vec<u32>,
+    /// Generated keys numbered below this (see `Workload::last_key`) have their number as
+    /// their id: the ids `0..reserved` are theirs from the start, so that a generated write
+    /// finds its key's row without hashing its name or reading an id table.
+    reserved: u64,
+    /// The workload's keys per kind (to recognise a generated key by its name).
+    keys_per_kind: u64,
+    /// Which reserved ids have been seen (one bit each: a generated key's first sight).
+    seen: Vec<u64>,
     /// Whether keys may be held compact (see [`Cell`]); `cells` is empty otherwise.
     compact: bool,
     /// `cells[id × n + instance]`: how `instance` holds the key, key-major (every instance's
@@ -130,10 +135,8 @@ impl Cell {
     }
 }
 
-const NONE: u32 = u32::MAX;
-
-/// Generated keys numbered at or above this are interned by name (the array would cost 4
-/// bytes per number up to the largest seen).
+/// Generated keys numbered at or above this are interned by name (their reserved rows would
+/// cost memory up front for keys a run may never write).
 const GENERATED_MAX: u64 = 1 << 24;
 
 impl KeyDir {
@@ -143,7 +146,9 @@ impl KeyDir {
             index: HashMap::default(),
             names: Vec::new(),
             clocks: Vec::new(),
-            generated: Vec::new(),
+            reserved: 0,
+            keys_per_kind: 0,
+            seen: Vec::new(),
             compact: false,
             cells: Vec::new(),
             slots: Vec::new(),
@@ -162,20 +167,53 @@ impl KeyDir {
         self.compact
     }
 
+    /// Reserves the ids of a workload's generated keys (`keys_per_kind` of each kind: key
+    /// numbers below twice that), before any key is interned and after
+    /// [`KeyDir::with_compact`].
+    pub(crate) fn with_generated(mut self, keys_per_kind: u64) -> Self {
+        assert!(self.names.is_empty(), "reserved before any key is seen");
+        let reserved = keys_per_kind.saturating_mul(2).min(GENERATED_MAX);
+        self.reserved = reserved;
+        self.keys_per_kind = keys_per_kind;
+        let g = reserved as usize;
+        self.seen = vec![0; g.div_ceil(64)];
+        self.names = vec![Key::from(&b""[..]); g];
+        self.slots = vec![0; g];
+        if self.compact {
+            self.cells = vec![Cell::NEW; g * self.n];
+        } else {
+            self.clocks = vec![0; g * self.n * self.n];
+        }
+        self
+    }
+
+    /// Whether the key with id `id` has been seen (a reserved id may not have been yet).
+    pub(crate) fn is_seen(&self, id: KeyId) -> bool {
+        let i = id.index();
+        i as u64 >= self.reserved || self.seen[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Marks the generated key numbered `number` (below `reserved`) seen under `name`.
+    fn see_generated(&mut self, number: u64, name: &[u8]) -> KeyId {
+        let i = number as usize;
+        let id = KeyId(number as u32);
+        if self.seen[i / 64] & (1 << (i % 64)) == 0 {
+            self.seen[i / 64] |= 1 << (i % 64);
+            let key = Key::from(name);
+            self.slots[i] = crate::redis::slot::key_slot(&key);
+            self.index.insert(key.clone(), id);
+            self.names[i] = key;
+        }
+        id
+    }
+
     /// The id of the generated key numbered `number`, whose name is `name`: the same id as
     /// [`KeyDir::intern`] gives the name.
     pub(crate) fn intern_generated(&mut self, number: u64, name: &[u8]) -> KeyId {
-        if number >= GENERATED_MAX {
+        if number >= self.reserved {
             return self.intern(name);
         }
-        let i = number as usize;
-        if i >= self.generated.len() {
-            self.generated.resize(i + 1, NONE);
-        }
-        if self.generated[i] == NONE {
-            self.generated[i] = self.intern(name).0;
-        }
-        let id = KeyId(self.generated[i]);
+        let id = self.see_generated(number, name);
         debug_assert_eq!(
             &self.names[id.index()][..],
             name,
@@ -188,6 +226,13 @@ impl KeyDir {
     pub(crate) fn intern(&mut self, key: &[u8]) -> KeyId {
         if let Some(&id) = self.index.get(key) {
             return id;
+        }
+        // A generated key seen first by its name (a script's write, a snapshot) keeps the
+        // id its number reserves.
+        if let Some(number) = crate::model::workload::generated_number(key, self.keys_per_kind)
+            && number < self.reserved
+        {
+            return self.see_generated(number, key);
         }
         let id = KeyId(u32::try_from(self.names.len()).expect("fewer than 2^32 keys"));
         let key = Key::from(key);
@@ -244,7 +289,8 @@ impl KeyDir {
         )
     }
 
-    /// Keys seen so far (ids are `0..len`).
+    /// The number of ids: every key seen so far has an id below it (reserved ids of
+    /// generated keys not seen yet too: [`KeyDir::is_seen`]).
     pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
@@ -312,6 +358,37 @@ mod tests {
         // The same with the clocks in rows of their own and in compact keys' cells.
         for compact in [false, true] {
             ids_and_clocks(compact);
+        }
+    }
+
+    #[test]
+    fn generated_keys_have_their_numbers_as_ids_however_they_are_first_seen() {
+        for compact in [false, true] {
+            let mut d = KeyDir::new(3).with_compact(compact).with_generated(5);
+            assert_eq!(d.len(), 10, "ids 0..10 reserved for key numbers 0..10");
+            assert!(!d.is_seen(KeyId(3)));
+            // key:…1 is number 3 (index 1, a SET key); ctr:…2 is number 4.
+            assert_eq!(d.intern_generated(3, b"key:000000000001"), KeyId(3));
+            assert!(d.is_seen(KeyId(3)) && !d.is_seen(KeyId(4)));
+            assert_eq!(d.intern(b"key:000000000001"), KeyId(3));
+            assert_eq!(d.intern(b"ctr:000000000002"), KeyId(4));
+            assert_eq!(d.intern_generated(4, b"ctr:000000000002"), KeyId(4));
+            assert_eq!(&d.name(KeyId(4))[..], b"ctr:000000000002");
+            // Other names, and generated-looking ones beyond the workload, are interned
+            // after the reserved range.
+            assert_eq!(d.intern(b"other"), KeyId(10));
+            assert_eq!(d.intern(b"key:000000000009"), KeyId(11));
+            assert_eq!(
+                d.intern(b"key:00000000001"),
+                KeyId(12),
+                "11 digits: not generated"
+            );
+            assert_eq!(d.len(), 13);
+            assert_eq!(
+                d.slot(KeyId(3)),
+                crate::redis::slot::key_slot(b"key:000000000001")
+            );
+            assert_eq!(d.clock(KeyId(7), 1), [0, 0, 0]);
         }
     }
 

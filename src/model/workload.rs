@@ -59,6 +59,23 @@ fn key_bytes(prefix: &str, index: u64) -> Vec<u8> {
     out
 }
 
+/// The number (see `Workload::last_key`) of the generated key named `name`, for a workload
+/// of `keys` keys per kind; `None` for any other name.
+pub(crate) fn generated_number(name: &[u8], keys: u64) -> Option<u64> {
+    let (is_set, digits) = match name.split_at_checked(4)? {
+        (b"key:", d) => (true, d),
+        (b"ctr:", d) => (false, d),
+        _ => return None,
+    };
+    if digits.len() < KEY_DIGITS || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let index: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    let prefix = if is_set { "key:" } else { "ctr:" };
+    // The name must be exactly the one the workload writes for that index.
+    (index < keys && key_bytes(prefix, index) == name).then(|| index * 2 + is_set as u64)
+}
+
 /// The zero-padded decimal digits of `index`: `digits[start..]`.
 fn key_digits(index: u64) -> ([u8; 20], usize) {
     let mut digits = [b'0'; 20];

@@ -196,6 +196,7 @@ impl World {
             links: topo.directed_links(),
         };
         let compact = World::compact_eligible(&cfg);
+        let generated_keys = cfg.workload.as_ref().map_or(0, |w| w.keys);
         World {
             faults: Faults::new(&cfg.faults),
             members: Members::new(cfg.clusters.iter().map(|c| c.join_at.is_some())),
@@ -221,13 +222,21 @@ impl World {
             command_buffer: None,
             tracer: None,
             peaks: Peaks::default(),
-            keys: KeyDir::new(n).with_compact(compact),
+            keys: KeyDir::new(n)
+                .with_compact(compact)
+                .with_generated(generated_keys),
         }
     }
 
-    /// Keys the world has seen: their ids are `0..key_count()`.
+    /// Key ids are below this: every key the world has seen has one (a generated workload's
+    /// keys have ids reserved by their numbers, seen or not yet: [`World::key_seen`]).
     pub fn key_count(&self) -> usize {
         self.keys.len()
+    }
+
+    /// Whether the key with id `key` has been seen (a reserved id may not have been yet).
+    pub fn key_seen(&self, key: KeyId) -> bool {
+        self.keys.is_seen(key)
     }
 
     /// The name of the key with id `key`.
@@ -601,7 +610,10 @@ impl World {
 
     /// Every key's id, in the order of the keys' names.
     fn ids_by_name(&self) -> Vec<KeyId> {
-        let mut ids: Vec<KeyId> = (0..self.keys.len() as u32).map(KeyId).collect();
+        let mut ids: Vec<KeyId> = (0..self.keys.len() as u32)
+            .map(KeyId)
+            .filter(|&id| self.keys.is_seen(id))
+            .collect();
         ids.sort_unstable_by(|a, b| self.keys.name(*a).cmp(self.keys.name(*b)));
         ids
     }
