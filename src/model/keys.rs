@@ -1,8 +1,9 @@
 //! The world's key directory: every key any instance has held gets a dense integer id the
 //! first time the world sees it (at the instance that writes it, or in a merged snapshot),
-//! and per id, key-major, the key's vector clock at every instance. Ids are assigned in the
-//! order of the run's own events, so they are as deterministic as the run; they never reach
-//! output (names do).
+//! and per id, key-major, the key's vector clock at every instance. A generated workload's
+//! keys have their key numbers as ids (reserved up front); other keys get the next id in the
+//! order of the run's own events. Either way ids are as deterministic as the run; they never
+//! reach output (names do).
 //!
 //! The clocks are a mirror of each instance's entry (`Entry::ctx`), written by the world
 //! after every change to a key: one contiguous row of `n × n` counters per key, so that
@@ -11,9 +12,9 @@
 //! compact (at most three instances), each instance's [`Cell`] of the key holds its clock
 //! instead, and a key's cells are its row.
 
-// HashMap only as the name → id index: looked up, never iterated. Ids are handed out in the
-// order the run first sees keys (`names.len()`), not by the map, so its order cannot reach
-// events, output or digests.
+// HashMap only as the name → id index: looked up, never iterated. Ids are key numbers or
+// handed out in the order the run first sees keys (`names.len()`), not by the map, so its
+// order cannot reach events, output or digests.
 use std::collections::HashMap;
 
 use crate::crdt::VClock;
