@@ -16,7 +16,7 @@ use super::{Event, World};
 use crate::crdt::Value;
 use crate::crdt::keyspace::compact::{Clock3, Compact, CompactApplied, CompactKind, CompactOp};
 use crate::crdt::{Applied, Entry, Keyspace};
-use crate::engine::{Scheduler, SimTime};
+use crate::engine::Scheduler;
 use crate::model::keys::{Cell, KeyId};
 use crate::model::syncer::StreamOp;
 use crate::redis::{self, Cmd};
@@ -347,7 +347,6 @@ impl World {
         shard: usize,
         id: KeyId,
         op: &CompactOp,
-        now: SimTime,
     ) -> Option<Applied> {
         let (state, held) = self.compact_state(dst, shard, id, &op.kind)?;
         let mut next = state.clone();
@@ -367,7 +366,6 @@ impl World {
             let general = op.to_op(name);
             super::super::trace::contention(&mut self.tracer, entry.as_ref(), &general);
         }
-        let _ = now;
         if applied == CompactApplied::Duplicate {
             self.notify_touched(id);
             return Some(Applied::Duplicate);

@@ -92,7 +92,7 @@ impl World {
                     if self.keys.compact()
                         && self.instances[dst].shards[shard].allows_compact() =>
                 {
-                    self.apply_compact(dst, shard, f.op.key, &op, now)
+                    self.apply_compact(dst, shard, f.op.key, &op)
                 }
                 _ => None,
             };
