@@ -29,6 +29,7 @@ mod sampling;
 pub mod script;
 pub mod shard;
 pub mod stats;
+pub mod stream_op;
 pub mod syncer;
 pub mod topology;
 pub mod trace;
