@@ -76,6 +76,10 @@ pub enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Set a field of the scenario before it is checked, by the path `sweep --set` takes
+        /// (repeatable): `--set replication.backlog_size=32MB --set cluster[1].shards=4`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -138,6 +142,10 @@ pub enum Command {
         /// wall time in all on a two-core machine).
         #[arg(long)]
         reference: bool,
+        /// With --reference: run the reference scenario with its syncer sessions sending in
+        /// batches of this window (`replication.batch_window`, e.g. 10ms) instead of per op.
+        #[arg(long, value_name = "DURATION")]
+        batch_window: Option<String>,
         /// Instead, run geosim side by side with the SimPy model of the same system
         /// (benches/peer.toml vs geo_simpy.py, 300 simulated s, interleaved, CPU time and peak
         /// memory by GNU time); says so and exits 0 when python3 with simpy is not available.
@@ -183,10 +191,17 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Run {
             scenario,
             seed,
+            set,
             json,
             out,
             report,
-        } => run::run(&scenario, seed, json, out.as_deref(), report.as_deref()),
+        } => run::run(
+            &scenario,
+            (seed, &set),
+            json,
+            out.as_deref(),
+            report.as_deref(),
+        ),
         Command::Validate { scenario } => run::validate(&scenario),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
@@ -215,11 +230,16 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             out,
             reference_hours,
             reference_keys,
-        } => match reference_hours {
-            Some(h) => bench::reference_once(h, reference_keys),
-            None if peer => bench::peer(&simpy, if quick { 1 } else { 3 }),
-            None if scaling => bench::scaling(&out, quick),
-            None => bench::bench(quick, &scenario, reference),
+            batch_window,
+        } => match (
+            reference_hours,
+            bench::batch_window(batch_window.as_deref()),
+        ) {
+            (_, Err(code)) => code,
+            (Some(h), Ok(w)) => bench::reference_once(h, reference_keys, w),
+            (None, Ok(_)) if peer => bench::peer(&simpy, if quick { 1 } else { 3 }),
+            (None, Ok(_)) if scaling => bench::scaling(&out, quick),
+            (None, Ok(w)) => bench::bench(quick, &scenario, reference.then_some(w)),
         },
     }
 }

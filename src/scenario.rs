@@ -32,6 +32,9 @@ pub struct Scenario {
     pub warnings: Vec<Diagnostic>,
     /// The `[sweep]` table: axes and seeds `geosim sweep` uses when given none.
     pub sweep: SweepSpec,
+    /// The fields set from the command line before validation (`PATH=VALUE`, in order):
+    /// part of how to reproduce the run.
+    pub sets: Vec<String>,
 }
 
 /// A scenario's own sweep (`[sweep]`); `geosim run` ignores it.
@@ -106,6 +109,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
             notes: v.notes,
             sweep: v.sweep,
             warnings: findings.warnings.into_iter().map(locate).collect(),
+            sets: Vec::new(),
         }),
         _ => Err(ScenarioError {
             file: file.to_string(),

@@ -149,20 +149,44 @@ pub(crate) fn cell_scenario(
     axes: &[Axis],
     cell: &Cell,
 ) -> Result<scenario::Scenario, ScenarioError> {
+    let sets: Vec<(&str, &str)> = axes
+        .iter()
+        .zip(&cell.values)
+        .map(|(a, v)| (a.path.as_str(), v.as_str()))
+        .collect();
+    scenario_with(
+        text,
+        file,
+        &sets,
+        &LoadOptions {
+            seed: Some(cell.seed),
+        },
+    )
+}
+
+/// Validates scenario text with each `(path, value)` of `sets` put in first (the fields
+/// `sweep --set` and `run --set` name).
+pub(crate) fn scenario_with(
+    text: &str,
+    file: &str,
+    sets: &[(&str, &str)],
+    opts: &LoadOptions,
+) -> Result<scenario::Scenario, ScenarioError> {
+    let original = text;
     let mut doc: toml::Value = toml::from_str(text).map_err(|e| ScenarioError {
         file: file.to_string(),
         kind: ErrorKind::Syntax,
         diagnostics: vec![Diagnostic::new("", None, e.message().to_string())],
     })?;
-    for (axis, v) in axes.iter().zip(&cell.values) {
-        if set_path(&mut doc, &axis.path, &toml_value(v)) == 0 {
+    for &(path, v) in sets {
+        if set_path(&mut doc, path, &toml_value(v)) == 0 {
             return Err(ScenarioError {
                 file: file.to_string(),
                 kind: ErrorKind::Invalid,
                 diagnostics: vec![Diagnostic::new(
-                    axis.path.clone(),
-                    Some(v.clone()),
-                    "no such field in the scenario to sweep (a path like replication.backlog_size, cluster[0].shards or fault.partition.duration)",
+                    path.to_string(),
+                    Some(v.to_string()),
+                    "no such field in the scenario to set (a path like replication.backlog_size, cluster[0].shards or fault.partition.duration)",
                 )],
             });
         }
@@ -172,13 +196,19 @@ pub(crate) fn cell_scenario(
         kind: ErrorKind::Invalid,
         diagnostics: vec![Diagnostic::new("", None, e.to_string())],
     })?;
-    scenario::parse(
-        &text,
-        file,
-        &LoadOptions {
-            seed: Some(cell.seed),
-        },
-    )
+    // Positions are found again in the file as written: a field that was set has none there.
+    let mut s = scenario::parse(&text, file, opts).map_err(|mut e| {
+        for d in &mut e.diagnostics {
+            d.position = if sets.iter().any(|(p, _)| *p == d.path) {
+                None
+            } else {
+                scenario::diag::locate(original, &d.path)
+            };
+        }
+        e
+    })?;
+    s.sets = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
+    Ok(s)
 }
 
 /// Runs every cell on `threads` threads (0: rayon's default); results in cell order.

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
+use crate::engine::SimDuration;
 use crate::engine::hold::{bare_heap_hold, delay_table, engine_hold};
 use crate::scenario::{self, LoadOptions};
 use crate::sim::run_scenario;
@@ -54,7 +55,7 @@ const FLAT_MEMORY_RATIO: f64 = 1.05;
 
 /// The reference scenario for `hours` simulated hours (and `keys` keys per kind if given):
 /// one line of figures, then a `#figures` line for the parent process.
-pub(crate) fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
+pub(crate) fn reference_once(hours: u64, keys: Option<u64>, batch: Option<SimDuration>) -> i32 {
     let path = Path::new("benches/reference.toml");
     let mut s = match scenario::load(path, &LoadOptions::default()) {
         Ok(s) => s,
@@ -67,6 +68,9 @@ pub(crate) fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
     if let (Some(k), Some(w)) = (keys, s.config.workload.as_mut()) {
         w.keys = k;
     }
+    if let Some(b) = batch {
+        s.config.replication.batch_window = b;
+    }
     // This child process exits after the one run (as `geosim run` does).
     crate::model::driver::leak_worlds_at_exit();
     let start = Instant::now(); // Benchmark timing, outside any simulated run.
@@ -76,12 +80,13 @@ pub(crate) fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
     let live_keys = r.clusters.first().map(|c| c.keys).unwrap_or(0);
     let peak = peak_rss_kib().unwrap_or(0);
     outln!(
-        "{} {hours} h: {:.0} simulated s in {wall:.1} s wall = {:.1} simulated s per wall s; {writes} writes, {} events ({:.0} events/s); {live_keys} keys per instance; peak memory {} MiB; {}",
+        "{}{} {hours} h: {:.0} simulated s in {wall:.1} s wall = {:.1} simulated s per wall s; {writes} writes, {} events ({:.0} events/s); {live_keys} keys per instance; peak memory {} MiB; {}",
         if keys.is_some() {
             "saturated"
         } else {
             "reference"
         },
+        batch.map_or(String::new(), |b| format!(" (batch window {b})")),
         r.stopped_at.as_secs_f64(),
         r.stopped_at.as_secs_f64() / wall,
         r.events,
@@ -95,7 +100,12 @@ pub(crate) fn reference_once(hours: u64, keys: Option<u64>) -> i32 {
 
 /// Runs `reference_once` in a child process (so that each peak is its own); echoes its line
 /// and returns (peak KiB, keys per instance).
-fn reference_child(exe: &Path, hours: u64, keys: Option<u64>) -> Option<(u64, u64)> {
+fn reference_child(
+    exe: &Path,
+    hours: u64,
+    keys: Option<u64>,
+    batch: Option<SimDuration>,
+) -> Option<(u64, u64)> {
     let mut args = vec![
         "bench".to_string(),
         "--reference-hours".into(),
@@ -103,6 +113,9 @@ fn reference_child(exe: &Path, hours: u64, keys: Option<u64>) -> Option<(u64, u6
     ];
     if let Some(k) = keys {
         args.extend(["--reference-keys".into(), k.to_string()]);
+    }
+    if let Some(b) = batch {
+        args.extend(["--batch-window".into(), format!("{}ns", b.0)]);
     }
     let out = match std::process::Command::new(exe).args(&args).output() {
         Ok(o) => o,
@@ -127,7 +140,7 @@ fn reference_child(exe: &Path, hours: u64, keys: Option<u64>) -> Option<(u64, u6
 
 /// The reference runs: as given (the dataset grows as new keys are written, and memory with
 /// it), then saturated (the dataset stops growing, so memory must too).
-fn reference_runs() -> i32 {
+fn reference_runs(batch: Option<SimDuration>) -> i32 {
     outln!("reference scenario (benches/reference.toml), each run in its own process:");
     let exe = match std::env::current_exe() {
         Ok(e) => e,
@@ -138,8 +151,8 @@ fn reference_runs() -> i32 {
     };
     let per_key = |(peak, keys): (u64, u64)| peak as f64 * 1024.0 / keys.max(1) as f64;
     let (r1, r4) = (
-        reference_child(&exe, 1, None),
-        reference_child(&exe, 4, None),
+        reference_child(&exe, 1, None, batch),
+        reference_child(&exe, 4, None, batch),
     );
     if let (Some(a), Some(b)) = (r1, r4) {
         outln!(
@@ -151,8 +164,8 @@ fn reference_runs() -> i32 {
         );
     }
     let (s1, s4) = (
-        reference_child(&exe, 1, Some(SATURATED_KEYS)),
-        reference_child(&exe, 4, Some(SATURATED_KEYS)),
+        reference_child(&exe, 1, Some(SATURATED_KEYS), batch),
+        reference_child(&exe, 4, Some(SATURATED_KEYS), batch),
     );
     match (s1, s4) {
         (Some(a), Some(b)) => {
@@ -172,7 +185,26 @@ fn reference_runs() -> i32 {
     }
 }
 
-pub(crate) fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
+/// `--batch-window`, read: `Ok(None)` when not given, `Err(exit code)` when not valid.
+pub(crate) fn batch_window(raw: Option<&str>) -> Result<Option<SimDuration>, i32> {
+    let Some(raw) = raw else { return Ok(None) };
+    match crate::scenario::units::parse_duration(raw) {
+        Some(d) if d <= SimDuration::from_secs(1) => Ok(Some(d)),
+        _ => {
+            eprintln!(
+                "error: --batch-window {raw:?}: expected a duration from \"0s\" to \"1s\", e.g. 10ms"
+            );
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// `reference`: also run the reference scenario, with this batch window if any.
+pub(crate) fn bench(
+    quick: bool,
+    scenario_path: &Path,
+    reference: Option<Option<SimDuration>>,
+) -> i32 {
     let delays = delay_table();
     let steps: u64 = if quick { 1_000_000 } else { 10_000_000 };
     let reps = 3;
@@ -243,8 +275,8 @@ pub(crate) fn bench(quick: bool, scenario_path: &Path, reference: bool) -> i32 {
     if code != EXIT_OK {
         return code;
     }
-    if reference {
-        return reference_runs();
+    if let Some(batch) = reference {
+        return reference_runs(batch);
     }
     EXIT_OK
 }

@@ -11,20 +11,46 @@ use crate::report::run_and_judge;
 use crate::scenario::{self, LoadOptions, Scenario};
 
 fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, i32> {
-    scenario::load(path, &LoadOptions { seed }).map_err(|e| {
+    load_with(path, seed, &[])
+}
+
+/// Loads the scenario at `path` with each `PATH=VALUE` of `sets` put in first.
+fn load_with(path: &Path, seed: Option<u64>, sets: &[String]) -> Result<Scenario, i32> {
+    let bad = |e: &dyn std::fmt::Display| {
         eprintln!("error: {e}");
         EXIT_BAD_INPUT
-    })
+    };
+    let opts = LoadOptions { seed };
+    if sets.is_empty() {
+        return scenario::load(path, &opts).map_err(|e| bad(&e));
+    }
+    let mut pairs = Vec::new();
+    for spec in sets {
+        match spec.split_once('=') {
+            Some((p, v)) if !p.trim().is_empty() && !v.trim().is_empty() => {
+                pairs.push((p.trim(), v.trim()));
+            }
+            _ => {
+                return Err(bad(&format!(
+                    "--set {spec:?}: expected PATH=VALUE, e.g. replication.backlog_size=32MB"
+                )));
+            }
+        }
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(&format!("cannot read {}: {e}", path.display())))?;
+    crate::sweep::scenario_with(&text, &path.display().to_string(), &pairs, &opts)
+        .map_err(|e| bad(&e))
 }
 
 pub fn run(
     path: &Path,
-    seed: Option<u64>,
+    (seed, sets): (Option<u64>, &[String]),
     json: bool,
     out: Option<&Path>,
     report: Option<&Path>,
 ) -> i32 {
-    let s = match load(path, seed) {
+    let s = match load_with(path, seed, sets) {
         Ok(s) => s,
         Err(code) => return code,
     };

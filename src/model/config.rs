@@ -48,6 +48,9 @@ pub struct ReplicationConfig {
     /// A syncer whose connection dropped retries after a delay drawn uniformly from
     /// `(0, reconnect_delay]` (Redis's once-per-second replication cron).
     pub reconnect_delay: SimDuration,
+    /// Ops a session ships within this long of a batch's first op travel as one batch (one
+    /// latency draw, one arrival); zero (the default) sends every op on its own.
+    pub batch_window: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -174,11 +174,23 @@ impl Link {
     /// far end: queueing + transmission + one latency draw (+ jitter, + a retransmission
     /// timeout with probability `loss`).
     pub(crate) fn transmit(&mut self, now: SimTime, bytes: u64) -> SimTime {
+        let done = self.serialise(now, bytes);
+        done + self.delay()
+    }
+
+    /// Queues `bytes` after everything already queued; returns when the last bit leaves.
+    pub(crate) fn serialise(&mut self, now: SimTime, bytes: u64) -> SimTime {
         let start = self.busy_until.max(now);
         let tx = SimDuration::from_secs_f64(bytes as f64 * 8.0 / self.bandwidth_bps() as f64);
         let done = start + tx;
         self.busy_until = done;
         self.bytes_sent += bytes;
+        done
+    }
+
+    /// One draw of the time from leaving the sender to arriving: latency (+ degradations,
+    /// + jitter, + a retransmission timeout with probability `loss`).
+    pub(crate) fn delay(&mut self) -> SimDuration {
         let mut delay = self.params.latency.sample(&mut self.rng);
         for d in &self.degradations {
             delay = delay + d.1;
@@ -192,7 +204,7 @@ impl Link {
             ));
             delay = delay + rto;
         }
-        done + delay
+        delay
     }
 }
 

@@ -50,6 +50,30 @@ pub(crate) struct InFlight {
     pub op: StreamOp,
 }
 
+/// How every session puts ops on the wire: fixed for a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct SendParams {
+    /// Wire bytes per stream byte (compression).
+    pub compression: f64,
+    /// The destination syncer's time per op (`None`: unlimited throughput).
+    pub per_op: Option<SimDuration>,
+    /// Ops a session ships within this long of a batch's first op travel with it (zero:
+    /// every op travels alone).
+    pub batch_window: SimDuration,
+}
+
+/// A batch being gathered by a session (`replication.batch_window`): its ops share one
+/// latency draw and arrive together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Batch {
+    /// Ops shipped up to this time join the batch.
+    closes: SimTime,
+    /// The batch's one latency draw.
+    delay: SimDuration,
+    /// When the batch arrives (and is applied) at the destination.
+    arrives: SimTime,
+}
+
 /// How a reconnecting syncer resumes, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResyncReason {
@@ -129,6 +153,8 @@ pub(crate) struct Session {
     /// Ops waiting for a held link to carry them: (bytes, stream offset after, op).
     pub outbox: VecDeque<(u64, u64, StreamOp)>,
     pub delivery_scheduled: bool,
+    /// The batch gathering ops, if batching is on and one is open.
+    batch: Option<Batch>,
     /// Arrival time of the newest op on the wire: the stream is ordered.
     pub last_arrival: SimTime,
     rng: RngStream,
@@ -172,6 +198,7 @@ impl Session {
             inflight: VecDeque::new(),
             outbox: VecDeque::new(),
             delivery_scheduled: false,
+            batch: None,
             last_arrival: SimTime::ZERO,
             rng,
             catchup_until: None,
@@ -215,6 +242,7 @@ impl Session {
         self.inflight.clear();
         self.outbox.clear();
         self.delivery_scheduled = false;
+        self.batch = None;
     }
 
     /// Whether a reconnect attempt of connection `generation` still applies: the session is
@@ -256,6 +284,7 @@ impl Session {
     pub(crate) fn resume(&mut self, now: SimTime) -> u64 {
         self.state = SyncState::Streaming;
         self.last_arrival = now;
+        self.batch = None;
         self.consumed
     }
 
@@ -321,29 +350,73 @@ impl Session {
 
     /// Sends one stream op (`bytes` long, ending at offset `end`) over `link` at `now`. The
     /// link's queue and a latency draw give its arrival; the destination's syncer process
-    /// (`syncer_busy`, at `ops_per_sec`, 0 for unlimited) applies ops one after another, so
-    /// a centralized syncer serving many source shards can bottleneck.
-    #[allow(clippy::too_many_arguments)]
+    /// (`syncer_busy`, at `params.per_op` per op) applies ops one after another, so a
+    /// centralized syncer serving many source shards can bottleneck.
+    ///
+    /// With a batch window, the first op of a batch is sent when the window closes (one
+    /// latency draw after its last byte leaves, plus the window), and every op shipped before
+    /// then joins it: same draw, same arrival, applied together, unless its own bytes leave
+    /// so late (a queued link) that it arrives after the batch, in which case it arrives on its
+    /// own and the batch's later ops go with it. A joiner's syncer time delays what comes
+    /// after the batch, not the batch itself.
     pub(crate) fn send(
         &mut self,
         link: &mut Link,
         now: SimTime,
         (bytes, end, op): (u64, u64, StreamOp),
-        compression: f64,
+        params: &SendParams,
         syncer_busy: &mut SimTime,
-        ops_per_sec: f64,
     ) -> Sent {
         debug_assert!(link.is_up(), "a streaming session's link is up");
         if link.is_held() {
             self.outbox.push_back((bytes, end, op));
             return Sent::Held;
         }
-        let wire = (bytes as f64 * compression).ceil() as u64;
-        let mut arrives = link.transmit(now, wire).max(self.last_arrival);
-        if ops_per_sec > 0.0 {
-            arrives = arrives.max(*syncer_busy) + SimDuration::from_secs_f64(1.0 / ops_per_sec);
+        let wire = (bytes as f64 * params.compression).ceil() as u64;
+        let done = link.serialise(now, wire);
+        let arrives = match self.batch {
+            Some(b) if now <= b.closes => {
+                let own = done + b.delay;
+                if own <= b.arrives {
+                    if let Some(per_op) = params.per_op {
+                        *syncer_busy = (*syncer_busy).max(b.arrives) + per_op;
+                    }
+                    b.arrives
+                } else {
+                    let arrives = self.arrival(own, params, syncer_busy);
+                    self.batch = Some(Batch { arrives, ..b });
+                    arrives
+                }
+            }
+            _ => {
+                let delay = link.delay();
+                let arrives = self.arrival(done + params.batch_window + delay, params, syncer_busy);
+                if !params.batch_window.is_zero() {
+                    self.batch = Some(Batch {
+                        closes: now + params.batch_window,
+                        delay,
+                        arrives,
+                    });
+                }
+                arrives
+            }
+        };
+        self.on_wire(wire, end, op, arrives)
+    }
+
+    /// When an op that reaches the destination at `reaches` is applied: in stream order,
+    /// after the syncer's previous op.
+    fn arrival(&self, reaches: SimTime, params: &SendParams, syncer_busy: &mut SimTime) -> SimTime {
+        let mut arrives = reaches.max(self.last_arrival);
+        if let Some(per_op) = params.per_op {
+            arrives = arrives.max(*syncer_busy) + per_op;
             *syncer_busy = arrives;
         }
+        arrives
+    }
+
+    /// Puts an op on the wire, arriving at `arrives`; a delivery is scheduled unless one is.
+    fn on_wire(&mut self, wire: u64, end: u64, op: StreamOp, arrives: SimTime) -> Sent {
         self.last_arrival = arrives;
         self.inflight.push_back(InFlight { arrives, end, op });
         let deliver_at = (!self.delivery_scheduled).then(|| {
@@ -499,39 +572,26 @@ mod tests {
 
     #[test]
     fn a_held_link_queues_and_an_open_one_schedules_one_delivery() {
-        let mut link = Link::new(
-            LinkParams {
-                latency: LatencyDist::Constant(SimDuration::from_millis(40)),
-                jitter: SimDuration::ZERO,
-                bandwidth_bps: 8_000,
-                loss: 0.0,
-            },
-            stream_for(1, "l"),
-        );
+        let mut link = test_link(SimDuration::from_millis(40), 8_000);
         let mut s = session();
-        let op = || {
-            StreamOp::new(
-                Keyspace::new(2).prepare(
-                    b"k",
-                    crate::crdt::InstanceId(0),
-                    1,
-                    crate::crdt::OpKind::Incr { int: 1, float: 0.0 },
-                ),
-                SimTime::ZERO,
-                0,
-                super::super::keys::KeyId(0),
-            )
-        };
         let mut busy = SimTime::ZERO;
+        let half = SendParams {
+            compression: 0.5,
+            per_op: None,
+            batch_window: SimDuration::ZERO,
+        };
         link.hold(true);
         assert_eq!(
             s.send(
                 &mut link,
                 SimTime::ZERO,
-                (100, 100, op()),
-                1.0,
+                (100, 100, test_op()),
+                &SendParams {
+                    compression: 1.0,
+                    per_op: None,
+                    batch_window: SimDuration::ZERO,
+                },
                 &mut busy,
-                0.0
             ),
             Sent::Held
         );
@@ -539,10 +599,9 @@ mod tests {
         let first = s.send(
             &mut link,
             SimTime::ZERO,
-            (500, 600, op()),
-            0.5,
+            (500, 600, test_op()),
+            &half,
             &mut busy,
-            0.0,
         );
         // 250 wire bytes at 1000 B/s, then 40 ms.
         let at = SimTime::ZERO + SimDuration::from_millis(290);
@@ -556,10 +615,9 @@ mod tests {
         let second = s.send(
             &mut link,
             SimTime::ZERO,
-            (2, 602, op()),
-            0.5,
+            (2, 602, test_op()),
+            &half,
             &mut busy,
-            0.0,
         );
         assert_eq!(
             second,
@@ -571,5 +629,170 @@ mod tests {
         );
         assert_eq!(s.outbox.len(), 1);
         assert_eq!(s.inflight.len(), 2);
+    }
+
+    fn test_link(latency: SimDuration, bps: u64) -> Link {
+        Link::new(
+            LinkParams {
+                latency: LatencyDist::Constant(latency),
+                jitter: SimDuration::ZERO,
+                bandwidth_bps: bps,
+                loss: 0.0,
+            },
+            stream_for(1, "l"),
+        )
+    }
+
+    fn test_op() -> StreamOp {
+        StreamOp::new(
+            Keyspace::new(2).prepare(
+                b"k",
+                crate::crdt::InstanceId(0),
+                1,
+                crate::crdt::OpKind::Incr { int: 1, float: 0.0 },
+            ),
+            SimTime::ZERO,
+            0,
+            super::super::keys::KeyId(0),
+        )
+    }
+
+    fn ms(n: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_millis(n)
+    }
+
+    /// Sends a 10-byte op at `at` ms; its arrival.
+    fn send_at(
+        s: &mut Session,
+        link: &mut Link,
+        p: &SendParams,
+        busy: &mut SimTime,
+        at: u64,
+    ) -> SimTime {
+        let end = s.inflight.back().map_or(0, |f| f.end) + 10;
+        s.send(link, ms(at), (10, end, test_op()), p, busy);
+        s.inflight.back().expect("sent").arrives
+    }
+
+    #[test]
+    fn ops_within_the_batch_window_arrive_together_and_later_ones_start_a_batch() {
+        // 80 Mbit/s: 10 bytes take 1 µs; latency a constant 40 ms.
+        let mut link = test_link(SimDuration::from_millis(40), 80_000_000);
+        let mut s = session();
+        let p = SendParams {
+            compression: 1.0,
+            per_op: None,
+            batch_window: SimDuration::from_millis(10),
+        };
+        let mut busy = SimTime::ZERO;
+        let first = send_at(&mut s, &mut link, &p, &mut busy, 0);
+        // Sent when the window closes: 1 µs of serialisation + 10 ms + 40 ms.
+        assert_eq!(first, ms(50) + SimDuration(1_000));
+        assert_eq!(send_at(&mut s, &mut link, &p, &mut busy, 4), first);
+        assert_eq!(
+            send_at(&mut s, &mut link, &p, &mut busy, 10),
+            first,
+            "the window is closed at its end"
+        );
+        let next = send_at(&mut s, &mut link, &p, &mut busy, 11);
+        assert_eq!(next, ms(61) + SimDuration(1_000), "a new batch");
+        assert_eq!(s.inflight.len(), 4);
+        // A disconnect forgets the open batch.
+        s.disconnect();
+        s.resume(ms(12));
+        assert_eq!(
+            send_at(&mut s, &mut link, &p, &mut busy, 12),
+            ms(62) + SimDuration(1_000)
+        );
+    }
+
+    #[test]
+    fn a_batch_never_arrives_before_its_last_byte_has_travelled() {
+        // 8,000 bit/s: 10 bytes take 10 ms, so the link queues.
+        let mut link = test_link(SimDuration::from_millis(40), 8_000);
+        let mut s = session();
+        let p = SendParams {
+            compression: 1.0,
+            per_op: None,
+            batch_window: SimDuration::from_millis(5),
+        };
+        let mut busy = SimTime::ZERO;
+        let first = send_at(&mut s, &mut link, &p, &mut busy, 0);
+        assert_eq!(
+            first,
+            ms(55),
+            "10 ms on the wire, 5 ms of window, 40 ms of latency"
+        );
+        // Its bytes leave at 20 ms: 20 + 40 = 60 > 55, so it arrives after the batch, and
+        // the batch's later ops with it.
+        let second = send_at(&mut s, &mut link, &p, &mut busy, 1);
+        assert_eq!(second, ms(60));
+        let third = send_at(&mut s, &mut link, &p, &mut busy, 2);
+        assert_eq!(third, ms(70), "the third's bytes leave at 30 ms");
+        assert!(first < second && second < third, "in order");
+    }
+
+    #[test]
+    fn a_batch_is_applied_at_once_and_its_syncer_time_delays_what_follows() {
+        let mut link = test_link(SimDuration::from_millis(40), 80_000_000);
+        let mut s = session();
+        let p = SendParams {
+            compression: 1.0,
+            per_op: Some(SimDuration::from_millis(5)),
+            batch_window: SimDuration::from_millis(10),
+        };
+        let mut busy = SimTime::ZERO;
+        let first = send_at(&mut s, &mut link, &p, &mut busy, 0);
+        assert_eq!(
+            first,
+            ms(55) + SimDuration(1_000),
+            "the first op's syncer time"
+        );
+        for at in 1..=3 {
+            assert_eq!(send_at(&mut s, &mut link, &p, &mut busy, at), first);
+        }
+        assert_eq!(
+            busy,
+            first + SimDuration::from_millis(15),
+            "three more ops of syncer time"
+        );
+        // The next batch reaches the destination at 61 ms + 1 µs but waits for the syncer.
+        let next = send_at(&mut s, &mut link, &p, &mut busy, 11);
+        assert_eq!(next, first + SimDuration::from_millis(20));
+    }
+
+    #[test]
+    fn without_a_window_each_op_has_its_own_draw() {
+        let mut link = Link::new(
+            LinkParams {
+                latency: LatencyDist::LogNormal {
+                    median: SimDuration::from_millis(40),
+                    sigma: 0.5,
+                },
+                jitter: SimDuration::ZERO,
+                bandwidth_bps: 80_000_000,
+                loss: 0.0,
+            },
+            stream_for(1, "l"),
+        );
+        let mut s = session();
+        let p = SendParams {
+            compression: 1.0,
+            per_op: None,
+            batch_window: SimDuration::ZERO,
+        };
+        let mut busy = SimTime::ZERO;
+        let arrivals: Vec<SimTime> = (0..20)
+            .map(|i| send_at(&mut s, &mut link, &p, &mut busy, 100 * i))
+            .collect();
+        // Ops 100 ms apart never wait for each other: their latencies are all different.
+        let mut lat: Vec<u64> = arrivals
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.since(ms(100 * i as u64)).0)
+            .collect();
+        lat.sort_unstable();
+        lat.dedup();
+        assert_eq!(lat.len(), 20);
     }
 }

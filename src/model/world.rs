@@ -17,11 +17,11 @@ use super::net::Link;
 use super::observe::Observer;
 use super::shard::{Appended, Shard};
 use super::stats::PeerStats;
-use super::syncer::Session;
+use super::syncer::{SendParams, Session};
 use super::topology::{ClusterTopo, SyncerMode, Topology};
 use super::trace::Tracer;
 use super::workload::Workload;
-use crate::engine::{Digest, Model, Scheduler, SimTime, stream_for};
+use crate::engine::{Digest, Model, Scheduler, SimDuration, SimTime, stream_for};
 use crate::redis;
 
 pub use super::config::{ClusterConfig, ReplicationConfig, WorldConfig, compression_ratio};
@@ -104,6 +104,8 @@ pub struct World {
     sessions_of_link: Vec<Vec<u32>>,
     /// Per syncer process, when it finishes applying what it has received so far.
     syncer_busy: Vec<SimTime>,
+    /// How sessions put ops on the wire (from the replication settings).
+    send_params: SendParams,
     workload: Option<Workload>,
     pub(super) faults: Faults,
     pub(super) peers: Vec<PeerStats>,
@@ -197,6 +199,12 @@ impl World {
             links: topo.directed_links(),
         };
         let compact = World::compact_eligible(&cfg);
+        let send_params = SendParams {
+            compression: compression_ratio(cfg.replication.compression),
+            per_op: (cfg.replication.syncer_ops_per_sec > 0.0)
+                .then(|| SimDuration::from_secs_f64(1.0 / cfg.replication.syncer_ops_per_sec)),
+            batch_window: cfg.replication.batch_window,
+        };
         let generated_keys = cfg.workload.as_ref().map_or(0, |w| w.keys);
         World {
             faults: Faults::new(&cfg.faults),
@@ -211,6 +219,7 @@ impl World {
             sessions_of_source,
             sessions_of_link,
             syncer_busy,
+            send_params,
             workload,
             peers,
             last_apply: SimTime::ZERO,

@@ -424,7 +424,7 @@ impl Summary {
         Summary {
             seed: s.config.seed,
             scenario: s.file.clone(),
-            reproduce: format!("geosim run {} --seed {}", s.file, s.config.seed),
+            reproduce: reproduce(s),
             verdict: c.verdict.name().to_string(),
             converged: c.verdict == Verdict::Converged,
             time_to_converge_ms: c.time_to_converge.map(ms),
@@ -680,5 +680,45 @@ impl Summary {
         }
         o.push_str(&format!("trace digest {}\n", self.trace_digest));
         o.push_str(&format!("reproduce: {}\n", self.reproduce));
+    }
+}
+
+/// The command that reruns scenario `s` exactly: its file, seed and command-line settings.
+fn reproduce(s: &Scenario) -> String {
+    let mut cmd = format!(
+        "geosim run {} --seed {}",
+        shell_word(&s.file),
+        s.config.seed
+    );
+    for set in &s.sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_word(set));
+    }
+    cmd
+}
+
+/// `w` as one shell word: as it is when it holds nothing a shell would read specially,
+/// else in single quotes.
+fn shell_word(w: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-/=:,+@%".contains(c);
+    if !w.is_empty() && w.chars().all(plain) {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_a_shell_would_read_them() {
+        assert_eq!(shell_word("run.duration=5s"), "run.duration=5s");
+        assert_eq!(shell_word("scenarios/01-a.toml"), "scenarios/01-a.toml");
+        assert_eq!(shell_word("cluster[0].shards=4"), "'cluster[0].shards=4'");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 }

@@ -301,6 +301,11 @@ pub(crate) struct RawReplication {
     /// A dropped syncer retries after up to this.
     #[schemars(regex(pattern = DURATION))]
     pub reconnect_delay: Option<String>,
+    /// Ops a syncer session ships within this long of a batch's first op travel with it
+    /// (one latency draw, one arrival): faster, up to this much later; "0s" (the default)
+    /// sends every op on its own. At most 1s.
+    #[schemars(regex(pattern = DURATION))]
+    pub batch_window: Option<String>,
 }
 
 /// `[workload]`: generated client writes.

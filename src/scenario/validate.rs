@@ -471,6 +471,7 @@ pub(crate) fn validate(
                 compression: repl.compression.min(6) as u8,
                 backlog_model: repl.backlog_model,
                 reconnect_delay: repl.reconnect_delay?,
+                batch_window: repl.batch_window?,
             },
             workload,
             faults,

@@ -472,3 +472,62 @@ fn the_scaling_bench_is_one_comparison_at_a_time() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--scaling") && err.contains("--peer"), "{err}");
 }
+
+#[test]
+fn run_set_changes_fields_and_the_reproduce_command_carries_them() {
+    let args = [
+        "run",
+        "benches/peer.toml",
+        "--set",
+        "run.duration=2s",
+        "--set",
+        "replication.batch_window=5ms",
+    ];
+    let (code, out, err) = geosim(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(2.000 s of writes)"), "{out}");
+    let last = out.trim_end().lines().last().unwrap();
+    assert_eq!(
+        last,
+        "reproduce: geosim run benches/peer.toml --seed 1 --set run.duration=2s --set replication.batch_window=5ms"
+    );
+    // The reproduce command gives the same run.
+    let again: Vec<&str> = last["reproduce: geosim ".len()..].split(' ').collect();
+    let (code, out2, _) = geosim(&again);
+    assert_eq!(code, 0);
+    assert_eq!(out, out2);
+}
+
+#[test]
+fn run_set_refuses_what_is_not_a_field_or_not_valid() {
+    let (code, _, err) = geosim(&[
+        "run",
+        "scenarios/01-two-regions-steady.toml",
+        "--set",
+        "seed",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--set \"seed\": expected PATH=VALUE"), "{err}");
+    let (code, _, err) = geosim(&[
+        "run",
+        "scenarios/01-two-regions-steady.toml",
+        "--set",
+        "replication.batch_window=2s",
+    ]);
+    assert_eq!(code, 2);
+    // No line number: the value was not written in the file.
+    assert!(
+        err.contains(
+            "scenarios/01-two-regions-steady.toml: replication.batch_window = \"2s\": expected a duration from \"0s\""
+        ),
+        "{err}"
+    );
+    let (code, _, err) = geosim(&[
+        "run",
+        "scenarios/01-two-regions-steady.toml",
+        "--set",
+        "cluster[7].shards=2",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cluster[7].shards"), "{err}");
+}

@@ -132,7 +132,7 @@ fn bad_axes_and_seeds_are_refused_with_the_reason() {
     let e = run_sweep(&scenario(), &axes, &[1], 1)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("no such field in the scenario to sweep"), "{e}");
+    assert!(e.contains("no such field in the scenario to set"), "{e}");
 }
 
 fn geosim(args: &[&str]) -> (i32, String) {

@@ -25,9 +25,8 @@ impl World {
             &mut self.links[s.link],
             q.now(),
             op,
-            compression_ratio(self.cfg.replication.compression),
+            &self.send_params,
             &mut self.syncer_busy[s.syncer],
-            self.cfg.replication.syncer_ops_per_sec,
         );
         if let Sent::OnWire { wire, deliver_at } = sent {
             let p = &mut self.peers[pair_index(self.instances.len(), s.src, s.dst)];

@@ -9,6 +9,7 @@ pub(super) struct ReplicationTable {
     pub syncer_ops_per_sec: f64,
     pub compression: u64,
     pub reconnect_delay: Option<SimDuration>,
+    pub batch_window: Option<SimDuration>,
 }
 
 pub(super) fn replication_table(raw: &RawScenario, f: &mut Findings) -> ReplicationTable {
@@ -55,11 +56,32 @@ pub(super) fn replication_table(raw: &RawScenario, f: &mut Findings) -> Replicat
         repl.and_then(|r| r.reconnect_delay.as_ref()),
         Some(SimDuration::from_secs(1)),
     );
+    let batch_window = match duration_field(
+        f,
+        "replication.batch_window",
+        repl.and_then(|r| r.batch_window.as_ref()),
+        Some(SimDuration::ZERO),
+    ) {
+        Some(w) if w > MAX_BATCH_WINDOW => {
+            f.err(
+                "replication.batch_window",
+                repl.and_then(|r| r.batch_window.as_deref())
+                    .and_then(quoted),
+                "expected a duration from \"0s\" (no batches, the default) to \"1s\"",
+            );
+            None
+        }
+        w => w,
+    };
     ReplicationTable {
         backlog_model,
         timeout,
         syncer_ops_per_sec,
         compression,
         reconnect_delay,
+        batch_window,
     }
 }
+
+/// The longest batch window accepted: longer is not a model of any syncer's sending.
+const MAX_BATCH_WINDOW: SimDuration = SimDuration::from_secs(1);
