@@ -297,6 +297,11 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
         op_bytes: a
             .op_bytes
             .unwrap_or_else(|| PlanInput::set_op_bytes(a.key_bytes, a.value_bytes)),
+        // With --op-bytes alone, no argument is longer than the whole write.
+        largest_piece: match a.op_bytes {
+            Some(b) => b,
+            None => a.key_bytes.max(a.value_bytes),
+        },
         shards: a.shards,
         peers: a.peers,
         outage_s: secs("outage", &a.outage)?,

@@ -121,7 +121,7 @@ impl Shard {
     pub(crate) fn append(
         &mut self,
         op: Op,
-        stream_bytes: u64,
+        (stream_bytes, large): (u64, &[(u64, u64)]),
         extra_bytes: u64,
         (slot, key): (u16, KeyId),
         now: SimTime,
@@ -129,26 +129,35 @@ impl Shard {
         self.record_op(&op);
         debug_assert_eq!(slot, crate::redis::slot::key_slot(&op.key));
         let item = StreamOp::new(op, now, slot, key);
-        self.append_item(item, stream_bytes, extra_bytes)
+        self.append_item(item, (stream_bytes, large), extra_bytes)
     }
 
     /// Appends an op already packed (and recorded) to the replication stream: its RESP size
-    /// `stream_bytes`, after a `SELECT` if one is due, plus `extra_bytes` (see
+    /// `stream_bytes` (with `large`, its arguments longer than a buffer block, as offsets
+    /// within it), after a `SELECT` if one is due, plus `extra_bytes` (see
     /// [`Shard::append`]).
     pub(crate) fn append_item(
         &mut self,
         item: StreamOp,
-        stream_bytes: u64,
+        (stream_bytes, large): (u64, &[(u64, u64)]),
         extra_bytes: u64,
     ) -> Appended {
         let mut bytes = stream_bytes;
+        let mut select = 0;
         if self.needs_select && bytes > 0 {
-            bytes += select_bytes(0);
+            select = select_bytes(0);
+            bytes += select;
             self.needs_select = false;
         }
         bytes += extra_bytes;
         let before = self.backlog.end();
-        let (_, end) = self.backlog.append(bytes, Some(item.clone()));
+        let (_, end) = if large.is_empty() {
+            self.backlog.append(bytes, Some(item.clone()))
+        } else {
+            let shifted: Vec<(u64, u64)> = large.iter().map(|&(o, l)| (o + select, l)).collect();
+            self.backlog
+                .append_laid_out(bytes, &shifted, Some(item.clone()))
+        };
         assert_eq!(
             end,
             before + bytes,
@@ -284,7 +293,7 @@ mod tests {
         let mut out = redis::execute(&mut shard.keyspace, &cmd, &cx);
         let e = out.effects.pop().expect("a SET has an effect");
         let slot = redis::slot::key_slot(&e.op.key);
-        shard.append(e.op, e.stream_bytes, 0, (slot, KeyId(0)), now)
+        shard.append(e.op, (e.stream_bytes, &e.large), 0, (slot, KeyId(0)), now)
     }
 
     #[test]

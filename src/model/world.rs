@@ -557,7 +557,13 @@ impl World {
             0
         };
         let shard = &mut self.instances[c].shards[shard_idx];
-        let appended = shard.append(effect.op, effect.stream_bytes, extra, (slot, key), now);
+        let appended = shard.append(
+            effect.op,
+            (effect.stream_bytes, &effect.large),
+            extra,
+            (slot, key),
+            now,
+        );
         self.ship_to_peers(c, shard_idx, appended, q);
         key
     }

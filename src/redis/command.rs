@@ -527,6 +527,17 @@ impl Command {
         let lens = std::iter::once(self.name.len()).chain(self.args.iter().map(Value::len));
         command_bytes_of(self.args.len() + 1, lens.map(|l| l as u64))
     }
+
+    /// Where this command's arguments longer than a replication-buffer block lie in its
+    /// stream bytes (see [`crate::redis::resp::large_pieces_of`]).
+    pub fn large_pieces(&self) -> Vec<(u64, u64)> {
+        let lens = std::iter::once(self.name.len()).chain(self.args.iter().map(Value::len));
+        crate::redis::resp::large_pieces_of(
+            self.args.len() + 1,
+            lens.map(|l| l as u64),
+            crate::redis::resp::BLOCK_BYTES,
+        )
+    }
 }
 
 #[cfg(test)]

@@ -46,6 +46,9 @@ pub struct ExecContext {
 pub struct Effect {
     pub op: Op,
     pub stream_bytes: u64,
+    /// Arguments longer than a replication-buffer block, as (offset, length) within
+    /// `stream_bytes` (empty for nearly every command).
+    pub large: Vec<(u64, u64)>,
 }
 
 /// A command's reply and the effects to replicate (already applied locally).
@@ -64,8 +67,8 @@ struct Exec<'a> {
     ks: &'a mut Keyspace,
     cx: ExecContext,
     effects: Vec<Effect>,
-    /// Stream bytes of the command, charged to its first own effect.
-    bytes: Option<u64>,
+    /// Stream bytes of the command and its large pieces, charged to its first own effect.
+    bytes: Option<(u64, Vec<(u64, u64)>)>,
 }
 
 impl Exec<'_> {
@@ -77,8 +80,12 @@ impl Exec<'_> {
             kind,
             self.cx.annotation,
         );
-        let stream_bytes = self.bytes.take().unwrap_or(0);
-        self.effects.push(Effect { op, stream_bytes });
+        let (stream_bytes, large) = self.bytes.take().unwrap_or_default();
+        self.effects.push(Effect {
+            op,
+            stream_bytes,
+            large,
+        });
     }
 
     /// A `DEL` of everything the origin observes of `key`; `bytes` is its own stream size.
@@ -95,11 +102,24 @@ impl Exec<'_> {
             OpKind::Del { observed },
         );
         self.ks.apply(&op);
-        let stream_bytes = match bytes {
-            Some(b) => b,
-            None => self.bytes.take().unwrap_or(0),
+        let (stream_bytes, large) = match bytes {
+            // A `DEL key` of its own (an expired key), or nothing replicated (0 bytes).
+            Some(0) => (0, Vec::new()),
+            Some(b) => (
+                b,
+                crate::redis::resp::large_pieces_of(
+                    2,
+                    [3, key.len() as u64].into_iter(),
+                    crate::redis::resp::BLOCK_BYTES,
+                ),
+            ),
+            None => self.bytes.take().unwrap_or_default(),
         };
-        self.effects.push(Effect { op, stream_bytes });
+        self.effects.push(Effect {
+            op,
+            stream_bytes,
+            large,
+        });
     }
 
     fn view(&self, key: &[u8]) -> Option<&Entry> {
@@ -176,7 +196,7 @@ pub(crate) fn execute_with(
         ks,
         cx: *cx,
         effects,
-        bytes: Some(cmd.stream_bytes()),
+        bytes: Some((cmd.stream_bytes(), cmd.large_pieces())),
     };
     // Expiry: the owner deletes an expired key it touches (and replicates the DEL); another
     // instance hides it on reads, and deletes it before a write [DEV].

@@ -11,7 +11,7 @@
 
 use super::Row;
 use super::plan::{Plan, PlanInput, plan};
-use crate::model::backlog::BLOCK_BYTES;
+use crate::model::backlog::largest_block;
 use crate::model::topology::{ClusterTopo, ProxyPolicy};
 use crate::model::workload::{KEY_DIGITS, key_name};
 
@@ -131,7 +131,8 @@ pub(crate) enum Expect {
     /// It depends on where the block boundaries fall and on the drawn reconnect delay.
     Maybe,
     /// Even the outage alone, with an instant reconnect and the most generous block
-    /// boundary, writes more than the backlog can hold.
+    /// boundary (a block as large as the writes' largest argument can make), writes more
+    /// than the backlog can hold.
     Always,
 }
 
@@ -151,7 +152,7 @@ pub(crate) fn expected_at(i: &PlanInput, shard_bps: f64, backlog: u64) -> Expect
     let best = (shard_bps * i.outage_s).floor() as u64;
     if worst <= backlog + 1 {
         Expect::Never
-    } else if best > backlog + BLOCK_BYTES {
+    } else if best > backlog + largest_block(i.largest_piece, backlog) {
         Expect::Always
     } else {
         Expect::Maybe
@@ -362,11 +363,13 @@ pub(crate) fn crosscheck_text(i: &PlanInput, c: &Crosscheck, seeds: (u64, u64)) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::backlog::BLOCK_BYTES;
 
     fn input() -> PlanInput {
         PlanInput {
             rate: 1000.0,
             op_bytes: PlanInput::set_op_bytes(16, 128),
+            largest_piece: 128,
             shards: 2,
             peers: 2,
             outage_s: 20.0,
@@ -400,6 +403,25 @@ mod tests {
         assert_eq!(
             expected_at(&i, bps, 1_720_000 - BLOCK_BYTES - 1),
             Expect::Always
+        );
+        // 100,000-byte values make blocks of up to 114,648 bytes (jemalloc's 114,688 class,
+        // less the header; a 1.6 MB backlog caps a block request at 100,000 B): the range
+        // whose outcome depends on block placement widens to match.
+        let big = PlanInput {
+            largest_piece: 100_000,
+            ..i
+        };
+        let block = crate::model::backlog::largest_block(100_000, 1_605_352);
+        assert_eq!(block, 114_648);
+        assert_eq!(expected_at(&big, bps, 1_720_000 - block), Expect::Maybe);
+        assert_eq!(
+            expected_at(&big, bps, 1_720_000 - block - 1),
+            Expect::Always
+        );
+        assert_eq!(
+            expected_at(&i, bps, 1_720_000 - block),
+            Expect::Always,
+            "with small values the same size is always a full sync"
         );
     }
 

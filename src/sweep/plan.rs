@@ -3,10 +3,12 @@
 //! Everything here is arithmetic on the same byte model the simulator uses: a write travels
 //! in a shard's replication stream as its RESP command (`redis::resp`), a shard's backlog
 //! holds the most recent stream bytes (`model::backlog`, block model: at least `size + 1`
-//! bytes once full), and a full sync ships the shard's dataset and then needs the backlog to
-//! still hold every write made while it travelled.
+//! bytes once full, and at most one block more: 20,440 bytes while every argument is at most
+//! that long, a block sized to the largest argument otherwise), and a full sync ships the
+//! shard's dataset and then needs the backlog to still hold every write made while it
+//! travelled.
 
-use crate::model::backlog::BLOCK_BYTES;
+use crate::model::backlog::largest_block;
 use crate::redis::resp::set_bytes;
 use crate::scenario::validate::{MAX_BACKLOG, MIN_BACKLOG};
 
@@ -17,6 +19,10 @@ pub struct PlanInput {
     pub rate: f64,
     /// Replication-stream bytes per write.
     pub op_bytes: u64,
+    /// The longest single argument of a write (a `SET`'s value): above 20,440 bytes it gets
+    /// replication-buffer blocks of its own size, which widen the range of backlog sizes
+    /// whose outcome depends on block placement.
+    pub largest_piece: u64,
     /// Shards per cluster; writes spread evenly over them.
     pub shards: u64,
     /// Participating clusters (each cluster streams its writes to the other `peers − 1`).
@@ -50,9 +56,12 @@ pub struct Plan {
     /// The smallest backlog size per shard that always rides out the outage (block model:
     /// a full backlog holds at least `size + 1` bytes); never below the 1MB minimum.
     pub min_backlog: u64,
-    /// Sizes from `min_backlog − BLOCK_BYTES + 1` up may also suffice, depending on where
-    /// the stream's block boundaries fall.
+    /// Sizes from `min_backlog − block + 1` up may also suffice, depending on where the
+    /// stream's block boundaries fall (`block`: the largest block, [`Plan::largest_block`]).
     pub may_suffice_from: u64,
+    /// The largest replication-buffer block the writes can make at the minimal backlog: the
+    /// most a full backlog may hold above its size.
+    pub largest_block: u64,
     /// The fewest shards for which `min_backlog` fits Redis's 250MB per-shard limit.
     pub shards_for_limit: u64,
     /// Seconds of outage (reconnect included) the given backlog rides out.
@@ -77,8 +86,9 @@ pub fn plan(i: &PlanInput) -> Plan {
     let needed_total = (total_bps * window).ceil() as u64;
     let backlog_needed = (shard_stream_bps * window).ceil() as u64;
     let min_backlog = backlog_needed.saturating_sub(1).max(MIN_BACKLOG);
+    let block = largest_block(i.largest_piece, min_backlog);
     let may_suffice_from = backlog_needed
-        .saturating_sub(BLOCK_BYTES)
+        .saturating_sub(block)
         .max(MIN_BACKLOG)
         .min(min_backlog);
     let shards_for_limit = needed_total.saturating_sub(1).div_ceil(MAX_BACKLOG).max(1);
@@ -105,6 +115,7 @@ pub fn plan(i: &PlanInput) -> Plan {
         backlog_needed,
         min_backlog,
         may_suffice_from,
+        largest_block: block,
         shards_for_limit,
         outage_ridden_s,
         wan_out_bps,
@@ -139,10 +150,16 @@ pub(crate) fn plan_text(i: &PlanInput, p: &Plan) -> String {
     ));
     o.push_str(&format!(
         "minimal backlog_size:    {} per shard ({} B; a full block-model backlog holds at least size + 1 B; \
-         sizes from {} B may suffice depending on block boundaries)\n",
+         sizes from {} B may suffice depending on block boundaries: blocks of up to {} B{})\n",
         mib(p.min_backlog as f64),
         p.min_backlog,
-        p.may_suffice_from
+        p.may_suffice_from,
+        p.largest_block,
+        if i.largest_piece > crate::model::backlog::BLOCK_BYTES {
+            format!(" for {}-byte arguments", i.largest_piece)
+        } else {
+            String::new()
+        }
     ));
     if p.min_backlog > MAX_BACKLOG {
         o.push_str(&format!(
@@ -204,6 +221,7 @@ mod tests {
         PlanInput {
             rate: 20_000.0,
             op_bytes: PlanInput::set_op_bytes(16, 100),
+            largest_piece: 100,
             shards: 1,
             peers: 3,
             outage_s: 600.0,
@@ -239,6 +257,33 @@ mod tests {
         assert_eq!(p.full_sync_finishes, Some(true));
         let text = plan_text(&i, &p);
         assert!(text.contains("use at least 7 shards per cluster"), "{text}");
+    }
+
+    #[test]
+    fn large_values_widen_the_sizes_that_depend_on_block_placement() {
+        // One 1 MB write per second into one shard, a 15-second outage and a 1 s reconnect.
+        let i = PlanInput {
+            rate: 1.0,
+            op_bytes: PlanInput::set_op_bytes(16, 1_000_000),
+            largest_piece: 1_000_000,
+            outage_s: 15.0,
+            reconnect_s: 1.0,
+            ..input()
+        };
+        let p = plan(&i);
+        assert_eq!(p.backlog_needed, 16 * i.op_bytes);
+        // A remainder of the whole value (under the backlog / 16 cap) plus the 40-byte
+        // header, 1,000,040 B, rounds up to jemalloc's 1 MiB class.
+        assert_eq!(p.largest_block, 1_048_536);
+        assert_eq!(p.may_suffice_from, p.backlog_needed - 1_048_536);
+        let text = plan_text(&i, &p);
+        assert!(
+            text.contains("blocks of up to 1048536 B for 1000000-byte arguments"),
+            "{text}"
+        );
+        // Small values: the 20,440-byte blocks of the measured trials.
+        let p = plan(&input());
+        assert_eq!(p.largest_block, 20_440);
     }
 
     #[test]

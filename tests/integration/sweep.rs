@@ -54,6 +54,7 @@ fn a_sweep_gives_the_same_files_on_one_thread_and_on_two() {
         let p = plan(&PlanInput {
             rate: 1000.0,
             op_bytes: PlanInput::set_op_bytes(16, 128),
+            largest_piece: 128,
             shards: 2,
             peers: 2,
             outage_s,

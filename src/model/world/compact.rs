@@ -313,7 +313,8 @@ impl World {
         self.debug_check_direct(id, before.as_ref(), &op, &next);
         self.commit_compact(c, shard, id, before.as_ref(), next);
         self.instances[c].counters.writes += 1;
-        self.replicate_compact(c, shard, (id, slot), op, cmd.stream_bytes(), q);
+        let large = cmd.large_pieces();
+        self.replicate_compact(c, shard, (id, slot), op, (cmd.stream_bytes(), &large), q);
         Some(reply)
     }
 
@@ -324,7 +325,7 @@ impl World {
         shard_idx: usize,
         (id, slot): (KeyId, u16),
         op: CompactOp,
-        stream_bytes: u64,
+        bytes: (u64, &[(u64, u64)]),
         q: &mut Scheduler<Event>,
     ) {
         let now = q.now();
@@ -334,7 +335,7 @@ impl World {
             super::super::trace::local_op(&mut self.tracer, c, &op, now);
         }
         let item = StreamOp::compact(op, now, slot, id);
-        let appended = self.instances[c].shards[shard_idx].append_item(item, stream_bytes, 0);
+        let appended = self.instances[c].shards[shard_idx].append_item(item, bytes, 0);
         self.ship_to_peers(c, shard_idx, appended, q);
     }
 
