@@ -70,6 +70,9 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario and print a summary.
+    #[command(
+        after_help = "Examples:\n  geosim run scenarios/02-partition-and-heal.toml\n  geosim run scenarios/03-backlog-overflow-full-sync.toml --seed 7 --set replication.backlog_size=8MB --report out/"
+    )]
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -93,8 +96,12 @@ pub enum Command {
     },
     /// Run a grid of variants of a scenario (axes × seeds) in parallel; write sweep.csv and
     /// sweep.md.
+    #[command(
+        after_help = "Examples:\n  geosim sweep scenarios/03-backlog-overflow-full-sync.toml --out sweep-out\n  geosim sweep plan.toml --set replication.backlog_size=1MB,4MB,16MB --seeds 1..50 --out sweep-out"
+    )]
     Sweep(sweep::SweepArgs),
     /// Combine the output directories of a sharded sweep into the files one run would write.
+    #[command(after_help = "Examples:\n  geosim merge shards/* --out sweep-out")]
     Merge {
         /// The shards' output directories.
         #[arg(required = true)]
@@ -105,29 +112,49 @@ pub enum Command {
     },
     /// Closed-form capacity figures: the minimal backlog for an outage, how long a backlog
     /// lasts, full-sync transfer time and whether a full sync can finish.
+    #[command(
+        after_help = "Examples:\n  geosim plan --rate 20k/s --outage 10m --shards 8 --peers 3 --backlog 250MB\n  geosim plan --rate 5k/s --outage 2m --value-bytes 100000 --simulate --out plan-out"
+    )]
     Plan(sweep::PlanArgs),
     /// Run every scenario with expectations under the given files or folders (default
     /// scenarios/) in parallel: one line each and a closing count; exit 0 only if all pass.
+    #[command(
+        after_help = "Examples:\n  geosim check\n  geosim check scenarios/teaching scenarios/regressions"
+    )]
     Check(check::CheckArgs),
     /// Draw a scenario per seed (topology, links, clocks, faults, workload or script), run
     /// each, and report the seeds that break an invariant, with the command to reproduce.
+    #[command(
+        after_help = "Examples:\n  geosim hunt --seeds 1..400\n  geosim hunt --seeds 1..5000 --shrink"
+    )]
     Hunt(hunt::HuntArgs),
     /// Narrate a run step by step (each command, its op, deliveries, conflicts and the rule
     /// that settled each, final values); optionally draw a space-time diagram (SVG).
+    #[command(
+        after_help = "Examples:\n  geosim explain scenarios/teaching/01-concurrent-sets-lww.toml\n  geosim explain scenarios/04-clock-drift-lww.toml --diagram spacetime.svg --from 1s --until 3s"
+    )]
     Explain(explain::ExplainArgs),
     /// Print a JSON Schema of the scenario format (for editor completion and checking).
+    #[command(after_help = "Examples:\n  geosim schema > geosim-scenario.schema.json")]
     Schema,
     /// Print shell completions: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  geosim completions bash > ~/.local/share/bash-completion/completions/geosim"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
     /// Check a scenario file and print what it describes, or its errors.
+    #[command(after_help = "Examples:\n  geosim validate scenarios/02-partition-and-heal.toml")]
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
     /// Measure the engine and a bundled scenario on this machine.
+    #[command(
+        after_help = "Examples:\n  geosim bench --quick\n  geosim bench --peer\n  geosim bench --reference --batch-window 10ms"
+    )]
     Bench {
         /// Run a tenth of the work (a quick look, noisier).
         #[arg(long)]
@@ -241,5 +268,41 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             (None, Ok(_)) if scaling => bench::scaling(&out, quick),
             (None, Ok(w)) => bench::bench(quick, &scenario, reference.then_some(w)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{CommandFactory, Parser};
+
+    /// Every subcommand's `--help` ends with examples, and every example is a command line
+    /// clap accepts whose bundled files exist.
+    #[test]
+    fn every_subcommand_shows_real_examples() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cmd = Cli::command();
+        let mut checked = 0;
+        for sub in cmd.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .unwrap_or_else(|| panic!("{} has no examples", sub.get_name()))
+                .to_string();
+            let lines: Vec<&str> = help.lines().skip(1).map(str::trim).collect();
+            assert!(help.starts_with("Examples:") && !lines.is_empty(), "{help}");
+            for line in lines {
+                let line = line.split(" > ").next().expect("a command");
+                let words: Vec<&str> = line.split_whitespace().collect();
+                assert_eq!(words[0], "geosim", "{line}");
+                Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{line}: {e}"));
+                for w in &words {
+                    if w.starts_with("scenarios/") && !w.contains('*') {
+                        assert!(root.join(w).exists(), "{line}: no {w}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "{checked}");
     }
 }

@@ -48,6 +48,11 @@ impl ElemId {
     }
 }
 
+/// How an element's value is ranked against another write of it: the writer's timestamp,
+/// then the smaller instance id, then the writer's sequence number (so that of two writes
+/// by one instance in the same millisecond the later wins, as it follows the earlier).
+pub type ValueRank = (u64, std::cmp::Reverse<InstanceId>, u64);
+
 /// One element to insert: its id, its anchor (`None` = the head) and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Insert {
@@ -62,7 +67,7 @@ pub struct Elem {
     pub anchor: Option<ElemId>,
     pub value: Value,
     /// The (ts, instance) of the write that set `value` (`LSET` is last-write-wins).
-    pub value_rank: (u64, std::cmp::Reverse<InstanceId>),
+    pub value_rank: ValueRank,
     pub dead: bool,
 }
 
@@ -74,7 +79,7 @@ pub struct ListCrdt {
     /// Removals of elements not seen yet.
     removed_early: Vec<ElemId>,
     /// `LSET`s of elements not seen yet: (element, value, rank).
-    set_early: Vec<(ElemId, Value, (u64, std::cmp::Reverse<InstanceId>))>,
+    set_early: Vec<(ElemId, Value, ValueRank)>,
     max_lamport: u64,
 }
 
@@ -125,7 +130,7 @@ impl ListCrdt {
                 id: ins.id,
                 anchor: ins.anchor,
                 value: ins.value,
-                value_rank: (ts, std::cmp::Reverse(ins.id.origin)),
+                value_rank: (ts, std::cmp::Reverse(ins.id.origin), ins.id.seq),
                 dead,
             };
             if let Some(k) = self.set_early.iter().position(|(id, _, _)| *id == ins.id) {
@@ -163,7 +168,7 @@ impl ListCrdt {
     }
 
     /// `LSET`: the element's value is last-write-wins.
-    pub fn set(&mut self, id: ElemId, value: Value, rank: (u64, std::cmp::Reverse<InstanceId>)) {
+    pub fn set(&mut self, id: ElemId, value: Value, rank: ValueRank) {
         match self.position(id) {
             Some(p) => {
                 let e = &mut self.elems[p];

@@ -31,7 +31,7 @@ const BLOCK_HEADER: u64 = 40;
 /// The size jemalloc (5.x, 4 KiB pages, 16-byte quantum) allocates for a request of `n`
 /// bytes: sizes up to 128 round up to a multiple of 16; above, each doubling `(2^k, 2^(k+1)]`
 /// has four classes `2^(k−2)` apart.
-pub(crate) fn jemalloc_size_class(n: u64) -> u64 {
+pub fn jemalloc_size_class(n: u64) -> u64 {
     if n <= 16 {
         return if n <= 8 { 8 } else { 16 };
     }
@@ -44,7 +44,7 @@ pub(crate) fn jemalloc_size_class(n: u64) -> u64 {
 }
 
 /// Usable bytes of a new block made for a remainder of `len` bytes in a backlog of `size`.
-pub(crate) fn block_bytes_for(len: u64, size: u64) -> u64 {
+pub fn block_bytes_for(len: u64, size: u64) -> u64 {
     let limit = (size / 16).max(MIN_BLOCK_REQUEST);
     let request = len.max(MIN_BLOCK_REQUEST).min(limit);
     jemalloc_size_class(request + BLOCK_HEADER) - BLOCK_HEADER
@@ -52,7 +52,7 @@ pub(crate) fn block_bytes_for(len: u64, size: u64) -> u64 {
 
 /// The largest block a backlog of `size` can get from pieces of at most `piece` bytes: the
 /// most a full backlog can hold above its size.
-pub(crate) fn largest_block(piece: u64, size: u64) -> u64 {
+pub fn largest_block(piece: u64, size: u64) -> u64 {
     block_bytes_for(piece, size).max(BLOCK_BYTES)
 }
 
@@ -351,5 +351,59 @@ mod tests {
                 assert_eq!(b.can_continue_from(n), expect, "n={n} need={need}");
             }
         }
+    }
+
+    #[test]
+    fn jemalloc_classes_and_block_sizes_are_redis_7s() {
+        for (n, class) in [
+            (1, 8),
+            (9, 16),
+            (100, 112),
+            (16_424, 20_480),
+            (20_480, 20_480),
+            (20_481, 24_576),
+            (98_304, 98_304),
+            (98_305, 114_688),
+            (100_040, 114_688),
+            (1_000_040, 1_048_576),
+            (4_194_344, 5_242_880),
+        ] {
+            assert_eq!(jemalloc_size_class(n), class, "{n}");
+        }
+        let mb = 1_048_576;
+        // Small remainders: the 16 KiB request, 20,440 usable bytes.
+        assert_eq!(block_bytes_for(1, 16 * mb), BLOCK_BYTES);
+        assert_eq!(block_bytes_for(BLOCK_BYTES, 16 * mb), BLOCK_BYTES);
+        // validation §6: a 100,000-byte remainder gets 114,648 B; 98,264 B fits 98,304's class.
+        assert_eq!(block_bytes_for(100_000, 16 * mb), 114_648);
+        assert_eq!(block_bytes_for(98_264, 16 * mb), 98_264);
+        // ... and a 1 MB backlog caps the request at 64 KiB: 81,880 B.
+        assert_eq!(block_bytes_for(100_000, mb), 81_880);
+        assert_eq!(largest_block(100, 16 * mb), BLOCK_BYTES);
+    }
+
+    #[test]
+    fn a_large_piece_fills_the_free_space_then_gets_blocks_of_its_own_size() {
+        let mb = 1_048_576;
+        let mut b: Backlog<()> = Backlog::new(BacklogModel::Block, mb);
+        b.advance(100); // block 1: 20,440 B from 0
+        // 50 bytes of header, a 300,000-byte value, 2 bytes: the value fills block 1's free
+        // 20,290 bytes after the header, then blocks sized to what is left (capped at 64 KiB
+        // by the 1 MB backlog: 81,880 B each), and the last one to its remainder.
+        b.append_laid_out(300_052, &[(50, 300_000)], ());
+        let sizes: Vec<u64> = b.blocks.iter().map(|x| x.1).collect();
+        let left = 300_000 - (BLOCK_BYTES - 150);
+        assert_eq!(sizes[0], BLOCK_BYTES);
+        assert_eq!(&sizes[1..4], &[81_880, 81_880, 81_880]);
+        let last = left - 3 * 81_880;
+        assert_eq!(sizes[4], block_bytes_for(last, mb));
+        assert_eq!(
+            sizes.len(),
+            5,
+            "the 2-byte tail fits the last block: {sizes:?}"
+        );
+        let starts: Vec<u64> = b.blocks.iter().map(|x| x.0).collect();
+        assert_eq!(starts[1], BLOCK_BYTES);
+        assert_eq!(b.end(), 300_152);
     }
 }

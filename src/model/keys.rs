@@ -9,7 +9,7 @@
 //! after every change to a key: one contiguous row of `n × n` counters per key, so that
 //! comparing a key across instances (the divergence check) reads one or two cache lines
 //! instead of looking the key up in every instance's keyspace. When keys may be held
-//! compact (at most three instances), each instance's [`Cell`] of the key holds its clock
+//! compact (at most three instances), each instance's `Cell` of the key holds its clock
 //! instead, and a key's cells are its row.
 
 // HashMap only as the name → id index: looked up, never iterated. Ids are key numbers or
@@ -68,7 +68,7 @@ pub(crate) struct KeyDir {
     keys_per_kind: u64,
     /// Which reserved ids have been seen (one bit each: a generated key's first sight).
     seen: Vec<u64>,
-    /// Whether keys may be held compact (see [`Cell`]); `cells` is empty otherwise.
+    /// Whether keys may be held compact (see `Cell`); `cells` is empty otherwise.
     compact: bool,
     /// `cells[id × n + instance]`: how `instance` holds the key, key-major (every instance's
     /// state of a key side by side).

@@ -436,7 +436,8 @@ fn supported_list() -> String {
 }
 
 impl Command {
-    pub(crate) fn from_args(args: &[Vec<u8>]) -> Result<Command, ExecError> {
+    /// A command from its words (name first), as a client sends them.
+    pub fn from_args(args: &[Vec<u8>]) -> Result<Command, ExecError> {
         let Some((name, rest)) = args.split_first() else {
             return Err(ExecError("ERR empty command".into()));
         };
@@ -529,7 +530,7 @@ impl Command {
     }
 
     /// Where this command's arguments longer than a replication-buffer block lie in its
-    /// stream bytes (see [`crate::redis::resp::large_pieces_of`]).
+    /// stream bytes (offset from its first byte, length; `redis::resp::large_pieces_of`).
     pub fn large_pieces(&self) -> Vec<(u64, u64)> {
         let lens = std::iter::once(self.name.len()).chain(self.args.iter().map(Value::len));
         crate::redis::resp::large_pieces_of(

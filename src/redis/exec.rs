@@ -131,7 +131,29 @@ impl Exec<'_> {
         match self.view(key) {
             None => Ok(None),
             Some(e) if e.key_type() == Some(t) => Ok(Some(e)),
+            // Redis keeps a HyperLogLog in a string, and says so when a string is not one.
+            Some(e) if t == KeyType::Hll && e.key_type() == Some(KeyType::String) => Err(
+                Reply::err("WRONGTYPE Key is not a valid HyperLogLog string value."),
+            ),
             Some(_) => Err(Reply::wrongtype()),
+        }
+    }
+
+    /// The command travels in the replication stream as `words` instead of as it was sent
+    /// (Redis rewrites some commands before propagating them: relative expiry times become
+    /// absolute, float increments become the value they set). Applies to the effect that
+    /// has not yet taken the command's bytes.
+    fn propagate_as(&mut self, words: &[&[u8]]) {
+        if self.bytes.is_some() {
+            let lens = words.iter().map(|w| w.len() as u64);
+            self.bytes = Some((
+                crate::redis::resp::command_bytes_of(words.len(), lens.clone()),
+                crate::redis::resp::large_pieces_of(
+                    words.len(),
+                    lens,
+                    crate::redis::resp::BLOCK_BYTES,
+                ),
+            ));
         }
     }
 }

@@ -6,6 +6,7 @@ mod determinism;
 mod documented;
 mod explain;
 mod fuzz;
+mod live;
 mod properties;
 mod replication;
 mod scenarios;

@@ -103,7 +103,7 @@ impl Entry {
             OpKind::LSet { id, value } => {
                 self.coll_mut()
                     .list
-                    .set(*id, value.clone(), (op.ts, Reverse(origin)));
+                    .set(*id, value.clone(), (op.ts, Reverse(origin), op.dot.seq));
             }
             OpKind::XAdd { id, fields } => {
                 let tomb = self.tomb().clone();

@@ -105,6 +105,12 @@ fn h_incr_by(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let key = a[0].bytes();
     let k = &key[..];
     let f = a[1].to_bytes();
+    // The increment is read before the key (Redis answers a bad increment first).
+    if cmd.cmd == Cmd::HIncrBy {
+        int_arg(&a[2])?;
+    } else {
+        float_arg(&a[2])?;
+    }
     let current = ex.typed(k, KeyType::Hash)?.and_then(|e| e.hash_field(&f));
     if cmd.cmd == Cmd::HIncrBy {
         let by = int_arg(&a[2])?;
@@ -136,6 +142,8 @@ fn h_incr_by(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         if !next.is_finite() {
             return Err(Reply::err("ERR increment would produce NaN or Infinity"));
         }
+        let text = format_float(next);
+        ex.propagate_as(&[b"HSET", k, &f, text.as_bytes()]);
         ex.emit(
             k,
             OpKind::HIncr {
@@ -144,6 +152,6 @@ fn h_incr_by(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
                 float: by,
             },
         );
-        Ok(Reply::bulk(format_float(next)))
+        Ok(Reply::bulk(text))
     }
 }

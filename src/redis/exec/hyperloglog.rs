@@ -70,8 +70,7 @@ fn pf_count(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         .filter(|i| union[*i] > cur[*i])
         .map(|i| (i as u16, union[i]))
         .collect();
-    if dest.is_none() || !changes.is_empty() {
-        ex.emit(k, OpKind::PfAdd(changes));
-    }
+    // Replicated even when it changes nothing, as Redis always propagates a PFMERGE.
+    ex.emit(k, OpKind::PfAdd(changes));
     Ok(Reply::ok())
 }

@@ -81,10 +81,13 @@ fn expire(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     if ex.view(k).is_none() {
         return Ok(Reply::Int(0));
     }
+    // Redis propagates an expiry as `PEXPIREAT` at its absolute time, or `DEL` when past.
     if ms <= 0 {
+        ex.propagate_as(&[b"DEL", k]);
         ex.emit_del(k, None);
     } else {
         let at = ex.cx.now_ms.saturating_add(ms as u64);
+        ex.propagate_as(&[b"PEXPIREAT", k, at.to_string().as_bytes()]);
         ex.emit(k, OpKind::Expire(Expiry::At(at)));
     }
     Ok(Reply::Int(1))

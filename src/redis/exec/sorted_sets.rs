@@ -51,13 +51,21 @@ fn z_add(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Err(Reply::err(SYNTAX));
     }
+    // Every score is read before the key (Redis answers a bad score first).
+    for p in pairs.chunks(2) {
+        float_arg(&p[0])?;
+    }
     let e = ex.typed(k, KeyType::ZSet)?;
     let mut members: Vec<(Bytes, f64, _)> = Vec::new();
     let (mut added, mut changed) = (0, 0);
     for p in pairs.chunks(2) {
         let score = float_arg(&p[0])?;
         let m = p[1].to_bytes();
-        let cur = e.and_then(|e| e.zscore(&m));
+        // A member named twice is added once: the pairs apply one after another.
+        let cur = match members.iter().find(|(x, _, _)| *x == m) {
+            Some((_, s, _)) => Some(*s),
+            None => e.and_then(|e| e.zscore(&m)),
+        };
         if (nx && cur.is_some()) || (xx && cur.is_none()) {
             continue;
         }
@@ -86,11 +94,8 @@ fn z_incr_by(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let k = &key[..];
     let by = float_arg(&a[1])?;
     let m = a[2].to_bytes();
-    let cur = ex
-        .typed(k, KeyType::ZSet)?
-        .and_then(|e| e.zscore(&m))
-        .unwrap_or(0.0);
-    let next = cur + by;
+    let cur = ex.typed(k, KeyType::ZSet)?.and_then(|e| e.zscore(&m));
+    let next = cur.unwrap_or(0.0) + by;
     if next.is_nan() {
         return Err(Reply::err("ERR resulting score is not a number (NaN)"));
     }

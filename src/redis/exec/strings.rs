@@ -86,6 +86,21 @@ fn set(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         .unwrap_or_default();
     let skip = (nx && exists) || (xx && !exists);
     if !skip {
+        // As Redis 7 propagates it: an expiry as an absolute `PXAT`, `GETSET` as `SET`,
+        // and without `GET`.
+        let value = a[1].to_bytes();
+        if let Some(ms) = ttl_ms {
+            let at = ex.cx.now_ms.saturating_add(ms as u64).to_string();
+            ex.propagate_as(&[b"SET", k, &value, b"PXAT", at.as_bytes()]);
+        } else if cmd.cmd == Cmd::GetSet {
+            ex.propagate_as(&[b"SET", k, &value]);
+        } else if get {
+            let words: Vec<Bytes> = std::iter::once(b"SET".to_vec())
+                .chain(a.iter().filter(|w| upper(w) != "GET").map(|w| w.to_bytes()))
+                .collect();
+            let words: Vec<&[u8]> = words.iter().map(|w| &w[..]).collect();
+            ex.propagate_as(&words);
+        }
         if other_type {
             // SET replaces a value of any type: the old one is deleted first.
             ex.emit_del(k, Some(0));
@@ -152,7 +167,8 @@ fn append(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         ));
     }
     let len = cur.len() as i64;
-    if exists || len > 0 {
+    // APPEND creates the key even with nothing to append, and Redis always propagates it.
+    if exists || len > 0 || cmd.cmd == Cmd::Append {
         ex.emit(
             k,
             OpKind::Set {
@@ -203,15 +219,18 @@ fn incr_by_float(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let a = &cmd.args;
     let key = a[0].bytes();
     let k = &key[..];
-    let by = float_arg(&a[1])?;
+    // Redis checks the key's type, then its value, then the increment.
     let current = match ex.typed(k, KeyType::String)?.and_then(|e| e.string_value()) {
         None => 0.0,
         Some(v) => float_arg(&v)?,
     };
+    let by = float_arg(&a[1])?;
     let next = current + by;
     if !next.is_finite() || !by.is_finite() {
         return Err(Reply::err("ERR increment would produce NaN or Infinity"));
     }
+    let text = format_float(next);
+    ex.propagate_as(&[b"SET", k, text.as_bytes(), b"KEEPTTL"]);
     ex.emit(k, OpKind::Incr { int: 0, float: by });
-    Ok(Reply::bulk(format_float(next)))
+    Ok(Reply::bulk(text))
 }
