@@ -7,10 +7,12 @@ pub mod divergence;
 pub mod expect;
 pub mod lww;
 pub mod observers;
+pub mod reference;
 pub mod result;
 
 pub use convergence::{Convergence, Verdict, check_convergence};
 pub use expect::{ExpectationResult, check_expectations, check_outcomes};
 pub use lww::{InvertedWin, LwwStats, LwwWrite};
 pub use observers::Checks;
+pub use reference::Reference;
 pub use result::RunResult;

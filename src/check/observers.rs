@@ -38,6 +38,18 @@ impl Observer for Checks {
         }
     }
 
+    fn acknowledged(&mut self, origin: usize, op: &Op) {
+        for o in &mut self.extra {
+            o.acknowledged(origin, op);
+        }
+    }
+
+    fn acknowledged_compact(&mut self, origin: usize, key: KeyRef<'_>, op: &CompactOp) {
+        for o in &mut self.extra {
+            o.acknowledged_compact(origin, key, op);
+        }
+    }
+
     fn touched(&mut self, key: KeyId) {
         self.divergence.touched(key);
         for o in &mut self.extra {

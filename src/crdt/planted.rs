@@ -3,8 +3,8 @@
 //! for the hunt's self-test); there, the environment variable `GEOSIM_PLANTED_BUG` names one
 //! when the process first applies an op. A normal build never reads the environment here:
 //! [`planted`] is a constant `false`, and a run's history depends only on its file and seed.
-//! Each bug makes the outcome depend on delivery order, which is what a convergence check
-//! catches.
+//! Each of the first three makes the outcome depend on delivery order, which is what a
+//! convergence check catches; the fourth is symmetric, and only the reference oracle sees it.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedBug {
@@ -15,13 +15,18 @@ pub enum PlantedBug {
     /// `drop-concurrent-incr`: a peer's first increment is dropped where another instance
     /// has already incremented.
     DropConcurrentIncr,
+    /// `incr-off-by-one`: every integer increment adds one more than asked, at its origin and
+    /// everywhere it is applied, so the instances agree: only a reference of what the
+    /// acknowledged writes make (`check::reference`) sees it.
+    IncrOffByOne,
 }
 
 impl PlantedBug {
-    pub const ALL: [(&'static str, PlantedBug); 3] = [
+    pub const ALL: [(&'static str, PlantedBug); 4] = [
         ("lww-arrival", PlantedBug::LwwArrival),
         ("remove-wins", PlantedBug::RemoveWins),
         ("drop-concurrent-incr", PlantedBug::DropConcurrentIncr),
+        ("incr-off-by-one", PlantedBug::IncrOffByOne),
     ];
 }
 

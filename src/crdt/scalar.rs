@@ -200,6 +200,11 @@ impl<V: Clone> Scalar<V> {
         {
             return;
         }
+        let int = if super::planted::planted(super::planted::PlantedBug::IncrOffByOne) {
+            int.wrapping_add(1)
+        } else {
+            int
+        };
         if seq > t.seq {
             put(
                 &mut self.totals,

@@ -57,6 +57,24 @@ impl LatencyDist {
         SimDuration::from_secs_f64(secs)
     }
 
+    /// The longest one-way latency a draw can give, in seconds: the standard normal of
+    /// `dist::standard_normal` reaches at most √(−2·ln 2⁻⁵³) ≈ 8.57 and a Pareto draw divides
+    /// by a uniform of at least 2⁻⁵³ (both draw 53-bit uniforms).
+    pub(crate) fn largest_draw_secs(&self) -> f64 {
+        let z_max = (-2.0 * (2f64.powi(-53)).ln()).sqrt();
+        match self {
+            LatencyDist::Constant(d) => d.as_secs_f64(),
+            LatencyDist::Uniform { max, .. } => max.as_secs_f64(),
+            LatencyDist::Normal { mean, stddev } => {
+                mean.as_secs_f64() + z_max * stddev.as_secs_f64()
+            }
+            LatencyDist::LogNormal { median, sigma } => {
+                median.as_secs_f64() * (sigma * z_max).exp()
+            }
+            LatencyDist::Pareto { scale, shape } => scale.as_secs_f64() * 2f64.powf(53.0 / shape),
+        }
+    }
+
     /// The typical one-way latency (mean or median), used to size retransmission timeouts.
     pub(crate) fn typical(&self) -> SimDuration {
         match self {

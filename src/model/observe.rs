@@ -39,6 +39,19 @@ pub trait Observer: Any {
         self.before_apply(dst, entry.as_ref(), &op.to_op(name));
     }
 
+    /// A client's write was acknowledged at instance `origin` (applied there and about to be
+    /// replicated): `op` is one of its effects. Evictions, expiry and other writes the
+    /// database makes on its own are not client writes and are not shown here.
+    fn acknowledged(&mut self, origin: usize, op: &Op) {
+        let _ = (origin, op);
+    }
+
+    /// [`Observer::acknowledged`] of a write made directly on a key held compact; the
+    /// default shows the general form to `acknowledged`.
+    fn acknowledged_compact(&mut self, origin: usize, key: KeyRef<'_>, op: &CompactOp) {
+        self.acknowledged(origin, &op.to_op(key.name()));
+    }
+
     /// The state of the key with id `key` may have changed at some instance (a write, an
     /// apply, a merged snapshot, a restart that lost it); [`World::key_name`] names it.
     fn touched(&mut self, key: KeyId) {

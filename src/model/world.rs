@@ -426,6 +426,9 @@ impl World {
         } else if !effects.is_empty() {
             inst.counters.writes += 1;
         }
+        for e in &effects {
+            self.observer.acknowledged(c, &e.op);
+        }
         self.replicate_all(c, shard_idx, effects.drain(..), (Some(slot), known), q);
         self.effects_buffer = effects;
         reply

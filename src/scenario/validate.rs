@@ -279,8 +279,37 @@ fn latency_field(f: &mut Findings, path: &str, v: &toml::Value) -> Option<Latenc
         }
         _ => unreachable!("dist names were checked above"),
     };
+    // A draw longer than a day is no network delay: it would hold a link's stream (and the
+    // run) for years of simulated time. Refuse the parameters that allow one.
+    let largest = d.largest_draw_secs();
+    if largest > MAX_LINK_DELAY_SECS {
+        let field = match dist {
+            "normal" => "stddev",
+            "lognormal" => "sigma",
+            "pareto" => "shape",
+            "constant" => "value",
+            _ => "max",
+        };
+        f.err(
+            format!("{path}.{field}"),
+            t.get(field).map(|v| v.to_string()),
+            format!(
+                "this distribution's largest draw is {largest:.3e} s; a link delay of more \
+                 than a day ({MAX_LINK_DELAY_SECS} s) would stall the run: choose a {}",
+                match field {
+                    "shape" => "larger shape (heavier tails need a larger one)",
+                    "sigma" | "stddev" => "smaller spread",
+                    _ => "smaller maximum",
+                }
+            ),
+        );
+        return None;
+    }
     Some(d)
 }
+
+/// The longest one-way link delay any latency draw may give (one day).
+const MAX_LINK_DELAY_SECS: f64 = 86_400.0;
 
 fn positive_float(
     f: &mut Findings,

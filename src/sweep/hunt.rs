@@ -10,9 +10,10 @@
 
 use rand::RngExt;
 
+use crate::check::Reference;
 use crate::engine::{RngStream, stream_for};
 use crate::scenario::{LoadOptions, parse};
-use crate::sim::run_scenario;
+use crate::sim::Simulation;
 
 /// One drawn fault.
 #[derive(Clone, Debug, PartialEq)]
@@ -317,6 +318,9 @@ pub(crate) enum Broken {
     NotConverged,
     /// Writes lost although every crashed shard had a replica or fsynced every write.
     LostWrites(u64),
+    /// The instances agree, but a key's final state is not what the acknowledged writes
+    /// make it by the documented rules (the reference oracle, `check::reference`).
+    WrongValue(String),
     Panicked(String),
     /// The same seed gave two different digests.
     Nondeterministic,
@@ -329,6 +333,7 @@ impl Broken {
             Broken::Diverged => "diverged",
             Broken::NotConverged => "not converged",
             Broken::LostWrites(_) => "lost writes",
+            Broken::WrongValue(_) => "wrong value",
             Broken::Panicked(_) => "panic",
             Broken::Nondeterministic => "nondeterministic",
         }
@@ -336,7 +341,7 @@ impl Broken {
 
     pub(crate) fn detail(&self) -> String {
         match self {
-            Broken::Invalid(e) | Broken::Panicked(e) => e.clone(),
+            Broken::Invalid(e) | Broken::Panicked(e) | Broken::WrongValue(e) => e.clone(),
             Broken::LostWrites(n) => format!("{n} acknowledged writes lost"),
             _ => String::new(),
         }
@@ -350,8 +355,19 @@ pub(crate) fn check(spec: &Spec, twice: bool) -> Option<Broken> {
         Ok(s) => s,
         Err(e) => return Some(Broken::Invalid(e.to_string())),
     };
-    let run = || std::panic::catch_unwind(|| run_scenario(&s));
-    let (result, convergence) = match run() {
+    let run = || {
+        std::panic::catch_unwind(|| {
+            let (result, mut observers) = Simulation::builder(s.config.clone())
+                .observer(Box::new(Reference::default()))
+                .build()
+                .run_observed();
+            let any: Box<dyn std::any::Any> = observers.pop().expect("the reference");
+            let reference = any.downcast::<Reference>().expect("the reference");
+            let convergence = crate::check::check_convergence(&result);
+            (result, convergence, reference)
+        })
+    };
+    let (result, convergence, reference) = match run() {
         Ok(j) => j,
         Err(p) => {
             let msg = p
@@ -384,9 +400,23 @@ pub(crate) fn check(spec: &Spec, twice: bool) -> Option<Broken> {
     if durable && lost > 0 {
         return Some(Broken::LostWrites(lost));
     }
+    // With no acknowledged write lost, every instance must hold what the writes make.
+    if lost == 0
+        && let Some(m) = reference.mismatches.first()
+    {
+        return Some(Broken::WrongValue(format!(
+            "key {} at instance {}: the acknowledged writes make it {}, found {} ({} key-instance pairs wrong, {} keys checked)",
+            String::from_utf8_lossy(&m.key),
+            m.instance,
+            m.expected,
+            m.found,
+            reference.mismatches.len(),
+            reference.checked
+        )));
+    }
     if twice {
         match run() {
-            Ok((again, _)) if again.trace_digest == result.trace_digest => {}
+            Ok((again, _, _)) if again.trace_digest == result.trace_digest => {}
             _ => return Some(Broken::Nondeterministic),
         }
     }

@@ -367,6 +367,14 @@ fn membership_changes_follow_the_documented_preconditions() {
     inline(&with_run(&format!(
         "{three}leave_at = \"5s\"\nleave_force = true\n{part}"
     )));
+    // Two members, one removed: convergence would compare nothing.
+    let e = inline_error(&with_run(
+        "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\nleave_at = \"1s\"\n",
+    ));
+    assert!(
+        e.contains("at least 2 clusters must still be members at the end"),
+        "{e}"
+    );
     let e = inline_error(&with_run(
         "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\njoin_at = \"1s\"\n",
     ));
@@ -413,4 +421,33 @@ fn absurd_runs_are_refused_before_they_start_with_the_estimate() {
     super::inline(&allowed);
     // A big keyspace that a short run never fills is fine: the estimate counts keys written.
     super::inline(&huge.replace("30d", "10s"));
+}
+
+#[test]
+fn a_latency_that_could_stall_the_run_is_refused_naming_its_field() {
+    let two = "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n";
+    for (dist, field) in [
+        (
+            "{ dist = \"lognormal\", median = \"60ms\", sigma = 3.0 }",
+            "network.latency.sigma",
+        ),
+        (
+            "{ dist = \"pareto\", scale = \"10ms\", shape = 0.5 }",
+            "network.latency.shape",
+        ),
+        (
+            "{ dist = \"normal\", mean = \"10ms\", stddev = \"20000s\" }",
+            "network.latency.stddev",
+        ),
+    ] {
+        let e = inline_error(&with_run(&format!("{two}[network]\nlatency = {dist}\n")));
+        assert!(
+            e.contains(field) && e.contains("would stall the run"),
+            "{dist}: {e}"
+        );
+    }
+    // Heavy tails within a day are fine (Pareto shape 4 from 10 ms: at most ~97 s).
+    inline(&with_run(&format!(
+        "{two}[network]\nlatency = {{ dist = \"pareto\", scale = \"10ms\", shape = 4.0 }}\n"
+    )));
 }

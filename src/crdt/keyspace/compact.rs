@@ -436,6 +436,8 @@ impl Compact {
             (Compact::Counter { ctx, stamp, totals }, CompactKind::Incr { int }) => {
                 if super::super::planted::planted(
                     super::super::planted::PlantedBug::DropConcurrentIncr,
+                ) || super::super::planted::planted(
+                    super::super::planted::PlantedBug::IncrOffByOne,
                 ) {
                     return CompactApplied::Spill;
                 }

@@ -329,6 +329,8 @@ impl World {
         q: &mut Scheduler<Event>,
     ) {
         let now = q.now();
+        self.observer
+            .acknowledged_compact(c, crate::model::keys::KeyRef::new(id, &self.keys), &op);
         self.notify_touched(id);
         if self.tracer.is_some() {
             let op = op.to_op(self.keys.name(id));

@@ -1,5 +1,6 @@
-//! Membership rules across tables [MANAGE; CLI-ADD; CLI-REMOVE]: enough founding members, no
-//! join during a partition, no unforced removal of a partitioned cluster.
+//! Membership rules across tables [MANAGE; CLI-ADD; CLI-REMOVE]: enough founding members and
+//! enough members left at the end, no join during a partition, no unforced removal of a
+//! partitioned cluster.
 
 use super::*;
 
@@ -13,6 +14,19 @@ pub(super) fn membership_rules(f: &mut Findings, clusters: &[ClusterConfig], fau
             None,
             format!(
                 "at least {MIN_CLUSTERS} clusters must be members from the start (without join_at)"
+            ),
+        );
+    }
+    // A run's verdict compares the members left at the end: with fewer than two there is
+    // nothing to compare, and "converged" would be a pass that judged nothing.
+    let leaving = clusters.iter().filter(|c| c.leave_at.is_some()).count();
+    if clusters.len() >= MIN_CLUSTERS && clusters.len() - leaving < MIN_CLUSTERS {
+        f.err(
+            "cluster",
+            None,
+            format!(
+                "at least {MIN_CLUSTERS} clusters must still be members at the end (without \
+                 leave_at): with fewer, convergence compares nothing"
             ),
         );
     }
