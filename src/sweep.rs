@@ -5,6 +5,7 @@
 //! from the swept values alone.
 
 mod charts;
+pub(crate) mod coverage;
 pub mod crosscheck;
 pub mod hunt;
 pub mod plan;

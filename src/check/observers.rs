@@ -50,6 +50,12 @@ impl Observer for Checks {
         }
     }
 
+    fn database_effect(&mut self, origin: usize, op: &Op) {
+        for o in &mut self.extra {
+            o.database_effect(origin, op);
+        }
+    }
+
     fn touched(&mut self, key: KeyId) {
         self.divergence.touched(key);
         for o in &mut self.extra {

@@ -112,6 +112,11 @@ impl Observer for Reference {
         self.record(&op.key, origin, update);
     }
 
+    fn database_effect(&mut self, origin: usize, op: &Op) {
+        // An eviction or expiry removed the key: its history is no longer one of the above.
+        self.record(&op.key, origin, Update::Other);
+    }
+
     fn finish(&mut self, world: &World) {
         for (key, h) in &self.keys {
             let expected = match h {

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
-use crate::sweep::hunt::{Broken, check, generate, rerun_for_determinism, shrink, size, to_toml};
+use crate::sweep::coverage::Coverage;
+use crate::sweep::hunt::{
+    Broken, check_covering, generate, rerun_for_determinism, shrink, size, to_toml,
+};
 use crate::sweep::parse_seeds;
 
 #[derive(clap::Args, Debug)]
@@ -59,19 +62,25 @@ pub(crate) fn hunt(a: &HuntArgs) -> i32 {
     // ones in seed order whatever the thread count.
     let mut failures: Vec<(u64, Broken)> = Vec::new();
     let mut checked = 0;
+    let mut coverage = Coverage::default();
     for chunk in seeds.chunks(64) {
-        let found: Vec<(u64, Broken)> = pool.install(|| {
+        let results: Vec<(u64, Option<Broken>, u32)> = pool.install(|| {
             chunk
                 .par_iter()
-                .filter_map(|&seed| {
-                    let r = check(&generate(seed), rerun_for_determinism(seed));
+                .map(|&seed| {
+                    let (r, bits) = check_covering(&generate(seed), rerun_for_determinism(seed));
                     bar.inc(1);
-                    r.map(|b| (seed, b))
+                    (seed, r, bits)
                 })
                 .collect()
         });
         checked += chunk.len();
-        failures.extend(found);
+        for (seed, r, bits) in results {
+            coverage.add(bits);
+            if let Some(b) = r {
+                failures.push((seed, b));
+            }
+        }
         if failures.len() >= a.max_failures {
             failures.truncate(a.max_failures);
             break;
@@ -117,6 +126,7 @@ pub(crate) fn hunt(a: &HuntArgs) -> i32 {
             }
         }
     }
+    out!("{}", coverage.text());
     outln!(
         "{checked} seed(s) checked, {} failed{}",
         failures.len(),

@@ -113,13 +113,27 @@ impl Driver {
                 StepAction::Sync { clusters } => {
                     self.world.trace_sync_step(&clusters, time);
                     self.world.set_held(&clusters, false, &mut self.queue);
-                    while !self.world.group_idle(&clusters) && self.step_one() {}
+                    // Bounded: a sync that cannot complete (replication stopped by a full
+                    // shard, a peer that never comes back) gives up after the run's
+                    // convergence deadline instead of running to the event limit.
+                    let patience = self.world.cfg.converge_deadline;
+                    let give_up = time + patience;
+                    while !self.world.group_idle(&clusters)
+                        && self.now() <= give_up
+                        && self.step_one()
+                    {}
+                    let synced = self.world.group_idle(&clusters);
                     self.world.set_held(&clusters, true, &mut self.queue);
                     let names: Vec<&str> = clusters
                         .iter()
                         .map(|c| self.world.cfg.clusters[*c].name.as_str())
                         .collect();
                     record.line = format!("sync {}", names.join(" "));
+                    if !synced {
+                        record.line.push_str(&format!(
+                            " (gave up after {patience}, run.converge_deadline: still not in sync)"
+                        ));
+                    }
                 }
                 StepAction::Partition { pairs } => {
                     record.line = format!("partition ({} link pair(s))", pairs.len());

@@ -52,6 +52,12 @@ pub trait Observer: Any {
         self.acknowledged(origin, &op.to_op(key.name()));
     }
 
+    /// An effect the database made on its own at instance `origin` (an eviction's or an
+    /// expiry's `DEL`), about to be replicated.
+    fn database_effect(&mut self, origin: usize, op: &Op) {
+        let _ = (origin, op);
+    }
+
     /// The state of the key with id `key` may have changed at some instance (a write, an
     /// apply, a merged snapshot, a restart that lost it); [`World::key_name`] names it.
     fn touched(&mut self, key: KeyId) {

@@ -22,6 +22,8 @@ pub struct PeerStats {
     pub wire_bytes: u64,
     pub partial_syncs: u64,
     pub full_syncs: u64,
+    /// Of those, the ones needed because the backlog no longer held the next byte.
+    pub full_syncs_after_overflow: u64,
     pub full_sync_failures: u64,
     pub max_consecutive_full_sync_failures: u64,
     /// Times replication into `dst` stopped because the destination shard was full.

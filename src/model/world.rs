@@ -446,6 +446,9 @@ impl World {
             let Some(effects) = self.instances[c].evict_one(c, shard, q.now(), xadd) else {
                 break;
             };
+            for e in &effects {
+                self.observer.database_effect(c, &e.op);
+            }
             self.replicate_all(c, shard, effects.into_iter(), (None, None), q);
         }
         self.instances[c].has_room(shard)
@@ -458,6 +461,9 @@ impl World {
         for shard_idx in 0..self.instances[c].shards.len() {
             let effects =
                 redis::expire_owned(&mut self.instances[c].shards[shard_idx].keyspace, &cx);
+            for e in &effects {
+                self.observer.database_effect(c, &e.op);
+            }
             self.replicate_all(c, shard_idx, effects.into_iter(), (None, None), q);
         }
     }

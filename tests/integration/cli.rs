@@ -537,3 +537,36 @@ fn run_set_refuses_what_is_not_a_field_or_not_valid() {
     assert_eq!(code, 2);
     assert!(err.contains("cluster[7].shards"), "{err}");
 }
+
+#[test]
+fn hunt_reports_which_paths_its_seeds_went_through_and_reaches_each() {
+    let (code, out, err) = geosim(&["hunt", "--seeds", "1..300"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.ends_with("300 seed(s) checked, 0 failed\n"), "{out}");
+    let table: Vec<(&str, u64)> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("coverage: seeds (of 300)"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let n = words[words.len() - 2].parse().expect("a count");
+            (l.trim_start(), n)
+        })
+        .collect();
+    assert_eq!(table.len(), 23, "{out}");
+    // Every path is reached, the capacity-planning ones included.
+    for (line, n) in &table {
+        assert!(*n >= 1, "no seed reached: {line}");
+    }
+    for path in [
+        "full sync after a backlog overflow",
+        "eviction",
+        "partial resync",
+        "crash",
+        "script: lists",
+    ] {
+        let n = table.iter().find(|(l, _)| l.starts_with(path)).unwrap().1;
+        assert!(n >= 9, "{path}: {n} of 300 seeds");
+    }
+}

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod architecture;
+mod batching;
 mod cli;
 mod determinism;
 mod documented;

@@ -262,7 +262,14 @@ impl World {
                 self.peers[pair_index(self.instances.len(), s.src, s.dst)].partial_syncs += 1;
                 self.resume_streaming(sid, q);
             }
-            Reconnect::Full(_) => self.start_full_sync(sid, q),
+            Reconnect::Full(reason) => {
+                if matches!(reason, ResyncReason::BacklogOverflow { .. }) {
+                    let s = &self.sessions[sid];
+                    let pair = pair_index(self.instances.len(), s.src, s.dst);
+                    self.peers[pair].full_syncs_after_overflow += 1;
+                }
+                self.start_full_sync(sid, q)
+            }
             Reconnect::Wait => unreachable!("returned above"),
         }
     }

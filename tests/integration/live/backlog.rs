@@ -77,6 +77,7 @@ impl Primary {
     }
 }
 
+/// Waits (wall-clock, for the real servers; nothing simulated) until `ok`, at most 30 s.
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !ok() {

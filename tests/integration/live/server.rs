@@ -1,6 +1,7 @@
 //! Real `redis-server` processes for the live tier: started on loopback on a port the kernel
 //! chose, each in its own temporary directory, stopped by PID when dropped; and a small RESP
-//! client to talk to them.
+//! client to talk to them. The wall-clock waits here (`Instant`) bound how long a real server
+//! may take to answer; they never touch a simulated run, whose time is its own.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
