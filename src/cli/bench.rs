@@ -45,6 +45,39 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The bundled files `bench` runs, embedded so that it works from any directory.
+pub(crate) const REFERENCE_TOML: &str = include_str!("../../benches/reference.toml");
+pub(crate) const PEER_TOML: &str = include_str!("../../benches/peer.toml");
+const SCENARIO_01_TOML: &str = include_str!("../../scenarios/01-two-regions-steady.toml");
+
+/// `path` if it exists; else, when it names one of the bundled files `bench` embeds, that
+/// file's text written to a temporary file (outside the checkout, `bench` still runs).
+pub(crate) fn bundled_file(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    match embedded(path) {
+        Some(text) if !path.exists() => copy_of(path, text),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// The embedded text of a bundled file `bench` runs, by its path in the repository.
+fn embedded(path: &Path) -> Option<&'static str> {
+    match path.to_str()? {
+        "benches/reference.toml" => Some(REFERENCE_TOML),
+        "benches/peer.toml" => Some(PEER_TOML),
+        "scenarios/01-two-regions-steady.toml" => Some(SCENARIO_01_TOML),
+        _ => None,
+    }
+}
+
+/// `text` written to a temporary file named after `path`.
+fn copy_of(path: &Path, text: &str) -> std::io::Result<std::path::PathBuf> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.unwrap_or_else(|| "scenario.toml".into());
+    let copy = std::env::temp_dir().join(format!("geosim-bench-{}-{name}", std::process::id()));
+    std::fs::write(&copy, text)?;
+    Ok(copy)
+}
+
 /// Keys per kind of the saturated variant: the 10k writes/s touch every one of them within
 /// minutes, so after that the dataset no longer grows and neither may memory.
 const SATURATED_KEYS: u64 = 20_000;
@@ -56,8 +89,11 @@ const FLAT_MEMORY_RATIO: f64 = 1.05;
 /// The reference scenario for `hours` simulated hours (and `keys` keys per kind if given):
 /// one line of figures, then a `#figures` line for the parent process.
 pub(crate) fn reference_once(hours: u64, keys: Option<u64>, batch: Option<SimDuration>) -> i32 {
-    let path = Path::new("benches/reference.toml");
-    let mut s = match scenario::load(path, &LoadOptions::default()) {
+    let mut s = match scenario::parse(
+        REFERENCE_TOML,
+        "benches/reference.toml",
+        &LoadOptions::default(),
+    ) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -239,6 +275,17 @@ pub(crate) fn bench(
             .collect();
         outln!("  {name:<14} {:>8.2} M ops/s", median(rates) / 1e6);
     }
+    let scenario_path = match bundled_file(scenario_path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write a copy of {}: {e}",
+                scenario_path.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let scenario_path = scenario_path.as_path();
     let s = match scenario::load(scenario_path, &LoadOptions::default()) {
         Ok(s) => s,
         Err(e) => {
@@ -321,4 +368,37 @@ fn sweep_speedup(path: &Path, reps: usize) -> i32 {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_finds_its_bundled_files_from_any_directory() {
+        // In the checkout (the tests' working directory), the file itself; a path that is not
+        // a bundled file, as it is.
+        let here = Path::new("benches/peer.toml");
+        assert_eq!(bundled_file(here).unwrap(), here);
+        let other = std::env::temp_dir().join("nowhere/peer.toml");
+        assert_eq!(bundled_file(&other).unwrap(), other);
+        // Outside it, the embedded copy, written where a run can read it.
+        for name in [
+            "benches/reference.toml",
+            "benches/peer.toml",
+            "scenarios/01-two-regions-steady.toml",
+        ] {
+            let text = embedded(Path::new(name)).expect("embedded");
+            assert_eq!(
+                std::fs::read_to_string(name).unwrap(),
+                text,
+                "{name} is embedded as it is"
+            );
+            let copy = copy_of(Path::new(name), text).unwrap();
+            assert_ne!(copy, Path::new(name));
+            let s = scenario::load(&copy, &LoadOptions::default()).unwrap();
+            assert!(s.config.duration.0 > 0, "{name}");
+            std::fs::remove_file(copy).unwrap();
+        }
+    }
 }

@@ -97,11 +97,18 @@ pub(crate) fn peer(simpy_dir: &Path, reps: usize) -> i32 {
     let script = script.to_string_lossy();
     let python = PathBuf::from("python3");
     let python = which(&python).unwrap_or(python);
+    let peer_toml = match super::bundled_file(Path::new("benches/peer.toml")) {
+        Ok(p) => p.to_string_lossy().into_owned(),
+        Err(e) => {
+            eprintln!("error: cannot write a copy of benches/peer.toml: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let (mut ours, mut batched, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     let batch = format!("replication.batch_window={PEER_BATCH}");
     for r in 1..=reps {
-        let g = timed_run(&me, &["run", "benches/peer.toml"]);
-        let b = timed_run(&me, &["run", "benches/peer.toml", "--set", &batch]);
+        let g = timed_run(&me, &["run", &peer_toml]);
+        let b = timed_run(&me, &["run", &peer_toml, "--set", &batch]);
         let p = timed_run(
             &python,
             &[

@@ -16,7 +16,7 @@ use crate::sim::run_scenario;
 
 /// The scenario measured: the side-by-side peer scenario (3 clusters × 16 shards, 100k keys
 /// per kind, 10k writes/s), embedded so that the bench runs from any directory.
-const PEER_TOML: &str = include_str!("../../../benches/peer.toml");
+use super::PEER_TOML;
 
 /// One measured point: the scenario's duration and rate, and its median wall time.
 struct Point {
