@@ -145,6 +145,9 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff), every subcommand included.
+    #[command(after_help = "Examples:\n  geosim man > ~/.local/share/man/man1/geosim.1")]
+    Man,
     /// Check a scenario file and print what it describes, or its errors.
     #[command(after_help = "Examples:\n  geosim validate scenarios/02-partition-and-heal.toml")]
     Validate {
@@ -240,6 +243,16 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             outln!("{}", crate::scenario::schema::schema_json());
             EXIT_OK
         }
+        Command::Man => match man_page() {
+            Ok(text) => {
+                out!("{text}");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: cannot render the manual page: {e}");
+                EXIT_BAD_INPUT
+            }
+        },
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut text = Vec::new();
@@ -269,6 +282,38 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             (None, Ok(w)) => bench::bench(quick, &scenario, reference.then_some(w)),
         },
     }
+}
+
+/// The manual page: the command, then each subcommand as a section of its own, from the
+/// same definitions as `--help`.
+fn man_page() -> std::io::Result<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut out = Vec::new();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_subcommands_section(&mut out)?;
+    for sub in cmd.get_subcommands() {
+        let name = format!("geosim {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name));
+        let mut part = Vec::new();
+        man.render_synopsis_section(&mut part)?;
+        man.render_description_section(&mut part)?;
+        man.render_options_section(&mut part)?;
+        man.render_extra_section(&mut part)?;
+        // A subcommand's sections are subsections of its own.
+        let part = String::from_utf8_lossy(&part).replace("\n.SH ", "\n.SS ");
+        let part = part
+            .strip_prefix(".SH ")
+            .map_or(part.clone(), |p| format!(".SS {p}"));
+        out.extend_from_slice(part.as_bytes());
+    }
+    man.render_version_section(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -304,5 +349,21 @@ mod tests {
             }
         }
         assert!(checked >= 15, "{checked}");
+    }
+
+    /// The manual page names every subcommand, with its options and its examples.
+    #[test]
+    fn the_manual_page_covers_every_subcommand() {
+        let page = super::man_page().unwrap();
+        assert!(page.contains("\n.TH geosim 1"), "{}", &page[..80]);
+        for sub in Cli::command().get_subcommands() {
+            let section = format!(".SH \"GEOSIM {}\"", sub.get_name().to_uppercase());
+            assert!(page.contains(&section), "no {section}");
+        }
+        assert!(page.contains("\\-\\-batch\\-window") || page.contains("batch-window"));
+        assert!(
+            page.contains("geosim run scenarios/02\\-partition\\-and\\-heal.toml")
+                || page.contains("geosim run scenarios/02-partition-and-heal.toml")
+        );
     }
 }
