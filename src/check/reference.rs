@@ -55,7 +55,7 @@ pub struct Reference {
 }
 
 impl Reference {
-    fn record(&mut self, key: &[u8], origin: usize, update: Update) {
+    fn record(&mut self, key: &[u8], update: Update) {
         let h = self
             .keys
             .entry(key.to_vec())
@@ -64,7 +64,6 @@ impl Reference {
                 Update::Incr(_) => History::Counter(0),
                 Update::Other => History::Other,
             });
-        let _ = origin;
         *h = match (std::mem::replace(h, History::Other), update) {
             (History::Register(mut w), Update::Set(write)) => {
                 w.push(write);
@@ -98,7 +97,7 @@ enum Update {
 /// (A compact key's writes reach [`Observer::acknowledged`] in their general form, by the
 /// trait's default.)
 impl Observer for Reference {
-    fn acknowledged(&mut self, origin: usize, op: &Op) {
+    fn acknowledged(&mut self, _origin: usize, op: &Op) {
         let update = match &op.kind {
             OpKind::Set { value, observed } if observed.is_empty() => Update::Set(Write {
                 dot: op.dot,
@@ -109,12 +108,12 @@ impl Observer for Reference {
             OpKind::Incr { int, float } if *float == 0.0 => Update::Incr(*int),
             _ => Update::Other,
         };
-        self.record(&op.key, origin, update);
+        self.record(&op.key, update);
     }
 
-    fn database_effect(&mut self, origin: usize, op: &Op) {
+    fn database_effect(&mut self, _origin: usize, op: &Op) {
         // An eviction or expiry removed the key: its history is no longer one of the above.
-        self.record(&op.key, origin, Update::Other);
+        self.record(&op.key, Update::Other);
     }
 
     fn finish(&mut self, world: &World) {
@@ -212,13 +211,13 @@ mod tests {
     #[test]
     fn only_pure_register_and_counter_histories_are_kept() {
         let mut r = Reference::default();
-        r.record(b"k", 0, Update::Incr(2));
-        r.record(b"k", 1, Update::Incr(3));
+        r.record(b"k", Update::Incr(2));
+        r.record(b"k", Update::Incr(3));
         assert!(matches!(r.keys[&b"k"[..]], History::Counter(5)));
-        r.record(b"k", 0, Update::Set(write(0, 3, &[3, 1], 1, "x")));
+        r.record(b"k", Update::Set(write(0, 3, &[3, 1], 1, "x")));
         assert!(matches!(r.keys[&b"k"[..]], History::Other));
-        r.record(b"m", 0, Update::Incr(i64::MAX));
-        r.record(b"m", 0, Update::Incr(1));
+        r.record(b"m", Update::Incr(i64::MAX));
+        r.record(b"m", Update::Incr(1));
         assert!(matches!(r.keys[&b"m"[..]], History::Other), "overflow");
     }
 }
