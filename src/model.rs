@@ -19,6 +19,7 @@ pub mod fault;
 pub mod gc;
 pub mod instance;
 pub mod keys;
+pub mod keysample;
 pub mod membership;
 pub mod memory;
 pub mod metrics;
@@ -36,7 +37,7 @@ pub mod trace;
 pub mod workload;
 pub mod world;
 
-pub use config::{ClusterConfig, ReplicationConfig, WorldConfig};
+pub use config::{ClusterConfig, Fidelity, ReplicationConfig, WorldConfig};
 pub use driver::Driver;
 pub use membership::Membership;
 pub use observe::Observer;

@@ -415,6 +415,15 @@ impl Keyspace {
             .sum()
     }
 
+    /// Per entry, its weight (`weight(key)`) and its snapshot bytes: (Σ weight × bytes,
+    /// Σ weight), in key order (a sampled run's ratio estimate of an entry's bytes).
+    pub fn snapshot_bytes_weighted(&self, weight: impl Fn(&[u8]) -> u64) -> (u64, u64) {
+        self.iter().fold((0, 0), |(wb, ws), (k, e)| {
+            let w = weight(k);
+            (wb + w * (16 + k.len() as u64 + e.bytes()), ws + w)
+        })
+    }
+
     /// Tombstones held: (count, estimated bytes).
     pub fn tombstones(&self) -> (u64, u64) {
         // Integer sums: the map's iteration order cannot change them.

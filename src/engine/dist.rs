@@ -92,6 +92,17 @@ impl Zipf {
         1
     }
 
+    /// How many ranks have a probability of at least `share` (the normalising sum taken as
+    /// its first term plus the integral of the rest, as the sampler's own bounds are).
+    pub fn ranks_above_share(&self, share: f64) -> u64 {
+        if share <= 0.0 {
+            return self.n as u64;
+        }
+        let norm = 1.0 + self.h_integral(self.n + 0.5) - self.h_integral(1.5);
+        let k = (1.0 / (share * norm)).powf(1.0 / self.s).floor();
+        k.clamp(0.0, self.n) as u64
+    }
+
     fn h(&self, x: f64) -> f64 {
         (-self.s * x.ln()).exp()
     }

@@ -82,6 +82,20 @@ pub struct WorldConfig {
     /// `ARCHITECTURE.md`, "Compact keys"): on for every scenario. Off, a run has the same
     /// history and outputs, only slower; the tests compare the two.
     pub compact_keys: bool,
+    /// Whether every key keeps its CRDT state (`Exact`) or only a sample of the generated
+    /// workload's keys does (`Sampled`; see `model::keysample`).
+    pub fidelity: Fidelity,
+}
+
+/// How much of the keyspace a run models key by key (`run.fidelity`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fidelity {
+    /// Every key's CRDT state, everywhere (the default).
+    #[default]
+    Exact,
+    /// Every write's bytes and timing, but CRDT state only for a deterministic sample of the
+    /// generated keys: about one key in `every`, plus the workload's hottest keys.
+    Sampled { every: u64 },
 }
 
 /// The share of bytes left after inter-cluster compression at `level` (0–6, Redis's default

@@ -194,7 +194,7 @@ impl Instance {
     pub(crate) fn live_keys(&self) -> u64 {
         self.shards
             .iter()
-            .map(|s| s.keyspace.live_count() as u64 + s.compact_live)
+            .map(|s| s.keyspace.live_count() as u64 + s.compact_live + s.shadow_keys)
             .sum()
     }
 

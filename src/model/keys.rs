@@ -171,9 +171,13 @@ impl KeyDir {
     /// Reserves the ids of a workload's generated keys (`keys_per_kind` of each kind: key
     /// numbers below twice that), before any key is interned and after
     /// [`KeyDir::with_compact`].
-    pub(crate) fn with_generated(mut self, keys_per_kind: u64) -> Self {
+    /// At most `limit` ids are reserved (a sampled run reserves only its certain keys').
+    pub(crate) fn with_generated(mut self, keys_per_kind: u64, limit: u64) -> Self {
         assert!(self.names.is_empty(), "reserved before any key is seen");
-        let reserved = keys_per_kind.saturating_mul(2).min(GENERATED_MAX);
+        let reserved = keys_per_kind
+            .saturating_mul(2)
+            .min(GENERATED_MAX)
+            .min(limit);
         self.reserved = reserved;
         self.keys_per_kind = keys_per_kind;
         let g = reserved as usize;
@@ -365,7 +369,9 @@ mod tests {
     #[test]
     fn generated_keys_have_their_numbers_as_ids_however_they_are_first_seen() {
         for compact in [false, true] {
-            let mut d = KeyDir::new(3).with_compact(compact).with_generated(5);
+            let mut d = KeyDir::new(3)
+                .with_compact(compact)
+                .with_generated(5, u64::MAX);
             assert_eq!(d.len(), 10, "ids 0..10 reserved for key numbers 0..10");
             assert!(!d.is_seen(KeyId(3)));
             // key:…1 is number 3 (index 1, a SET key); ctr:…2 is number 4.

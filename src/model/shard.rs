@@ -35,6 +35,10 @@ pub struct Shard {
     /// many a client sees, and their `entry_bytes`.
     pub(crate) compact_live: u64,
     pub(crate) compact_bytes: u64,
+    /// With sampled fidelity: the keys outside the sample that this shard holds, and their
+    /// modelled bytes (see `model::keysample`).
+    pub(crate) shadow_keys: u64,
+    pub(crate) shadow_bytes: u64,
 }
 
 /// A stream op just appended: what the syncers of this shard ship.
@@ -64,6 +68,8 @@ impl Shard {
             durable: None,
             compact_live: 0,
             compact_bytes: 0,
+            shadow_keys: 0,
+            shadow_bytes: 0,
         }
     }
 
@@ -98,7 +104,7 @@ impl Shard {
 
     /// Used memory: the keyspace estimate (compact keys included) plus the backlog.
     pub(crate) fn used(&self) -> u64 {
-        self.keyspace.bytes() + self.compact_bytes + self.backlog.histlen()
+        self.keyspace.bytes() + self.compact_bytes + self.shadow_bytes + self.backlog.histlen()
     }
 
     /// Records an op applied to the keyspace (a local write or a peer's) in the durable copy.

@@ -69,6 +69,9 @@ enum Packed {
         int: i64,
     },
     Whole(Box<Op>),
+    /// A write on a key outside a sampled run's sample: only its bytes and timing matter,
+    /// and its `key` field holds the key's number (see `model::keysample`).
+    Shadow,
 }
 
 impl StreamOp {
@@ -121,6 +124,22 @@ impl StreamOp {
         }
     }
 
+    /// A sampled run's write on the key numbered `number`, outside the sample.
+    pub(crate) fn shadow(written_at: SimTime, slot: u16, number: u64) -> StreamOp {
+        StreamOp {
+            op: Packed::Shadow,
+            written_at,
+            slot,
+            key: KeyId(u32::try_from(number).expect("validation bounds a sampled keyspace")),
+        }
+    }
+
+    /// The key number of a write outside a sampled run's sample; `None` for any other op.
+    #[inline]
+    pub(crate) fn shadow_number(&self) -> Option<u64> {
+        matches!(self.op, Packed::Shadow).then_some(self.key.0 as u64)
+    }
+
     /// The op in the form a compact key applies directly, if it is packed.
     pub(crate) fn compact_op(&self) -> Option<CompactOp> {
         let (head, kind) = match &self.op {
@@ -132,7 +151,7 @@ impl StreamOp {
                 },
             ),
             Packed::Incr { head, int } => (head, CompactKind::Incr { int: *int }),
-            Packed::Whole(_) => return None,
+            Packed::Whole(_) | Packed::Shadow => return None,
         };
         Some(CompactOp {
             origin: head.origin.0,
@@ -178,6 +197,8 @@ impl StreamOp {
                 },
             ),
             Packed::Whole(op) => Cow::Borrowed(op),
+            // The world routes shadow writes before anything asks for their op.
+            Packed::Shadow => unreachable!("a shadow write has no op (sampled fidelity)"),
         }
     }
 }

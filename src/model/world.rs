@@ -30,6 +30,7 @@ mod compact;
 mod digest;
 mod faults;
 mod replication;
+mod shadow;
 
 /// Events of the world. Small and `Copy`: the engine stores them in a slab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +126,8 @@ pub struct World {
     pub(super) peaks: Peaks,
     /// Every key's id, and its clock at every instance, key-major.
     pub(super) keys: KeyDir,
+    /// With sampled fidelity: which keys are sampled, and what is kept of the others.
+    pub(super) sampled: Option<shadow::Sampled>,
 }
 
 impl World {
@@ -206,6 +209,10 @@ impl World {
             batch_window: cfg.replication.batch_window,
         };
         let generated_keys = cfg.workload.as_ref().map_or(0, |w| w.keys);
+        let sampled = shadow::Sampled::for_config(&cfg, sessions.len());
+        let reserve = sampled
+            .as_ref()
+            .map_or(u64::MAX, |s| s.sample.certain_below.saturating_mul(2));
         World {
             faults: Faults::new(&cfg.faults),
             members: Members::new(cfg.clusters.iter().map(|c| c.join_at.is_some())),
@@ -234,7 +241,8 @@ impl World {
             peaks: Peaks::default(),
             keys: KeyDir::new(n)
                 .with_compact(compact)
-                .with_generated(generated_keys),
+                .with_generated(generated_keys, reserve),
+            sampled,
         }
     }
 
@@ -340,12 +348,23 @@ impl World {
             .as_mut()
             .expect("arrivals come from a workload");
         let cmd = w.next_command_reusing(c, self.command_buffer.take());
-        let key = self.keys.intern_generated(w.last_key(), &cmd.key());
+        let number = w.last_key();
+        let sampled = self.sampled.as_ref().is_none_or(|s| s.sample.keeps(number));
+        let key = sampled.then(|| self.keys.intern_generated(number, &cmd.key()));
+        let w = self
+            .workload
+            .as_mut()
+            .expect("arrivals come from a workload");
         let gap = w.next_gap(c);
         if now + gap < self.end_of_writes() {
             q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
         }
-        self.execute_as(c, &cmd, Some(key), q);
+        match key {
+            Some(key) => {
+                self.execute_as(c, &cmd, Some(key), q);
+            }
+            None => self.write_shadow(c, &cmd, number, q),
+        }
         self.command_buffer = Some(cmd);
     }
 
@@ -540,7 +559,6 @@ impl World {
         q: &mut Scheduler<Event>,
     ) -> KeyId {
         let now = q.now();
-        let n = self.instances.len();
         let key = match known {
             Some(key) => {
                 debug_assert_eq!(self.keys.name(key), &effect.op.key, "the known key id");
@@ -557,14 +575,7 @@ impl World {
         if effect.op.kind.removes() && self.gc.removal(&effect.op.key) {
             q.schedule_in(GC_INTERVAL, Event::Gc);
         }
-        // With causal consistency each instance relays the ordering metadata of what it
-        // receives to the other N−2 instances [CAUSAL]: modelled as the op's vector clock
-        // and key per extra peer.
-        let extra = if self.cfg.causal_consistency && n > 2 {
-            (n as u64 - 2) * (8 * n as u64 + effect.op.key.len() as u64)
-        } else {
-            0
-        };
+        let extra = self.causal_extra_bytes(effect.op.key.len());
         let shard = &mut self.instances[c].shards[shard_idx];
         let appended = shard.append(
             effect.op,
@@ -575,6 +586,18 @@ impl World {
         );
         self.ship_to_peers(c, shard_idx, appended, q);
         key
+    }
+
+    /// What causal consistency adds to each op's stream bytes: each instance relays the
+    /// ordering metadata of what it receives to the other N−2 instances [CAUSAL], modelled
+    /// as the op's vector clock and key per extra peer.
+    pub(super) fn causal_extra_bytes(&self, key_len: usize) -> u64 {
+        let n = self.instances.len();
+        if self.cfg.causal_consistency && n > 2 {
+            (n as u64 - 2) * (8 * n as u64 + key_len as u64)
+        } else {
+            0
+        }
     }
 
     /// Ships an op just appended to `shard_idx`'s stream at cluster `c` on every streaming

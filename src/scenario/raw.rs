@@ -155,6 +155,12 @@ pub(crate) struct RawRun {
     /// How often metrics are sampled (0: never).
     #[schemars(regex(pattern = DURATION))]
     pub sample_interval: Option<String>,
+    /// "exact" (every key's CRDT state; the default) or "sampled" (every write's bytes and
+    /// timing, CRDT state for a sample of the keys: see docs/semantics.md).
+    pub fidelity: Option<String>,
+    /// With fidelity = "sampled": the share of keys kept, "1/N" (default "1/64").
+    #[schemars(regex(pattern = r"^1/[0-9]+$"))]
+    pub sample: Option<String>,
 }
 
 /// `[whatif]`: switches past documented Redis limits.

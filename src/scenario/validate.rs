@@ -18,7 +18,7 @@ use crate::model::persistence::Persistence;
 use crate::model::script::{Step, StepAction};
 use crate::model::topology::{ProxyPolicy, SyncerMode};
 use crate::model::workload::{Arrival, KeyDist, OpMix, WorkloadParams};
-use crate::model::{ClusterConfig, ReplicationConfig, WorldConfig};
+use crate::model::{ClusterConfig, Fidelity, ReplicationConfig, WorldConfig};
 
 mod cluster;
 mod database;
@@ -384,6 +384,54 @@ fn fault_end(
     }
 }
 
+/// What a sampled run cannot model: scripts (they always run exact), a scenario with no
+/// generated workload (nothing to sample), eviction (it picks victims among every key) and a
+/// keyspace too large for the per-key shadow.
+fn sampled_fidelity_rules(
+    raw: &RawScenario,
+    f: &mut Findings,
+    fidelity: Fidelity,
+    clusters: &[ClusterConfig],
+    workload: Option<&WorkloadParams>,
+) {
+    let Fidelity::Sampled { .. } = fidelity else {
+        return;
+    };
+    let given = || quoted("sampled");
+    if !raw.step.is_empty() {
+        f.err(
+            "run.fidelity",
+            given(),
+            "a scenario with [[step]]s always runs exact: remove run.fidelity (or the steps)",
+        );
+    }
+    match workload {
+        None => f.err(
+            "run.fidelity",
+            given(),
+            "sampled fidelity samples a generated workload's keys: add a [workload] or run exact",
+        ),
+        Some(w) if w.keys > MAX_SAMPLED_KEYS => f.err(
+            "workload.keys",
+            Some(w.keys.to_string()),
+            format!("with sampled fidelity at most {MAX_SAMPLED_KEYS} keys (each key's slot and holders are kept)"),
+        ),
+        Some(_) => {}
+    }
+    for (i, c) in clusters.iter().enumerate() {
+        if c.eviction != EvictionPolicy::NoEviction {
+            f.err(
+                format!("cluster[{i}].eviction"),
+                quoted(c.eviction.name()),
+                "eviction picks victims among every key, which a sampled run does not hold: use \"noeviction\" or run.fidelity = \"exact\"",
+            );
+        }
+    }
+}
+
+/// The largest keyspace (keys per kind) a sampled run accepts.
+pub(crate) const MAX_SAMPLED_KEYS: u64 = 1 << 28;
+
 /// The cluster a fault names in `cluster`; `what` says what it is for.
 fn fault_cluster(
     f: &mut Findings,
@@ -473,6 +521,8 @@ pub(crate) fn validate(
     let outcomes = expect::expect_table(raw, f);
     let sweep = sweep::sweep_table(raw, f);
 
+    sampled_fidelity_rules(raw, f, run.fidelity, &clusters, workload.as_ref());
+
     for (c, at, step) in clock_steps {
         if let Some(cl) = clusters.get_mut(c) {
             cl.clock.steps.push((at, step));
@@ -511,6 +561,7 @@ pub(crate) fn validate(
             max_events: run.max_events,
             sample_interval: run.sample_interval?,
             compact_keys: true,
+            fidelity: run.fidelity,
         },
     })
 }

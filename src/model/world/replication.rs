@@ -86,6 +86,14 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
+            if let Some(number) = f.op.shadow_number() {
+                self.deliver_shadow(dst, shard, number);
+                self.peers[pair].ops_applied += 1;
+                self.peers[pair].lag.record(now.since(f.op.written_at).0);
+                self.sessions[sid].consumed_op(f.end, f.op.written_at);
+                self.last_apply = now;
+                continue;
+            }
             let direct = match f.op.compact_op() {
                 Some(op)
                     if self.keys.compact()
@@ -302,8 +310,9 @@ impl World {
         for (id, entry) in self.compact_entries(src, Some(src_shard)) {
             snapshot.insert_entry(self.keys.name(id), entry);
         }
+        let shadow_bytes = self.snapshot_shadow(sid, &snapshot);
         let s = &mut self.sessions[sid];
-        let bytes = snapshot.snapshot_bytes();
+        let bytes = snapshot.snapshot_bytes() + shadow_bytes;
         let wire =
             (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
         let arrives = self.links[s.link].transmit(now, wire);
@@ -364,6 +373,7 @@ impl World {
             }
             self.notify_touched(key);
         }
+        self.merge_shadow(sid);
         self.sessions[sid].force_full = false;
         self.check_joined(dst, now);
         self.release_stale(dst, q);

@@ -8,7 +8,11 @@ pub(super) struct RunTable {
     pub converge_deadline: Option<SimDuration>,
     pub max_events: u64,
     pub sample_interval: Option<SimDuration>,
+    pub fidelity: Fidelity,
 }
+
+/// The largest `N` of `run.sample = "1/N"`.
+pub(crate) const MAX_SAMPLE_EVERY: u64 = 1 << 20;
 
 pub(super) fn run_table(
     raw: &RawScenario,
@@ -50,11 +54,60 @@ pub(super) fn run_table(
     if max_events == 0 {
         f.err("run.max_events", Some("0".into()), "expected at least 1");
     }
+    let fidelity = fidelity_fields(run, f);
     RunTable {
+        fidelity,
         seed,
         duration,
         converge_deadline,
         max_events,
         sample_interval,
+    }
+}
+
+/// `run.fidelity` and `run.sample`.
+fn fidelity_fields(run: Option<&RawRun>, f: &mut Findings) -> Fidelity {
+    let sample = run.and_then(|r| r.sample.as_deref());
+    match run.and_then(|r| r.fidelity.as_deref()) {
+        None | Some("exact") => {
+            if let Some(s) = sample {
+                f.err(
+                    "run.sample",
+                    quoted(s),
+                    "only meaningful with run.fidelity = \"sampled\"",
+                );
+            }
+            Fidelity::Exact
+        }
+        Some("sampled") => {
+            let Some(s) = sample else {
+                return Fidelity::Sampled { every: 64 };
+            };
+            let every = s
+                .strip_prefix("1/")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .filter(|n| (1..=MAX_SAMPLE_EVERY).contains(n));
+            match every {
+                Some(every) => Fidelity::Sampled { every },
+                None => {
+                    f.err(
+                        "run.sample",
+                        quoted(s),
+                        format!(
+                            "expected \"1/N\" with N from 1 to {MAX_SAMPLE_EVERY}, e.g. \"1/64\""
+                        ),
+                    );
+                    Fidelity::Exact
+                }
+            }
+        }
+        Some(other) => {
+            f.err(
+                "run.fidelity",
+                quoted(other),
+                "expected \"exact\" or \"sampled\"",
+            );
+            Fidelity::Exact
+        }
     }
 }
