@@ -4,6 +4,7 @@
 
 pub mod convergence;
 pub mod divergence;
+pub mod estimate;
 pub mod expect;
 pub mod lww;
 pub mod observers;
@@ -11,6 +12,7 @@ pub mod reference;
 pub mod result;
 
 pub use convergence::{Convergence, Verdict, check_convergence};
+pub use estimate::Estimates;
 pub use expect::{ExpectationResult, check_expectations, check_outcomes};
 pub use lww::{InvertedWin, LwwStats, LwwWrite};
 pub use observers::Checks;

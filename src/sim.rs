@@ -111,10 +111,14 @@ impl Builder {
         if let Some(sink) = self.sink {
             driver.world.set_sink(sink);
         }
-        driver.world.set_observer(Box::new(Checks {
+        let mut checks = Checks {
             extra: self.observers,
             ..Checks::default()
-        }));
+        };
+        if driver.world.key_sample().is_some() {
+            checks.lww.per_key = Some(Default::default());
+        }
+        driver.world.set_observer(Box::new(checks));
         Simulation { driver }
     }
 }
@@ -203,10 +207,13 @@ impl Simulation {
         let (outcome, tracer) = self.driver.run(tracer);
         let mut checks = self.checks();
         checks.finish(&self.driver.world);
+        let estimates =
+            crate::check::Estimates::of(&self.driver.world, &checks.lww, &checks.divergence);
         let result = RunResult {
             outcome,
             lww: std::mem::take(&mut checks.lww.stats),
             divergent_keys_end: checks.divergence.count(),
+            estimates,
         };
         let observers = std::mem::take(&mut checks.extra);
         if driver::leaking_at_exit() {

@@ -30,6 +30,15 @@ impl Divergence {
         self.count
     }
 
+    /// The ids of the keys divergent as of the last refresh.
+    pub(crate) fn divergent_ids(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.divergent
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d)
+            .map(|(i, _)| KeyId(i as u32))
+    }
+
     /// Brings the divergent-key count up to date with `world`.
     pub(crate) fn refresh(&mut self, world: &World) {
         self.divergent.resize(world.key_count(), false);
@@ -138,7 +147,16 @@ impl Observer for Divergence {
 
     fn sample(&mut self, world: &World, sample: &mut Sample) {
         self.refresh(world);
-        sample.divergent_keys = self.count();
+        sample.divergent_keys = match world.key_sample() {
+            None => self.count(),
+            // A sampled run: the estimate over the whole keyspace.
+            Some(ks) => {
+                let per_kind = world.generated_keys_per_kind();
+                self.divergent_ids()
+                    .map(|id| ks.weight_of_name(world.key_name(id), per_kind))
+                    .sum()
+            }
+        };
     }
 
     fn finish(&mut self, world: &World) {

@@ -127,7 +127,7 @@ pub fn check_outcomes(
         );
     }
     if let Some(min) = o.clock_inverted_wins_min {
-        let got = r.lww.clock_inverted;
+        let got = r.clock_inverted_wins();
         push(
             "clock_inverted_wins_min",
             format!("at least {min}"),

@@ -43,6 +43,9 @@ pub(crate) const INVERTED_EXAMPLES: usize = 10;
 #[derive(Debug, Default)]
 pub struct LwwObserver {
     pub stats: LwwStats,
+    /// Per key, (conflicts, clock-inverted wins), kept only when asked for (a sampled run
+    /// estimates the whole keyspace's counts from them).
+    pub per_key: Option<std::collections::BTreeMap<Vec<u8>, (u64, u64)>>,
 }
 
 /// One side of a conflict as the observer compares it: (instance, value, clock reading,
@@ -55,7 +58,13 @@ impl LwwObserver {
     fn conflict(&mut self, key: impl Fn() -> Vec<u8>, a: Side<'_>, b: Side<'_>, b_wins: bool) {
         self.stats.conflicts += 1;
         let (winner, loser) = if b_wins { (b, a) } else { (a, b) };
-        if winner.3 < loser.3 {
+        let inverted = winner.3 < loser.3;
+        if let Some(per_key) = self.per_key.as_mut() {
+            let e = per_key.entry(key()).or_default();
+            e.0 += 1;
+            e.1 += inverted as u64;
+        }
+        if inverted {
             self.stats.clock_inverted += 1;
             if self.stats.examples.len() < INVERTED_EXAMPLES {
                 // The values are rendered as text only for the few examples kept.

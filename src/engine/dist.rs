@@ -103,6 +103,26 @@ impl Zipf {
         k.clamp(0.0, self.n) as u64
     }
 
+    /// Σ P(k)² over every rank: how concentrated the distribution is (the chance that two
+    /// draws agree). The first 10,000 terms are summed, the rest integrated.
+    pub fn collision(&self) -> f64 {
+        let norm = 1.0 + self.h_integral(self.n + 0.5) - self.h_integral(1.5);
+        let two = 2.0 * self.s;
+        let head = self.n.min(10_000.0) as u64;
+        let mut sum: f64 = (1..=head).map(|k| (k as f64).powf(-two)).sum();
+        if (head as f64) < self.n {
+            // ∫ x^-2s from head + 0.5 to n + 0.5.
+            let a = head as f64 + 0.5;
+            let b = self.n + 0.5;
+            sum += if (two - 1.0).abs() < 1e-12 {
+                (b / a).ln()
+            } else {
+                (a.powf(1.0 - two) - b.powf(1.0 - two)) / (two - 1.0)
+            };
+        }
+        sum / (norm * norm)
+    }
+
     fn h(&self, x: f64) -> f64 {
         (-self.s * x.ln()).exp()
     }

@@ -20,6 +20,10 @@ use super::workload::{KeyDist, WorkloadParams};
 use crate::engine::Digest;
 use crate::engine::dist::Zipf;
 
+/// See [`KeySample::new`]: no uncertain key's expected conflicts, weighted, exceed this
+/// fraction's inverse of the total.
+const CONFLICT_SPREAD: f64 = 200.0;
+
 /// Which generated keys are in the sample, by key number (`Workload::last_key`: index × 2,
 /// plus 1 for a `SET` key).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,8 +41,18 @@ impl KeySample {
         let every = every.max(1);
         let certain_below = match params.key_dist {
             KeyDist::Uniform => 0,
-            KeyDist::Zipf { exponent } => Zipf::new(params.keys, exponent)
-                .ranks_above_share(every as f64 / params.keys as f64),
+            KeyDist::Zipf { exponent } => {
+                let z = Zipf::new(params.keys, exponent);
+                // Certain: a key whose share of the writes is `every` times the mean share,
+                // or whose share of the pairs of writes that meet on one key (where
+                // conflicts come from: a key's share squared, over the sum of squares) is
+                // so large that, sampled with weight `every`, it alone would move the
+                // estimate by more than 1/CONFLICT_SPREAD of the total.
+                let by_writes = z.ranks_above_share(every as f64 / params.keys as f64);
+                let by_pairs =
+                    z.ranks_above_share((z.collision() / (CONFLICT_SPREAD * every as f64)).sqrt());
+                by_writes.max(by_pairs)
+            }
         };
         KeySample {
             every,
@@ -60,7 +74,9 @@ impl KeySample {
         if self.every == 1 || number / 2 < self.certain_below {
             return Some(1);
         }
-        (mix(self.salt ^ number) % self.every == 0).then_some(self.every)
+        mix(self.salt ^ number)
+            .is_multiple_of(self.every)
+            .then_some(self.every)
     }
 
     /// The weight of a key that is in the sample, by name: 1 for a name the workload does

@@ -253,6 +253,11 @@ impl World {
     }
 
     /// Whether the key with id `key` has been seen (a reserved id may not have been yet).
+    /// The generated workload's keys per kind (0 without a workload).
+    pub fn generated_keys_per_kind(&self) -> u64 {
+        self.cfg.workload.as_ref().map_or(0, |w| w.keys)
+    }
+
     pub fn key_seen(&self, key: KeyId) -> bool {
         self.keys.is_seen(key)
     }

@@ -72,6 +72,16 @@ pub struct Explained {
 /// Runs the scenario traced. Errors are messages for the user (unknown instance, a key no
 /// command touched).
 pub fn explain(s: &Scenario, opts: &ExplainOptions) -> Result<Explained, String> {
+    // A key's history needs every key's state: a sampled scenario is explained exact (the
+    // byte-level process is the same; see `docs/semantics.md`, "Sampled fidelity").
+    let mut exact;
+    let s = if s.config.fidelity == crate::model::Fidelity::Exact {
+        s
+    } else {
+        exact = s.clone();
+        exact.config.fidelity = crate::model::Fidelity::Exact;
+        &exact
+    };
     let names: Vec<&str> = s.config.clusters.iter().map(|c| c.name.as_str()).collect();
     let instance = match &opts.instance {
         None => None,

@@ -170,6 +170,72 @@ pub struct Summary {
     pub expectations: Vec<ExpectationSummary>,
     pub expectations_failed: usize,
     pub warnings: Vec<String>,
+    /// Present only for a sampled run (`run.fidelity = "sampled"`): the figures above that
+    /// are estimated from the key sample (conflicts, clock-inverted wins, divergent keys,
+    /// memory), with their 95 % intervals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<SamplingSummary>,
+}
+
+/// A figure estimated from the key sample, with its 95 % confidence interval.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EstimateSummary {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl EstimateSummary {
+    fn of(e: &crate::model::keysample::Estimate) -> Self {
+        let r = |x: f64| (x * 10.0).round() / 10.0;
+        EstimateSummary {
+            estimate: r(e.value),
+            low: r(e.low),
+            high: r(e.high),
+        }
+    }
+}
+
+/// What a sampled run estimated and from what.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SamplingSummary {
+    /// `run.sample`, e.g. "1/64".
+    pub sample: String,
+    /// Keys always in the sample (the workload's hottest).
+    pub certain_keys: u64,
+    /// Keys of the sample the run saw.
+    pub sampled_keys: u64,
+    /// Which figures are estimates: `totals.lww_conflicts`, `totals.clock_inverted_wins`,
+    /// `totals.divergent_keys_end`, `peaks.divergent_keys_max`, `clusters[].memory_bytes`
+    /// (rounded estimates there; intervals here).
+    pub estimated: Vec<String>,
+    pub lww_conflicts: EstimateSummary,
+    pub clock_inverted_wins: EstimateSummary,
+    pub divergent_keys_end: EstimateSummary,
+    /// Per cluster, in cluster order.
+    pub memory_bytes: Vec<EstimateSummary>,
+}
+
+fn sampling_summary(r: &RunResult) -> Option<SamplingSummary> {
+    let e = r.estimates.as_ref()?;
+    Some(SamplingSummary {
+        sample: format!("1/{}", e.every),
+        certain_keys: e.certain_keys,
+        sampled_keys: e.sampled_keys,
+        estimated: [
+            "totals.lww_conflicts",
+            "totals.clock_inverted_wins",
+            "totals.divergent_keys_end",
+            "peaks.divergent_keys_max",
+            "clusters[].memory_bytes",
+        ]
+        .map(String::from)
+        .to_vec(),
+        lww_conflicts: EstimateSummary::of(&e.lww_conflicts),
+        clock_inverted_wins: EstimateSummary::of(&e.clock_inverted_wins),
+        divergent_keys_end: EstimateSummary::of(&e.divergent_keys_end),
+        memory_bytes: e.memory_bytes.iter().map(EstimateSummary::of).collect(),
+    })
 }
 
 /// Rounds to microsecond precision so that JSON numbers stay short and exact.
@@ -327,9 +393,9 @@ fn totals(r: &RunResult, peers: &[PeerSummary]) -> Totals {
             .iter()
             .map(|c| c.writes_recovered_from_peers)
             .sum(),
-        divergent_keys_end: r.divergent_keys_end,
-        lww_conflicts: r.lww.conflicts,
-        clock_inverted_wins: r.lww.clock_inverted,
+        divergent_keys_end: r.divergent_keys(),
+        lww_conflicts: r.lww_conflicts(),
+        clock_inverted_wins: r.clock_inverted_wins(),
     }
 }
 
@@ -373,7 +439,11 @@ fn cluster_summaries(r: &RunResult) -> Vec<ClusterSummary> {
             writes_recovered_from_peers: c.writes_recovered_from_peers,
             oom_rejections: c.oom_rejections,
             evictions: c.evictions,
-            memory_bytes: c.memory_bytes,
+            memory_bytes: r
+                .estimates
+                .as_ref()
+                .and_then(|e| e.memory_bytes.get(i))
+                .map_or(c.memory_bytes, |m| m.value.round() as u64),
             memory_limit_bytes: c.memory_limit,
             keys: c.keys,
             keyspace_digest: format!("{d:016x}"),
@@ -470,6 +540,7 @@ impl Summary {
                 .collect(),
             expectations_failed: ex.iter().filter(|e| !e.pass).count(),
             warnings: s.warnings.iter().map(|w| w.render(&s.file)).collect(),
+            sampling: sampling_summary(r),
         }
     }
 
@@ -481,7 +552,7 @@ impl Summary {
     }
 
     /// The human summary: seed first, reproduce command last.
-    pub(crate) fn to_text(&self) -> String {
+    pub fn to_text(&self) -> String {
         let mut o = String::new();
         o.push_str(&format!("seed {}  scenario {}\n", self.seed, self.scenario));
         for w in &self.warnings {
@@ -591,10 +662,30 @@ impl Summary {
             self.peaks.divergent_keys_max,
             self.peaks.clock_offset_ms_max
         ));
+        if let Some(sm) = &self.sampling {
+            let ci = |e: &EstimateSummary| {
+                format!("~{:.0} (95% CI {:.0}–{:.0})", e.estimate, e.low, e.high)
+            };
+            o.push_str(&format!(
+                "sampled fidelity {}: {} keys kept ({} with certainty); estimated: last-write-wins conflicts {}, clock-inverted wins {}, divergent keys at the end {}; memory and divergent-key peaks are estimates too\n",
+                sm.sample,
+                sm.sampled_keys,
+                sm.certain_keys,
+                ci(&sm.lww_conflicts),
+                ci(&sm.clock_inverted_wins),
+                ci(&sm.divergent_keys_end),
+            ));
+        }
         if self.totals.lww_conflicts > 0 {
             o.push_str(&format!(
-                "last-write-wins conflicts {}, clock-inverted wins {}\n",
-                self.totals.lww_conflicts, self.totals.clock_inverted_wins
+                "last-write-wins conflicts {}{}, clock-inverted wins {}\n",
+                self.totals.lww_conflicts,
+                if self.sampling.is_some() {
+                    " (estimated)"
+                } else {
+                    ""
+                },
+                self.totals.clock_inverted_wins
             ));
             for x in &self.clock_inverted_examples {
                 o.push_str(&format!(
@@ -667,8 +758,9 @@ impl Summary {
                 ("active", None) => String::new(),
                 (m, _) => format!("  ({m})"),
             };
+            let est = if self.sampling.is_some() { "~" } else { " " };
             o.push_str(&format!(
-                "  {:<20} keys {:>10}  memory {:>12} B of {:>12} B  digest {}{note}\n",
+                "  {:<20} keys {:>10}  memory{est}{:>12} B of {:>12} B  digest {}{note}\n",
                 c.name, c.keys, c.memory_bytes, c.memory_limit_bytes, c.keyspace_digest
             ));
         }

@@ -10,6 +10,7 @@ mod fuzz;
 mod live;
 mod properties;
 mod replication;
+mod sampled;
 mod scenarios;
 mod sweep;
 mod teaching;
