@@ -19,6 +19,7 @@ pub struct Estimates {
     pub sampled_keys: u64,
     pub lww_conflicts: Estimate,
     pub clock_inverted_wins: Estimate,
+    pub lww_ties: Estimate,
     pub divergent_keys_end: Estimate,
     /// Per instance, used memory (keyspace and backlogs), with the keys outside the sample
     /// counted as their number times a ratio estimate of their mean size.
@@ -33,10 +34,12 @@ impl Estimates {
         let weight = |name: &[u8]| sample.weight_of_name(name, keys_per_kind);
         let mut conflicts = EstimateSum::new(sample.every);
         let mut inverted = EstimateSum::new(sample.every);
-        for (key, &(c, i)) in lww.per_key.iter().flatten() {
+        let mut ties = EstimateSum::new(sample.every);
+        for (key, &(c, i, t)) in lww.per_key.iter().flatten() {
             let w = weight(key);
             conflicts.add(w, c as f64);
             inverted.add(w, i as f64);
+            ties.add(w, t as f64);
         }
         let mut divergent = EstimateSum::new(sample.every);
         for id in divergence.divergent_ids() {
@@ -52,6 +55,7 @@ impl Estimates {
             sampled_keys,
             lww_conflicts: conflicts.finish(),
             clock_inverted_wins: inverted.finish(),
+            lww_ties: ties.finish(),
             divergent_keys_end: divergent.finish(),
             memory_bytes: (0..world.instances().len())
                 .map(|c| memory(world, sample, c))

@@ -30,8 +30,12 @@ pub struct InvertedWin {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LwwStats {
     pub conflicts: u64,
-    /// Conflicts settled for the write that was earlier in true time (its clock was ahead).
+    /// Conflicts settled for the write that was earlier in true time because its writer's
+    /// clock read later: a clock error decided them.
     pub clock_inverted: u64,
+    /// Conflicts whose two writes carried the same clock reading (ms): the rule settled them
+    /// by instance id, whichever was earlier in true time (not a clock error).
+    pub ties: u64,
     /// The first few inverted wins.
     pub examples: Vec<InvertedWin>,
 }
@@ -43,9 +47,8 @@ pub(crate) const INVERTED_EXAMPLES: usize = 10;
 #[derive(Debug, Default)]
 pub struct LwwObserver {
     pub stats: LwwStats,
-    /// Per key, (conflicts, clock-inverted wins), kept only when asked for (a sampled run
-    /// estimates the whole keyspace's counts from them).
-    pub per_key: Option<std::collections::BTreeMap<Vec<u8>, (u64, u64)>>,
+    /// Per key, (conflicts, clock-inverted wins, ties), kept only when asked for.
+    pub per_key: Option<std::collections::BTreeMap<Vec<u8>, (u64, u64, u64)>>,
 }
 
 /// One side of a conflict as the observer compares it: (instance, value, clock reading,
@@ -58,11 +61,14 @@ impl LwwObserver {
     fn conflict(&mut self, key: impl Fn() -> Vec<u8>, a: Side<'_>, b: Side<'_>, b_wins: bool) {
         self.stats.conflicts += 1;
         let (winner, loser) = if b_wins { (b, a) } else { (a, b) };
-        let inverted = winner.3 < loser.3;
+        let tie = winner.2 == loser.2;
+        let inverted = !tie && winner.3 < loser.3;
+        self.stats.ties += tie as u64;
         if let Some(per_key) = self.per_key.as_mut() {
             let e = per_key.entry(key()).or_default();
             e.0 += 1;
             e.1 += inverted as u64;
+            e.2 += tie as u64;
         }
         if inverted {
             self.stats.clock_inverted += 1;

@@ -34,6 +34,13 @@ impl RunResult {
             })
     }
 
+    /// Same-millisecond LWW ties: counted, or in a sampled run estimated (rounded).
+    pub fn lww_ties(&self) -> u64 {
+        self.estimates
+            .as_ref()
+            .map_or(self.lww.ties, |e| e.lww_ties.value.round() as u64)
+    }
+
     /// Divergent keys at the end: counted, or in a sampled run estimated (rounded).
     pub fn divergent_keys(&self) -> u64 {
         self.estimates

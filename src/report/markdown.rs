@@ -127,8 +127,11 @@ fn headline_md(s: &Summary, o: &mut String) {
             s.peaks.divergent_keys_max.to_string(),
         ),
         (
-            "LWW conflicts / clock-inverted wins",
-            format!("{} / {}", t.lww_conflicts, t.clock_inverted_wins),
+            "LWW conflicts / clock-inverted wins / same-ms ties",
+            format!(
+                "{} / {} / {}",
+                t.lww_conflicts, t.clock_inverted_wins, t.lww_ties
+            ),
         ),
         (
             "tombstones held / collected",

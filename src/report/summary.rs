@@ -142,8 +142,11 @@ pub struct Totals {
     pub writes_recovered_from_peers: u64,
     /// Concurrent string writes that conflicted (each pair once).
     pub lww_conflicts: u64,
-    /// Conflicts won by the write that was earlier in true time.
+    /// Conflicts won by the write that was earlier in true time because its writer's clock
+    /// read later (a clock error decided them).
     pub clock_inverted_wins: u64,
+    /// Conflicts whose writes carried the same clock reading (ms), settled by instance id.
+    pub lww_ties: u64,
     /// Keys whose instances had not applied the same writes when the run stopped.
     pub divergent_keys_end: u64,
 }
@@ -206,11 +209,13 @@ pub struct SamplingSummary {
     /// Keys of the sample the run saw.
     pub sampled_keys: u64,
     /// Which figures are estimates: `totals.lww_conflicts`, `totals.clock_inverted_wins`,
+    /// `totals.lww_ties`,
     /// `totals.divergent_keys_end`, `peaks.divergent_keys_max`, `clusters[].memory_bytes`
     /// (rounded estimates there; intervals here).
     pub estimated: Vec<String>,
     pub lww_conflicts: EstimateSummary,
     pub clock_inverted_wins: EstimateSummary,
+    pub lww_ties: EstimateSummary,
     pub divergent_keys_end: EstimateSummary,
     /// Per cluster, in cluster order.
     pub memory_bytes: Vec<EstimateSummary>,
@@ -225,6 +230,7 @@ fn sampling_summary(r: &RunResult) -> Option<SamplingSummary> {
         estimated: [
             "totals.lww_conflicts",
             "totals.clock_inverted_wins",
+            "totals.lww_ties",
             "totals.divergent_keys_end",
             "peaks.divergent_keys_max",
             "clusters[].memory_bytes",
@@ -233,6 +239,7 @@ fn sampling_summary(r: &RunResult) -> Option<SamplingSummary> {
         .to_vec(),
         lww_conflicts: EstimateSummary::of(&e.lww_conflicts),
         clock_inverted_wins: EstimateSummary::of(&e.clock_inverted_wins),
+        lww_ties: EstimateSummary::of(&e.lww_ties),
         divergent_keys_end: EstimateSummary::of(&e.divergent_keys_end),
         memory_bytes: e.memory_bytes.iter().map(EstimateSummary::of).collect(),
     })
@@ -396,6 +403,7 @@ fn totals(r: &RunResult, peers: &[PeerSummary]) -> Totals {
         divergent_keys_end: r.divergent_keys(),
         lww_conflicts: r.lww_conflicts(),
         clock_inverted_wins: r.clock_inverted_wins(),
+        lww_ties: r.lww_ties(),
     }
 }
 
@@ -678,14 +686,11 @@ impl Summary {
         }
         if self.totals.lww_conflicts > 0 {
             o.push_str(&format!(
-                "last-write-wins conflicts {}{}, clock-inverted wins {}\n",
+                "last-write-wins conflicts {}{}, clock-inverted wins {}, same-millisecond ties settled by instance id {}\n",
                 self.totals.lww_conflicts,
-                if self.sampling.is_some() {
-                    " (estimated)"
-                } else {
-                    ""
-                },
-                self.totals.clock_inverted_wins
+                if self.sampling.is_some() { " (estimated)" } else { "" },
+                self.totals.clock_inverted_wins,
+                self.totals.lww_ties
             ));
             for x in &self.clock_inverted_examples {
                 o.push_str(&format!(

@@ -103,3 +103,28 @@ fn every_frozen_regression_converges() {
     }
     assert!(n >= 5, "{n} regressions");
 }
+
+/// With perfect clocks no last-write-wins decision is a clock error: scenario 01's
+/// same-millisecond pairs are ties settled by instance id, counted apart.
+#[test]
+fn perfect_clocks_give_ties_but_no_clock_inverted_wins() {
+    let s = super::bundled("01-two-regions-steady.toml", None);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    assert!(r.lww.conflicts > 0);
+    assert_eq!(r.lww.clock_inverted, 0, "{:?}", r.lww.examples.first());
+    assert!(
+        r.lww.ties > 0 && r.lww.ties < r.lww.conflicts,
+        "{:?}",
+        r.lww
+    );
+    // A drifting clock does invert wins, and its ties stay apart from them.
+    let s = super::bundled("04-clock-drift-lww.toml", None);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    assert!(r.lww.clock_inverted >= 100);
+    assert!(
+        r.lww
+            .examples
+            .iter()
+            .all(|x| x.winner.clock_ms > x.loser.clock_ms)
+    );
+}
