@@ -253,6 +253,13 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
 }
 
+/// The highest write rate `plan` accepts (a billion writes per second: past every database
+/// geosim models, and low enough that no figure overflows).
+const MAX_PLAN_RATE: f64 = 1e9;
+
+/// The longest outage `plan` accepts, in seconds (a year).
+const MAX_PLAN_OUTAGE_S: f64 = 365.0 * 86_400.0;
+
 fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
     use crate::scenario::units::{parse_bandwidth, parse_duration, parse_rate, parse_size};
     let bad = |flag: &str, v: &str, valid: &str| format!("--{flag} {v:?}: expected {valid}");
@@ -273,8 +280,20 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
             })
             .transpose()
     };
-    if a.shards == 0 {
-        return Err(bad("shards", "0", "at least 1"));
+    use crate::scenario::validate::{MAX_BACKLOG, MAX_SHARDS, MIN_BACKLOG};
+    if !(1..=MAX_SHARDS).contains(&a.shards) {
+        return Err(bad(
+            "shards",
+            &a.shards.to_string(),
+            &format!("1 to {MAX_SHARDS} shards per cluster (the scenario limit)"),
+        ));
+    }
+    if rate > MAX_PLAN_RATE {
+        return Err(bad(
+            "rate",
+            &a.rate,
+            &format!("at most {MAX_PLAN_RATE:.0} writes/s (beyond any database geosim models)"),
+        ));
     }
     if !(2..=5).contains(&a.peers) {
         return Err(bad(
@@ -292,6 +311,25 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
                 .ok_or_else(|| bad("bandwidth", v, "a bandwidth such as 1Gbit/s or 50MB/s"))
         })
         .transpose()?;
+    let backlog = size("backlog", &a.backlog)?;
+    if let Some(b) = backlog
+        && !(MIN_BACKLOG..=MAX_BACKLOG).contains(&b)
+    {
+        return Err(bad(
+            "backlog",
+            a.backlog.as_deref().unwrap_or_default(),
+            "a size from 1MB to 250MB per shard (Redis's documented range, as scenarios check)",
+        ));
+    }
+    let outage_s = secs("outage", &a.outage)?;
+    let reconnect_s = secs("reconnect", &a.reconnect)?;
+    if outage_s + reconnect_s > MAX_PLAN_OUTAGE_S {
+        return Err(bad(
+            "outage",
+            &a.outage,
+            "an outage of at most 365 days (with the reconnect delay)",
+        ));
+    }
     Ok(PlanInput {
         rate,
         op_bytes: a
@@ -304,9 +342,9 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
         },
         shards: a.shards,
         peers: a.peers,
-        outage_s: secs("outage", &a.outage)?,
-        reconnect_s: secs("reconnect", &a.reconnect)?,
-        backlog: size("backlog", &a.backlog)?,
+        outage_s,
+        reconnect_s,
+        backlog,
         dataset: size("dataset", &a.dataset)?,
         bandwidth_bps,
     })
@@ -391,7 +429,7 @@ fn simulate(a: &PlanArgs, i: &PlanInput, plan_md: &str) -> Result<i32, String> {
     let md = format!("# geosim plan\n\n```\n{plan_md}```\n\n{text}");
     std::fs::write(out.join("plan.md"), md)
         .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
-    Ok(if c.disagreements() > 0 {
+    Ok(if c.disagreements() + c.contradictions() > 0 {
         EXIT_DIVERGED
     } else {
         EXIT_OK

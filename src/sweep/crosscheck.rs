@@ -204,6 +204,11 @@ impl Crosscheck {
     pub(crate) fn disagreements(&self) -> usize {
         self.figures.iter().filter(|f| !f.agrees).count()
     }
+
+    /// Backlog sizes whose simulated outcome contradicts a definite closed-form one.
+    pub(crate) fn contradictions(&self) -> usize {
+        self.sizes.iter().filter(|s| s.contradicts()).count()
+    }
 }
 
 fn figure(name: &str, analytic: f64, simulated: f64, factor: f64) -> Figure {
@@ -346,13 +351,23 @@ pub(crate) fn crosscheck_text(i: &PlanInput, c: &Crosscheck, seeds: (u64, u64)) 
     }
     o.push_str(&format!(
         "\n{}\n",
-        match c.disagreements() {
-            0 => format!(
+        match (c.disagreements(), c.contradictions()) {
+            (0, 0) => format!(
                 "The simulation agrees with the closed form within a factor of {}.",
                 c.factor
             ),
-            n => format!(
+            (n, 0) => format!(
                 "{n} figure(s) disagree by more than a factor of {}: see above.",
+                c.factor
+            ),
+            (0, k) => format!(
+                "The figures agree within a factor of {}, but {k} backlog size(s) contradict \
+                 the closed form's definite outcome: see the table.",
+                c.factor
+            ),
+            (n, k) => format!(
+                "{n} figure(s) disagree by more than a factor of {}, and {k} backlog size(s) \
+                 contradict the closed form's definite outcome: see above.",
                 c.factor
             ),
         }
@@ -437,6 +452,34 @@ mod tests {
                 903_000, 1_625_399, 1_805_999, 1_986_599, 3_611_998, 4_000_000
             ]
         );
+    }
+
+    /// A size whose simulated outcome contradicts the closed form is not overruled by
+    /// figures that agree: the text says so, and the count makes `plan --simulate` fail.
+    #[test]
+    fn a_contradicted_outcome_is_never_reported_as_agreement() {
+        let i = input();
+        let size = |busiest, with| SizeOutcome {
+            backlog: 2_000_000,
+            busiest,
+            runs_with_full_sync: with,
+            runs: 3,
+        };
+        let mut c = Crosscheck {
+            factor: 1.25,
+            busiest_share: 1.0,
+            figures: vec![figure("f", 100.0, 101.0, 1.25)],
+            sizes: vec![size(Expect::Never, 0), size(Expect::Maybe, 2)],
+            simulated_min: None,
+        };
+        assert_eq!(c.contradictions(), 0);
+        assert!(crosscheck_text(&i, &c, (1, 3)).contains("agrees with the closed form"));
+        c.sizes.push(size(Expect::Never, 1));
+        c.sizes.push(size(Expect::Always, 2));
+        assert_eq!((c.disagreements(), c.contradictions()), (0, 2));
+        let text = crosscheck_text(&i, &c, (1, 3));
+        assert!(!text.contains("agrees with the closed form"), "{text}");
+        assert!(text.contains("2 backlog size(s) contradict"), "{text}");
     }
 
     #[test]

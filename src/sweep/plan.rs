@@ -10,7 +10,7 @@
 
 use crate::model::backlog::largest_block;
 use crate::redis::resp::set_bytes;
-use crate::scenario::validate::{MAX_BACKLOG, MIN_BACKLOG};
+use crate::scenario::validate::{MAX_BACKLOG, MAX_SHARDS, MIN_BACKLOG};
 
 /// What the planner knows.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +62,8 @@ pub struct Plan {
     /// The largest replication-buffer block the writes can make at the minimal backlog: the
     /// most a full backlog may hold above its size.
     pub largest_block: u64,
-    /// The fewest shards for which `min_backlog` fits Redis's 250MB per-shard limit.
+    /// The fewest shards for which `min_backlog` fits Redis's 250MB per-shard limit (may
+    /// exceed the 256-shard maximum: the text says so instead of recommending it).
     pub shards_for_limit: u64,
     /// Seconds of outage (reconnect included) the given backlog rides out.
     pub outage_ridden_s: Option<f64>,
@@ -162,10 +163,18 @@ pub(crate) fn plan_text(i: &PlanInput, p: &Plan) -> String {
         }
     ));
     if p.min_backlog > MAX_BACKLOG {
-        o.push_str(&format!(
-            "  over the 250MB per-shard limit: use at least {} shards per cluster\n",
-            p.shards_for_limit
-        ));
+        if p.shards_for_limit <= MAX_SHARDS {
+            o.push_str(&format!(
+                "  over the 250MB per-shard limit: use at least {} shards per cluster\n",
+                p.shards_for_limit
+            ));
+        } else {
+            o.push_str(&format!(
+                "  over the 250MB per-shard limit even at the {MAX_SHARDS}-shard maximum ({} per \
+                 shard would be needed): no backlog rides out this outage; expect a full sync\n",
+                mib(p.backlog_needed as f64 * i.shards as f64 / MAX_SHARDS as f64)
+            ));
+        }
     }
     if let (Some(b), Some(s)) = (i.backlog, p.outage_ridden_s) {
         o.push_str(&format!(

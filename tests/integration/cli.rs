@@ -144,6 +144,42 @@ fn plan_prints_the_closed_form_figures_and_refuses_bad_units() {
     assert!(err.contains("2 to 5 participating clusters"), "{err}");
 }
 
+/// `plan` stays within the limits scenarios enforce, and says so instead of recommending
+/// past them.
+#[test]
+fn plan_is_bounded_by_the_documented_limits() {
+    let bad = |args: &[&str], want: &str| {
+        let mut all = vec!["plan", "--rate", "20k/s", "--outage", "10m"];
+        all.extend_from_slice(args);
+        let (code, _, err) = geosim(&all);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    };
+    bad(
+        &["--shards", "300"],
+        "--shards \"300\": expected 1 to 256 shards",
+    );
+    bad(&["--shards", "0"], "expected 1 to 256 shards");
+    bad(&["--backlog", "500MB"], "from 1MB to 250MB per shard");
+    bad(&["--backlog", "100KB"], "from 1MB to 250MB per shard");
+    let (code, _, err) = geosim(&["plan", "--rate", "20k/s", "--outage", "400d"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at most 365 days"), "{err}");
+    let (code, _, err) = geosim(&["plan", "--rate", "5000000k/s", "--outage", "10m"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("at most 1000000000 writes/s"), "{err}");
+    // Past what even 256 shards can hold, the plan says no backlog will do.
+    let (code, out, _) = geosim(&[
+        "plan", "--rate", "200k/s", "--outage", "100d", "--shards", "256",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("even at the 256-shard maximum") && out.contains("expect a full sync"),
+        "{out}"
+    );
+    assert!(!out.contains("use at least"), "{out}");
+}
+
 #[test]
 fn plan_simulate_sets_the_closed_form_beside_the_simulation() {
     let base = std::env::temp_dir().join(format!("geosim-plan-sim-{}", std::process::id()));
