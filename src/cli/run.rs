@@ -43,6 +43,35 @@ fn load_with(path: &Path, seed: Option<u64>, sets: &[String]) -> Result<Scenario
         .map_err(|e| bad(&e))
 }
 
+/// When the run began (wall clock, for the progress line only: nothing in a run reads it).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Redraws the progress line: simulated time, events and their rate, the phase's estimated
+/// remaining wall time.
+fn progress_line(now: crate::engine::SimTime, target: crate::engine::SimTime, events: u64) {
+    let started = *STARTED.get_or_init(std::time::Instant::now); // Display only.
+    let wall = started.elapsed().as_secs_f64();
+    let (t, end) = (now.as_secs_f64(), target.as_secs_f64().max(1e-9));
+    let rate = if wall > 0.0 {
+        events as f64 / wall
+    } else {
+        0.0
+    };
+    let eta = if t > 0.0 {
+        wall * (end - t).max(0.0) / t
+    } else {
+        0.0
+    };
+    eprint!(
+        "\r  simulated {t:.1} s of {end:.1} s ({:.0}%), {events} events, {:.2} M events/s, ETA {eta:.0} s   ",
+        100.0 * t / end,
+        rate / 1e6
+    );
+    if now >= target {
+        eprint!("\r{:100}\r", "");
+    }
+}
+
 pub fn run(
     path: &Path,
     (seed, sets): (Option<u64>, &[String]),
@@ -56,6 +85,10 @@ pub fn run(
     };
     // One run, then the process exits: do not spend seconds freeing the keyspaces.
     crate::model::driver::leak_worlds_at_exit();
+    // On a terminal, a progress line on stderr (nothing when piped or redirected).
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        crate::model::driver::report_progress(progress_line);
+    }
     let judged = match report {
         None => run_and_judge(&s),
         Some(dir) => match crate::report::write_report(&s, dir) {

@@ -8,7 +8,7 @@ use super::script::{StepAction, StepRecord};
 use super::stats::Outcome;
 use super::trace::Tracer;
 use super::world::{Event, World};
-use crate::engine::{Digest, EventQueue, RunLimits, SimTime, StopReason, run_until};
+use crate::engine::{Digest, EventQueue, RunLimits, SimDuration, SimTime, StopReason, run_until};
 use crate::redis;
 
 /// Set by a command that runs one simulation and then exits (`geosim run`): the finished
@@ -26,6 +26,20 @@ pub(crate) fn leak_worlds_at_exit() {
 /// Whether [`leak_worlds_at_exit`] was called.
 pub(crate) fn leaking_at_exit() -> bool {
     LEAK_AT_EXIT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// What a progress reporter is told between slices of a run: simulated time now, the time
+/// the run heads for (the end of writes, then the convergence deadline), events so far.
+pub type ProgressFn = fn(SimTime, SimTime, u64);
+
+/// Set by a command that shows one run's progress (`geosim run` on a terminal).
+static PROGRESS: std::sync::OnceLock<ProgressFn> = std::sync::OnceLock::new();
+
+/// Tells this process's runs to call `report` between slices of simulated time (a
+/// hundredth of each phase). Slicing changes nothing in a run: its events, digests and
+/// outputs are the same (tested); the reporter must not touch the run either.
+pub fn report_progress(report: ProgressFn) {
+    let _ = PROGRESS.set(report);
 }
 
 /// A world with its event queue and trace digest: what one run is.
@@ -147,11 +161,38 @@ impl Driver {
                 StepAction::Wait => record.line = "wait".into(),
             }
             self.records.push(record);
+            // A step may change sessions (a partition, a sync) outside any event; and a
+            // scripted run's queue empties between steps, which stops sampling: each step
+            // is followed by a sample (so peaks and charts see what the steps did).
+            let now = self.now();
+            self.world.note_states(now);
+            self.world.resume_sampling(&mut self.queue);
         }
     }
 
     pub(crate) fn now(&self) -> SimTime {
         self.queue.now()
+    }
+
+    /// [`Driver::run_until`] in slices, telling the progress reporter (if any) after each.
+    fn run_phase(&mut self, t: SimTime) {
+        let Some(report) = PROGRESS.get().copied() else {
+            return self.run_until(t);
+        };
+        let start = self.now();
+        let step = SimDuration((t.since(start).0 / 100).max(1));
+        let mut at = start;
+        while at < t && !self.event_limit_hit {
+            at = (at + step).min(t);
+            self.run_until(at);
+            report(self.now().max(at), t, self.events);
+            if self.queue.is_empty() {
+                break;
+            }
+        }
+        self.run_until(t);
+        // The phase is over (quiescent early, or at `t`): the reporter may clear its line.
+        report(t, t, self.events);
     }
 
     /// Runs the events up to and including time `t` (bounded by the run's event limit).
@@ -189,15 +230,21 @@ impl Driver {
             self.run_script();
             let all: Vec<usize> = (0..self.world.instances.len()).collect();
             self.world.set_held(&all, false, &mut self.queue);
+            let now = self.now();
+            self.world.note_states(now);
+            self.world.resume_sampling(&mut self.queue);
         }
         let end = self.world.end_of_writes().max(self.now());
-        self.run_until(end);
+        self.run_phase(end);
         if !self.event_limit_hit && !self.healed {
             self.healed = true;
             self.world.heal_everything(&mut self.queue);
+            let now = self.now();
+            self.world.note_states(now);
+            self.world.resume_sampling(&mut self.queue);
         }
         let deadline = end + self.world.cfg.converge_deadline;
-        self.run_until(deadline);
+        self.run_phase(deadline);
         let now = self.now();
         let tracer = self.world.take_tracer(now);
         (self.finish(end), tracer)
@@ -207,15 +254,18 @@ impl Driver {
         let w = &self.world;
         let n = w.instances.len();
         let quiescent = self.queue.is_empty();
-        let peers = w.peers.iter().filter(|p| p.src != p.dst).cloned().collect();
+        let stopped_at = if quiescent {
+            w.last_apply.max(end)
+        } else {
+            self.queue.now()
+        };
+        let mut peers = w.peers.clone();
+        w.time_behind(stopped_at, &mut peers);
+        let peers = peers.into_iter().filter(|p| p.src != p.dst).collect();
         Outcome {
             events: self.events,
             trace_digest: self.digest.value(),
-            stopped_at: if quiescent {
-                w.last_apply.max(end)
-            } else {
-                self.queue.now()
-            },
+            stopped_at,
             end_of_writes: end,
             quiescent,
             event_limit_hit: self.event_limit_hit,
@@ -231,6 +281,7 @@ impl Driver {
             tombstones: (0..n).map(|c| w.tombstones(c)).collect(),
             tombstones_collected: w.gc.collected(),
             peaks: w.peaks.clone(),
+            state_changes: w.state_changes().to_vec(),
         }
     }
 }

@@ -47,7 +47,20 @@ impl Histogram {
         self.max = self.max.max(v);
     }
 
-    pub(crate) fn count(&self) -> u64 {
+    /// Records `v` `n` times.
+    pub(crate) fn record_n(&mut self, v: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if self.counts.is_empty() {
+            self.counts = vec![0; BUCKETS];
+        }
+        self.counts[bucket_of(v)] += n;
+        self.total += n;
+        self.max = self.max.max(v);
+    }
+
+    pub fn count(&self) -> u64 {
         self.total
     }
 
@@ -131,6 +144,16 @@ impl SessionState {
             SessionState::Disconnected => "disconnected",
         }
     }
+}
+
+/// A syncer session entering a state (the sync-state timeline is drawn from these, so a
+/// full sync shorter than the sample interval still shows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    pub time: crate::engine::SimTime,
+    /// Index into `SampleLayout::sessions`.
+    pub session: u32,
+    pub state: SessionState,
 }
 
 /// One session's state at a sample.
@@ -229,5 +252,56 @@ impl Peaks {
                 .max()
                 .unwrap_or(0),
         );
+    }
+}
+
+/// A shard's stream writes counted by write time in buckets of [`WriteTimes::BUCKET`], kept
+/// from the oldest write some peer has not seen yet: what a full sync's snapshot makes
+/// visible at once, and since when each of those writes was waiting.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WriteTimes {
+    /// Index (write time / BUCKET) of `counts[0]`.
+    base: u64,
+    counts: std::collections::VecDeque<u32>,
+}
+
+impl WriteTimes {
+    /// Bucket width: a snapshot-delivered write's wait is known to ±5 ms.
+    pub(crate) const BUCKET: u64 = 10_000_000;
+
+    /// A write at `t` (ns).
+    pub(crate) fn record(&mut self, t: u64) {
+        let b = t / Self::BUCKET;
+        if self.counts.is_empty() {
+            self.base = b;
+        }
+        if b < self.base {
+            // Older than what is kept: every peer has seen it already.
+            return;
+        }
+        let i = (b - self.base) as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] = self.counts[i].saturating_add(1);
+    }
+
+    /// Forgets the buckets that end at or before `t` (ns): every peer has seen them.
+    pub(crate) fn forget_until(&mut self, t: u64) {
+        while !self.counts.is_empty() && (self.base + 1) * Self::BUCKET <= t {
+            self.counts.pop_front();
+            self.base += 1;
+        }
+        if self.counts.is_empty() {
+            self.base = self.base.max(t / Self::BUCKET);
+        }
+    }
+
+    /// Each bucket whose midpoint lies in `(after, until]` (ns): (midpoint, writes).
+    pub(crate) fn between(&self, after: u64, until: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.counts.iter().enumerate().filter_map(move |(i, &n)| {
+            let mid = (self.base + i as u64) * Self::BUCKET + Self::BUCKET / 2;
+            (mid > after && mid <= until && n > 0).then_some((mid, n as u64))
+        })
     }
 }

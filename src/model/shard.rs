@@ -39,6 +39,8 @@ pub struct Shard {
     /// modelled bytes (see `model::keysample`).
     pub(crate) shadow_keys: u64,
     pub(crate) shadow_bytes: u64,
+    /// The stream's writes by write time, from the oldest one a peer has not seen.
+    pub(crate) write_times: super::metrics::WriteTimes,
 }
 
 /// A stream op just appended: what the syncers of this shard ship.
@@ -70,6 +72,7 @@ impl Shard {
             compact_bytes: 0,
             shadow_keys: 0,
             shadow_bytes: 0,
+            write_times: Default::default(),
         }
     }
 
@@ -156,6 +159,9 @@ impl Shard {
             self.needs_select = false;
         }
         bytes += extra_bytes;
+        if bytes > 0 {
+            self.write_times.record(item.written_at.0);
+        }
         let before = self.backlog.end();
         let (_, end) = if large.is_empty() {
             self.backlog.append(bytes, Some(item.clone()))

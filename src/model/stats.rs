@@ -14,6 +14,19 @@ pub struct PeerStats {
     pub duplicates: u64,
     /// Apply time at `dst` minus write time at `src`, in nanoseconds, of streamed ops.
     pub lag: Histogram,
+    /// Time until a write of `src` is visible at `dst`, in nanoseconds, whichever way it
+    /// arrived: streamed (its lag) or merged by a full sync's snapshot (the merge time minus
+    /// its write time, to ±5 ms; for an added instance, from when it started joining).
+    pub visible: Histogram,
+    /// Writes of `src` that reached `dst` in a full sync's snapshot rather than streamed.
+    pub writes_by_snapshot: u64,
+    /// The longest any one session from `src` to `dst` spent not caught up (disconnected, in
+    /// a full sync, or replaying a partial sync): `dst` may serve stale reads of that shard
+    /// meanwhile. From the recorded state changes, to the end of the run.
+    pub behind: crate::engine::SimDuration,
+    /// The longest any one session from `src` to `dst` spent in full syncs (snapshots in
+    /// transit).
+    pub in_full_sync: crate::engine::SimDuration,
     /// Replication-stream bytes sent (before compression), resends included.
     pub stream_bytes: u64,
     /// Snapshot bytes sent (before compression).
@@ -26,6 +39,10 @@ pub struct PeerStats {
     pub full_syncs_after_overflow: u64,
     pub full_sync_failures: u64,
     pub max_consecutive_full_sync_failures: u64,
+    /// The most memory `dst` held while merging a snapshot from `src`: its used memory
+    /// plus the snapshot (geosim's model: the destination holds the received snapshot
+    /// beside its dataset while it merges it).
+    pub snapshot_load_memory_max: u64,
     /// Times replication into `dst` stopped because the destination shard was full.
     pub oom_stops: u64,
 }
@@ -89,4 +106,7 @@ pub struct Outcome {
     pub peaks: Peaks,
     /// Per instance, tombstones held at the end: (count, estimated bytes).
     pub tombstones: Vec<(u64, u64)>,
+    /// Every syncer session state change, in time order (the first for each session at
+    /// time zero).
+    pub state_changes: Vec<super::metrics::StateChange>,
 }

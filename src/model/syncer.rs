@@ -168,10 +168,15 @@ pub(crate) struct Session {
     pub force_full: bool,
     /// True write time of the last op applied (for the sampled lag).
     pub last_applied_written_at: SimTime,
+    /// Write time up to which the destination has seen the source shard's writes (streamed
+    /// or in a merged snapshot).
+    pub visible_until: SimTime,
     pub partial_syncs: u64,
     pub full_syncs: u64,
     /// When the latest full sync's snapshot was taken.
     pub full_sync_started: SimTime,
+    /// Bytes (before compression) of the snapshot in transit.
+    pub full_sync_bytes: u64,
     /// Full syncs that ended with the snapshot offset already gone from the backlog.
     pub full_sync_failures: u64,
     /// Consecutive failed full syncs (a full-sync loop when it reaches 2).
@@ -206,9 +211,11 @@ impl Session {
             epoch: 0,
             force_full: false,
             last_applied_written_at: SimTime::ZERO,
+            visible_until: SimTime::ZERO,
             partial_syncs: 0,
             full_syncs: 0,
             full_sync_started: SimTime::ZERO,
+            full_sync_bytes: 0,
             full_sync_failures: 0,
             consecutive_failures: 0,
             max_consecutive_failures: 0,

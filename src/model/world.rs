@@ -128,6 +128,11 @@ pub struct World {
     pub(super) keys: KeyDir,
     /// With sampled fidelity: which keys are sampled, and what is kept of the others.
     pub(super) sampled: Option<shadow::Sampled>,
+    /// Every session state change, in time order, and each session's last recorded state.
+    pub(super) state_log: Vec<crate::model::metrics::StateChange>,
+    pub(super) last_states: Vec<crate::model::metrics::SessionState>,
+    /// A `Sample` event is scheduled.
+    pub(super) sample_pending: bool,
 }
 
 impl World {
@@ -243,6 +248,9 @@ impl World {
                 .with_compact(compact)
                 .with_generated(generated_keys, reserve),
             sampled,
+            state_log: Vec::new(),
+            last_states: Vec::new(),
+            sample_pending: false,
         }
     }
 
@@ -313,6 +321,7 @@ impl World {
             }
         }
         if !self.cfg.sample_interval.is_zero() {
+            self.sample_pending = true;
             q.schedule(SimTime::ZERO, Event::Sample);
         }
         for c in 0..self.instances.len() {
@@ -337,6 +346,7 @@ impl World {
             q.schedule(f.begin, Event::FaultBegin { fault: i as u32 });
             q.schedule(f.end, Event::FaultEnd { fault: i as u32 });
         }
+        self.note_states(SimTime::ZERO);
     }
 
     pub(super) fn end_of_writes(&self) -> SimTime {
@@ -764,6 +774,23 @@ impl Model for World {
     type Event = Event;
 
     fn handle(&mut self, event: Event, q: &mut Scheduler<Event>) {
+        self.dispatch(event, q);
+        // Session states change only at these events: a delivery (a partial sync catching
+        // up) on its own session, anything else but an arrival on any session.
+        match event {
+            Event::Arrival { .. } => {}
+            Event::Deliver { session, .. } => self.note_state(session as usize, q.now()),
+            _ => self.note_states(q.now()),
+        }
+    }
+
+    fn digest_event(&self, e: &Event, d: &mut Digest) {
+        self.digest_one(e, d);
+    }
+}
+
+impl World {
+    fn dispatch(&mut self, event: Event, q: &mut Scheduler<Event>) {
         match event {
             Event::Arrival { cluster } => self.on_arrival(cluster as usize, q),
             Event::Deliver {
@@ -790,7 +817,7 @@ impl Model for World {
         }
     }
 
-    fn digest_event(&self, e: &Event, d: &mut Digest) {
+    fn digest_one(&self, e: &Event, d: &mut Digest) {
         match *e {
             Event::Arrival { cluster } => d.word(1).word(cluster as u64),
             Event::Deliver {

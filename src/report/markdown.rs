@@ -26,16 +26,18 @@ pub(crate) fn summary_md(s: &Summary) -> String {
         o.push_str(&format!("* warning: {w}\n"));
     }
     headline_md(s, &mut o);
-    o.push_str("\n## Replication per peer\n\n| from → to | ops | lag p50 ms | lag p99 ms | lag max ms | partial | full | full-sync loop |\n|---|---|---|---|---|---|---|---|\n");
+    o.push_str("\n## Replication per peer\n\nVisible after: time until a write is visible at the peer, streamed or by a full sync's snapshot.\n\n| from → to | visible p50 ms | visible p99 ms | visible max ms | streamed lag p99 ms | streamed | by snapshot | partial | full | full-sync loop |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for p in &s.peers {
         o.push_str(&format!(
-            "| {} → {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} → {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             p.from,
             p.to,
-            p.ops_applied,
-            opt(p.lag_ms_p50),
+            opt(p.visible_ms_p50),
+            opt(p.visible_ms_p99),
+            opt(p.visible_ms_max),
             opt(p.lag_ms_p99),
-            opt(p.lag_ms_max),
+            p.ops_applied,
+            p.writes_by_snapshot,
             p.partial_syncs,
             p.full_syncs,
             if p.full_sync_loop { "yes" } else { "no" }

@@ -8,7 +8,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::model::metrics::{Sample, SampleLayout, SessionState};
+use crate::model::metrics::{Sample, SampleLayout, SessionState, StateChange};
 
 /// At most this many points per series are kept: past it, every other point is dropped and
 /// only every second sample is recorded from then on (memory stays bounded however long the
@@ -28,8 +28,6 @@ pub(crate) struct Series {
     pub backlog: Vec<Vec<f64>>,
     /// Per link: queued bytes.
     pub link_queue: Vec<Vec<f64>>,
-    /// Per session: state code (0 streaming, 1 partial, 2 full, 3 disconnected).
-    pub states: Vec<Vec<u8>>,
     /// Per cluster: clock error in ms.
     pub clock_ms: Vec<Vec<f64>>,
     /// Keys whose instances have not all applied the same writes.
@@ -62,7 +60,6 @@ impl Series {
             self.peer_lag_ms = peers.into_iter().map(|p| (p, Vec::new())).collect();
             self.backlog = vec![Vec::new(); layout.backlogs.len()];
             self.link_queue = vec![Vec::new(); layout.links.len()];
-            self.states = vec![Vec::new(); layout.sessions.len()];
             self.clock_ms = vec![Vec::new(); layout.clusters.len()];
             self.layout = Some(layout.clone());
         }
@@ -88,9 +85,6 @@ impl Series {
         for (v, b) in self.link_queue.iter_mut().zip(&s.link_queue_bytes) {
             v.push(*b as f64);
         }
-        for (v, x) in self.states.iter_mut().zip(&s.sessions) {
-            v.push(code(x.state));
-        }
         for (v, x) in self.clock_ms.iter_mut().zip(&s.clock_offset_ns) {
             v.push(*x as f64 / 1e6);
         }
@@ -113,14 +107,35 @@ impl Series {
         for v in self.backlog.iter_mut().chain(self.link_queue.iter_mut()) {
             keep_even(v);
         }
-        for v in &mut self.states {
-            keep_even(v);
-        }
         for v in &mut self.clock_ms {
             keep_even(v);
         }
         self.stride *= 2;
     }
+}
+
+/// Per session, its state intervals `(from_s, to_s, state)` from the recorded changes, the
+/// last one reaching `end_s`.
+pub(crate) fn state_bands(
+    changes: &[StateChange],
+    sessions: usize,
+    end_s: f64,
+) -> Vec<Vec<(f64, f64, SessionState)>> {
+    let mut bands: Vec<Vec<(f64, f64, SessionState)>> = vec![Vec::new(); sessions];
+    for c in changes {
+        let Some(band) = bands.get_mut(c.session as usize) else {
+            continue;
+        };
+        let t = c.time.as_secs_f64();
+        if let Some(last) = band.last_mut() {
+            last.1 = t;
+        }
+        band.push((t, end_s.max(t), c.state));
+    }
+    for band in &mut bands {
+        band.retain(|(a, b, _)| b > a);
+    }
+    bands
 }
 
 /// A shaded window on the time axis: a fault, with its label.
@@ -250,10 +265,11 @@ where
     Ok(())
 }
 
-/// The sync-state timeline: one band per session, coloured by state.
+/// The sync-state timeline: one band per session, coloured by state, from the recorded state
+/// changes (so a full sync shorter than the sample interval still shows).
 fn state_chart<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
-    s: &Series,
+    (changes, end_s): (&[StateChange], f64),
     layout: &SampleLayout,
     windows: &[Window],
 ) -> DrawResult
@@ -261,9 +277,9 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let t = &s.time_s;
-    let t_max = t.last().copied().unwrap_or(1.0).max(1e-3);
-    let n = s.states.len().max(1) as f64;
+    let t_max = end_s.max(1e-3);
+    let sessions = layout.sessions.len();
+    let n = sessions.max(1) as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption("Sync state per syncer session", ("sans-serif", 22))
         .margin(12)
@@ -298,22 +314,16 @@ where
             RGBColor(200, 200, 200).mix(0.3).filled(),
         )))?;
     }
-    for (row, states) in s.states.iter().enumerate() {
-        let mut i = 0;
-        while i < states.len() {
-            let code = states[i];
-            let mut j = i + 1;
-            while j < states.len() && states[j] == code {
-                j += 1;
-            }
-            let x0 = t[i];
-            let x1 = if j < t.len() { t[j] } else { t_max };
-            let colour = colours[code as usize].1;
+    for (row, band) in state_bands(changes, sessions, t_max)
+        .into_iter()
+        .enumerate()
+    {
+        for (x0, x1, state) in band {
+            let colour = colours[code(state) as usize].1;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(x0, row as f64 + 0.1), (x1, row as f64 + 0.9)],
                 colour.filled(),
             )))?;
-            i = j;
         }
     }
     for (name, colour) in colours {
@@ -338,7 +348,13 @@ pub const CHARTS: [&str; 6] = [
 ];
 
 /// Draws every chart into `dir` as SVG and PNG.
-pub(crate) fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawResult {
+/// The sync-state chart is drawn from `changes` (every session state change, to `end_s`).
+pub(crate) fn write_charts(
+    dir: &Path,
+    s: &Series,
+    windows: &[Window],
+    (changes, end_s): (&[StateChange], f64),
+) -> DrawResult {
     register_font()?;
     let Some(layout) = s.layout.clone() else {
         return Ok(());
@@ -353,6 +369,7 @@ pub(crate) fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawRe
             s,
             &layout,
             windows,
+            (changes, end_s),
         )?;
         draw_one(
             name,
@@ -360,6 +377,7 @@ pub(crate) fn write_charts(dir: &Path, s: &Series, windows: &[Window]) -> DrawRe
             s,
             &layout,
             windows,
+            (changes, end_s),
         )?;
     }
     Ok(())
@@ -371,6 +389,7 @@ fn draw_one<DB: DrawingBackend>(
     s: &Series,
     l: &SampleLayout,
     windows: &[Window],
+    states: (&[StateChange], f64),
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -428,7 +447,7 @@ where
                 None,
             )
         }
-        "sync_state" => state_chart(root, s, l, windows),
+        "sync_state" => state_chart(root, states, l, windows),
         "divergent_keys" => line_chart(
             root,
             "Divergent keys (instances that have not applied the same writes)",

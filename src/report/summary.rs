@@ -38,6 +38,22 @@ pub struct PeerSummary {
     pub from: String,
     pub to: String,
     pub ops_applied: u64,
+    /// Time until a write is visible at `to`, whichever way it arrived (streamed, or merged
+    /// by a full sync's snapshot): the headline lag.
+    pub visible_ms_p50: Option<f64>,
+    pub visible_ms_p99: Option<f64>,
+    pub visible_ms_max: Option<f64>,
+    /// Writes that reached `to` in a snapshot rather than streamed.
+    pub writes_by_snapshot: u64,
+    /// The longest any one of this direction's sessions spent not caught up (disconnected,
+    /// in a full sync, or replaying a partial sync): `to` may serve stale reads meanwhile.
+    pub behind_s: f64,
+    /// The longest any one of its sessions spent in full syncs.
+    pub in_full_sync_s: f64,
+    /// The most memory `to` held while merging a snapshot from `from` (its used memory plus
+    /// the snapshot); 0 without full syncs.
+    pub snapshot_load_memory_bytes: u64,
+    /// Lag of the streamed ops only (apply time minus write time).
     pub lag_ms_p50: Option<f64>,
     pub lag_ms_p99: Option<f64>,
     pub lag_ms_max: Option<f64>,
@@ -250,6 +266,34 @@ fn ms(d: SimDuration) -> f64 {
     (d.0 as f64 / 1_000.0).round() / 1_000.0
 }
 
+/// A byte count for people: exact below 1 KiB, else in KiB, MiB, GiB or TiB with three
+/// significant digits or more (`summary.json` and the CSV files keep exact integers).
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {}", UNITS[unit])
+}
+
+/// Seconds, rounded to the microsecond.
+fn secs(d: SimDuration) -> f64 {
+    ms(d) / 1_000.0
+}
+
 fn ns_ms(ns: u64) -> f64 {
     ms(SimDuration(ns))
 }
@@ -290,7 +334,11 @@ pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judg
             label: f.name.clone(),
         })
         .collect();
-    super::plot::write_charts(dir, &series.borrow(), &windows)
+    let states = (
+        &judged.result.state_changes[..],
+        judged.result.stopped_at.as_secs_f64(),
+    );
+    super::plot::write_charts(dir, &series.borrow(), &windows, states)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     write_explained(s, dir)?;
     Ok(judged)
@@ -360,6 +408,13 @@ fn peer_summaries(r: &RunResult, names: &[String]) -> Vec<PeerSummary> {
             from: names[p.src].clone(),
             to: names[p.dst].clone(),
             ops_applied: p.ops_applied,
+            visible_ms_p50: p.visible.quantile(0.5).map(ns_ms),
+            visible_ms_p99: p.visible.quantile(0.99).map(ns_ms),
+            visible_ms_max: (p.visible.count() > 0).then(|| ns_ms(p.visible.max())),
+            writes_by_snapshot: p.writes_by_snapshot,
+            behind_s: secs(p.behind),
+            in_full_sync_s: secs(p.in_full_sync),
+            snapshot_load_memory_bytes: p.snapshot_load_memory_max,
             lag_ms_p50: p.lag.quantile(0.5).map(ns_ms),
             lag_ms_p99: p.lag.quantile(0.99).map(ns_ms),
             lag_ms_max: (p.lag.count() > 0).then(|| ns_ms(p.lag.max())),
@@ -623,21 +678,21 @@ impl Summary {
             self.simulated_s, self.duration_s, self.events
         ));
         o.push_str(&format!(
-            "writes {} (rejected {}), ops applied at peers {}, stream {} B, snapshots {} B, on the wire {} B\n",
+            "writes {} (rejected {}), ops applied at peers {}, stream {}, snapshots {}, on the wire {}\n",
             self.totals.writes,
             self.totals.rejected_writes,
             self.totals.ops_applied,
-            self.totals.stream_bytes,
-            self.totals.snapshot_bytes,
-            self.totals.wire_bytes
+            human_bytes(self.totals.stream_bytes),
+            human_bytes(self.totals.snapshot_bytes),
+            human_bytes(self.totals.wire_bytes)
         ));
         o.push_str(&format!(
-            "syncs: partial {}, full {} (failed {}); tombstones held {} ({} B), collected {}\n",
+            "syncs: partial {}, full {} (failed {}); tombstones held {} ({}), collected {}\n",
             self.totals.partial_syncs,
             self.totals.full_syncs,
             self.totals.full_sync_failures,
             self.totals.tombstones,
-            self.totals.tombstone_bytes,
+            human_bytes(self.totals.tombstone_bytes),
             self.totals.tombstones_collected
         ));
         if self.totals.unavailable_rejections
@@ -661,11 +716,11 @@ impl Summary {
             ));
         }
         o.push_str(&format!(
-            "peaks ({} samples): backlog {} B ({:.0}% of capacity), link queue {} B, sampled lag {:.3} ms, divergent keys {}, clock error {:.3} ms\n",
+            "peaks ({} samples): backlog {} ({:.0}% of capacity), link queue {}, sampled lag {:.3} ms, divergent keys {}, clock error {:.3} ms\n",
             self.peaks.samples,
-            self.peaks.backlog_bytes_max,
+            human_bytes(self.peaks.backlog_bytes_max),
             self.peaks.backlog_fill_max * 100.0,
-            self.peaks.link_queue_bytes_max,
+            human_bytes(self.peaks.link_queue_bytes_max),
             self.peaks.lag_ms_max_sampled,
             self.peaks.divergent_keys_max,
             self.peaks.clock_offset_ms_max
@@ -709,22 +764,35 @@ impl Summary {
         }
     }
 
-    /// Lag per peer pair, and each heal's catch-up.
+    /// Per peer pair the time until writes are visible (and the streamed lag), and each
+    /// heal's catch-up.
     fn text_peers(&self, o: &mut String) {
         let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
-        o.push_str("lag per peer (ms):\n");
+        o.push_str(
+            "time until a write is visible at the peer (ms), streamed or by a full sync's snapshot:\n",
+        );
         o.push_str(&format!(
-            "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>8} {:>5}\n",
-            "from -> to", "p50", "p99", "max", "ops", "partial", "full"
+            "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>10} {:>11} {:>8} {:>5}\n",
+            "from -> to",
+            "p50",
+            "p99",
+            "max",
+            "streamed p99",
+            "streamed",
+            "by snapshot",
+            "partial",
+            "full"
         ));
         for p in &self.peers {
             o.push_str(&format!(
-                "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>8} {:>5}{}\n",
+                "  {:<28} {:>10} {:>10} {:>10} {:>12} {:>10} {:>11} {:>8} {:>5}{}\n",
                 format!("{} -> {}", p.from, p.to),
-                opt(p.lag_ms_p50),
+                opt(p.visible_ms_p50),
+                opt(p.visible_ms_p99),
+                opt(p.visible_ms_max),
                 opt(p.lag_ms_p99),
-                opt(p.lag_ms_max),
                 p.ops_applied,
+                p.writes_by_snapshot,
                 p.partial_syncs,
                 p.full_syncs,
                 if p.full_sync_loop {
@@ -733,6 +801,25 @@ impl Summary {
                     ""
                 }
             ));
+        }
+        if self.peers.iter().any(|p| p.behind_s > 0.0) {
+            o.push_str("not caught up (stale reads possible), longest session per peer (s):\n");
+            for p in self.peers.iter().filter(|p| p.behind_s > 0.0) {
+                o.push_str(&format!(
+                    "  {:<28} behind {:>10.3}  in full sync {:>10.3}{}\n",
+                    format!("{} -> {}", p.from, p.to),
+                    p.behind_s,
+                    p.in_full_sync_s,
+                    if p.snapshot_load_memory_bytes > 0 {
+                        format!(
+                            "  memory while loading a snapshot {}",
+                            human_bytes(p.snapshot_load_memory_bytes)
+                        )
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
         }
         for h in &self.heals {
             o.push_str(&format!(
@@ -765,8 +852,12 @@ impl Summary {
             };
             let est = if self.sampling.is_some() { "~" } else { " " };
             o.push_str(&format!(
-                "  {:<20} keys {:>10}  memory{est}{:>12} B of {:>12} B  digest {}{note}\n",
-                c.name, c.keys, c.memory_bytes, c.memory_limit_bytes, c.keyspace_digest
+                "  {:<20} keys {:>10}  memory{est}{:>10} of {:>10}  digest {}{note}\n",
+                c.name,
+                c.keys,
+                human_bytes(c.memory_bytes),
+                human_bytes(c.memory_limit_bytes),
+                c.keyspace_digest
             ));
         }
         if self.totals.refused_reconnects > 0 {
@@ -807,7 +898,18 @@ fn shell_word(w: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::shell_word;
+    use super::{human_bytes, shell_word};
+
+    #[test]
+    fn byte_counts_read_in_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1024), "1.00 KiB");
+        assert_eq!(human_bytes(14_828_907), "14.1 MiB");
+        assert_eq!(human_bytes(1_073_741_824), "1.00 GiB");
+        assert_eq!(human_bytes(250 * 1024 * 1024), "250 MiB");
+        assert_eq!(human_bytes(u64::MAX), "16777216 TiB");
+    }
 
     #[test]
     fn shell_words_are_quoted_only_when_a_shell_would_read_them() {

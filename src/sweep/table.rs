@@ -18,6 +18,12 @@ pub struct Row {
     pub snapshot_bytes: u64,
     pub wire_bytes: u64,
     pub lag_ms_p99_worst: Option<f64>,
+    /// The worst peer's p99 time until a write is visible (streamed or by snapshot).
+    pub visible_ms_p99_worst: Option<f64>,
+    /// The longest catch-up after a heal (`None`: no heal, or one never caught up).
+    pub caught_up_ms_max: Option<f64>,
+    /// The longest any session was not caught up (stale reads possible), in seconds.
+    pub behind_s_worst: f64,
     pub writes_lost: u64,
     pub clock_inverted_wins: u64,
     pub trace_digest: String,
@@ -39,6 +45,9 @@ impl Row {
             snapshot_bytes: s.totals.snapshot_bytes,
             wire_bytes: s.totals.wire_bytes,
             lag_ms_p99_worst: worst_p99(s),
+            visible_ms_p99_worst: worst(s.peers.iter().filter_map(|p| p.visible_ms_p99)),
+            caught_up_ms_max: worst(s.heals.iter().filter_map(|h| h.caught_up_after_ms)),
+            behind_s_worst: worst(s.peers.iter().map(|p| p.behind_s)).unwrap_or(0.0),
             writes_lost: s.totals.writes_lost,
             clock_inverted_wins: s.totals.clock_inverted_wins,
             trace_digest: s.trace_digest.clone(),
@@ -52,8 +61,9 @@ impl Row {
     /// A row from a `sweep.csv` record written by [`sweep_csv`] for `axes` axes: the cell,
     /// the axis values, then the fixed columns by name.
     pub fn from_record(record: &csv::StringRecord, axes: usize) -> Result<Row, String> {
-        if record.len() != axes + 14 {
-            return Err(format!("{} fields, expected {}", record.len(), axes + 14));
+        let want = axes + 1 + FIXED_COLUMNS.len();
+        if record.len() != want {
+            return Err(format!("{} fields, expected {want}", record.len()));
         }
         let cell = record[0]
             .parse()
@@ -77,6 +87,9 @@ impl Row {
             snapshot_bytes: t.snapshot_bytes,
             wire_bytes: t.wire_bytes,
             lag_ms_p99_worst: t.lag_ms_p99_worst,
+            visible_ms_p99_worst: t.visible_ms_p99_worst,
+            caught_up_ms_max: t.caught_up_ms_max,
+            behind_s_worst: t.behind_s_worst,
             writes_lost: t.writes_lost,
             clock_inverted_wins: t.clock_inverted_wins,
             trace_digest: t.trace_digest,
@@ -99,6 +112,9 @@ impl Row {
             self.snapshot_bytes.to_string(),
             self.wire_bytes.to_string(),
             opt(self.lag_ms_p99_worst),
+            opt(self.visible_ms_p99_worst),
+            opt(self.caught_up_ms_max),
+            self.behind_s_worst.to_string(),
             self.writes_lost.to_string(),
             self.clock_inverted_wins.to_string(),
             self.trace_digest.clone(),
@@ -108,7 +124,7 @@ impl Row {
 }
 
 /// `sweep.csv`'s columns after the cell and the axes.
-pub(super) const FIXED_COLUMNS: [&str; 13] = [
+pub(super) const FIXED_COLUMNS: [&str; 16] = [
     "seed",
     "verdict",
     "time_to_converge_ms",
@@ -119,6 +135,9 @@ pub(super) const FIXED_COLUMNS: [&str; 13] = [
     "snapshot_bytes",
     "wire_bytes",
     "lag_ms_p99_worst",
+    "visible_ms_p99_worst",
+    "caught_up_ms_max",
+    "behind_s_worst",
     "writes_lost",
     "clock_inverted_wins",
     "trace_digest",
@@ -137,16 +156,21 @@ pub(super) struct RowTail {
     snapshot_bytes: u64,
     wire_bytes: u64,
     lag_ms_p99_worst: Option<f64>,
+    visible_ms_p99_worst: Option<f64>,
+    caught_up_ms_max: Option<f64>,
+    behind_s_worst: f64,
     writes_lost: u64,
     clock_inverted_wins: u64,
     trace_digest: String,
 }
 
 pub(super) fn worst_p99(s: &Summary) -> Option<f64> {
-    s.peers
-        .iter()
-        .filter_map(|p| p.lag_ms_p99)
-        .fold(None, |m, x| Some(m.map_or(x, |m: f64| m.max(x))))
+    worst(s.peers.iter().filter_map(|p| p.lag_ms_p99))
+}
+
+/// The largest of some figures, if any.
+fn worst(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    xs.fold(None, |m, x| Some(m.map_or(x, |m: f64| m.max(x))))
 }
 
 /// `sweep.csv`: one row per cell (written with the `csv` crate: a field is quoted only when

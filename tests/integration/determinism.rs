@@ -265,3 +265,27 @@ fn every_bundled_scenario_ends_where_its_acknowledged_writes_say() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+/// Showing progress slices a run into a hundred steps per phase: the run is the same (its
+/// summary bytes and trace digest), and the reporter hears of every step. (Nextest runs
+/// each test in its own process, so the reporter stays with this test.)
+#[test]
+fn reporting_progress_changes_nothing_in_a_run() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    static LAST_EVENTS: AtomicU64 = AtomicU64::new(0);
+    fn count(_now: geosim::engine::SimTime, _to: geosim::engine::SimTime, events: u64) {
+        CALLS.fetch_add(1, Ordering::Relaxed);
+        assert!(events >= LAST_EVENTS.swap(events, Ordering::Relaxed));
+    }
+    let s = super::bundled("02-partition-and-heal.toml", None);
+    let quiet = geosim::report::run_and_judge(&s).summary.to_json();
+    geosim::model::driver::report_progress(count);
+    let shown = geosim::report::run_and_judge(&s).summary.to_json();
+    assert_eq!(quiet, shown);
+    assert!(
+        CALLS.load(Ordering::Relaxed) >= 100,
+        "{}",
+        CALLS.load(Ordering::Relaxed)
+    );
+}

@@ -758,3 +758,95 @@ fn divergent_keys_end_at_zero_when_converged_and_stay_when_not() {
     assert_eq!(c.verdict, Verdict::NotConverged);
     assert!(r.divergent_keys_end > 1_000, "{}", r.divergent_keys_end);
 }
+
+/// Session states are recorded as they change, not sampled: with one sample a minute, every
+/// full sync still shows as a session entering the `full` state, once per full sync.
+#[test]
+fn every_full_sync_is_in_the_state_log_however_rarely_samples_are_taken() {
+    use geosim::model::metrics::SessionState;
+    let mut s = super::bundled("07-full-sync-loop.toml", None);
+    s.config.sample_interval = geosim::engine::SimDuration::from_secs(60);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    let full_syncs: u64 = r.peers.iter().map(|p| p.full_syncs).sum();
+    let entered_full = r
+        .state_changes
+        .iter()
+        .filter(|c| c.state == SessionState::Full)
+        .count() as u64;
+    assert!(full_syncs >= 4, "{full_syncs}");
+    assert_eq!(entered_full, full_syncs);
+    // In time order, one entry per change, each session's first at time zero.
+    assert!(r.state_changes.windows(2).all(|w| w[0].time <= w[1].time));
+    let sessions = 1 + r.state_changes.iter().map(|c| c.session).max().unwrap_or(0) as usize;
+    for sid in 0..sessions {
+        let mine: Vec<_> = r
+            .state_changes
+            .iter()
+            .filter(|c| c.session as usize == sid)
+            .collect();
+        assert_eq!(mine[0].time, geosim::engine::SimTime::ZERO);
+        assert!(mine.windows(2).all(|w| w[0].state != w[1].state));
+    }
+    assert!(r.peaks.samples <= 6, "{}", r.peaks.samples);
+}
+
+/// A scripted run samples after every step (its queue empties between steps, which used to
+/// stop sampling after the first sample): lesson 10's divergence shows in its peaks.
+#[test]
+fn a_scripted_run_is_sampled_after_every_step() {
+    let s = super::bundled("teaching/10-partition-backlog-full-sync.toml", None);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    assert!(
+        r.peaks.samples > s.config.script.len() as u64,
+        "{}",
+        r.peaks.samples
+    );
+    assert!(r.peaks.divergent_keys_max > 0);
+    assert!(r.peaks.backlog_bytes_max > 0);
+}
+
+/// After an outage that ends in full syncs, the headline lag is the time until a write is
+/// visible at the peer, whichever way it came: its p99 is about the outage, where the
+/// streamed ops alone show tens of milliseconds; every write arrives once, streamed or by
+/// snapshot (to the snapshot buckets' 10 ms).
+#[test]
+fn writes_merged_by_a_snapshot_count_in_the_time_until_visible() {
+    let s = super::bundled("03-backlog-overflow-full-sync.toml", None);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    for p in r.peers.iter().filter(|p| p.src != p.dst) {
+        assert!(p.full_syncs > 0);
+        let streamed_p99 = p.lag.quantile(0.99).unwrap() as f64 / 1e6;
+        let visible_p99 = p.visible.quantile(0.99).unwrap() as f64 / 1e6;
+        assert!(streamed_p99 < 100.0, "{streamed_p99}");
+        assert!((30_000.0..45_000.0).contains(&visible_p99), "{visible_p99}");
+        assert!(p.writes_by_snapshot > 10_000, "{}", p.writes_by_snapshot);
+        let written = r.clusters[p.src].writes;
+        let arrived = p.ops_applied + p.writes_by_snapshot;
+        assert!(
+            arrived.abs_diff(written) * 1000 <= written,
+            "{arrived} arrived of {written} written"
+        );
+        assert_eq!(p.visible.count(), arrived);
+        // Behind for the 40 s cut and the resync after it, part of it in full syncs.
+        let behind = p.behind.as_secs_f64();
+        assert!((40.0..42.0).contains(&behind), "{behind}");
+        assert!(p.in_full_sync > geosim::engine::SimDuration::ZERO);
+        assert!(p.in_full_sync < p.behind);
+    }
+    // Without full syncs the two figures are the same.
+    let s = super::bundled("02-partition-and-heal.toml", None);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    for p in r.peers.iter().filter(|p| p.src != p.dst) {
+        assert_eq!(p.writes_by_snapshot, 0);
+        assert_eq!(p.visible, p.lag);
+        assert_eq!(p.in_full_sync, geosim::engine::SimDuration::ZERO);
+    }
+    // A run without faults is never behind.
+    let s = super::bundled("01-two-regions-steady.toml", None);
+    let (r, _) = geosim::sim::run_scenario(&s);
+    assert!(
+        r.peers
+            .iter()
+            .all(|p| p.behind == geosim::engine::SimDuration::ZERO)
+    );
+}

@@ -451,3 +451,42 @@ fn a_latency_that_could_stall_the_run_is_refused_naming_its_field() {
         "{two}[network]\nlatency = {{ dist = \"pareto\", scale = \"10ms\", shape = 4.0 }}\n"
     )));
 }
+
+/// A partition from time zero is refused: Redis needs the members to reach each other to
+/// create the database.
+#[test]
+fn a_database_cannot_be_created_partitioned() {
+    let text = |begin: &str| {
+        format!(
+            "[run]\nduration = \"30s\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n\
+             [workload]\nrate = \"10/s\"\n[[fault]]\nkind = \"partition\"\nbegin = \"{begin}\"\n\
+             duration = \"5s\"\nisolate = [\"a\"]\n"
+        )
+    };
+    let err = super::inline_error(&text("0s"));
+    assert!(
+        err.contains("fault[0].begin = \"0s\"") && err.contains("cannot be created"),
+        "{err}"
+    );
+    super::inline(&text("1ms"));
+}
+
+/// Several shards synced through one centralized proxy get a warning that cites the
+/// documented distributed mode; one shard, or distributed sync, does not.
+#[test]
+fn centralized_sync_of_several_shards_is_warned_about() {
+    let text = |extra: &str| {
+        format!(
+            "[run]\nduration = \"10s\"\n[[cluster]]\nname = \"a\"\nshards = 4\n{extra}\
+             [[cluster]]\nname = \"b\"\n[workload]\nrate = \"10/s\"\n"
+        )
+    };
+    let s = super::inline(&text(""));
+    let warned: Vec<String> = s.warnings.iter().map(|w| w.render("x")).collect();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("cluster[0].syncer_mode") && warned[0].contains("distributed"));
+    let s = super::inline(&text(
+        "syncer_mode = \"distributed\"\nproxy_policy = \"all-master-shards\"\n",
+    ));
+    assert!(s.warnings.is_empty());
+}

@@ -89,7 +89,7 @@ impl World {
             if let Some(number) = f.op.shadow_number() {
                 self.deliver_shadow(dst, shard, number);
                 self.peers[pair].ops_applied += 1;
-                self.peers[pair].lag.record(now.since(f.op.written_at).0);
+                self.streamed(sid, pair, f.op.written_at, now);
                 self.sessions[sid].consumed_op(f.end, f.op.written_at);
                 self.last_apply = now;
                 continue;
@@ -127,7 +127,7 @@ impl World {
                 Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
             }
-            self.peers[pair].lag.record(now.since(f.op.written_at).0);
+            self.streamed(sid, pair, f.op.written_at, now);
             self.sessions[sid].consumed_op(f.end, f.op.written_at);
             let s = &self.sessions[sid];
             assert!(
@@ -154,6 +154,68 @@ impl World {
                 },
             ),
             None => s.delivery_scheduled = false,
+        }
+    }
+
+    /// A streamed op written at `written_at` reached session `sid`'s destination at `now`:
+    /// its lag is also the time until it was visible there.
+    fn streamed(
+        &mut self,
+        sid: usize,
+        pair: usize,
+        written_at: crate::engine::SimTime,
+        now: crate::engine::SimTime,
+    ) {
+        let lag = now.since(written_at).0;
+        let p = &mut self.peers[pair];
+        p.lag.record(lag);
+        p.visible.record(lag);
+        let s = &mut self.sessions[sid];
+        s.visible_until = s.visible_until.max(written_at);
+    }
+
+    /// Session `sid`'s snapshot, taken at `taken`, was merged at `now`: the source shard's
+    /// writes after what the destination had seen and up to the snapshot are visible there
+    /// now, each after waiting since its write (for an added instance, since it started
+    /// joining).
+    fn visible_by_snapshot(
+        &mut self,
+        sid: usize,
+        taken: crate::engine::SimTime,
+        now: crate::engine::SimTime,
+    ) {
+        let s = &self.sessions[sid];
+        let (src, src_shard, dst) = (s.src, s.src_shard, s.dst);
+        let after = s.visible_until;
+        let since = self.cfg.clusters[dst]
+            .join_at
+            .unwrap_or(crate::engine::SimTime::ZERO);
+        let pair = pair_index(self.instances.len(), src, dst);
+        let times = &self.instances[src].shards[src_shard].write_times;
+        let p = &mut self.peers[pair];
+        for (mid, n) in times.between(after.0, taken.0) {
+            p.visible
+                .record_n(now.0.saturating_sub(mid.max(since.0)), n);
+            p.writes_by_snapshot += n;
+        }
+        let s = &mut self.sessions[sid];
+        s.visible_until = s.visible_until.max(taken);
+    }
+
+    /// Forgets, per shard, the write times every member peer has seen.
+    pub(in crate::model) fn forget_seen_write_times(&mut self) {
+        for c in 0..self.instances.len() {
+            for sh in 0..self.instances[c].shards.len() {
+                let seen = self.sessions_of_source[c][sh]
+                    .iter()
+                    .map(|&sid| &self.sessions[sid as usize])
+                    .filter(|s| self.members.get(s.dst) != crate::model::Membership::Removed)
+                    .map(|s| s.visible_until.0)
+                    .min();
+                if let Some(t) = seen {
+                    self.instances[c].shards[sh].write_times.forget_until(t);
+                }
+            }
         }
     }
 
@@ -317,6 +379,7 @@ impl World {
             (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
         let arrives = self.links[s.link].transmit(now, wire);
         s.begin_full_sync(now, snapshot, epoch, offset);
+        s.full_sync_bytes = bytes;
         let p = &mut self.peers[pair_index(self.instances.len(), s.src, s.dst)];
         p.full_syncs += 1;
         p.snapshot_bytes += bytes;
@@ -359,6 +422,9 @@ impl World {
             };
             t.push(now, kind);
         }
+        let load = self.instances[dst].used() + self.sessions[sid].full_sync_bytes;
+        let p = &mut self.peers[pair_index(self.instances.len(), src, dst)];
+        p.snapshot_load_memory_max = p.snapshot_load_memory_max.max(load);
         // Keys held compact here merge in place when the result is compact too; the rest
         // merge into the keyspace (turned general first).
         let merged = self.merge_compact(dst, &snapshot);
@@ -374,6 +440,9 @@ impl World {
             self.notify_touched(key);
         }
         self.merge_shadow(sid);
+        let taken = self.sessions[sid].full_sync_started;
+        self.visible_by_snapshot(sid, taken, now);
+        self.forget_seen_write_times();
         self.sessions[sid].force_full = false;
         self.check_joined(dst, now);
         self.release_stale(dst, q);

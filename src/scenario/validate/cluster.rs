@@ -175,6 +175,13 @@ fn one_cluster(
             "distributed sync needs proxy policy \"all-master-shards\" or \"all-nodes\": it spreads syncer traffic over several proxy endpoints, and \"single\" provides only one",
         );
     }
+    if syncer_mode == SyncerMode::Centralized && shards > 1 {
+        f.warn(
+            p("syncer_mode"),
+            c.syncer_mode.as_deref().and_then(quoted),
+            "centralized sync (the default) carries every shard's sync traffic through one proxy endpoint; for Active-Active under load Redis documents distributed sync (syncer_mode = \"distributed\" with proxy_policy = \"all-master-shards\" or \"all-nodes\") for higher throughput and lower latency; geosim models the difference as syncer throughput (replication.syncer_ops_per_sec)",
+        );
+    }
     let memory_limit = match &c.memory_limit {
         Some(s) => size_field(f, &p("memory_limit"), s),
         None => Some(1024 * 1024 * 1024),

@@ -202,6 +202,13 @@ fn link_fault(
     );
     let kind = link_fault_kind(f, fl, i)?;
     let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
+    if begin == Some(SimDuration::ZERO) && matches!(kind, FaultKind::Partition(_)) {
+        f.err(
+            p("begin"),
+            fl.begin.as_deref().and_then(quoted),
+            "a database cannot be created while its members cannot reach each other (the network must exist before creation): begin the partition after 0s",
+        );
+    }
     let end = fault_end(f, fl, i, begin);
     if let (Some(b), Some(e)) = (begin, end)
         && e <= b
