@@ -4,7 +4,7 @@
 //! same workload and fault timeline (common random numbers): differences between cells come
 //! from the swept values alone.
 
-mod charts;
+pub(crate) mod charts;
 pub(crate) mod coverage;
 pub mod crosscheck;
 pub mod hunt;

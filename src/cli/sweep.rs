@@ -15,6 +15,22 @@ use crate::sweep::{
 /// Writes a sweep's (or shard's) files; `sweep.md` only for a whole sweep.
 fn write_outputs(out: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Option<String>> {
     std::fs::create_dir_all(out)?;
+    // A reused directory keeps nothing of an earlier sweep: every file a sweep writes goes
+    // first (a shard writes no sweep.md or charts, so an old one must not stay beside it).
+    let mut ours = vec![
+        "sweep.csv".to_string(),
+        "sweep.json".into(),
+        "sweep.md".into(),
+    ];
+    for c in crate::sweep::charts::SWEEP_CHARTS {
+        ours.extend([format!("{c}.svg"), format!("{c}.png")]);
+    }
+    for f in ours {
+        match std::fs::remove_file(out.join(&f)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
     let axes = m.axes();
     std::fs::write(out.join("sweep.csv"), sweep_csv(&axes, rows))?;
     let json = serde_json::to_string_pretty(m).expect("a manifest serialises") + "\n";
@@ -115,9 +131,10 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
             }
         }
     };
-    if axes.is_empty() {
+    // Seeds alone are a sweep too (the same scenario over many seeds).
+    if axes.is_empty() && a.seeds.is_none() && loaded.sweep.seeds.is_none() {
         eprintln!(
-            "error: {}: nothing to sweep: give --set PATH=V1,V2,... or a [sweep] table with set = [...]",
+            "error: {}: nothing to sweep: give --set PATH=V1,V2,..., --seeds A..B, or a [sweep] table with set = [...] or seeds",
             path.display()
         );
         return EXIT_BAD_INPUT;
@@ -146,6 +163,16 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
             .clone()
             .unwrap_or_else(|| vec![loaded.config.seed]),
     };
+    // Everything that can be checked is checked before any cell runs: the output
+    // directory, and every value of every axis (reported against the command line).
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("error: --out {}: cannot create it: {e}", out.display());
+        return EXIT_BAD_INPUT;
+    }
+    if let Err(e) = check_axes(path, &axes, !set.is_empty()) {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let results = run_with_bar(path, &axes, &seeds, a.jobs, shard);
     let results = match results {
         Ok(r) => r,
@@ -176,6 +203,37 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
 
 /// Runs a sweep's cells with a progress bar on a terminal (indicatif hides it when stderr
 /// is not one).
+/// Validates the scenario with each value of each axis put in (the other axes at their
+/// first values): a bad value is reported as the `--set` that gave it (or the scenario's
+/// `[sweep]` entry), with what validation said.
+fn check_axes(path: &Path, axes: &[Axis], from_command_line: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = path.display().to_string();
+    for (i, axis) in axes.iter().enumerate() {
+        for v in &axis.values {
+            let sets: Vec<(&str, &str)> = axes
+                .iter()
+                .enumerate()
+                .map(|(j, a)| {
+                    let value = if i == j { v } else { &a.values[0] };
+                    (a.path.as_str(), value.as_str())
+                })
+                .collect();
+            let opts = LoadOptions::default();
+            if let Err(e) = crate::sweep::scenario_with(&text, &file, &sets, &opts) {
+                let said: Vec<String> = e.diagnostics.iter().map(|d| d.render_bare()).collect();
+                let origin = if from_command_line {
+                    format!("--set {}={v}", axis.path)
+                } else {
+                    format!("{file}: [sweep] set: {}={v}", axis.path)
+                };
+                return Err(format!("{origin}: {}", said.join("; ")));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn run_with_bar(
     path: &Path,
     axes: &[Axis],
@@ -232,6 +290,10 @@ pub struct PlanArgs {
     /// The WAN link bandwidth, e.g. 1Gbit/s.
     #[arg(long)]
     pub bandwidth: Option<String>,
+    /// Print the inputs and figures as JSON (keys carry their unit) instead of text; not
+    /// with --simulate.
+    #[arg(long)]
+    pub json: bool,
     /// Also run the matching sweep (backlog sizes around the analytic minimum × seeds) and
     /// print analytic and simulated figures side by side; needs --out.
     #[arg(long)]
@@ -358,6 +420,19 @@ pub(crate) fn plan(a: &PlanArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    if a.json {
+        if a.simulate {
+            eprintln!(
+                "error: --json prints the closed form only; drop --simulate (its sweep writes sweep.json and plan.md into --out)"
+            );
+            return EXIT_BAD_INPUT;
+        }
+        out!(
+            "{}",
+            crate::sweep::plan::plan_json(&i, &crate::sweep::plan::plan(&i))
+        );
+        return EXIT_OK;
+    }
     let text = plan_text(&i, &crate::sweep::plan::plan(&i));
     out!("{text}");
     if !a.simulate {

@@ -31,13 +31,10 @@ impl Diagnostic {
         }
     }
 
-    /// Renders the diagnostic for `file`.
-    pub fn render(&self, file: &str) -> String {
-        let mut s = String::from(file);
-        if let Some((l, c)) = self.position {
-            s.push_str(&format!(":{l}:{c}"));
-        }
-        s.push_str(": ");
+    /// The field, its value and the message, without the file or a position (for a value
+    /// that came from the command line).
+    pub fn render_bare(&self) -> String {
+        let mut s = String::new();
         if !self.path.is_empty() {
             s.push_str(&self.path);
             if let Some(v) = &self.value {
@@ -46,6 +43,17 @@ impl Diagnostic {
             s.push_str(": ");
         }
         s.push_str(&self.message);
+        s
+    }
+
+    /// Renders the diagnostic for `file`.
+    pub fn render(&self, file: &str) -> String {
+        let mut s = String::from(file);
+        if let Some((l, c)) = self.position {
+            s.push_str(&format!(":{l}:{c}"));
+        }
+        s.push_str(": ");
+        s.push_str(&self.render_bare());
         s
     }
 }

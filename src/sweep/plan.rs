@@ -127,6 +127,42 @@ pub fn plan(i: &PlanInput) -> Plan {
     }
 }
 
+/// `plan --json`: the inputs and every figure, keys carrying their unit (absent figures are
+/// `null`), pretty-printed with a trailing newline.
+pub(crate) fn plan_json(i: &PlanInput, p: &Plan) -> String {
+    let v = serde_json::json!({
+        "inputs": {
+            "rate_per_s": i.rate,
+            "op_bytes": i.op_bytes,
+            "largest_piece_bytes": i.largest_piece,
+            "shards": i.shards,
+            "peers": i.peers,
+            "outage_s": i.outage_s,
+            "reconnect_s": i.reconnect_s,
+            "backlog_bytes": i.backlog,
+            "dataset_bytes": i.dataset,
+            "bandwidth_bits_per_s": i.bandwidth_bps,
+        },
+        "shard_stream_bytes_per_s": p.shard_stream_bps,
+        "written_during_outage_bytes_per_shard": p.backlog_needed,
+        "min_backlog_bytes": p.min_backlog,
+        "may_suffice_from_bytes": p.may_suffice_from,
+        "largest_block_bytes": p.largest_block,
+        "min_backlog_within_limit": p.min_backlog <= MAX_BACKLOG,
+        "shards_for_limit": p.shards_for_limit,
+        "shards_for_limit_within_max": p.shards_for_limit <= MAX_SHARDS,
+        "outage_ridden_s": p.outage_ridden_s.map(|s| s.max(0.0)),
+        "wan_out_bytes_per_s": p.wan_out_bps,
+        "link_keeps_up": p.link_keeps_up,
+        "full_sync_s": p.full_sync_s,
+        "full_sync_written_bytes_per_shard": p.full_sync_backlog_needed,
+        "full_sync_finishes": p.full_sync_finishes,
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("plan figures serialise");
+    s.push('\n');
+    s
+}
+
 fn mib(b: f64) -> String {
     format!("{:.2} MiB", b / 1_048_576.0)
 }

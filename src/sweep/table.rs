@@ -198,13 +198,19 @@ pub fn sweep_md(
     results: &[Row],
     full_sync_target: Option<f64>,
 ) -> String {
+    let grid = axes
+        .iter()
+        .map(|a| format!("`{}` = {}", a.path, a.values.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" × ");
     let mut o = format!(
-        "# Sweep of `{scenario}`\n\n{} cells: {} × {} seed(s) ({}).\n\n",
+        "# Sweep of `{scenario}`\n\n{} cells: {}{} seed(s) ({}).\n\n",
         results.len(),
-        axes.iter()
-            .map(|a| format!("`{}` = {}", a.path, a.values.join(", ")))
-            .collect::<Vec<_>>()
-            .join(" × "),
+        if grid.is_empty() {
+            "the scenario as written over ".to_string()
+        } else {
+            format!("{grid} × ")
+        },
         seeds.len(),
         match (seeds.first(), seeds.last()) {
             (Some(a), Some(b)) if a != b => format!("seeds {a}..{b}"),

@@ -180,6 +180,38 @@ fn plan_is_bounded_by_the_documented_limits() {
     assert!(!out.contains("use at least"), "{out}");
 }
 
+/// `plan --json` gives the same figures as the text, for scripts.
+#[test]
+fn plan_prints_json_for_scripts() {
+    let args = [
+        "plan",
+        "--rate",
+        "20k/s",
+        "--outage",
+        "10m",
+        "--peers",
+        "3",
+        "--backlog",
+        "250MB",
+    ];
+    let (code, out, _) = geosim(&[&args[..], &["--json"]].concat());
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["inputs"]["op_bytes"], 144);
+    assert_eq!(v["shards_for_limit"], 7);
+    assert_eq!(v["min_backlog_within_limit"], false);
+    assert_eq!(
+        v["outage_ridden_s"]
+            .as_f64()
+            .map(|s| (s * 10.0).round() / 10.0),
+        Some(90.0)
+    );
+    assert!(v["full_sync_s"].is_null());
+    let (code, _, err) = geosim(&[&args[..], &["--json", "--simulate", "--out", "x"]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("--json prints the closed form only"), "{err}");
+}
+
 #[test]
 fn plan_simulate_sets_the_closed_form_beside_the_simulation() {
     let base = std::env::temp_dir().join(format!("geosim-plan-sim-{}", std::process::id()));
@@ -605,4 +637,50 @@ fn hunt_reports_which_paths_its_seeds_went_through_and_reaches_each() {
         let n = table.iter().find(|(l, _)| l.starts_with(path)).unwrap().1;
         assert!(n >= 9, "{path}: {n} of 300 seeds");
     }
+}
+
+/// A sweep checks what it can before running anything: a bad axis value is reported as the
+/// `--set` that gave it; seeds alone make a sweep; a reused `--out` keeps nothing of an
+/// earlier sweep.
+#[test]
+fn sweep_checks_first_sweeps_seeds_alone_and_leaves_no_stale_files() {
+    let base = std::env::temp_dir().join(format!("geosim-sweep-checks-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let out = base.join("out");
+    let out_s = out.display().to_string();
+    let scenario = "scenarios/01-two-regions-steady.toml";
+    let (code, _, err) = geosim(&[
+        "sweep",
+        scenario,
+        "--set",
+        "replication.backlog_size=2MB,12XB",
+        "--out",
+        &out_s,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: --set replication.backlog_size=12XB: "),
+        "{err}"
+    );
+    assert!(!out.join("sweep.csv").exists(), "nothing ran");
+    // Seeds alone: one cell per seed.
+    let (code, out_text, err) = geosim(&["sweep", scenario, "--seeds", "1..3", "--out", &out_s]);
+    assert_eq!(code, 0, "{err}");
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(out.join("sweep.md").exists(), "{out_text}");
+    // A shard into the same directory: the whole sweep's sweep.md does not stay.
+    let (code, _, err) = geosim(&[
+        "sweep", scenario, "--seeds", "1..3", "--shard", "1/2", "--out", &out_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.join("sweep.md").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("sweep.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        3
+    );
+    let _ = std::fs::remove_dir_all(&base);
 }
