@@ -197,17 +197,20 @@ pub(crate) fn scenario_with(
         kind: ErrorKind::Invalid,
         diagnostics: vec![Diagnostic::new("", None, e.to_string())],
     })?;
-    // Positions are found again in the file as written: a field that was set has none there.
+    // Positions are found again in the file as written (errors and warnings alike): a field
+    // that was set has none there.
+    let relocate = |d: &mut Diagnostic| {
+        d.position = if sets.iter().any(|(p, _)| *p == d.path) {
+            None
+        } else {
+            scenario::diag::locate(original, &d.path)
+        };
+    };
     let mut s = scenario::parse(&text, file, opts).map_err(|mut e| {
-        for d in &mut e.diagnostics {
-            d.position = if sets.iter().any(|(p, _)| *p == d.path) {
-                None
-            } else {
-                scenario::diag::locate(original, &d.path)
-            };
-        }
+        e.diagnostics.iter_mut().for_each(relocate);
         e
     })?;
+    s.warnings.iter_mut().for_each(relocate);
     s.sets = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
     Ok(s)
 }

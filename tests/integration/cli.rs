@@ -116,19 +116,22 @@ fn no_convergence_by_the_deadline_exits_3() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A plan at 20k writes/s, a 10-minute outage, three regions and 250MB backlogs.
+const PLAN_20K: [&str; 9] = [
+    "plan",
+    "--rate",
+    "20k/s",
+    "--outage",
+    "10m",
+    "--peers",
+    "3",
+    "--backlog",
+    "250MB",
+];
+
 #[test]
 fn plan_prints_the_closed_form_figures_and_refuses_bad_units() {
-    let (code, out, _) = geosim(&[
-        "plan",
-        "--rate",
-        "20k/s",
-        "--outage",
-        "10m",
-        "--peers",
-        "3",
-        "--backlog",
-        "250MB",
-    ]);
+    let (code, out, _) = geosim(&PLAN_20K);
     assert_eq!(code, 0);
     assert!(out.contains("144 stream bytes per write"), "{out}");
     assert!(out.contains("use at least 7 shards per cluster"), "{out}");
@@ -183,17 +186,7 @@ fn plan_is_bounded_by_the_documented_limits() {
 /// `plan --json` gives the same figures as the text, for scripts.
 #[test]
 fn plan_prints_json_for_scripts() {
-    let args = [
-        "plan",
-        "--rate",
-        "20k/s",
-        "--outage",
-        "10m",
-        "--peers",
-        "3",
-        "--backlog",
-        "250MB",
-    ];
+    let args = PLAN_20K;
     let (code, out, _) = geosim(&[&args[..], &["--json"]].concat());
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
@@ -683,4 +676,31 @@ fn sweep_checks_first_sweeps_seeds_alone_and_leaves_no_stale_files() {
         3
     );
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// A warning of a scenario run with `--set` points into the file as written, as errors do.
+#[test]
+fn warnings_point_into_the_file_as_written_under_set() {
+    // A shorter run misses one of the scenario's expectations (exit 1): the warning is the
+    // point here. The text summary lists warnings.
+    let (code, out, err) = geosim(&[
+        "run",
+        "scenarios/04-clock-drift-lww.toml",
+        "--set",
+        "run.duration=20s",
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("cluster[1].ntp"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let text = std::fs::read_to_string("scenarios/04-clock-drift-lww.toml").unwrap();
+    let want = 1 + text
+        .lines()
+        .position(|l| l.trim_start().starts_with("ntp = false"))
+        .unwrap();
+    assert!(
+        line.contains(&format!("04-clock-drift-lww.toml:{want}:")),
+        "{line} (ntp is on line {want})"
+    );
 }
