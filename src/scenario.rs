@@ -55,13 +55,33 @@ pub struct LoadOptions {
 
 /// Reads and validates the scenario at `path`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
+    let text = read_text(path)?;
+    parse(&text, &path.display().to_string(), opts)
+}
+
+/// The largest scenario file geosim reads (bundled ones are a few kilobytes).
+pub const MAX_SCENARIO_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a scenario file, refusing one larger than [`MAX_SCENARIO_BYTES`] without reading
+/// past it (`geosim validate /dev/zero` stops there).
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let io = |msg: String| ScenarioError {
         file: file.clone(),
         kind: ErrorKind::Io,
-        diagnostics: vec![Diagnostic::new("", None, e.to_string())],
-    })?;
-    parse(&text, &file, opts)
+        diagnostics: vec![Diagnostic::new("", None, msg)],
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| io(e.to_string()))?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(io(format!(
+            "larger than {MAX_SCENARIO_BYTES} bytes: not a scenario file (they are a few kilobytes)"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text: {e}")))
 }
 
 /// Validates scenario text; `file` names it in messages.

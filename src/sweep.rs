@@ -256,11 +256,7 @@ pub(crate) fn run_sweep_shard_with_progress(
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<CellResult>, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        kind: ErrorKind::Io,
-        diagnostics: vec![Diagnostic::new("", None, e.to_string())],
-    })?;
+    let text = scenario::read_text(path)?;
     let grid: Vec<Cell> = cells(axes, seeds)
         .into_iter()
         .filter(|c| c.index % n == k - 1)

@@ -269,6 +269,15 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    // A CI job pointed at the wrong folder must not stay green.
+    if files.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no scenario files (*.toml) in {}: nothing to check",
+            named.join(", ")
+        );
+        return EXIT_BAD_INPUT;
+    }
     // Load every file first: invalid ones are results too; those without expectations are
     // skipped (counted in the closing line).
     let mut invalid = Vec::new();

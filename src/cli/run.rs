@@ -37,8 +37,7 @@ fn load_with(path: &Path, seed: Option<u64>, sets: &[String]) -> Result<Scenario
             }
         }
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(&format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::scenario::read_text(path).map_err(|e| bad(&e))?;
     crate::sweep::scenario_with(&text, &path.display().to_string(), &pairs, &opts)
         .map_err(|e| bad(&e))
 }
@@ -79,6 +78,16 @@ pub fn run(
     out: Option<&Path>,
     report: Option<&Path>,
 ) -> i32 {
+    // An output that is a file is refused before the run, not after it.
+    for (flag, dir) in [("--out", out), ("--report", report)] {
+        if let Some(d) = dir.filter(|d| d.exists() && !d.is_dir()) {
+            eprintln!(
+                "error: {flag} {}: a file, not a directory: give a directory (it is created if missing)",
+                d.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
     let s = match load_with(path, seed, sets) {
         Ok(s) => s,
         Err(code) => return code,

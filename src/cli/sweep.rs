@@ -207,7 +207,7 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
 /// first values): a bad value is reported as the `--set` that gave it (or the scenario's
 /// `[sweep]` entry), with what validation said.
 fn check_axes(path: &Path, axes: &[Axis], from_command_line: bool) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::scenario::read_text(path).map_err(|e| e.to_string())?;
     let file = path.display().to_string();
     for (i, axis) in axes.iter().enumerate() {
         for v in &axis.values {

@@ -704,3 +704,37 @@ fn warnings_point_into_the_file_as_written_under_set() {
         "{line} (ntp is on line {want})"
     );
 }
+
+/// Inputs that cannot be right are refused at once: a scenario file that is not one (too
+/// large: /dev/zero would grow without bound), a folder with no scenarios for `check`, and
+/// an output that is a file.
+#[test]
+fn impossible_inputs_are_refused_before_anything_runs() {
+    let (code, _, err) = geosim(&["validate", "/dev/zero"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/dev/zero") && err.contains("larger than 4194304 bytes"),
+        "{err}"
+    );
+    let base = std::env::temp_dir().join(format!("geosim-refusals-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(base.join("empty")).unwrap();
+    let empty = base.join("empty").display().to_string();
+    let (code, _, err) = geosim(&["check", &empty]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no scenario files") && err.contains(&empty),
+        "{err}"
+    );
+    let file = base.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let file = file.display().to_string();
+    for flag in ["--out", "--report"] {
+        let (code, out, err) =
+            geosim(&["run", "scenarios/01-two-regions-steady.toml", flag, &file]);
+        assert_eq!(code, 2, "{flag}");
+        assert!(out.is_empty(), "nothing ran: {out}");
+        assert!(err.contains("a file, not a directory"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
