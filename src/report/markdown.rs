@@ -2,13 +2,45 @@
 
 use super::summary::Summary;
 
+/// Text from a scenario (a fault's name, a warning, an expected reply) as Markdown text
+/// inside a table cell: every character Markdown or a table would read is escaped, and line
+/// breaks become spaces.
+pub(crate) fn md_text(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
+                o.push('\\');
+                o.push(ch);
+            }
+            '\n' | '\r' => o.push(' '),
+            _ => o.push(ch),
+        }
+    }
+    o
+}
+
+/// Text from a scenario shown as code (a command, a file name): a code span fenced with more
+/// backticks than any run inside it, pipes escaped for tables.
+pub(crate) fn md_code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let body = s.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let pad = if body.starts_with('`') || body.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
 fn opt(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into())
 }
 
 pub(crate) fn summary_md(s: &Summary) -> String {
     let mut o = String::new();
-    o.push_str(&format!("# Run of `{}`\n\n", s.scenario));
+    o.push_str(&format!("# Run of {}\n\n", md_code(&s.scenario)));
     o.push_str(&format!(
         "**Verdict: {}**{}\n\n",
         s.verdict,
@@ -17,13 +49,13 @@ pub(crate) fn summary_md(s: &Summary) -> String {
             .unwrap_or_default()
     ));
     o.push_str(&format!("* seed: {}\n", s.seed));
-    o.push_str(&format!("* reproduce: `{}`\n", s.reproduce));
+    o.push_str(&format!("* reproduce: {}\n", md_code(&s.reproduce)));
     o.push_str(&format!(
         "* simulated: {:.3} s ({:.3} s of writes), {} events, trace digest `{}`\n",
         s.simulated_s, s.duration_s, s.events, s.trace_digest
     ));
     for w in &s.warnings {
-        o.push_str(&format!("* warning: {w}\n"));
+        o.push_str(&format!("* warning: {}\n", md_text(w)));
     }
     headline_md(s, &mut o);
     o.push_str("\n## Replication per peer\n\nVisible after: time until a write is visible at the peer, streamed or by a full sync's snapshot.\n\n| from → to | visible p50 ms | visible p99 ms | visible max ms | streamed lag p99 ms | streamed | by snapshot | partial | full | full-sync loop |\n|---|---|---|---|---|---|---|---|---|---|\n");
@@ -48,7 +80,7 @@ pub(crate) fn summary_md(s: &Summary) -> String {
         for h in &s.heals {
             o.push_str(&format!(
                 "| {} | {:.3} | {:.3} | {} |\n",
-                h.name,
+                md_text(&h.name),
                 h.begin_s,
                 h.healed_at_s,
                 opt(h.caught_up_after_ms)
@@ -70,13 +102,13 @@ pub(crate) fn summary_md(s: &Summary) -> String {
         ));
         for e in &s.expectations {
             let what = match e.step {
-                Some(i) => format!("step {i} on {}: `{}`", e.on, e.cmd),
-                None => format!("`{}`", e.cmd),
+                Some(i) => format!("step {i} on {}: {}", md_text(&e.on), md_code(&e.cmd)),
+                None => md_code(&e.cmd),
             };
             o.push_str(&format!(
                 "| {what} | {} | {} | {} |\n",
-                e.expected.replace('\n', " "),
-                e.actual.replace('\n', " "),
+                md_text(&e.expected),
+                md_text(&e.actual),
                 if e.pass { "✓" } else { "✗" }
             ));
         }
@@ -153,5 +185,23 @@ fn headline_md(s: &Summary, o: &mut String) {
     ];
     for (k, v) in rows {
         o.push_str(&format!("| {k} | {v} |\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names and replies from a scenario cannot break a table or start markup.
+    #[test]
+    fn scenario_text_is_escaped_in_markdown() {
+        let t = md_text("a|b *c* <x>\n[l](u) `q`");
+        assert_eq!(t, "a\\|b \\*c\\* \\<x\\> \\[l\\](u) \\`q\\`");
+        // Every pipe in a row of three cells is escaped but the row's own.
+        let row = format!("| {} | {} |", t, md_code("SET k a|b"));
+        assert_eq!(row.matches('|').count() - row.matches("\\|").count(), 3);
+        assert_eq!(md_code("GET k"), "`GET k`");
+        assert_eq!(md_code("SET k `x`"), "`` SET k `x` ``");
+        assert_eq!(md_code("a``b"), "```a``b```");
     }
 }

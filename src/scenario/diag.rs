@@ -38,7 +38,7 @@ impl Diagnostic {
         if !self.path.is_empty() {
             s.push_str(&self.path);
             if let Some(v) = &self.value {
-                s.push_str(&format!(" = {v}"));
+                s.push_str(&format!(" = {}", shorten(v)));
             }
             s.push_str(": ");
         }
@@ -56,6 +56,19 @@ impl Diagnostic {
         s.push_str(&self.render_bare());
         s
     }
+}
+
+/// The longest value a message echoes whole.
+const ECHO_CHARS: usize = 120;
+
+/// A bad value as a message echoes it: whole when short, else its first characters and its
+/// length (a 10 MB name must not print 10 MB).
+fn shorten(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.chars().count() <= ECHO_CHARS {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let head: String = v.chars().take(ECHO_CHARS - 20).collect();
+    std::borrow::Cow::Owned(format!("{head}… ({} bytes in all)", v.len()))
 }
 
 /// Why a scenario could not be used.
@@ -225,6 +238,21 @@ mod tests {
 
     const DOC: &str =
         "[run]\nseed = 1\n\n[[cluster]]\nname = \"a\"\n\n[[cluster]]\nname = \"b\"\nshards = 4\n";
+
+    /// A huge bad value is echoed by its head and its size, not whole.
+    #[test]
+    fn long_values_are_echoed_shortened() {
+        let big = "x".repeat(10_000_000);
+        let d = Diagnostic::new("cluster[0].name", Some(format!("\"{big}\"")), "too long");
+        let r = d.render("f.toml");
+        assert!(r.len() < 300, "{}", r.len());
+        assert!(r.contains("(10000002 bytes in all)"), "{r}");
+        let short = Diagnostic::new("run.seed", Some("\"x\"".into()), "expected a number");
+        assert_eq!(
+            short.render("f.toml"),
+            "f.toml: run.seed = \"x\": expected a number"
+        );
+    }
 
     #[test]
     fn paths_are_located_in_the_text() {
