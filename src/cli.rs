@@ -76,8 +76,8 @@ pub enum Command {
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
-        /// Replace the scenario's seed.
-        #[arg(long)]
+        /// Replace the scenario's seed (0 to 2^63-1, as `run.seed`).
+        #[arg(long, value_parser = crate::scenario::axes::parse_seed)]
         seed: Option<u64>,
         /// Set a field of the scenario before it is checked, by the path `sweep --set` takes
         /// (repeatable): `--set replication.backlog_size=32MB --set cluster[1].shards=4`.

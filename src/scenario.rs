@@ -84,6 +84,66 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
     String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text: {e}")))
 }
 
+/// The raw tables of `text`, or every field of the wrong type: serde stops at the first, so
+/// each one found is blanked out (its `key = value` line replaced by spaces, which keeps
+/// every byte offset and so every later position) and the text deserialized again, up to
+/// [`MAX_TYPE_ERRORS`] times. An error that is not on one `key = value` line (a missing
+/// field, a multi-line value) ends the search: blanking more could only invent errors.
+fn deserialize(text: &str) -> Result<raw::RawScenario, Vec<Diagnostic>> {
+    let mut work = text.to_string();
+    let mut found: Vec<Diagnostic> = Vec::new();
+    loop {
+        let e = match toml::from_str::<raw::RawScenario>(&work) {
+            Ok(raw) if found.is_empty() => return Ok(raw),
+            Ok(_) => return Err(in_file_order(found)),
+            Err(e) => e,
+        };
+        let (path, position) = match e.span() {
+            Some(s) => (
+                diag::path_at(&work, s.start),
+                Some(diag::line_col(&work, s.start)),
+            ),
+            None => (String::new(), None),
+        };
+        let mut d = Diagnostic::new(path, None, e.message().trim().to_string());
+        d.position = position;
+        found.push(d);
+        let blanked = e.span().and_then(|s| blank_key_value(&work, s));
+        match blanked {
+            Some(next) if found.len() < MAX_TYPE_ERRORS => work = next,
+            _ => return Err(in_file_order(found)),
+        }
+    }
+}
+
+fn in_file_order(mut found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    found.sort_by_key(|d| d.position);
+    found
+}
+
+/// How many type errors one load reports at most.
+const MAX_TYPE_ERRORS: usize = 50;
+
+/// `text` with the `key = value` line holding `span` replaced by spaces, if the span lies
+/// within one such line and the result is still valid TOML.
+fn blank_key_value(text: &str, span: std::ops::Range<usize>) -> Option<String> {
+    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[span.start..]
+        .find('\n')
+        .map_or(text.len(), |i| span.start + i);
+    let line = &text[start..end];
+    // (An unknown field's span is its key, a wrong type's its value: both on the line.)
+    if span.end > end + 1 || !line.contains('=') || line.trim_start().starts_with('[') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    out.extend(std::iter::repeat_n(' ', line.len()));
+    out.push_str(&text[end..]);
+    toml::de::DeTable::parse(&out).ok()?;
+    Some(out)
+}
+
 /// Validates scenario text; `file` names it in messages.
 pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, ScenarioError> {
     // Syntax first, so that a syntax error is reported as such with its position.
@@ -96,21 +156,10 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
             diagnostics: vec![d],
         });
     }
-    let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
-        let (path, position) = match e.span() {
-            Some(s) => (
-                diag::path_at(text, s.start),
-                Some(diag::line_col(text, s.start)),
-            ),
-            None => (String::new(), None),
-        };
-        let mut d = Diagnostic::new(path, None, e.message().trim().to_string());
-        d.position = position;
-        ScenarioError {
-            file: file.to_string(),
-            kind: ErrorKind::Invalid,
-            diagnostics: vec![d],
-        }
+    let raw = deserialize(text).map_err(|diagnostics| ScenarioError {
+        file: file.to_string(),
+        kind: ErrorKind::Invalid,
+        diagnostics,
     })?;
     let mut findings = validate::Findings::default();
     let validated = validate::validate(&raw, opts.seed, &mut findings);

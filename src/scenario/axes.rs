@@ -26,20 +26,35 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
     })
 }
 
-/// Parses seeds: `1..20` (inclusive) or `3`.
+/// The largest seed: a scenario file's `run.seed` is a TOML integer (a signed 64-bit one),
+/// so every seed a run can take can also be written into its file.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
+/// Parses one seed, 0 to [`MAX_SEED`] (`--seed`).
+pub fn parse_seed(spec: &str) -> Result<u64, String> {
+    match spec.trim().parse::<u64>() {
+        Ok(s) if s <= MAX_SEED => Ok(s),
+        _ => Err(format!("expected a seed from 0 to {MAX_SEED} (2^63-1)")),
+    }
+}
+
+/// Parses seeds: `1..20` (inclusive) or `3`, each 0 to [`MAX_SEED`].
 pub fn parse_seeds(spec: &str) -> Result<Vec<u64>, String> {
     let bad = || {
-        "expected a seed (7) or an inclusive range (1..20) of at most a million seeds".to_string()
+        format!(
+            "expected a seed (7) or an inclusive range (1..20) of at most a million seeds, each from 0 to {MAX_SEED}"
+        )
     };
+    let one = |s: &str| parse_seed(s).map_err(|_| bad());
     match spec.split_once("..") {
         Some((a, b)) => {
-            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            let (a, b) = (one(a)?, one(b)?);
             if b < a || b - a >= 1_000_000 {
                 return Err(bad());
             }
             Ok((a..=b).collect())
         }
-        None => Ok(vec![spec.parse().map_err(|_| bad())?]),
+        None => Ok(vec![one(spec)?]),
     }
 }
 

@@ -407,6 +407,29 @@ fn schema_and_completions_are_printed() {
     assert!(err.contains("invalid value 'tcsh'"), "{err}");
 }
 
+#[test]
+fn seeds_beyond_the_documented_range_are_refused() {
+    // 0 to 2^63-1, the range a scenario file's run.seed can hold.
+    let (code, _, err) = geosim(&[
+        "run",
+        "scenarios/01-two-regions-steady.toml",
+        "--seed",
+        "9223372036854775808",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("expected a seed from 0 to 9223372036854775807"),
+        "{err}"
+    );
+    let (code, _, err) = geosim(&[
+        "hunt",
+        "--seeds",
+        "9223372036854775807..9223372036854775808",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("each from 0 to 9223372036854775807"), "{err}");
+}
+
 /// Runs the binary with a planted merge bug (a build with the `planted-bugs` feature).
 #[cfg(feature = "planted-bugs")]
 fn geosim_planted(bug: &str, args: &[&str]) -> (i32, String, String) {

@@ -134,6 +134,31 @@ fn unknown_fields_and_wrong_types_name_the_path_and_position() {
 }
 
 #[test]
+fn every_wrong_type_and_unknown_field_is_reported_at_once_in_file_order() {
+    let e = inline_error(
+        "[run]\nseed = -5\nduration = 5\ncolour = \"blue\"\n\
+         [[cluster]]\nname = \"a\"\nshards = \"two\"\n[[cluster]]\nname = \"b\"\nntp = \"yes\"\n",
+    );
+    assert!(e.contains("(5 errors)"), "{e}");
+    let lines: Vec<&str> = e.lines().filter(|l| l.contains("error: inline")).collect();
+    let wanted = [
+        "inline.toml:2:8: run.seed: invalid value: integer `-5`, expected u64",
+        "inline.toml:3:12: run.duration: invalid type: integer `5`, expected a string",
+        "inline.toml:4:1: run.colour: unknown field `colour`",
+        "inline.toml:7:10: cluster[0].shards: invalid type: string \"two\", expected u64",
+        "inline.toml:10:7: cluster[1].ntp: invalid type: string \"yes\", expected a boolean",
+    ];
+    assert_eq!(lines.len(), wanted.len(), "{e}");
+    for (line, want) in lines.iter().zip(wanted) {
+        assert!(line.contains(want), "{line} lacks {want}");
+    }
+    // A missing field is reported alone after any type errors: blanking more would only
+    // invent errors.
+    let e = inline_error("[run]\nseed = -5\n[[cluster]]\nshards = 2\n[[cluster]]\nname = \"b\"\n");
+    assert!(e.contains("run.seed"), "{e}");
+}
+
+#[test]
 fn toml_syntax_errors_keep_their_line_and_column() {
     let e = inline_error("[run]\nseed = 1\nduration = \"10s\n");
     assert!(e.starts_with("scenario is not valid TOML"), "{e}");
