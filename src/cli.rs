@@ -6,11 +6,14 @@
 //! | 1 | a correctness failure: the instances diverged, or a scripted expectation failed |
 //! | 2 | bad usage or bad input (unreadable or invalid scenario, bad flag) |
 //! | 3 | no convergence by the deadline |
+//! | 4 | an output could not be written (standard output, or a report, sweep or hunt file) |
+//! | 141 | the reader of the output closed it early |
 
 pub mod bench;
 pub mod check;
 pub mod explain;
 pub mod hunt;
+pub(crate) mod outdir;
 pub mod run;
 pub mod sweep;
 
@@ -22,13 +25,16 @@ pub(crate) const EXIT_OK: i32 = 0;
 pub(crate) const EXIT_DIVERGED: i32 = 1;
 pub(crate) const EXIT_BAD_INPUT: i32 = 2;
 pub(crate) const EXIT_NOT_CONVERGED: i32 = 3;
+/// An output could not be written after the work was done: standard output failed (a full
+/// disk, a closed file) or a report, sweep or hunt file could not be written or moved in.
+pub(crate) const EXIT_OUTPUT_FAILED: i32 = 4;
 /// What a shell reports for a process stopped by SIGPIPE (128 + 13): the reader of geosim's
 /// output closed it early (`geosim hunt ... | head`), which is not an error of geosim's.
 pub(crate) const EXIT_PIPE_CLOSED: i32 = 141;
 
 /// Writes to standard output; a write that fails because the reader closed the pipe stops
 /// the process quietly with [`EXIT_PIPE_CLOSED`], as a shell tool does on SIGPIPE. Any other
-/// write error is reported on standard error (exit 1).
+/// write error is reported on standard error ([`EXIT_OUTPUT_FAILED`]).
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     if let Err(e) = std::io::stdout().lock().write_fmt(args) {
@@ -36,7 +42,7 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
             std::process::exit(EXIT_PIPE_CLOSED);
         }
         eprintln!("geosim: cannot write to standard output: {e}");
-        std::process::exit(EXIT_DIVERGED);
+        std::process::exit(EXIT_OUTPUT_FAILED);
     }
 }
 
@@ -93,6 +99,9 @@ pub enum Command {
         /// directory (created if missing).
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Write --out/--report into a non-empty directory that geosim did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Run a grid of variants of a scenario (axes × seeds) in parallel; write sweep.csv and
     /// sweep.md.
@@ -109,6 +118,9 @@ pub enum Command {
         /// Where to write the combined sweep.csv, sweep.json and sweep.md.
         #[arg(long)]
         out: PathBuf,
+        /// Write into a non-empty directory that geosim did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Closed-form capacity figures: the minimal backlog for an outage, how long a backlog
     /// lasts, full-sync transfer time and whether a full sync can finish.
@@ -225,16 +237,16 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             json,
             out,
             report,
+            force,
         } => run::run(
             &scenario,
             (seed, &set),
             json,
-            out.as_deref(),
-            report.as_deref(),
+            (out.as_deref(), report.as_deref(), force),
         ),
         Command::Validate { scenario } => run::validate(&scenario),
         Command::Sweep(args) => sweep::sweep(&args),
-        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+        Command::Merge { dirs, out, force } => sweep::merge(&dirs, &out, force),
         Command::Plan(args) => sweep::plan(&args),
         Command::Check(args) => check::check(&args),
         Command::Hunt(args) => hunt::hunt(&args),

@@ -169,7 +169,7 @@ fn check_one(path: &Path, s: &Scenario, bless: bool) -> Checked {
         let written = std::fs::read_to_string(path)
             .ok()
             .and_then(|t| rewrite_digest(&t, old, new))
-            .map(|t| std::fs::write(path, t));
+            .map(|t| super::outdir::write_atomic(path, t.as_bytes()));
         if !matches!(written, Some(Ok(()))) {
             failures.push(Failure {
                 expectation: "expect.digest".into(),
@@ -356,10 +356,10 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
         outln!("{closing}");
     }
     if let Some(path) = &a.junit
-        && let Err(e) = std::fs::write(path, junit(&results))
+        && let Err(e) = super::outdir::write_atomic(path, junit(&results).as_bytes())
     {
         eprintln!("error: cannot write {}: {e}", path.display());
-        return EXIT_BAD_INPUT;
+        return super::EXIT_OUTPUT_FAILED;
     }
     if bad > 0 {
         EXIT_BAD_INPUT

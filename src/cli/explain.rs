@@ -81,9 +81,9 @@ pub fn run(args: &ExplainArgs) -> i32 {
     out!("{}", x.render(&title, format));
     if let Some(path) = &args.diagram {
         let (svg, stats) = spacetime::diagram(&x, &title);
-        if let Err(e) = std::fs::write(path, svg) {
+        if let Err(e) = super::outdir::write_atomic(path, svg.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_BAD_INPUT;
+            return super::EXIT_OUTPUT_FAILED;
         }
         eprintln!(
             "wrote {}: {} lanes, {} rows, {} delivered ops, {} conflicts marked{}",

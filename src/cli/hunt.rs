@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
+use super::outdir::OutDir;
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::sweep::coverage::Coverage;
 use crate::sweep::hunt::{
     Broken, check_covering, generate, rerun_for_determinism, shrink, size, to_toml,
@@ -34,6 +35,9 @@ pub struct HuntArgs {
     /// Write each failing scenario (and its shrunk form) here as TOML for `geosim run`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// With --out: write into a non-empty directory that geosim did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub(crate) fn hunt(a: &HuntArgs) -> i32 {
@@ -44,12 +48,18 @@ pub(crate) fn hunt(a: &HuntArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    if let Some(out) = &a.out
-        && let Err(e) = std::fs::create_dir_all(out)
+    let dir = match a
+        .out
+        .as_deref()
+        .map(|o| OutDir::prepare(o, "--out", a.force))
     {
-        eprintln!("error: cannot create {}: {e}", out.display());
-        return EXIT_BAD_INPUT;
-    }
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(a.jobs).build() {
         Ok(p) => p,
         Err(e) => {
@@ -99,11 +109,14 @@ pub(crate) fn hunt(a: &HuntArgs) -> i32 {
             size(&spec)
         );
         outln!("  reproduce: geosim hunt --seeds {seed}");
-        if let Some(out) = &a.out {
-            let path = out.join(format!("seed-{seed}.toml"));
-            match std::fs::write(&path, to_toml(&spec)) {
-                Ok(()) => outln!("  scenario:  geosim run {}", path.display()),
-                Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+        if let Some(dir) = &dir {
+            let name = format!("seed-{seed}.toml");
+            match std::fs::write(dir.staging().join(&name), to_toml(&spec)) {
+                Ok(()) => outln!("  scenario:  geosim run {}", dir.dir().join(name).display()),
+                Err(e) => eprintln!(
+                    "error: cannot write {name} into {}: {e}",
+                    dir.dir().display()
+                ),
             }
         }
         if a.shrink {
@@ -114,16 +127,31 @@ pub(crate) fn hunt(a: &HuntArgs) -> i32 {
                 broken.kind(),
                 to_toml(&small)
             );
-            match &a.out {
-                Some(out) => {
-                    let path = out.join(format!("seed-{seed}-min.toml"));
-                    match std::fs::write(&path, text) {
-                        Ok(()) => outln!("  smallest:  geosim run {}", path.display()),
-                        Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+            match &dir {
+                Some(dir) => {
+                    let name = format!("seed-{seed}-min.toml");
+                    match std::fs::write(dir.staging().join(&name), text) {
+                        Ok(()) => {
+                            outln!("  smallest:  geosim run {}", dir.dir().join(name).display())
+                        }
+                        Err(e) => {
+                            eprintln!(
+                                "error: cannot write {name} into {}: {e}",
+                                dir.dir().display()
+                            )
+                        }
                     }
                 }
                 None => out!("{text}"),
             }
+        }
+    }
+    // The scenarios move in together (the files the lines above name).
+    if let Some(dir) = dir {
+        let shown = dir.dir().display().to_string();
+        if let Err(e) = dir.commit() {
+            eprintln!("error: cannot move the scenarios into {shown}: {e}");
+            return EXIT_OUTPUT_FAILED;
         }
     }
     out!("{}", coverage.text());

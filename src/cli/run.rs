@@ -4,7 +4,8 @@ use super::{out, outln};
 
 use std::path::Path;
 
-use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK};
+use super::outdir::OutDir;
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::check::Verdict;
 use crate::report::run_and_judge;
 
@@ -75,8 +76,7 @@ pub fn run(
     path: &Path,
     (seed, sets): (Option<u64>, &[String]),
     json: bool,
-    out: Option<&Path>,
-    report: Option<&Path>,
+    (out, report, force): (Option<&Path>, Option<&Path>, bool),
 ) -> i32 {
     // An output that is a file is refused before the run, not after it.
     for (flag, dir) in [("--out", out), ("--report", report)] {
@@ -92,38 +92,60 @@ pub fn run(
         Ok(s) => s,
         Err(code) => return code,
     };
+    // The report holds summary.json too: an --out naming the same directory adds nothing.
+    let out = out.filter(|o| report.is_none_or(|r| !same_dir(o, r)));
+    let mut dirs = Vec::new();
+    for (flag, dir) in [("--out", out), ("--report", report)] {
+        match dir.map(|d| OutDir::prepare(d, flag, force)).transpose() {
+            Ok(d) => dirs.push(d),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let report_dir = dirs.pop().flatten();
+    let out_dir = dirs.pop().flatten();
     // One run, then the process exits: do not spend seconds freeing the keyspaces.
     crate::model::driver::leak_worlds_at_exit();
     // On a terminal, a progress line on stderr (nothing when piped or redirected).
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         crate::model::driver::report_progress(progress_line);
     }
-    let judged = match report {
+    let judged = match &report_dir {
         None => run_and_judge(&s),
-        Some(dir) => match crate::report::write_report(&s, dir) {
+        Some(dir) => match crate::report::write_report(&s, dir.staging()) {
             Ok(j) => j,
             Err(e) => {
-                eprintln!("error: cannot write the report into {}: {e}", dir.display());
-                return EXIT_BAD_INPUT;
+                eprintln!(
+                    "error: cannot write the report into {}: {e}",
+                    dir.dir().display()
+                );
+                return EXIT_OUTPUT_FAILED;
             }
         },
     };
     let (summary, conv) = (judged.summary, judged.convergence);
+    if let Some(dir) = out_dir {
+        let shown = dir.dir().join("summary.json");
+        let written = std::fs::write(dir.staging().join("summary.json"), summary.to_json())
+            .and_then(|_| dir.commit());
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", shown.display());
+            return EXIT_OUTPUT_FAILED;
+        }
+    }
+    if let Some(dir) = report_dir {
+        let shown = dir.dir().display().to_string();
+        if let Err(e) = dir.commit() {
+            eprintln!("error: cannot move the report into {shown}: {e}");
+            return EXIT_OUTPUT_FAILED;
+        }
+    }
     if json {
         out!("{}", summary.to_json());
     } else {
         out!("{}", summary.to_text());
-    }
-    if let Some(dir) = out {
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|_| std::fs::write(dir.join("summary.json"), summary.to_json()));
-        if let Err(e) = written {
-            eprintln!(
-                "error: cannot write {}: {e}",
-                dir.join("summary.json").display()
-            );
-            return EXIT_BAD_INPUT;
-        }
     }
     if summary.expectations_failed > 0 {
         eprintln!(
@@ -148,6 +170,14 @@ pub fn run(
             );
             EXIT_NOT_CONVERGED
         }
+    }
+}
+
+/// Whether two paths name one directory (compared as written when one does not exist yet).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

@@ -4,7 +4,8 @@ use super::{out, outln};
 
 use std::path::{Path, PathBuf};
 
-use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK};
+use super::outdir::OutDir;
+use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::scenario::{self, LoadOptions};
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
@@ -12,39 +13,24 @@ use crate::sweep::{
     parse_share, run_sweep_shard_with_progress, shard_len, sweep_csv, sweep_md, write_sweep_charts,
 };
 
-/// Writes a sweep's (or shard's) files; `sweep.md` only for a whole sweep.
-fn write_outputs(out: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Option<String>> {
-    std::fs::create_dir_all(out)?;
-    // A reused directory keeps nothing of an earlier sweep: every file a sweep writes goes
-    // first (a shard writes no sweep.md or charts, so an old one must not stay beside it).
-    let mut ours = vec![
-        "sweep.csv".to_string(),
-        "sweep.json".into(),
-        "sweep.md".into(),
-    ];
-    for c in crate::sweep::charts::SWEEP_CHARTS {
-        ours.extend([format!("{c}.svg"), format!("{c}.png")]);
-    }
-    for f in ours {
-        match std::fs::remove_file(out.join(&f)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
+/// Writes a sweep's (or shard's) files into `dir` (an output directory's staging folder);
+/// `sweep.md` only for a whole sweep.
+fn write_outputs(dir: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Option<String>> {
     let axes = m.axes();
-    std::fs::write(out.join("sweep.csv"), sweep_csv(&axes, rows))?;
+    std::fs::write(dir.join("sweep.csv"), sweep_csv(&axes, rows))?;
     let json = serde_json::to_string_pretty(m).expect("a manifest serialises") + "\n";
-    std::fs::write(out.join("sweep.json"), json)?;
+    std::fs::write(dir.join("sweep.json"), json)?;
+    let mut md = None;
     if m.shard.1 == 1 {
-        let md = sweep_md(&m.scenario, &axes, &m.seeds, rows, m.full_sync_target);
-        std::fs::write(out.join("sweep.md"), &md)?;
-        write_sweep_charts(out, &axes, rows).map_err(std::io::Error::other)?;
-        return Ok(Some(md));
+        let text = sweep_md(&m.scenario, &axes, &m.seeds, rows, m.full_sync_target);
+        std::fs::write(dir.join("sweep.md"), &text)?;
+        write_sweep_charts(dir, &axes, rows).map_err(std::io::Error::other)?;
+        md = Some(text);
     }
-    Ok(None)
+    Ok(md)
 }
 
-pub(crate) fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
+pub(crate) fn merge(dirs: &[std::path::PathBuf], out: &Path, force: bool) -> i32 {
     let dirs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
     let (m, rows) = match merge_shards(&dirs) {
         Ok(x) => x,
@@ -53,14 +39,21 @@ pub(crate) fn merge(dirs: &[std::path::PathBuf], out: &Path) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    match write_outputs(out, &m, &rows) {
+    let dir = match OutDir::prepare(out, "--out", force) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match write_outputs(dir.staging(), &m, &rows).and_then(|md| dir.commit().map(|_| md)) {
         Ok(md) => {
             out!("{}", md.unwrap_or_default());
             EXIT_OK
         }
         Err(e) => {
             eprintln!("error: cannot write into {}: {e}", out.display());
-            EXIT_BAD_INPUT
+            EXIT_OUTPUT_FAILED
         }
     }
 }
@@ -97,6 +90,9 @@ pub struct SweepArgs {
     /// Where to write sweep.csv, sweep.json and (for a whole sweep) sweep.md and charts.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write into a non-empty directory that geosim did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub(crate) fn sweep(a: &SweepArgs) -> i32 {
@@ -165,14 +161,17 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
     };
     // Everything that can be checked is checked before any cell runs: the output
     // directory, and every value of every axis (reported against the command line).
-    if let Err(e) = std::fs::create_dir_all(out) {
-        eprintln!("error: --out {}: cannot create it: {e}", out.display());
-        return EXIT_BAD_INPUT;
-    }
     if let Err(e) = check_axes(path, &axes, !set.is_empty()) {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    let dir = match OutDir::prepare(out, "--out", a.force) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let results = run_with_bar(path, &axes, &seeds, a.jobs, shard);
     let results = match results {
         Ok(r) => r,
@@ -183,7 +182,7 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
     };
     let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
     let manifest = Manifest::new(path, &axes, &seeds, shard, full_sync_target);
-    match write_outputs(out, &manifest, &rows) {
+    match write_outputs(dir.staging(), &manifest, &rows).and_then(|md| dir.commit().map(|_| md)) {
         Ok(Some(md)) => out!("{md}"),
         Ok(None) => outln!(
             "shard {}/{}: {} of {} cells written to {}; combine the shards with geosim merge",
@@ -195,7 +194,7 @@ pub(crate) fn sweep(a: &SweepArgs) -> i32 {
         ),
         Err(e) => {
             eprintln!("error: cannot write into {}: {e}", out.display());
-            return EXIT_BAD_INPUT;
+            return EXIT_OUTPUT_FAILED;
         }
     }
     EXIT_OK
@@ -313,6 +312,9 @@ pub struct PlanArgs {
     /// Where --simulate writes scenario.toml, the sweep's files and plan.md.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// With --out: write into a non-empty directory that geosim did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The highest write rate `plan` accepts (a billion writes per second: past every database
@@ -486,23 +488,25 @@ fn simulate(a: &PlanArgs, i: &PlanInput, plan_md: &str) -> Result<i32, String> {
     let span = (seeds[0], *seeds.last().expect("at least one seed"));
     let p = crate::sweep::plan::plan(i);
     let sizes = backlog_grid(&p, i.backlog);
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let path = out.join("scenario.toml");
+    let dir = OutDir::prepare(out, "--out", a.force)?;
+    // The scenario is run from the staging folder and named by where it ends up.
+    let path = dir.staging().join("scenario.toml");
     std::fs::write(&path, scenario_text(i, value_bytes, a.keys, &sizes, span))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let loaded = scenario::load(&path, &LoadOptions::default()).map_err(|e| e.to_string())?;
     let axes = loaded.sweep.axes.clone();
     let results = run_with_bar(&path, &axes, &seeds, a.jobs, (1, 1)).map_err(|e| e.to_string())?;
     let rows: Vec<Row> = results.iter().map(Row::from_result).collect();
-    let manifest = Manifest::new(&path, &axes, &seeds, (1, 1), None);
-    write_outputs(out, &manifest, &rows)
+    let manifest = Manifest::new(&out.join("scenario.toml"), &axes, &seeds, (1, 1), None);
+    write_outputs(dir.staging(), &manifest, &rows)
         .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
     let c = crosscheck(i, &rows, busiest_shard_share(a.keys, i.shards), a.factor);
     let text = crosscheck_text(i, &c, span);
     outln!();
     out!("{text}");
     let md = format!("# geosim plan\n\n```\n{plan_md}```\n\n{text}");
-    std::fs::write(out.join("plan.md"), md)
+    std::fs::write(dir.staging().join("plan.md"), md)
+        .and_then(|_| dir.commit())
         .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
     Ok(if c.disagreements() + c.contradictions() > 0 {
         EXIT_DIVERGED

@@ -8,6 +8,7 @@ mod documented;
 mod explain;
 mod fuzz;
 mod live;
+mod outputs;
 mod properties;
 mod replication;
 mod sampled;
