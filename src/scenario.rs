@@ -35,6 +35,9 @@ pub struct Scenario {
     /// The fields set from the command line before validation (`PATH=VALUE`, in order):
     /// part of how to reproduce the run.
     pub sets: Vec<String>,
+    /// The resource guard's estimate of the run's peak memory in bytes (`geosim validate`
+    /// prints it): the generated keys' copies and the scripted values' copies.
+    pub estimated_memory: u64,
 }
 
 /// A scenario's own sweep (`[sweep]`); `geosim run` ignores it.
@@ -179,6 +182,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
             sweep: v.sweep,
             warnings: findings.warnings.into_iter().map(locate).collect(),
             sets: Vec::new(),
+            estimated_memory: v.estimated_memory,
         }),
         _ => Err(ScenarioError {
             file: file.to_string(),

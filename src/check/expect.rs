@@ -117,14 +117,27 @@ pub fn check_outcomes(
             got == want,
         );
     }
-    if let Some(range) = o.lost_writes {
-        let got: u64 = r.clusters.iter().map(|c| c.writes_lost).sum();
-        push(
+    let lost: [(&str, Option<crate::scenario::expect::CountRange>, u64); 2] = [
+        (
             "lost_writes",
-            range.to_string(),
-            got.to_string(),
-            range.contains(got),
-        );
+            o.lost_writes,
+            r.clusters.iter().map(|c| c.writes_lost).sum(),
+        ),
+        (
+            "lost_to_removal",
+            o.lost_to_removal,
+            r.clusters.iter().map(|c| c.writes_lost_to_removal).sum(),
+        ),
+    ];
+    for (name, range, got) in lost {
+        if let Some(range) = range {
+            push(
+                name,
+                range.to_string(),
+                got.to_string(),
+                range.contains(got),
+            );
+        }
     }
     if let Some(min) = o.clock_inverted_wins_min {
         let got = r.clock_inverted_wins();

@@ -8,6 +8,7 @@ use super::outdir::OutDir;
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_NOT_CONVERGED, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::check::Verdict;
 use crate::report::run_and_judge;
+use crate::report::summary::human_bytes;
 
 use crate::scenario::{self, LoadOptions, Scenario};
 
@@ -92,6 +93,7 @@ pub fn run(
         Ok(s) => s,
         Err(code) => return code,
     };
+    warn_if_over_memory(&s, machine_memory());
     // The report holds summary.json too: an --out naming the same directory adds nothing.
     let out = out.filter(|o| report.is_none_or(|r| !same_dir(o, r)));
     let mut dirs = Vec::new();
@@ -235,5 +237,38 @@ pub(crate) fn validate(path: &Path) -> i32 {
             p.pairs.len()
         );
     }
+    let machine = machine_memory();
+    outln!(
+        "  estimated peak memory: {}{}",
+        human_bytes(s.estimated_memory),
+        match machine {
+            Some(m) => format!(" (this machine has {})", human_bytes(m)),
+            None => String::new(),
+        }
+    );
+    warn_if_over_memory(&s, machine);
     EXIT_OK
+}
+
+/// This machine's memory (Linux's `MemTotal`). Used only for a warning on standard error:
+/// whether a scenario is valid, and what a run writes, never depend on the machine.
+fn machine_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
+}
+
+/// Warns when the resource guard's estimate exceeds this machine's memory.
+fn warn_if_over_memory(s: &Scenario, machine: Option<u64>) {
+    if let Some(m) = machine
+        && s.estimated_memory > m
+    {
+        eprintln!(
+            "warning: {}: the run may need about {} of memory, more than this machine's {}: it may be killed for lack of memory",
+            s.file,
+            human_bytes(s.estimated_memory),
+            human_bytes(m)
+        );
+    }
 }

@@ -23,6 +23,8 @@ pub struct WriteCounters {
     pub unavailable_rejections: u64,
     /// Acknowledged writes a crash lost: neither persisted nor replicated.
     pub writes_lost: u64,
+    /// Writes of this cluster that reached no member left when it was removed.
+    pub writes_lost_to_removal: u64,
     /// Acknowledged writes a crash lost locally that a peer had received (they come back).
     pub writes_recovered_from_peers: u64,
     pub evictions: u64,
@@ -223,6 +225,7 @@ impl Instance {
             unavailable_rejections: c.unavailable_rejections,
             writes_lost: c.writes_lost,
             writes_recovered_from_peers: c.writes_recovered_from_peers,
+            writes_lost_to_removal: c.writes_lost_to_removal,
             evictions: c.evictions,
             memory_bytes: self.used(),
             memory_limit: self.shard_limit * self.shards.len() as u64,

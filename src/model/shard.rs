@@ -41,6 +41,9 @@ pub struct Shard {
     pub(crate) shadow_bytes: u64,
     /// The stream's writes by write time, from the oldest one a peer has not seen.
     pub(crate) write_times: super::metrics::WriteTimes,
+    /// Writes appended to the stream (ops that take stream bytes), ever: a session's
+    /// `consumed_writes` counts the same ones as they reach its destination.
+    pub(crate) stream_writes: u64,
 }
 
 /// A stream op just appended: what the syncers of this shard ship.
@@ -73,6 +76,7 @@ impl Shard {
             shadow_keys: 0,
             shadow_bytes: 0,
             write_times: Default::default(),
+            stream_writes: 0,
         }
     }
 
@@ -161,6 +165,7 @@ impl Shard {
         bytes += extra_bytes;
         if bytes > 0 {
             self.write_times.record(item.written_at.0);
+            self.stream_writes += 1;
         }
         let before = self.backlog.end();
         let (_, end) = if large.is_empty() {

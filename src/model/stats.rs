@@ -68,6 +68,9 @@ pub struct ClusterStats {
     pub unavailable_rejections: u64,
     pub writes_lost: u64,
     pub writes_recovered_from_peers: u64,
+    /// For a removed cluster: its acknowledged writes that reached none of the members left
+    /// (a forced removal of a cut-off cluster loses them; see docs/semantics.md).
+    pub writes_lost_to_removal: u64,
     pub evictions: u64,
     /// Used memory at the end (keyspace estimate plus backlogs), all shards.
     pub memory_bytes: u64,

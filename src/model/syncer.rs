@@ -147,6 +147,11 @@ pub(crate) struct Session {
     pub state: SyncState,
     /// Stream offset after the last op applied at the destination.
     pub consumed: u64,
+    /// How many of the source shard's writes (ops that take stream bytes) have reached the
+    /// destination, streamed or in a merged snapshot.
+    pub consumed_writes: u64,
+    /// The source shard's write count when the snapshot in transit was taken.
+    snapshot_writes: u64,
     /// Bumped on every disconnect, so that events of an older connection are ignored.
     pub generation: u32,
     pub inflight: VecDeque<InFlight>,
@@ -199,6 +204,8 @@ impl Session {
             syncer,
             state: SyncState::Streaming,
             consumed: 0,
+            consumed_writes: 0,
+            snapshot_writes: 0,
             generation: 0,
             inflight: VecDeque::new(),
             outbox: VecDeque::new(),
@@ -301,10 +308,10 @@ impl Session {
         &mut self,
         now: SimTime,
         snapshot: Box<Keyspace>,
-        epoch: u32,
-        offset: u64,
+        (epoch, offset, writes): (u32, u64, u64),
     ) {
         self.epoch = epoch;
+        self.snapshot_writes = writes;
         self.full_syncs += 1;
         self.full_sync_started = now;
         self.state = SyncState::FullSync { snapshot, offset };
@@ -329,6 +336,7 @@ impl Session {
     /// whether the source backlog can still continue from there.
     pub(crate) fn finish_full_sync(&mut self, offset: u64, backlog_holds_it: bool) -> FullSyncEnd {
         self.consumed = offset;
+        self.consumed_writes = self.consumed_writes.max(self.snapshot_writes);
         if backlog_holds_it {
             self.consecutive_failures = 0;
             FullSyncEnd::Resumed
@@ -437,6 +445,7 @@ impl Session {
     pub(crate) fn consumed_op(&mut self, end: u64, written_at: SimTime) {
         // `>=`: an op can take no stream bytes (an effect Redis does not replicate).
         assert!(end >= self.consumed, "offsets never move back");
+        self.consumed_writes += u64::from(end > self.consumed);
         self.consumed = end;
         self.last_applied_written_at = written_at;
     }
@@ -522,7 +531,7 @@ mod tests {
         let mut s = session();
         s.disconnect();
         let g = s.generation;
-        s.begin_full_sync(SimTime(5), Box::new(Keyspace::new(2)), 0, 700);
+        s.begin_full_sync(SimTime(5), Box::new(Keyspace::new(2)), (0, 700, 0));
         assert!(
             s.take_snapshot(g + 1).is_none(),
             "an older connection's snapshot"

@@ -182,6 +182,10 @@ fn headline_md(s: &Summary, o: &mut String) {
             "writes lost for good / recovered from peers",
             format!("{} / {}", t.writes_lost, t.writes_recovered_from_peers),
         ),
+        (
+            "writes lost to removals",
+            t.writes_lost_to_removal.to_string(),
+        ),
     ];
     for (k, v) in rows {
         o.push_str(&format!("| {k} | {v} |\n"));

@@ -27,6 +27,8 @@ pub struct ClusterSummary {
     pub unavailable_rejections: u64,
     pub writes_lost: u64,
     pub writes_recovered_from_peers: u64,
+    /// For a removed cluster: its acknowledged writes that reached none of the members left.
+    pub writes_lost_to_removal: u64,
     pub oom_rejections: u64,
     pub evictions: u64,
     pub memory_bytes: u64,
@@ -158,6 +160,8 @@ pub struct Totals {
     pub writes_lost: u64,
     /// Acknowledged writes a crash lost locally but a peer had: they came back.
     pub writes_recovered_from_peers: u64,
+    /// Acknowledged writes of removed clusters that reached none of the members left.
+    pub writes_lost_to_removal: u64,
     /// Concurrent string writes that conflicted (each pair once).
     pub lww_conflicts: u64,
     /// Conflicts won by the write that was earlier in true time because its writer's clock
@@ -457,6 +461,7 @@ fn totals(r: &RunResult, peers: &[PeerSummary]) -> Totals {
             .iter()
             .map(|c| c.writes_recovered_from_peers)
             .sum(),
+        writes_lost_to_removal: r.clusters.iter().map(|c| c.writes_lost_to_removal).sum(),
         divergent_keys_end: r.divergent_keys(),
         lww_conflicts: r.lww_conflicts(),
         clock_inverted_wins: r.clock_inverted_wins(),
@@ -502,6 +507,7 @@ fn cluster_summaries(r: &RunResult) -> Vec<ClusterSummary> {
             unavailable_rejections: c.unavailable_rejections,
             writes_lost: c.writes_lost,
             writes_recovered_from_peers: c.writes_recovered_from_peers,
+            writes_lost_to_removal: c.writes_lost_to_removal,
             oom_rejections: c.oom_rejections,
             evictions: c.evictions,
             memory_bytes: r

@@ -161,6 +161,7 @@ pub struct Outcomes {
     pub lag_ms_p99_max: Option<f64>,
     pub lag_ms_p99_min: Option<f64>,
     pub lost_writes: Option<CountRange>,
+    pub lost_to_removal: Option<CountRange>,
     /// The trace digest pinned for the file's own seed: (16 hex digits, that seed).
     pub digest: Option<(String, u64)>,
 }

@@ -85,6 +85,13 @@ pub(crate) struct RawExpect {
     pub lost_writes: Option<toml::Value>,
     /// At most this many lost writes.
     pub lost_writes_max: Option<u64>,
+    /// Acknowledged writes of removed clusters that reached no member left: a count or
+    /// { min, max }.
+    #[schemars(schema_with = "count_range")]
+    #[serde(default)]
+    pub lost_to_removal: Option<toml::Value>,
+    /// At most this many writes lost to removals.
+    pub lost_to_removal_max: Option<u64>,
     /// The pinned trace digest for the file's seed.
     #[schemars(regex(pattern = r"^[0-9a-f]{16}$"))]
     pub digest: Option<String>,

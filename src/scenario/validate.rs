@@ -459,6 +459,8 @@ fn fault_cluster(
 /// What validation found: the world to build, the warnings, the resolved seed.
 pub(crate) struct Validated {
     pub config: WorldConfig,
+    /// The resource guard's estimate of the run's peak memory, bytes.
+    pub estimated_memory: u64,
     pub expectations: Vec<Expectation>,
     pub outcomes: Outcomes,
     pub notes: Vec<(usize, String)>,
@@ -513,10 +515,11 @@ pub(crate) fn validate(
     let links = network::network_table(raw, f, &names);
     let repl = replication::replication_table(raw, f);
     let workload = workload::workload_table(raw, f, &names);
-    guard::resource_guard(raw, f, &workload, &run, clusters.len());
     let (faults, clock_steps) = fault::fault_tables(raw, f, &names, &clusters, run.duration);
     let (causal_consistency, xadd_mode) = database::database_table(raw, f);
     let (script, expectations, notes) = step::step_tables(raw, f, &names);
+    let estimated_memory =
+        guard::resource_guard(raw, f, (&workload, &script), &run, clusters.len());
     membership::membership_rules(f, &clusters, &faults);
     let outcomes = expect::expect_table(raw, f);
     let sweep = sweep::sweep_table(raw, f);
@@ -534,6 +537,7 @@ pub(crate) fn validate(
         return None;
     }
     Some(Validated {
+        estimated_memory,
         sweep,
         outcomes,
         expectations,

@@ -587,6 +587,23 @@ isolate = ["c"]
     assert_ne!(r.instance_digests[2], r.instance_digests[0]);
     // a and b converge; c is no longer held to their state.
     assert_eq!(conv.verdict, Verdict::Converged);
+    // What c acknowledged while cut off and still a member (10 s to 20 s at its ~100
+    // writes/s) reached neither a nor b: lost to the removal, and counted. Its writes after
+    // the removal are not a member's and are not counted.
+    let lost: Vec<u64> = r
+        .clusters
+        .iter()
+        .map(|c| c.writes_lost_to_removal)
+        .collect();
+    assert_eq!(&lost[..2], &[0, 0]);
+    assert!((900..=1100).contains(&lost[2]), "{lost:?}");
+    // Removed without a partition, c loses only what was in flight (one 50 ms latency's
+    // worth of its writes).
+    let mut graceful = s.config.clone();
+    graceful.faults.clear();
+    let g = Simulation::builder(graceful).build().run();
+    let lost = g.clusters[2].writes_lost_to_removal;
+    assert!((1..=15).contains(&lost), "{lost}");
 }
 
 #[test]

@@ -159,6 +159,24 @@ fn every_wrong_type_and_unknown_field_is_reported_at_once_in_file_order() {
 }
 
 #[test]
+fn a_lost_writes_bound_is_a_count_or_a_range_or_a_max_never_two() {
+    let base = "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[expect]\n";
+    for name in ["lost_writes", "lost_to_removal"] {
+        let e = inline_error(&with_run(&format!("{base}{name} = 3\n{name}_max = 4\n")));
+        assert!(
+            e.contains(&format!(
+                "expect.{name}_max: give {name} or {name}_max, not both"
+            )),
+            "{e}"
+        );
+        let s = inline(&with_run(&format!(
+            "{base}{name} = {{ min = 1, max = 9 }}\n"
+        )));
+        assert!(!s.outcomes.is_empty());
+    }
+}
+
+#[test]
 fn toml_syntax_errors_keep_their_line_and_column() {
     let e = inline_error("[run]\nseed = 1\nduration = \"10s\n");
     assert!(e.starts_with("scenario is not valid TOML"), "{e}");
@@ -446,6 +464,34 @@ fn absurd_runs_are_refused_before_they_start_with_the_estimate() {
     super::inline(&allowed);
     // A big keyspace that a short run never fills is fine: the estimate counts keys written.
     super::inline(&huge.replace("30d", "10s"));
+}
+
+#[test]
+fn scripted_values_count_in_the_resource_guard() {
+    let two = "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n";
+    // One SETRANGE at 512 MB on two instances: measured to peak at 2.1 GB, estimated as four
+    // copies (two instances, the backlog, the merge).
+    let one = format!("{two}[[step]]\non = \"a\"\ncmd = \"SETRANGE k 536870000 x\"\n");
+    let s = super::inline(&one);
+    assert_eq!(s.estimated_memory, 4 * (536_870_000 + 1 + 1 + 9));
+    // Forty of them would need 80 GiB: refused, naming the largest step.
+    let mut many = two.to_string();
+    for i in 0..40 {
+        many.push_str(&format!(
+            "[[step]]\non = \"a\"\ncmd = \"SETRANGE k{i} {} x\"\n",
+            536_870_000 - i
+        ));
+    }
+    let e = super::inline_error(&many);
+    assert!(
+        e.contains("step[0].cmd: the script's values would take about 80.0 GiB")
+            && e.contains("over the 64 GiB guard"),
+        "{e}"
+    );
+    super::inline(&format!("[whatif]\nallow_huge_runs = true\n{many}"));
+    // Reads cost nothing; a generated workload adds its keys' copies.
+    let read = format!("{two}[[step]]\non = \"a\"\ncmd = \"GET k\"\n");
+    assert_eq!(super::inline(&read).estimated_memory, 0);
 }
 
 #[test]

@@ -269,12 +269,35 @@ impl World {
     /// Cluster `c` is removed: its peers stop syncing with it and refuse its reconnects.
     pub(in crate::model) fn on_leave(&mut self, c: usize) {
         self.members.leave(c);
+        self.instances[c].counters.writes_lost_to_removal += self.writes_lost_to_removal(c);
         self.observer.membership_changed();
         for s in &mut self.sessions {
             if s.src == c || s.dst == c {
                 s.disconnect();
             }
         }
+    }
+
+    /// When cluster `c` is removed: its writes that reached none of the members left, per
+    /// shard its stream's writes so far less the most any remaining member's session has
+    /// consumed from it (in-flight ops are dropped with the connections). Writes the removed
+    /// instance acknowledges afterwards are not a member's and are not counted.
+    fn writes_lost_to_removal(&self, c: usize) -> u64 {
+        let left = |d: usize| d != c && self.members.holds_data(d);
+        let mut lost = 0;
+        for (shard, sids) in self.sessions_of_source[c].iter().enumerate() {
+            let reached = sids
+                .iter()
+                .map(|&sid| &self.sessions[sid as usize])
+                .filter(|s| left(s.dst))
+                .map(|s| s.consumed_writes)
+                .max()
+                .unwrap_or(0);
+            lost += self.instances[c].shards[shard]
+                .stream_writes
+                .saturating_sub(reached);
+        }
+        lost
     }
 
     /// A persistence point for cluster `c`'s tracked shards; reschedules until the last crash.

@@ -378,7 +378,9 @@ impl World {
         let wire =
             (bytes as f64 * compression_ratio(self.cfg.replication.compression)).ceil() as u64;
         let arrives = self.links[s.link].transmit(now, wire);
-        s.begin_full_sync(now, snapshot, epoch, offset);
+        let writes = self.instances[src].shards[src_shard].stream_writes;
+        let s = &mut self.sessions[sid];
+        s.begin_full_sync(now, snapshot, (epoch, offset, writes));
         s.full_sync_bytes = bytes;
         let p = &mut self.peers[pair_index(self.instances.len(), s.src, s.dst)];
         p.full_syncs += 1;

@@ -255,6 +255,12 @@ impl Summary {
                 self.totals.refused_reconnects
             ));
         }
+        if self.totals.writes_lost_to_removal > 0 {
+            o.push_str(&format!(
+                "writes lost to removals (acknowledged by a removed cluster, reached no member left): {}\n",
+                self.totals.writes_lost_to_removal
+            ));
+        }
         o.push_str(&format!("trace digest {}\n", self.trace_digest));
         o.push_str(&format!("reproduce: {}\n", self.reproduce));
     }

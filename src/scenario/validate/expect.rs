@@ -43,25 +43,13 @@ pub(super) fn expect_table(raw: &RawScenario, f: &mut Findings) -> Outcomes {
                 );
             }
         }
-        if let Some(v) = &e.lost_writes {
-            match CountRange::from_toml(v) {
-                Ok(r) => outcomes.lost_writes = Some(r),
-                Err(msg) => f.err("expect.lost_writes", Some(v.to_string()), msg),
-            }
-        }
-        if let Some(max) = e.lost_writes_max {
-            if e.lost_writes.is_some() {
-                f.err(
-                    "expect.lost_writes_max",
-                    None,
-                    "give lost_writes or lost_writes_max, not both",
-                );
-            }
-            outcomes.lost_writes = Some(CountRange {
-                min: None,
-                max: Some(max),
-            });
-        }
+        outcomes.lost_writes = count_or_max(f, "lost_writes", &e.lost_writes, e.lost_writes_max);
+        outcomes.lost_to_removal = count_or_max(
+            f,
+            "lost_to_removal",
+            &e.lost_to_removal,
+            e.lost_to_removal_max,
+        );
         outcomes.lag_ms_p99_max = e.lag_ms_p99_max;
         outcomes.lag_ms_p99_min = e.lag_ms_p99_min;
         if let Some(d) = &e.digest {
@@ -81,4 +69,34 @@ pub(super) fn expect_table(raw: &RawScenario, f: &mut Findings) -> Outcomes {
         }
     }
     outcomes
+}
+
+/// `expect.NAME` (a count or { min, max }) or `expect.NAME_max`, not both.
+fn count_or_max(
+    f: &mut Findings,
+    name: &str,
+    range: &Option<toml::Value>,
+    max: Option<u64>,
+) -> Option<CountRange> {
+    let mut out = None;
+    if let Some(v) = range {
+        match CountRange::from_toml(v) {
+            Ok(r) => out = Some(r),
+            Err(msg) => f.err(format!("expect.{name}"), Some(v.to_string()), msg),
+        }
+    }
+    if let Some(max) = max {
+        if range.is_some() {
+            f.err(
+                format!("expect.{name}_max"),
+                None,
+                format!("give {name} or {name}_max, not both"),
+            );
+        }
+        out = Some(CountRange {
+            min: None,
+            max: Some(max),
+        });
+    }
+    out
 }

@@ -3,24 +3,28 @@
 
 use super::*;
 
+/// Checks the run's estimated memory and events against the guards; returns the memory
+/// estimate in bytes (generated keys and scripted values).
 pub(super) fn resource_guard(
     raw: &RawScenario,
     f: &mut Findings,
-    workload: &Option<WorkloadParams>,
+    (workload, script): (&Option<WorkloadParams>, &[Step]),
     run: &run::RunTable,
     clusters: usize,
-) {
+) -> u64 {
     let (duration, max_events) = (run.duration, run.max_events);
     let whatif = raw.whatif.as_ref();
     let clusters_len = clusters;
     let run = raw.run.as_ref();
+    let allow_huge = whatif.and_then(|w| w.allow_huge_runs).unwrap_or(false);
+    let mut estimate = scripted_guard(f, script, clusters, allow_huge);
     if let (Some(w), Some(d)) = (&workload, duration) {
-        let allow_huge = whatif.and_then(|w| w.allow_huge_runs).unwrap_or(false);
         let writes = w.rate_per_sec * d.as_secs_f64();
         let kinds = u64::from(w.mix.set > 0.0) + u64::from(w.mix.incr > 0.0);
         let distinct = (w.keys.saturating_mul(kinds) as f64).min(writes);
         let n = clusters_len.max(1) as f64;
         let bytes = distinct * n * ESTIMATED_BYTES_PER_KEY_COPY;
+        estimate = estimate.saturating_add(bytes as u64);
         // A write is an arrival and an apply at each peer (and a delivery per batch).
         let events = writes * (1.0 + 2.0 * (n - 1.0));
         if !allow_huge && bytes > MAX_ESTIMATED_MEMORY {
@@ -55,4 +59,69 @@ pub(super) fn resource_guard(
             );
         }
     }
+    estimate
+}
+
+/// Copies of a scripted value a run holds at its peak: one per instance, the op in the
+/// replication backlog, and one more while it is merged (measured: a 512 MB `SETRANGE` on two
+/// instances peaked at 2.1 GB).
+fn scripted_copies(instances: usize) -> u64 {
+    instances as u64 + 2
+}
+
+/// What a write command can make a key hold, in bytes: its arguments, and for `SETRANGE`
+/// the offset it writes at (the string is padded to it).
+fn command_bytes(cmd: &crate::redis::Command) -> u64 {
+    if !cmd.cmd.is_write() {
+        return 0;
+    }
+    let args: u64 = cmd.args.iter().map(|a| a.len() as u64).sum();
+    let offset = match cmd.cmd {
+        crate::redis::Cmd::SetRange => cmd
+            .args
+            .get(1)
+            .and_then(|o| o.as_i64())
+            .map_or(0, |o| o.max(0) as u64),
+        _ => 0,
+    };
+    args.saturating_add(offset)
+}
+
+/// The scripted values' memory: refused over the guard (naming the largest step), else its
+/// estimate in bytes.
+fn scripted_guard(f: &mut Findings, script: &[Step], instances: usize, allow_huge: bool) -> u64 {
+    let mut total = 0u64;
+    let mut largest: Option<(usize, u64)> = None;
+    for (i, step) in script.iter().enumerate() {
+        if let StepAction::Command { cmd, .. } = &step.action {
+            let b = command_bytes(cmd);
+            total = total.saturating_add(b);
+            if largest.is_none_or(|(_, l)| b > l) {
+                largest = Some((i, b));
+            }
+        }
+    }
+    let bytes = total.saturating_mul(scripted_copies(instances));
+    if !allow_huge
+        && bytes as f64 > MAX_ESTIMATED_MEMORY
+        && let Some((i, b)) = largest
+    {
+        f.err(
+            format!("step[{i}].cmd"),
+            None,
+            format!(
+                "the script's values would take about {} ({} written, held {} times: once per instance, in the backlog and while merged; this step writes {}), over the {} GiB guard; write smaller values (or whatif.allow_huge_runs = true)",
+                human(bytes),
+                human(total),
+                scripted_copies(instances),
+                human(b),
+                MAX_ESTIMATED_MEMORY / GIB
+            ),
+        );
+    }
+    bytes
+}
+
+fn human(b: u64) -> String {
+    crate::report::summary::human_bytes(b)
 }
