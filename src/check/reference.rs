@@ -49,6 +49,8 @@ pub struct Mismatch {
 #[derive(Default)]
 pub struct Reference {
     keys: BTreeMap<Vec<u8>, History>,
+    /// Per key, the instances whose acknowledged writes it holds (a bit each).
+    origins: BTreeMap<Vec<u8>, u64>,
     /// Keys checked at the end, and what differed.
     pub checked: u64,
     pub mismatches: Vec<Mismatch>,
@@ -97,7 +99,8 @@ enum Update {
 /// (A compact key's writes reach [`Observer::acknowledged`] in their general form, by the
 /// trait's default.)
 impl Observer for Reference {
-    fn acknowledged(&mut self, _origin: usize, op: &Op) {
+    fn acknowledged(&mut self, origin: usize, op: &Op) {
+        *self.origins.entry(op.key.to_vec()).or_default() |= 1u64 << (origin % 64);
         let update = match &op.kind {
             OpKind::Set { value, observed } if observed.is_empty() => Update::Set(Write {
                 dot: op.dot,
@@ -117,7 +120,16 @@ impl Observer for Reference {
     }
 
     fn finish(&mut self, world: &World) {
+        // A removed cluster's writes may be a documented loss (`writes_lost_to_removal`), and
+        // what it acknowledges after its removal is no member's write: the keys a removed
+        // cluster wrote are not judged.
+        let lossy: u64 = (0..world.instances().len())
+            .filter(|c| world.membership(*c) == crate::model::Membership::Removed)
+            .fold(0, |m, c| m | 1u64 << (c % 64));
         for (key, h) in &self.keys {
+            if self.origins.get(key).is_some_and(|o| o & lossy != 0) {
+                continue;
+            }
             let expected = match h {
                 History::Register(w) => match Self::winner(w) {
                     Some(w) => Expected::Value(w.value.clone()),

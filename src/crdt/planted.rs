@@ -5,6 +5,8 @@
 //! [`planted`] is a constant `false`, and a run's history depends only on its file and seed.
 //! Each of the first three makes the outcome depend on delivery order, which is what a
 //! convergence check catches; the fourth is symmetric, and only the reference oracle sees it.
+//! The last three are on the replication path (the model, not the merge code): each loses
+//! ops on the way to a peer.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlantedBug {
@@ -19,14 +21,32 @@ pub enum PlantedBug {
     /// everywhere it is applied, so the instances agree: only a reference of what the
     /// acknowledged writes make (`check::reference`) sees it.
     IncrOffByOne,
+    /// `partial-after-overflow`: a reconnect whose next byte has left the source's backlog
+    /// takes a partial sync from the backlog's first byte instead of a full sync, skipping
+    /// the ops that overflowed.
+    PartialAfterOverflow,
+    /// `snapshot-without-tail`: a merged full-sync snapshot resumes the stream at the
+    /// source's end when it arrives, not at the snapshot's offset: the ops written while the
+    /// snapshot travelled are never applied.
+    SnapshotWithoutTail,
+    /// `offset-reuse-after-failover`: the promoted replica numbers its first new op with the
+    /// offset of the old primary's last one, so each peer that had consumed it takes the new
+    /// op for a duplicate and skips it.
+    OffsetReuseAfterFailover,
 }
 
 impl PlantedBug {
-    pub const ALL: [(&'static str, PlantedBug); 4] = [
+    pub const ALL: [(&'static str, PlantedBug); 7] = [
         ("lww-arrival", PlantedBug::LwwArrival),
         ("remove-wins", PlantedBug::RemoveWins),
         ("drop-concurrent-incr", PlantedBug::DropConcurrentIncr),
         ("incr-off-by-one", PlantedBug::IncrOffByOne),
+        ("partial-after-overflow", PlantedBug::PartialAfterOverflow),
+        ("snapshot-without-tail", PlantedBug::SnapshotWithoutTail),
+        (
+            "offset-reuse-after-failover",
+            PlantedBug::OffsetReuseAfterFailover,
+        ),
     ];
 }
 

@@ -50,12 +50,21 @@ impl Gc {
     /// One pass over `instances`; returns how many keys still hold history. A snapshot in
     /// flight (`snapshot_in_flight`) holds old history; collecting then would only see it
     /// return, so the pass waits.
-    pub(crate) fn pass(&mut self, instances: &mut [Instance], snapshot_in_flight: bool) -> usize {
+    /// `member[c]`: whether instance `c` holds data that must converge. Only members are
+    /// compared and collected: an instance not added yet or removed never sees the
+    /// tombstones, and would otherwise hold back every collection for good (found by
+    /// `geosim hunt` once it drew joins and removals).
+    pub(crate) fn pass(
+        &mut self,
+        instances: &mut [Instance],
+        member: &[bool],
+        snapshot_in_flight: bool,
+    ) -> usize {
         if snapshot_in_flight {
             return 1;
         }
         let mut keys = BTreeSet::new();
-        for c in instances.iter() {
+        for (_, c) in instances.iter().enumerate().filter(|(i, _)| member[*i]) {
             for s in &c.shards {
                 keys.extend(s.keyspace.keys_with_tombstones());
             }
@@ -67,12 +76,16 @@ impl Gc {
                     .map(|e| e.ctx.clone())
                     .unwrap_or_default()
             };
-            let first = ctx(&instances[0]);
-            if !instances.iter().all(|c| ctx(c) == first) {
+            let mut members = instances.iter().enumerate().filter(|(i, _)| member[*i]);
+            let Some((_, first)) = members.next() else {
+                continue;
+            };
+            let first = ctx(first);
+            if !members.all(|(_, c)| ctx(c) == first) {
                 left += 1;
                 continue;
             }
-            for c in instances.iter_mut() {
+            for (_, c) in instances.iter_mut().enumerate().filter(|(i, _)| member[*i]) {
                 let shard = c.topo.shard_of_key(&key);
                 let sh = &mut c.shards[shard];
                 let before = sh

@@ -23,7 +23,7 @@ pub struct WriteCounters {
     pub unavailable_rejections: u64,
     /// Acknowledged writes a crash lost: neither persisted nor replicated.
     pub writes_lost: u64,
-    /// Writes of this cluster that reached no member left when it was removed.
+    /// Writes of this cluster that did not reach every member left when it was removed.
     pub writes_lost_to_removal: u64,
     /// Acknowledged writes a crash lost locally that a peer had received (they come back).
     pub writes_recovered_from_peers: u64,

@@ -12,6 +12,9 @@ pub enum Membership {
     /// Added: serves reads, refuses writes until its first full sync from every peer.
     Joining,
     Active,
+    /// Being removed without force: refuses client writes; removed once every remaining
+    /// member has received all its writes (Redis propagates them first).
+    Leaving,
     /// Removed; peers no longer sync with it and refuse its reconnects.
     Removed,
 }
@@ -33,6 +36,8 @@ pub(crate) struct Members {
     state: Vec<Membership>,
     joined_at: Vec<Option<SimTime>>,
     refused_reconnects: u64,
+    /// Removed without force: the instance and its data were deleted, so it serves nothing.
+    deleted: Vec<bool>,
 }
 
 impl Members {
@@ -53,6 +58,7 @@ impl Members {
             state,
             joined_at: vec![None; n],
             refused_reconnects: 0,
+            deleted: vec![false; n],
         }
     }
 
@@ -75,6 +81,12 @@ impl Members {
             Membership::Absent => Some("ERR this instance is not part of the database yet"),
             Membership::Joining => Some(
                 "ERR this instance is joining the database: it accepts writes once it has synced with every peer",
+            ),
+            Membership::Removed if self.deleted[c] => Some(
+                "ERR this instance was removed from the database (without force: its database was deleted)",
+            ),
+            Membership::Leaving => Some(
+                "ERR this instance is being removed from the database: its writes are propagating to the other instances",
             ),
             _ => None,
         }
@@ -113,16 +125,29 @@ impl Members {
         if self.state[c] != Membership::Joining {
             return;
         }
-        let owed = (0..self.state.len())
-            .any(|src| src != c && self.state[src] == Membership::Active && owed_by(src));
+        let owed = (0..self.state.len()).any(|src| src != c && self.serves(src) && owed_by(src));
         if !owed {
             self.state[c] = Membership::Active;
             self.joined_at[c] = Some(now);
         }
     }
 
-    pub(crate) fn leave(&mut self, c: usize) {
+    /// `c` is removed; `deleted` when without force (its database is deleted with it).
+    pub(crate) fn leave(&mut self, c: usize, deleted: bool) {
         self.state[c] = Membership::Removed;
+        self.deleted[c] = deleted;
+    }
+
+    /// A removal without force begins: `c` refuses writes until its stream has drained.
+    pub(crate) fn begin_leave(&mut self, c: usize) {
+        if matches!(self.state[c], Membership::Active | Membership::Joining) {
+            self.state[c] = Membership::Leaving;
+        }
+    }
+
+    /// Whether `c` is a full member peers sync from (active, or leaving while it drains).
+    pub(crate) fn serves(&self, c: usize) -> bool {
+        matches!(self.state[c], Membership::Active | Membership::Leaving)
     }
 
     pub(crate) fn joined_at(&self) -> &[Option<SimTime>] {
@@ -160,7 +185,7 @@ mod tests {
     fn a_removed_peer_is_refused_and_counted() {
         let mut m = Members::new([false, false]);
         assert_eq!(m.admit(0, 1), Admission::Allow);
-        m.leave(1);
+        m.leave(1, false);
         assert!(!m.holds_data(1));
         assert_eq!(m.admit(0, 1), Admission::Refuse);
         assert_eq!(m.admit(1, 0), Admission::Refuse);

@@ -11,6 +11,8 @@ pub struct PeerStats {
     pub src: usize,
     pub dst: usize,
     pub ops_applied: u64,
+    /// Of those, ops that waited in the causal-consistency buffer for an op they depend on.
+    pub ops_buffered: u64,
     pub duplicates: u64,
     /// Apply time at `dst` minus write time at `src`, in nanoseconds, of streamed ops.
     pub lag: Histogram,
@@ -68,7 +70,7 @@ pub struct ClusterStats {
     pub unavailable_rejections: u64,
     pub writes_lost: u64,
     pub writes_recovered_from_peers: u64,
-    /// For a removed cluster: its acknowledged writes that reached none of the members left
+    /// For a removed cluster: its acknowledged writes that did not reach every member left
     /// (a forced removal of a cut-off cluster loses them; see docs/semantics.md).
     pub writes_lost_to_removal: u64,
     pub evictions: u64,

@@ -163,6 +163,9 @@ pub(crate) struct Session {
     /// Arrival time of the newest op on the wire: the stream is ordered.
     pub last_arrival: SimTime,
     rng: RngStream,
+    /// Planted bug `offset-reuse-after-failover` only: the next op delivered is taken for a
+    /// duplicate (always `false` in a normal build).
+    pub skip_next_as_duplicate: bool,
     /// After a partial sync: the stream offset it must reach to be caught up again.
     pub catchup_until: Option<u64>,
     /// Replication into a full shard is stopped (replication OOM protection).
@@ -214,6 +217,7 @@ impl Session {
             last_arrival: SimTime::ZERO,
             rng,
             catchup_until: None,
+            skip_next_as_duplicate: false,
             oom_blocked: false,
             epoch: 0,
             force_full: false,
@@ -274,7 +278,10 @@ impl Session {
             return Reconnect::Wait;
         }
         let same_history = self.epoch == source.epoch && !self.force_full;
-        if same_history && source.backlog.can_continue_from(self.consumed) {
+        use crate::crdt::planted::{PlantedBug, planted};
+        let overflowed_anyway =
+            self.consumed < source.backlog.first() && planted(PlantedBug::PartialAfterOverflow);
+        if same_history && (source.backlog.can_continue_from(self.consumed) || overflowed_anyway) {
             Reconnect::Partial {
                 until: source.backlog.end(),
             }

@@ -300,6 +300,11 @@ impl World {
         self.members.holds_data(c)
     }
 
+    /// Instance `c`'s membership now.
+    pub fn membership(&self, c: usize) -> super::Membership {
+        self.members.get(c)
+    }
+
     /// Installs the observer (see [`super::observe`]); the run itself is unchanged.
     pub fn set_observer(&mut self, observer: Box<dyn Observer>) {
         self.observer = observer;
@@ -655,7 +660,10 @@ impl World {
             }
         }
         let in_flight = self.sessions.iter().any(Session::in_full_sync);
-        self.gc.pass(&mut self.instances, in_flight)
+        let member: Vec<bool> = (0..self.instances.len())
+            .map(|c| self.members.holds_data(c))
+            .collect();
+        self.gc.pass(&mut self.instances, &member, in_flight)
     }
 
     /// Client-visible keys at instance `c`.
@@ -811,7 +819,7 @@ impl World {
             Event::Gc => self.on_gc(q),
             Event::Sample => self.on_sample(q),
             Event::Join { cluster } => self.on_join(cluster as usize, q),
-            Event::Leave { cluster } => self.on_leave(cluster as usize),
+            Event::Leave { cluster } => self.on_leave_due(cluster as usize, q),
             Event::Failover { fault } => self.on_failover(fault as usize, q),
             Event::Persist { cluster } => self.on_persist(cluster as usize, q),
         }

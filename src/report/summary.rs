@@ -27,7 +27,7 @@ pub struct ClusterSummary {
     pub unavailable_rejections: u64,
     pub writes_lost: u64,
     pub writes_recovered_from_peers: u64,
-    /// For a removed cluster: its acknowledged writes that reached none of the members left.
+    /// For a removed cluster: its acknowledged writes that did not reach every member left.
     pub writes_lost_to_removal: u64,
     pub oom_rejections: u64,
     pub evictions: u64,
@@ -160,7 +160,7 @@ pub struct Totals {
     pub writes_lost: u64,
     /// Acknowledged writes a crash lost locally but a peer had: they came back.
     pub writes_recovered_from_peers: u64,
-    /// Acknowledged writes of removed clusters that reached none of the members left.
+    /// Acknowledged writes of removed clusters that did not reach every member left.
     pub writes_lost_to_removal: u64,
     /// Concurrent string writes that conflicted (each pair once).
     pub lww_conflicts: u64,
@@ -492,6 +492,7 @@ fn cluster_summaries(r: &RunResult) -> Vec<ClusterSummary> {
             membership: match r.members.get(i) {
                 Some(crate::model::Membership::Joining) => "joining",
                 Some(crate::model::Membership::Removed) => "removed",
+                Some(crate::model::Membership::Leaving) => "leaving",
                 Some(crate::model::Membership::Absent) => "absent",
                 _ => "active",
             }

@@ -85,7 +85,7 @@ pub(crate) struct RawExpect {
     pub lost_writes: Option<toml::Value>,
     /// At most this many lost writes.
     pub lost_writes_max: Option<u64>,
-    /// Acknowledged writes of removed clusters that reached no member left: a count or
+    /// Acknowledged writes of removed clusters that some member left never received: a count or
     /// { min, max }.
     #[schemars(schema_with = "count_range")]
     #[serde(default)]

@@ -7,7 +7,7 @@ use super::hunt::{FaultSpec, Spec};
 use crate::check::RunResult;
 
 /// The paths counted, in the order printed.
-pub(crate) const PATHS: [&str; 23] = [
+pub(crate) const PATHS: [&str; 31] = [
     "partial resync",
     "full sync",
     "full sync after a backlog overflow",
@@ -31,6 +31,14 @@ pub(crate) const PATHS: [&str; 23] = [
     "script: lists",
     "script: streams and HyperLogLog",
     "script: expiry",
+    "cluster added (join)",
+    "cluster removed after draining",
+    "cluster removed by force",
+    "writes lost to a removal",
+    "causal consistency",
+    "causal buffering (an op waited)",
+    "centralized sync",
+    "script: streams, non-strict IDs",
 ];
 
 /// The paths one run went through, as a bit set over [`PATHS`].
@@ -65,6 +73,20 @@ pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u32 {
         }
     }
     hit(10, clusters(|c| c.writes_lost) > 0);
+    use crate::model::Membership;
+    hit(23, r.joined_at.iter().any(|j| j.is_some()));
+    let removed = |forced: bool| {
+        spec.leave
+            .is_some_and(|(c, _, f)| f == forced && r.members[c] == Membership::Removed)
+    };
+    hit(24, removed(false));
+    hit(25, removed(true));
+    hit(26, clusters(|c| c.writes_lost_to_removal) > 0);
+    hit(27, spec.causal);
+    hit(28, peers(|p| p.ops_buffered) > 0);
+    hit(29, spec.centralized);
+    let streams = spec.steps.iter().any(|(_, _, c)| c.starts_with('X'));
+    hit(30, streams && spec.xadd_mode != "strict");
     for (_, _, cmd) in &spec.steps {
         let name = cmd.split_whitespace().next().unwrap_or("");
         let i = match name {

@@ -446,11 +446,17 @@ fn hunt_finds_and_shrinks_every_planted_bug() {
     // remove-wins only when a concurrent re-add is not re-added again later, so it is rarer.
     // An increment off by one everywhere leaves the instances agreeing: only the reference
     // oracle (what the acknowledged writes make) sees it.
+    // The replication-path bugs lose ops on the way to a peer: a backlog overflowed by a
+    // partition, a full sync with writes during the transfer, a failover. Seed ranges end at
+    // the first failing seed (a hunt runs 64 seeds at a time: a longer range costs more).
     let cases = [
-        ("lww-arrival", "1..64", 2, "diverged"),
-        ("drop-concurrent-incr", "1..64", 1, "wrong value"),
-        ("remove-wins", "1..600", 513, "diverged"),
-        ("incr-off-by-one", "1..64", 1, "wrong value"),
+        ("lww-arrival", "1..2", 2, "diverged"),
+        ("drop-concurrent-incr", "1..1", 1, "wrong value"),
+        ("remove-wins", "1..513", 513, "diverged"),
+        ("incr-off-by-one", "1..1", 1, "wrong value"),
+        ("partial-after-overflow", "1..7", 7, "diverged"),
+        ("snapshot-without-tail", "1..8", 8, "diverged"),
+        ("offset-reuse-after-failover", "1..1", 1, "diverged"),
     ];
     for (bug, seeds, first, how) in cases {
         let out_dir = base.join(bug);
@@ -484,7 +490,16 @@ fn hunt_finds_and_shrinks_every_planted_bug() {
         let text = std::fs::read_to_string(&min).unwrap();
         let steps = text.matches("cmd = ").count();
         let faults = text.matches("[[fault]]").count();
-        assert!(faults == 0 && steps <= 8, "{bug}: not small:\n{text}");
+        let clusters = text.matches("[[cluster]]").count();
+        if bug.contains("over") || bug.contains("snapshot") || bug.contains("failover") {
+            // A replication-path bug needs the fault that takes its path.
+            assert!(
+                faults <= 1 && clusters == 2 && steps <= 8,
+                "{bug}: not small:\n{text}"
+            );
+        } else {
+            assert!(faults == 0 && steps <= 8, "{bug}: not small:\n{text}");
+        }
         let m = min.display().to_string();
         if how == "diverged" {
             let (code, out, _) = geosim_planted(bug, &["run", &m]);
@@ -638,17 +653,29 @@ fn hunt_reports_which_paths_its_seeds_went_through_and_reaches_each() {
             (l.trim_start(), n)
         })
         .collect();
-    assert_eq!(table.len(), 23, "{out}");
+    assert_eq!(table.len(), 31, "{out}");
     // Every path is reached, the capacity-planning ones included.
     for (line, n) in &table {
         assert!(*n >= 1, "no seed reached: {line}");
     }
+    // A healthy share (3 % or more) for the capacity-planning, membership and
+    // consistency paths (measured 2026-12-01 over seeds 1..300: overflow 5 %, OOM stops
+    // 4 %, joins 15 %, forced removals 9 %, causal buffering 8 %). Failed full syncs are
+    // rarer (1.3 %: a thin link, a small backlog and a heal while writes go on).
     for path in [
         "full sync after a backlog overflow",
         "eviction",
+        "replication stopped by OOM",
         "partial resync",
         "crash",
         "script: lists",
+        "cluster added (join)",
+        "cluster removed after draining",
+        "cluster removed by force",
+        "writes lost to a removal",
+        "causal buffering (an op waited)",
+        "centralized sync",
+        "script: streams, non-strict IDs",
     ] {
         let n = table.iter().find(|(l, _)| l.starts_with(path)).unwrap().1;
         assert!(n >= 9, "{path}: {n} of 300 seeds");

@@ -597,13 +597,20 @@ isolate = ["c"]
         .collect();
     assert_eq!(&lost[..2], &[0, 0]);
     assert!((900..=1100).contains(&lost[2]), "{lost:?}");
-    // Removed without a partition, c loses only what was in flight (one 50 ms latency's
-    // worth of its writes).
+    // Removed without force and without a partition, c first refuses writes while its
+    // stream drains into a and b, is then removed and deleted (it refuses writes for good),
+    // and nothing is lost; a and b converge, and tombstone collection is not held back by
+    // the removed instance.
     let mut graceful = s.config.clone();
     graceful.faults.clear();
+    graceful.clusters[2].leave_at = graceful.clusters[2].leave_at.map(|(t, _)| (t, false));
     let g = Simulation::builder(graceful).build().run();
-    let lost = g.clusters[2].writes_lost_to_removal;
-    assert!((1..=15).contains(&lost), "{lost}");
+    assert_eq!(g.clusters[2].writes_lost_to_removal, 0);
+    assert_eq!(g.members[2], geosim::model::Membership::Removed);
+    // ~100 writes/s at c from 20 s to 60 s refused.
+    let refused = g.clusters[2].rejected;
+    assert!((3_500..=4_500).contains(&refused), "{refused}");
+    assert_eq!(g.instance_digests[0], g.instance_digests[1]);
 }
 
 #[test]

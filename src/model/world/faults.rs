@@ -4,9 +4,12 @@
 //! out. Also the script's partition, heal and sync steps.
 
 use super::{Event, World};
-use crate::engine::{Scheduler, SimTime};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::model::fault::{Fault, FaultKind, Onset, PartitionMode, Recovery};
 use crate::model::membership::Membership;
+
+/// How often a removal without force checks whether the leaving cluster's stream has drained.
+pub(in crate::model) const LEAVE_CHECK: SimDuration = SimDuration::from_millis(10);
 
 impl World {
     /// Every directed link of fault `f`.
@@ -153,6 +156,13 @@ impl World {
             return;
         };
         if self.instances[cluster].shards[shard].fail_over() {
+            use crate::crdt::planted::{PlantedBug, planted};
+            if planted(PlantedBug::OffsetReuseAfterFailover) {
+                for &sid in &self.sessions_of_source[cluster][shard] {
+                    let s = &mut self.sessions[sid as usize];
+                    s.skip_next_as_duplicate = s.consumed > 0;
+                }
+            }
             self.reconnect_sources(cluster, shard, q);
         }
     }
@@ -215,7 +225,7 @@ impl World {
         self.sessions.iter().any(|s| {
             s.dst == c
                 && src.is_none_or(|x| x == s.src)
-                && self.members.get(s.src) == Membership::Active
+                && self.members.serves(s.src)
                 && s.force_full
         })
     }
@@ -245,7 +255,7 @@ impl World {
             if s.dst == c || s.src == c {
                 // Full syncs from the members it joins; a peer added later is new to it too,
                 // and its stream (from offset 0) covers everything it wrote.
-                if s.dst == c && self.members.get(s.src) == Membership::Active {
+                if s.dst == c && self.members.serves(s.src) {
                     self.sessions[sid].force_full = true;
                 }
                 if self.links[self.sessions[sid].link].is_up() {
@@ -266,9 +276,44 @@ impl World {
         });
     }
 
+    /// Cluster `c`'s removal is due (`leave_at`) or rechecked. Forced: it is removed at once.
+    /// Otherwise it refuses writes from now on and is removed once every remaining member has
+    /// consumed its whole stream ("all of the operations that the instance received from
+    /// clients must be propagated to the other instances" [CRDB-MODIFY]); until then this is
+    /// rechecked every [`LEAVE_CHECK`].
+    pub(in crate::model) fn on_leave_due(&mut self, c: usize, q: &mut Scheduler<Event>) {
+        let forced = self.cfg.clusters[c].leave_at.is_some_and(|(_, f)| f);
+        if forced || self.members.get(c) == Membership::Absent {
+            return self.on_leave(c);
+        }
+        if self.members.get(c) != Membership::Leaving {
+            self.members.begin_leave(c);
+            self.observer.membership_changed();
+        }
+        if self.stream_drained(c) {
+            self.on_leave(c);
+        } else {
+            q.schedule_in(LEAVE_CHECK, Event::Leave { cluster: c as u32 });
+        }
+    }
+
+    /// Whether every remaining member has consumed all of cluster `c`'s streams.
+    fn stream_drained(&self, c: usize) -> bool {
+        self.sessions_of_source[c]
+            .iter()
+            .enumerate()
+            .all(|(shard, sids)| {
+                let end = self.instances[c].shards[shard].backlog.end();
+                sids.iter()
+                    .map(|&sid| &self.sessions[sid as usize])
+                    .all(|s| s.consumed >= end || !self.members.holds_data(s.dst) || s.dst == c)
+            })
+    }
+
     /// Cluster `c` is removed: its peers stop syncing with it and refuse its reconnects.
     pub(in crate::model) fn on_leave(&mut self, c: usize) {
-        self.members.leave(c);
+        let forced = self.cfg.clusters[c].leave_at.is_some_and(|(_, f)| f);
+        self.members.leave(c, !forced);
         self.instances[c].counters.writes_lost_to_removal += self.writes_lost_to_removal(c);
         self.observer.membership_changed();
         for s in &mut self.sessions {
@@ -278,10 +323,12 @@ impl World {
         }
     }
 
-    /// When cluster `c` is removed: its writes that reached none of the members left, per
-    /// shard its stream's writes so far less the most any remaining member's session has
-    /// consumed from it (in-flight ops are dropped with the connections). Writes the removed
-    /// instance acknowledges afterwards are not a member's and are not counted.
+    /// When cluster `c` is removed: its writes that some member left will never receive, per
+    /// shard its stream's writes so far less the least any remaining member's session has
+    /// consumed from it (in-flight ops are dropped with the connections; nothing relays a
+    /// removed instance's ops, so a write that reached one member and not another stays
+    /// there alone). Writes the removed instance acknowledges afterwards are not a member's
+    /// and are not counted.
     fn writes_lost_to_removal(&self, c: usize) -> u64 {
         let left = |d: usize| d != c && self.members.holds_data(d);
         let mut lost = 0;
@@ -291,7 +338,7 @@ impl World {
                 .map(|&sid| &self.sessions[sid as usize])
                 .filter(|s| left(s.dst))
                 .map(|s| s.consumed_writes)
-                .max()
+                .min()
                 .unwrap_or(0);
             lost += self.instances[c].shards[shard]
                 .stream_writes

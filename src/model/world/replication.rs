@@ -86,6 +86,11 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
+            if std::mem::take(&mut self.sessions[sid].skip_next_as_duplicate) {
+                self.peers[pair].duplicates += 1;
+                self.sessions[sid].consumed_op(f.end, f.op.written_at);
+                continue;
+            }
             if let Some(number) = f.op.shadow_number() {
                 self.deliver_shadow(dst, shard, number);
                 self.peers[pair].ops_applied += 1;
@@ -124,7 +129,11 @@ impl World {
                 }
             };
             match applied {
-                Applied::Applied | Applied::Buffered => self.peers[pair].ops_applied += 1,
+                Applied::Applied => self.peers[pair].ops_applied += 1,
+                Applied::Buffered => {
+                    self.peers[pair].ops_applied += 1;
+                    self.peers[pair].ops_buffered += 1;
+                }
                 Applied::Duplicate => self.peers[pair].duplicates += 1,
             }
             self.streamed(sid, pair, f.op.written_at, now);
@@ -456,6 +465,12 @@ impl World {
             offset <= self.instances[src].shards[src_shard].backlog.end(),
             "a snapshot covers no more than its source's stream"
         );
+        use crate::crdt::planted::{PlantedBug, planted};
+        let offset = if planted(PlantedBug::SnapshotWithoutTail) {
+            self.instances[src].shards[src_shard].backlog.end()
+        } else {
+            offset
+        };
         let s = &mut self.sessions[sid];
         let end = s.finish_full_sync(offset, holds);
         let consecutive = s.consecutive_failures;

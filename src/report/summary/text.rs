@@ -257,7 +257,7 @@ impl Summary {
         }
         if self.totals.writes_lost_to_removal > 0 {
             o.push_str(&format!(
-                "writes lost to removals (acknowledged by a removed cluster, reached no member left): {}\n",
+                "writes lost to removals (acknowledged by a removed cluster, missing at some member left): {}\n",
                 self.totals.writes_lost_to_removal
             ));
         }
