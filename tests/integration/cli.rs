@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-fn geosim(args: &[&str]) -> (i32, String, String) {
+pub(super) fn geosim(args: &[&str]) -> (i32, String, String) {
     geosim_env(&[], args)
 }
 

@@ -5,18 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn geosim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_geosim"))
-        .args(args)
-        .current_dir(super::root())
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().expect("exited normally"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use super::cli::geosim;
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("geosim-outputs-{name}-{}", std::process::id()));
