@@ -122,6 +122,7 @@ fn scripted_guard(f: &mut Findings, script: &[Step], instances: usize, allow_hug
     bytes
 }
 
+/// Bytes in GiB with one decimal (the guard's figures are tens of GiB).
 fn human(b: u64) -> String {
-    crate::report::summary::human_bytes(b)
+    format!("{:.1} GiB", b as f64 / GIB)
 }
