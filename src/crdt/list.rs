@@ -34,6 +34,11 @@ impl ElemId {
 
     /// Whether `self` comes before `other` among elements inserted after the same anchor.
     fn outranks(&self, other: &ElemId) -> bool {
+        use super::planted::{PlantedBug, planted};
+        if planted(PlantedBug::ListTieOrder) {
+            return (self.lamport, self.origin, self.seq, self.index)
+                > (other.lamport, other.origin, other.seq, other.index);
+        }
         (
             self.lamport,
             std::cmp::Reverse(self.origin),

@@ -4,8 +4,8 @@
 //! when the process first applies an op. A normal build never reads the environment here:
 //! [`planted`] is a constant `false`, and a run's history depends only on its file and seed.
 //! Each of the first three makes the outcome depend on delivery order, which is what a
-//! convergence check catches; the fourth is symmetric, and only the reference oracle sees it.
-//! The last three are on the replication path (the model, not the merge code): each loses
+//! convergence check catches; the next three are symmetric, and only the reference oracle
+//! sees them. The last three are on the replication path (the model, not the merge code): each loses
 //! ops on the way to a peer.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +21,13 @@ pub enum PlantedBug {
     /// everywhere it is applied, so the instances agree: only a reference of what the
     /// acknowledged writes make (`check::reference`) sees it.
     IncrOffByOne,
+    /// `zincrby-twice`: every `ZINCRBY` adds its increment twice, everywhere: the instances
+    /// agree, only the reference oracle sees it.
+    ZincrbyTwice,
+    /// `list-tie-order`: list elements inserted after the same element with equal Lamport
+    /// numbers order by descending instance id instead of ascending, everywhere: a
+    /// consistent order, but not the documented one; only the reference oracle sees it.
+    ListTieOrder,
     /// `partial-after-overflow`: a reconnect whose next byte has left the source's backlog
     /// takes a partial sync from the backlog's first byte instead of a full sync, skipping
     /// the ops that overflowed.
@@ -36,11 +43,13 @@ pub enum PlantedBug {
 }
 
 impl PlantedBug {
-    pub const ALL: [(&'static str, PlantedBug); 7] = [
+    pub const ALL: [(&'static str, PlantedBug); 9] = [
         ("lww-arrival", PlantedBug::LwwArrival),
         ("remove-wins", PlantedBug::RemoveWins),
         ("drop-concurrent-incr", PlantedBug::DropConcurrentIncr),
         ("incr-off-by-one", PlantedBug::IncrOffByOne),
+        ("zincrby-twice", PlantedBug::ZincrbyTwice),
+        ("list-tie-order", PlantedBug::ListTieOrder),
         ("partial-after-overflow", PlantedBug::PartialAfterOverflow),
         ("snapshot-without-tail", PlantedBug::SnapshotWithoutTail),
         (

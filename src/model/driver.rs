@@ -127,15 +127,22 @@ impl Driver {
                 StepAction::Sync { clusters } => {
                     self.world.trace_sync_step(&clusters, time);
                     self.world.set_held(&clusters, false, &mut self.queue);
-                    // Bounded: a sync that cannot complete (replication stopped by a full
-                    // shard, a peer that never comes back) gives up after the run's
-                    // convergence deadline instead of running to the event limit.
+                    // Bounded: a sync that cannot complete gives up when replication into a
+                    // member is stopped by OOM with nothing freed for a while (naming it),
+                    // and in any case after the run's convergence deadline, instead of
+                    // running to the event limit.
                     let patience = self.world.cfg.converge_deadline;
                     let give_up = time + patience;
+                    let mut stuck = None;
                     while !self.world.group_idle(&clusters)
                         && self.now() <= give_up
                         && self.step_one()
-                    {}
+                    {
+                        stuck = self.world.group_stuck(&clusters, self.now());
+                        if stuck.is_some() {
+                            break;
+                        }
+                    }
                     let synced = self.world.group_idle(&clusters);
                     self.world.set_held(&clusters, true, &mut self.queue);
                     let names: Vec<&str> = clusters
@@ -143,10 +150,14 @@ impl Driver {
                         .map(|c| self.world.cfg.clusters[*c].name.as_str())
                         .collect();
                     record.line = format!("sync {}", names.join(" "));
-                    if !synced {
-                        record.line.push_str(&format!(
+                    match stuck {
+                        Some(why) if !synced => {
+                            record.line.push_str(&format!(" (gave up: {why})"));
+                        }
+                        _ if !synced => record.line.push_str(&format!(
                             " (gave up after {patience}, run.converge_deadline: still not in sync)"
-                        ));
+                        )),
+                        _ => {}
                     }
                 }
                 StepAction::Partition { pairs } => {

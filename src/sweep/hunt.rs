@@ -276,6 +276,11 @@ fn draw_reach(rng: &mut RngStream, spec: &mut Spec) {
     if spec.backlog_kb < 1024 && spec.rate > 0 && rng.random_bool(0.5) {
         spec.bandwidth_mbit = 10;
         spec.keys = 2000;
+        // 16 MB of keyspace: a snapshot of 13 s at 10 Mbit/s, outlasting the backlog (not
+        // under a memory limit, which such values would fill with what cannot be evicted).
+        if spec.memory.is_none() {
+            spec.value_bytes = 8192;
+        }
         let d = spec.duration_s;
         spec.faults.push(FaultSpec::Partition {
             isolate: rng.random_range(0..n),

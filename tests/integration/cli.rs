@@ -445,7 +445,8 @@ fn hunt_finds_and_shrinks_every_planted_bug() {
     // once (the first through the reference oracle, at seed 1, before seed 2 diverges);
     // remove-wins only when a concurrent re-add is not re-added again later, so it is rarer.
     // An increment off by one everywhere leaves the instances agreeing: only the reference
-    // oracle (what the acknowledged writes make) sees it.
+    // oracle (what the acknowledged writes make) sees it; so do a ZINCRBY applied twice
+    // everywhere and a list order that breaks ties the wrong way everywhere.
     // The replication-path bugs lose ops on the way to a peer: a backlog overflowed by a
     // partition, a full sync with writes during the transfer, a failover. Seed ranges end at
     // the first failing seed (a hunt runs 64 seeds at a time: a longer range costs more).
@@ -454,6 +455,8 @@ fn hunt_finds_and_shrinks_every_planted_bug() {
         ("drop-concurrent-incr", "1..1", 1, "wrong value"),
         ("remove-wins", "1..513", 513, "diverged"),
         ("incr-off-by-one", "1..1", 1, "wrong value"),
+        ("zincrby-twice", "1..17", 17, "wrong value"),
+        ("list-tie-order", "1..3", 3, "wrong value"),
         ("partial-after-overflow", "1..7", 7, "diverged"),
         ("snapshot-without-tail", "1..8", 8, "diverged"),
         ("offset-reuse-after-failover", "1..1", 1, "diverged"),

@@ -874,3 +874,41 @@ fn writes_merged_by_a_snapshot_count_in_the_time_until_visible() {
             .all(|p| p.behind == geosim::engine::SimDuration::ZERO)
     );
 }
+
+#[test]
+fn a_scripted_sync_into_a_full_shard_gives_up_promptly_and_says_why() {
+    // b writes 10 values of 200 KB; a holds 1 MB with noeviction, so replication into a
+    // stops for good. The sync names that, 30 s after the last apply, not after the
+    // 10-minute convergence deadline.
+    let mut text = String::from(
+        "[run]\nconverge_deadline = \"10m\"\n\
+         [[cluster]]\nname = \"a\"\nmemory_limit = \"1MB\"\n\
+         [[cluster]]\nname = \"b\"\n",
+    );
+    for i in 0..10 {
+        text.push_str(&format!(
+            "[[step]]\non = \"b\"\ncmd = \"SETRANGE k{i} 200000 x\"\n"
+        ));
+    }
+    text.push_str("[[step]]\nsync = \"all\"\n[[step]]\non = \"a\"\ncmd = \"EXISTS k0\"\n");
+    let s = super::inline(&text);
+    let (r, _) = run_scenario(&s);
+    let sync = &r.steps[10];
+    assert!(
+        sync.line
+            .starts_with("sync a b (gave up: replication from b into a stopped by OOM"),
+        "{}",
+        sync.line
+    );
+    assert!(
+        sync.line.contains("nothing was freed for 30s"),
+        "{}",
+        sync.line
+    );
+    let after = r.steps[11].time.since(sync.time);
+    assert!(
+        after < SimDuration::from_secs(60),
+        "the sync gave up after {after}"
+    );
+    assert!(r.peers.iter().any(|p| p.dst == 0 && p.oom_stops > 0));
+}

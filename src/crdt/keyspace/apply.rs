@@ -82,8 +82,14 @@ impl Entry {
                 }
             }
             OpKind::ZIncr { member, by } => {
+                use crate::crdt::planted::{PlantedBug, planted};
+                let by = if planted(PlantedBug::ZincrbyTwice) {
+                    2.0 * by
+                } else {
+                    *by
+                };
                 let s = self.coll_mut().zset.entry(member.clone()).or_default();
-                s.incr(origin, seq, 0, *by);
+                s.incr(origin, seq, 0, by);
             }
             OpKind::ZRem(members) => {
                 let vc = op.vc.clone();

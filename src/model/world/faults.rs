@@ -11,6 +11,10 @@ use crate::model::membership::Membership;
 /// How often a removal without force checks whether the leaving cluster's stream has drained.
 pub(in crate::model) const LEAVE_CHECK: SimDuration = SimDuration::from_millis(10);
 
+/// How long a scripted `sync` waits with nothing applied before it names a stopped
+/// replication as the reason it cannot complete.
+pub(in crate::model) const SYNC_STALL: SimDuration = SimDuration::from_secs(30);
+
 impl World {
     /// Every directed link of fault `f`.
     pub(in crate::model) fn fault_links(&self, f: usize) -> Vec<usize> {
@@ -415,6 +419,30 @@ impl World {
                 || !self.links[s.link].is_up()
                 || (s.idle() && s.is_streaming())
         })
+    }
+
+    /// Why a sync of `group` cannot complete, when it cannot: replication into a member is
+    /// stopped by OOM (its shard full, nothing evictable) and nothing has been applied
+    /// anywhere for [`SYNC_STALL`]. (Memory could still be freed later by a key's expiry;
+    /// a script that needs that waits for it before its `sync`.)
+    pub(in crate::model) fn group_stuck(&self, group: &[usize], now: SimTime) -> Option<String> {
+        if now.since(self.last_apply) < SYNC_STALL {
+            return None;
+        }
+        let s = self.sessions.iter().find(|s| {
+            group.contains(&s.src)
+                && group.contains(&s.dst)
+                && self.links[s.link].is_up()
+                && s.oom_blocked
+        })?;
+        let name = |c: usize| self.cfg.clusters[c].name.as_str();
+        Some(format!(
+            "replication from {} into {} stopped by OOM: {}'s memory_limit is reached and nothing \
+             was freed for {SYNC_STALL}",
+            name(s.src),
+            name(s.dst),
+            name(s.dst)
+        ))
     }
 
     /// Starts a partition now (a script step).
