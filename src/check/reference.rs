@@ -4,7 +4,7 @@
 //! final state. A bug that makes every instance equally wrong passes a convergence check; it
 //! does not pass this.
 //!
-//! The rules are in [`rules`]: registers (strings, hash fields, sorted-set scores) by
+//! The rules are in the private `rules` module: registers (strings, hash fields, sorted-set scores) by
 //! observation then (timestamp, smaller instance id), counters as the sum of the increments no
 //! winning write had seen, observed-remove membership for sets, hashes and sorted sets,
 //! the list order of a replicated growable array, stream entries by (ID, region), HyperLogLog
