@@ -4,17 +4,22 @@
 # they stay off unless that test switches one on), then the library's doc examples, which
 # nextest does not run.
 #
-# The live tier (tests/integration/live/) runs real redis-server processes on loopback: when
-# redis-server is missing, it is installed here from Debian's packages first (apt-get update
-# once, then apt-get install redis-server; as root, or through sudo).
+# Two tiers need real programs, installed here from Debian's packages when missing (apt-get
+# update once, then apt-get install; as root, or through sudo):
+# * the live tier (tests/integration/live/) runs real redis-server processes on loopback;
+# * the browser tests (tests/integration/browser.rs) open the HTML reports in headless
+#   Chromium and check their screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v redis-server > /dev/null; then
-  echo "test.sh: installing redis-server (Debian package) for the live-Redis tests" >&2
+missing=()
+command -v redis-server > /dev/null || missing+=(redis-server)
+command -v chromium > /dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]} (Debian packages) for the live-Redis and browser tests" >&2
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server > /dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" > /dev/null
 fi
 cargo nextest run --features planted-bugs "$@"
 cargo test --doc --features planted-bugs

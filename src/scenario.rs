@@ -21,6 +21,8 @@ use crate::model::WorldConfig;
 pub struct Scenario {
     /// The file it came from, as given.
     pub file: String,
+    /// The file's text as written (before any `--set`), shown in the HTML report.
+    pub text: String,
     pub config: WorldConfig,
     /// Expected replies of scripted steps.
     pub expectations: Vec<expect::Expectation>,
@@ -175,6 +177,7 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
     match validated {
         Some(v) if findings.errors.is_empty() => Ok(Scenario {
             file: file.to_string(),
+            text: text.to_string(),
             config: v.config,
             expectations: v.expectations,
             outcomes: v.outcomes,

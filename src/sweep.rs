@@ -212,6 +212,7 @@ pub(crate) fn scenario_with(
     })?;
     s.warnings.iter_mut().for_each(relocate);
     s.sets = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
+    s.text = original.to_string();
     Ok(s)
 }
 

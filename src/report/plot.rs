@@ -347,30 +347,46 @@ pub const CHARTS: [&str; 6] = [
     "clock_offset",
 ];
 
-/// Draws every chart into `dir` as SVG and PNG.
+/// A chart's caption in the HTML report.
+pub(crate) fn caption(name: &str) -> &'static str {
+    match name {
+        "lag" => "Replication lag per peer (worst shard)",
+        "backlog" => "Backlog bytes per shard",
+        "link_queue" => "Link queue per direction",
+        "sync_state" => "Sync state per syncer session",
+        "divergent_keys" => "Divergent keys",
+        "clock_offset" => "Clock error per instance",
+        _ => "",
+    }
+}
+
+/// Draws every chart into `dir` as SVG and PNG, and returns each chart's name and SVG text.
 /// The sync-state chart is drawn from `changes` (every session state change, to `end_s`).
 pub(crate) fn write_charts(
     dir: &Path,
     s: &Series,
     windows: &[Window],
     (changes, end_s): (&[StateChange], f64),
-) -> DrawResult {
+) -> Result<Vec<(&'static str, String)>, Box<dyn std::error::Error>> {
     register_font()?;
     let Some(layout) = s.layout.clone() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let size = (1000, 560);
+    let mut out = Vec::new();
     for name in CHARTS {
-        let svg = dir.join(format!("{name}.svg"));
         let png = dir.join(format!("{name}.png"));
+        let mut svg = String::new();
         draw_one(
             name,
-            SVGBackend::new(&svg, size).into_drawing_area(),
+            SVGBackend::with_string(&mut svg, size).into_drawing_area(),
             s,
             &layout,
             windows,
             (changes, end_s),
         )?;
+        std::fs::write(dir.join(format!("{name}.svg")), &svg)?;
+        out.push((name, svg));
         draw_one(
             name,
             BitMapBackend::new(&png, size).into_drawing_area(),
@@ -380,7 +396,7 @@ pub(crate) fn write_charts(
             (changes, end_s),
         )?;
     }
-    Ok(())
+    Ok(out)
 }
 
 fn draw_one<DB: DrawingBackend>(

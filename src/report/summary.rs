@@ -344,20 +344,36 @@ pub fn write_report(s: &Scenario, dir: &std::path::Path) -> std::io::Result<Judg
         &judged.result.state_changes[..],
         judged.result.stopped_at.as_secs_f64(),
     );
-    super::plot::write_charts(dir, &series.borrow(), &windows, states)
+    let charts = super::plot::write_charts(dir, &series.borrow(), &windows, states)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    write_explained(s, dir)?;
+    let explained = write_explained(s, dir)?;
+    let charts: Vec<(&str, &str, String)> = charts
+        .into_iter()
+        .map(|(name, svg)| (name, super::plot::caption(name), svg))
+        .collect();
+    let html = super::html::run_page(&super::html::RunPage {
+        summary: &judged.summary,
+        charts: &charts,
+        explained,
+        scenario_text: &s.text,
+        sets: &s.sets,
+    });
+    std::fs::write(dir.join("index.html"), html)?;
     Ok(judged)
 }
 
 /// For a small run (a script without a generated workload), the narration (`explain.md`)
-/// and the space-time diagram (`spacetime.svg`), from a second, traced run of the scenario.
-fn write_explained(s: &Scenario, dir: &std::path::Path) -> std::io::Result<()> {
+/// and the space-time diagram (`spacetime.svg`), from a second, traced run of the scenario;
+/// returns the narration as plain text and the diagram, for the HTML page.
+fn write_explained(
+    s: &Scenario,
+    dir: &std::path::Path,
+) -> std::io::Result<Option<(String, String)>> {
     if s.config.workload.is_some() || s.config.script.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let Ok(x) = super::explain::explain(s, &super::explain::ExplainOptions::default()) else {
-        return Ok(());
+        return Ok(None);
     };
     let title = std::path::Path::new(&s.file)
         .file_stem()
@@ -365,13 +381,14 @@ fn write_explained(s: &Scenario, dir: &std::path::Path) -> std::io::Result<()> {
         .unwrap_or_else(|| "scenario".into());
     let (svg, stats) = super::spacetime::diagram(&x, &title);
     if stats.rows_left_out > 0 {
-        return Ok(());
+        return Ok(None);
     }
     std::fs::write(
         dir.join("explain.md"),
         x.render(&title, super::explain::Format::Markdown),
     )?;
-    std::fs::write(dir.join("spacetime.svg"), svg)
+    std::fs::write(dir.join("spacetime.svg"), &svg)?;
+    Ok(Some((x.render(&title, super::explain::Format::Text), svg)))
 }
 
 /// Everything a run produced and every judgement of it.

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod batching;
+mod browser;
 mod cli;
 mod determinism;
 mod documented;
