@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod hunt;
 pub(crate) mod outdir;
@@ -134,6 +135,13 @@ pub enum Command {
         after_help = "Examples:\n  geosim check\n  geosim check scenarios/teaching scenarios/regressions"
     )]
     Check(check::CheckArgs),
+    /// Compare two runs (report folders or summary.json) or two sweeps (out folders or
+    /// sweep.csv): the verdict, flipped expectations, sync counts, digests and every figure
+    /// that moved. Exit 0 when nothing differs, 1 when something does.
+    #[command(
+        after_help = "Examples:\n  geosim run scenarios/03-backlog-overflow-full-sync.toml --report before/\n  geosim run scenarios/03-backlog-overflow-full-sync.toml --set replication.backlog_size=8MB --report after/\n  geosim diff before/ after/ --html diff.html\n  geosim diff sweep-a/ sweep-b/ --tolerance 1% --json"
+    )]
+    Diff(diff::DiffArgs),
     /// Draw a scenario per seed (topology, links, clocks, faults, workload or script), run
     /// each, and report the seeds that break an invariant, with the command to reproduce.
     #[command(
@@ -249,6 +257,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         Command::Merge { dirs, out, force } => sweep::merge(&dirs, &out, force),
         Command::Plan(args) => sweep::plan(&args),
         Command::Check(args) => check::check(&args),
+        Command::Diff(args) => diff::diff(&args),
         Command::Hunt(args) => hunt::hunt(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Schema => {

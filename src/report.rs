@@ -1,6 +1,7 @@
 //! Reports: a run's summary as human text, JSON (stable key order) and Markdown, and its
 //! sampled metrics as `timeline.csv`.
 
+pub mod diff;
 pub mod explain;
 pub(crate) mod html;
 pub mod markdown;

@@ -31,6 +31,28 @@ pub struct CheckArgs {
     /// Threads (default: all cores).
     #[arg(short = 'j', long, default_value_t = 0)]
     pub jobs: usize,
+    /// Write each checked scenario's run summary into this folder (as
+    /// `<scenario path with / as _>.summary.json`), to serve later as a --baseline.
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+    /// Compare each scenario's run with its summary in this folder (written by --reports):
+    /// for a scenario that fails, print what moved (as `geosim diff` does).
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Also write the results as one self-contained HTML page: a row per scenario, and
+    /// for each failure what failed and, with --baseline, what moved.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// The file name a scenario's summary has under --reports and --baseline.
+fn report_name(file: &str) -> String {
+    let stem = file.strip_suffix(".toml").unwrap_or(file);
+    let flat: String = stem
+        .chars()
+        .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+        .collect();
+    format!("{}.summary.json", flat.trim_start_matches(['.', '_']))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -57,6 +79,23 @@ struct Checked {
     /// The pinned digest this run rewrote (`--bless`), as (old, new).
     #[serde(skip_serializing_if = "Option::is_none")]
     blessed: Option<(String, String)>,
+    /// The run's summary (for --reports and --baseline).
+    #[serde(skip)]
+    summary: Option<String>,
+    /// What moved since the --baseline's summary, for a failed scenario.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "diff_json")]
+    diff: Option<crate::report::diff::Diff>,
+}
+
+fn diff_json<S: serde::Serializer>(
+    d: &Option<crate::report::diff::Diff>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    let v: Option<serde_json::Value> = d
+        .as_ref()
+        .and_then(|d| serde_json::from_str(&d.json()).ok());
+    v.serialize(ser)
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -191,6 +230,8 @@ fn check_one(path: &Path, s: &Scenario, bless: bool) -> Checked {
         failures,
         error: None,
         blessed,
+        summary: Some(judged.summary.to_json()),
+        diff: None,
     }
 }
 
@@ -295,6 +336,8 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
                 failures: Vec::new(),
                 error: Some(e.to_string()),
                 blessed: None,
+                summary: None,
+                diff: None,
             }),
         }
     }
@@ -313,6 +356,21 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
     });
     let mut results: Vec<Checked> = ran.into_iter().chain(invalid).collect();
     results.sort_by(|x, y| x.file.cmp(&y.file));
+    if let Some(dir) = &a.baseline {
+        for r in results.iter_mut().filter(|r| r.status == Status::Fail) {
+            // Exact: any move counts.
+            r.diff = against_baseline(dir, r, 0.0);
+        }
+    }
+    if let Some(dir) = &a.reports
+        && let Err(e) = write_reports(dir, &results)
+    {
+        eprintln!(
+            "error: cannot write the summaries into {}: {e}",
+            dir.display()
+        );
+        return super::EXIT_OUTPUT_FAILED;
+    }
     let passed = results.iter().filter(|r| r.status == Status::Pass).count();
     let failed = results.iter().filter(|r| r.status == Status::Fail).count();
     let bad = results
@@ -345,6 +403,12 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
             if let Some((old, new)) = &r.blessed {
                 outln!("      blessed: digest {old} -> {new}");
             }
+            if let Some(d) = &r.diff {
+                outln!("      what moved since the baseline:");
+                for l in d.text().lines().skip(3) {
+                    outln!("        {l}");
+                }
+            }
         }
         let mut closing = format!("{passed} passed, {failed} failed");
         if bad > 0 {
@@ -361,6 +425,12 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
         eprintln!("error: cannot write {}: {e}", path.display());
         return super::EXIT_OUTPUT_FAILED;
     }
+    if let Some(path) = &a.html
+        && let Err(e) = super::outdir::write_atomic(path, html(&results, skipped).as_bytes())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return super::EXIT_OUTPUT_FAILED;
+    }
     if bad > 0 {
         EXIT_BAD_INPUT
     } else if failed > 0 {
@@ -368,6 +438,99 @@ pub(crate) fn check(a: &CheckArgs) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// What moved between the baseline's summary of `r` and this run's (None when the baseline
+/// holds none for it).
+fn against_baseline(dir: &Path, r: &Checked, tolerance: f64) -> Option<crate::report::diff::Diff> {
+    let before = dir.join(report_name(&r.file));
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&before).ok()?).ok()?;
+    let b: serde_json::Value = serde_json::from_str(r.summary.as_ref()?).ok()?;
+    let names = (
+        before.display().to_string(),
+        format!("{} (this run)", r.file),
+    );
+    Some(crate::report::diff::diff_runs(
+        (&names.0, &names.1),
+        &a,
+        &b,
+        tolerance,
+    ))
+}
+
+/// Writes each run's summary into `dir` (created if missing; each file replaced atomically).
+fn write_reports(dir: &Path, results: &[Checked]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for r in results {
+        if let Some(s) = &r.summary {
+            super::outdir::write_atomic(&dir.join(report_name(&r.file)), s.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The results as one HTML page.
+fn html(results: &[Checked], skipped: usize) -> String {
+    use crate::report::html::esc;
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let mut o = format!(
+        "<h1>geosim check</h1>\n<p><span class=\"verdict {}\">{} passed, {} failed, {} invalid</span>{}</p>\n",
+        if count(Status::Pass) == results.len() {
+            "ok"
+        } else {
+            "bad"
+        },
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::Invalid),
+        if skipped > 0 {
+            format!(" ({skipped} without expectations not run)")
+        } else {
+            String::new()
+        }
+    );
+    o.push_str("<table>\n<tr><th>scenario</th><th>status</th><th>seconds</th><th>trace digest</th><th>what failed</th></tr>\n");
+    for r in results {
+        let (class, tag) = match r.status {
+            Status::Pass => ("pass", "pass"),
+            Status::Fail => ("fail", "FAIL"),
+            Status::Invalid => ("fail", "invalid"),
+        };
+        let mut what = String::new();
+        for f in &r.failures {
+            what.push_str(&format!(
+                "<div><code>{}</code>: expected {}, got {}</div>",
+                esc(&f.expectation),
+                esc(&f.expected),
+                esc(&f.actual)
+            ));
+        }
+        if let Some(e) = &r.error {
+            what.push_str(&format!("<pre>{}</pre>", esc(e)));
+        }
+        if let Some((old, new)) = &r.blessed {
+            what.push_str(&format!(
+                "<div>blessed: digest {} → {}</div>",
+                esc(old),
+                esc(new)
+            ));
+        }
+        if let Some(d) = &r.diff {
+            what.push_str(&format!(
+                "<details><summary>what moved since the baseline</summary>{}</details>",
+                d.html_body()
+            ));
+        }
+        o.push_str(&format!(
+            "<tr><td><code>{}</code></td><td class=\"{class}\">{tag}</td><td class=\"num\">{:.2}</td><td><code>{}</code></td><td>{what}</td></tr>\n",
+            esc(&r.file),
+            r.seconds,
+            esc(&r.digest)
+        ));
+    }
+    o.push_str("</table>\n");
+    crate::report::html::page("geosim check", &o)
 }
 
 #[cfg(test)]
@@ -401,6 +564,8 @@ mod tests {
                 failures: vec![],
                 error: None,
                 blessed: None,
+                summary: None,
+                diff: None,
             },
             Checked {
                 file: "b<&>.toml".into(),
@@ -414,6 +579,8 @@ mod tests {
                 }],
                 error: None,
                 blessed: None,
+                summary: None,
+                diff: None,
             },
         ];
         let x = junit(&r);

@@ -292,3 +292,37 @@ fn a_lesson_report_shows_its_space_time_diagram() {
     check_page(&work, &rep.join("index.html"), 7);
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+#[test]
+fn the_diff_and_check_pages_open_cleanly() {
+    let work = scratch("pages");
+    let (a, b) = (work.join("a"), work.join("b"));
+    let s03 = "scenarios/03-backlog-overflow-full-sync.toml";
+    assert_eq!(geosim(&["run", s03, "--report", a.to_str().unwrap()]).0, 0);
+    let set = "replication.backlog_size=8MB";
+    assert_eq!(
+        geosim(&["run", s03, "--set", set, "--report", b.to_str().unwrap()]).0,
+        1
+    );
+    let diff = work.join("diff.html");
+    let (code, _, err) = geosim(&[
+        "diff",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--html",
+        diff.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    check_page(&work, &diff, 0);
+    let check = work.join("check.html");
+    let (code, _, err) = geosim(&[
+        "check",
+        "tests/data/check/pass.toml",
+        "tests/data/check/fail.toml",
+        "--html",
+        check.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    check_page(&work, &check, 0);
+    std::fs::remove_dir_all(&work).unwrap();
+}

@@ -5,6 +5,7 @@ mod batching;
 mod browser;
 mod cli;
 mod determinism;
+mod diff;
 mod documented;
 mod explain;
 mod fuzz;
