@@ -25,6 +25,16 @@ fn write_outputs(dir: &Path, m: &Manifest, rows: &[Row]) -> std::io::Result<Opti
         let text = sweep_md(&m.scenario, &axes, &m.seeds, rows, m.full_sync_target);
         std::fs::write(dir.join("sweep.md"), &text)?;
         write_sweep_charts(dir, &axes, rows).map_err(std::io::Error::other)?;
+        // The page shows the charts just drawn (read back: a chart the sweep could not
+        // draw, e.g. the heatmap of a one-axis sweep, is simply absent).
+        let mut charts = Vec::new();
+        for (name, caption) in crate::sweep::page::CHARTS {
+            if let Ok(svg) = std::fs::read_to_string(dir.join(format!("{name}.svg"))) {
+                charts.push((name, caption, svg));
+            }
+        }
+        let html = crate::sweep::page::sweep_page(m, &text, rows, &charts);
+        std::fs::write(dir.join("index.html"), html)?;
         md = Some(text);
     }
     Ok(md)

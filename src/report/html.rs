@@ -242,6 +242,128 @@ fn sampling_html(sm: &super::summary::SamplingSummary, s: &Summary, o: &mut Stri
     );
 }
 
+/// Markdown inline text as HTML: backslash escapes, `code` spans (any fence length, `\|`
+/// inside read as a pipe, as in a table) and **bold**; everything else escaped.
+fn inline_md(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut o = String::new();
+    let mut bold = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            o.push_str(&esc(&chars[i + 1].to_string()));
+            i += 2;
+        } else if c == '`' {
+            let n = chars[i..].iter().take_while(|&&x| x == '`').count();
+            let fence: String = "`".repeat(n);
+            let rest: String = chars[i + n..].iter().collect();
+            match rest.find(&fence) {
+                Some(end) => {
+                    let code = rest[..end].trim().replace("\\|", "|");
+                    o.push_str(&format!("<code>{}</code>", esc(&code)));
+                    i += n + rest[..end].chars().count() + n;
+                }
+                None => {
+                    o.push_str(&fence);
+                    i += n;
+                }
+            }
+        } else if c == '*' && chars.get(i + 1) == Some(&'*') {
+            o.push_str(if bold { "</strong>" } else { "<strong>" });
+            bold = !bold;
+            i += 2;
+        } else {
+            o.push_str(&esc(&c.to_string()));
+            i += 1;
+        }
+    }
+    if bold {
+        o.push_str("</strong>");
+    }
+    o
+}
+
+/// Splits a Markdown table row on its unescaped pipes.
+fn md_cells(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|');
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    let mut cells = vec![String::new()];
+    let mut prev = ' ';
+    for c in inner.chars() {
+        if c == '|' && prev != '\\' {
+            cells.push(String::new());
+        } else {
+            cells.last_mut().expect("one cell at least").push(c);
+        }
+        prev = c;
+    }
+    cells.iter().map(|c| c.trim().to_string()).collect()
+}
+
+/// The Markdown geosim writes (headings, paragraphs, bullet lists, tables) as HTML; any
+/// other construct is shown as text, escaped.
+pub(crate) fn markdown(md: &str) -> String {
+    let mut o = String::new();
+    let lines: Vec<&str> = md.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let t = l.trim();
+        if t.is_empty() {
+            i += 1;
+        } else if let Some(level) = (1..=4).find(|n| t.starts_with(&format!("{} ", "#".repeat(*n))))
+        {
+            o.push_str(&format!(
+                "<h{level}>{}</h{level}>\n",
+                inline_md(&t[level + 1..])
+            ));
+            i += 1;
+        } else if t.starts_with('|') {
+            o.push_str("<table>\n");
+            let mut first = true;
+            while i < lines.len() && lines[i].trim().starts_with('|') {
+                let row = lines[i];
+                i += 1;
+                if row.contains("---") && row.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')) {
+                    continue;
+                }
+                let tag = if first { "th" } else { "td" };
+                first = false;
+                o.push_str("<tr>");
+                for c in md_cells(row) {
+                    o.push_str(&format!("<{tag}>{}</{tag}>", inline_md(&c)));
+                }
+                o.push_str("</tr>\n");
+            }
+            o.push_str("</table>\n");
+        } else if t.starts_with("* ") || t.starts_with("- ") {
+            o.push_str("<ul>\n");
+            while i < lines.len() {
+                let x = lines[i].trim();
+                if !(x.starts_with("* ") || x.starts_with("- ")) {
+                    break;
+                }
+                o.push_str(&format!("<li>{}</li>\n", inline_md(&x[2..])));
+                i += 1;
+            }
+            o.push_str("</ul>\n");
+        } else {
+            let mut para = Vec::new();
+            while i < lines.len() {
+                let x = lines[i].trim();
+                if x.is_empty() || x.starts_with('#') || x.starts_with('|') || x.starts_with("* ") {
+                    break;
+                }
+                para.push(inline_md(x));
+                i += 1;
+            }
+            o.push_str(&format!("<p>{}</p>\n", para.join(" ")));
+        }
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +386,17 @@ mod tests {
         );
         assert!(!o.contains("<b>") && !o.contains("<img>"), "{o}");
         assert!(o.contains("&lt;/td&gt;&lt;img&gt;"));
+    }
+
+    #[test]
+    fn geosims_markdown_becomes_html_with_everything_escaped() {
+        let md = "# Sweep of `a<b>.toml`\n\n2 cells: **x** \\<y\\>.\n\n| a | b |\n|---|---|\n| `SET k a\\|b` | 1 |\n\n* one\n* <two>\n";
+        assert_eq!(
+            markdown(md),
+            "<h1>Sweep of <code>a&lt;b&gt;.toml</code></h1>\n<p>2 cells: <strong>x</strong> &lt;y&gt;.</p>\n\
+             <table>\n<tr><th>a</th><th>b</th></tr>\n<tr><td><code>SET k a|b</code></td><td>1</td></tr>\n</table>\n\
+             <ul>\n<li>one</li>\n<li>&lt;two&gt;</li>\n</ul>\n"
+        );
     }
 
     #[test]

@@ -326,3 +326,23 @@ fn the_diff_and_check_pages_open_cleanly() {
     check_page(&work, &check, 0);
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+#[test]
+fn a_sweep_page_opens_with_its_charts_and_cells() {
+    let work = scratch("sweep");
+    let out = work.join("sweep");
+    let (code, _, err) = geosim(&[
+        "sweep",
+        "scenarios/03-backlog-overflow-full-sync.toml",
+        "--seeds",
+        "1..1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    // 4 backlog sizes × 2 durations × 1 seed: a row per cell, each with its rerun command.
+    assert_eq!(html.matches("--report cell-").count(), 8, "{html}");
+    check_page(&work, &out.join("index.html"), 4);
+    std::fs::remove_dir_all(&work).unwrap();
+}
