@@ -23,5 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 cargo nextest run --features planted-bugs "$@"
 cargo test --doc --features planted-bugs
+# The library builds, lint-clean, without the `cli` feature (no clap, indicatif, plotters or
+# rayon), as another crate would use it.
+cargo clippy --lib --no-default-features --quiet -- -D warnings
 # The library's documentation builds without a warning (broken or private links).
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet

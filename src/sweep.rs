@@ -19,6 +19,7 @@ pub use table::*;
 
 use std::path::Path;
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 use crate::report::{Summary, run_and_judge};
@@ -239,6 +240,48 @@ pub(crate) fn run_sweep_shard(
     run_sweep_shard_with_progress(path, axes, seeds, threads, shard, &|| {})
 }
 
+/// Runs and judges every scenario on `threads` threads (0: rayon's default), results in the
+/// scenarios' order.
+#[cfg(feature = "parallel")]
+fn run_all(
+    scenarios: &[scenario::Scenario],
+    threads: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Summary>, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(pool.install(|| {
+        scenarios
+            .par_iter()
+            .map(|s| {
+                let summary = run_and_judge(s).summary;
+                on_done();
+                summary
+            })
+            .collect()
+    }))
+}
+
+/// Without the `parallel` feature: every scenario in turn on this thread (`threads` is
+/// ignored; each cell is a deterministic run, so the results are the same).
+#[cfg(not(feature = "parallel"))]
+fn run_all(
+    scenarios: &[scenario::Scenario],
+    _threads: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Summary>, String> {
+    Ok(scenarios
+        .iter()
+        .map(|s| {
+            let summary = run_and_judge(s).summary;
+            on_done();
+            summary
+        })
+        .collect())
+}
+
 /// The number of cells shard `k` of `n` runs.
 pub(crate) fn shard_len(axes: &[Axis], seeds: &[u64], (k, n): (usize, usize)) -> usize {
     cells(axes, seeds)
@@ -268,28 +311,15 @@ pub(crate) fn run_sweep_shard_with_progress(
         .iter()
         .map(|c| cell_scenario(&text, &file, axes, c))
         .collect::<Result<_, _>>()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| ScenarioError {
-            file: file.clone(),
-            kind: ErrorKind::Io,
-            diagnostics: vec![Diagnostic::new(
-                "",
-                None,
-                format!("cannot start threads: {e}"),
-            )],
-        })?;
-    let summaries: Vec<Summary> = pool.install(|| {
-        scenarios
-            .par_iter()
-            .map(|s| {
-                let summary = run_and_judge(s).summary;
-                on_done();
-                summary
-            })
-            .collect()
-    });
+    let summaries = run_all(&scenarios, threads, on_done).map_err(|e| ScenarioError {
+        file: file.clone(),
+        kind: ErrorKind::Io,
+        diagnostics: vec![Diagnostic::new(
+            "",
+            None,
+            format!("cannot start threads: {e}"),
+        )],
+    })?;
     Ok(grid
         .into_iter()
         .zip(summaries)

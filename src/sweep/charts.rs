@@ -16,7 +16,7 @@ pub const SWEEP_CHARTS: [&str; 4] = [
 /// sync, mean WAN bytes and mean time to converge; and, with two or more axes, a heatmap of
 /// the share of runs with a full sync over the x axis × the first other axis.
 pub(crate) fn write_sweep_charts(dir: &Path, axes: &[Axis], rows: &[Row]) -> Result<(), String> {
-    use crate::report::plot::{Heatmap, SweepChart, write_heatmap, write_sweep_chart};
+    use crate::report::plot::{Heatmap, SweepChart, Unit, write_heatmap, write_sweep_chart};
     if axes.is_empty() || rows.is_empty() {
         return Ok(());
     }
@@ -73,28 +73,32 @@ pub(crate) fn write_sweep_charts(dir: &Path, axes: &[Axis], rows: &[Row]) -> Res
         (
             "full_sync_rate",
             "Share of seeds that needed a full sync",
-            "runs with a full sync / runs",
+            "runs with a full sync",
+            Unit::Share,
             series(&full_rate),
         ),
         (
             "wan_bytes",
             "WAN bytes (mean over seeds)",
             "bytes on the wire",
+            Unit::Bytes,
             series(&|g| mean(g.iter().map(|r| r.wire_bytes as f64).collect())),
         ),
         (
             "time_to_converge",
             "Time to converge (mean over converged seeds)",
-            "ms",
+            "time to converge",
+            Unit::Millis,
             series(&|g| mean(g.iter().filter_map(|r| r.time_to_converge_ms).collect())),
         ),
     ];
     let err = |name: &str, e: Box<dyn std::error::Error>| format!("chart {name}: {e}");
-    for (name, title, y_desc, lines) in charts {
+    for (name, title, y_desc, unit, lines) in charts {
         let c = SweepChart {
             title: title.into(),
             x_desc: x_desc.clone(),
             y_desc: y_desc.into(),
+            unit,
             x_labels: x_labels.clone(),
             lines,
         };

@@ -791,3 +791,57 @@ fn impossible_inputs_are_refused_before_anything_runs() {
     }
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// The packages `cargo tree` lists for the library's normal dependencies with `features`.
+fn library_dependencies(features: &[&str]) -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .args(["tree", "--offline", "--edges", "normal", "--prefix", "none"])
+        .args(features)
+        .current_dir(super::root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The `cli` feature (default on) carries the command line's dependencies; another crate that
+/// turns it off gets the simulator without them.
+#[test]
+fn the_library_without_the_cli_feature_leaves_out_the_command_lines_dependencies() {
+    let cli_only = [
+        "clap",
+        "clap_complete",
+        "clap_mangen",
+        "indicatif",
+        "plotters",
+        "dejavu",
+        "rayon",
+    ];
+    let full = library_dependencies(&[]);
+    let bare = library_dependencies(&["--no-default-features"]);
+    for name in cli_only {
+        assert!(
+            full.contains(&name.to_string()),
+            "{name} is in the default build"
+        );
+        assert!(
+            !bare.contains(&name.to_string()),
+            "{name} without `cli`: {bare:?}"
+        );
+    }
+    for name in ["geosim", "rand_chacha", "serde", "toml", "petgraph"] {
+        assert!(bare.contains(&name.to_string()), "{name} stays: {bare:?}");
+    }
+}

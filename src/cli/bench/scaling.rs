@@ -10,7 +10,7 @@ use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 use super::super::{EXIT_BAD_INPUT, EXIT_OK, outln};
 use super::median;
 use crate::engine::SimDuration;
-use crate::report::plot::{SweepChart, write_sweep_chart};
+use crate::report::plot::{SweepChart, Unit, write_sweep_chart};
 use crate::scenario::{self, LoadOptions, Scenario};
 use crate::sim::run_scenario;
 
@@ -87,7 +87,8 @@ fn chart(title: &str, x_desc: &str, labels: Vec<String>, points: &[Point]) -> Sw
     SweepChart {
         title: title.to_string(),
         x_desc: x_desc.to_string(),
-        y_desc: "wall time per write [µs]".to_string(),
+        y_desc: "wall time per write".to_string(),
+        unit: Unit::Micros,
         x_labels: labels,
         lines: vec![(
             "µs per write".to_string(),
