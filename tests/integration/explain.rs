@@ -99,6 +99,34 @@ const LESSONS: &[(&str, &[&str])] = &[
     ),
     ("12-streams.toml", &["Rule: both entries kept"]),
     ("13-hyperloglog.toml", &["Rule: union"]),
+    (
+        "14-set-ex-vs-set.toml",
+        &[
+            "Rule: TTL kept beside the value",
+            "had not observed I1's expiry",
+            "Rule: last write wins",
+        ],
+    ),
+    (
+        "15-append-setrange-edits-lost.toml",
+        &[
+            "I1:2 APPEND log a; and I2:1 APPEND log b;",
+            "so \"start;b;\" wins",
+            "so \"start;B;\" wins",
+        ],
+    ),
+    (
+        "16-setnx-double-win.toml",
+        &["Rule: last write wins", "so \"worker-2\" wins"],
+    ),
+    (
+        "17-type-conflict-resurrection.toml",
+        &[
+            "Rule: type conflict",
+            "I1 wrote a string and I2 a set concurrently",
+            "the other value stays hidden, to come back",
+        ],
+    ),
 ];
 
 #[test]

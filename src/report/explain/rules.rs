@@ -35,6 +35,21 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
                 ),
             ))
         }
+        (Set { .. }, Expire(Expiry::At(at))) | (Expire(Expiry::At(at)), Set { .. }) => {
+            let (s, sl, e) = if matches!(a.kind, Set { .. }) {
+                (a, la, b)
+            } else {
+                (b, lb, a)
+            };
+            Some((
+                "TTL kept beside the value",
+                format!(
+                    "{} had not observed {}'s expiry (at {at} ms), so it cannot clear it: the TTL is merged apart from the value (the longer TTL wins, PERSIST beats EXPIRE), and the key keeps that expiry whichever value wins (docs are silent on this pair; geosim's rule, see docs/semantics.md)",
+                    who(s, sl),
+                    e.dot.origin
+                ),
+            ))
+        }
         (Del { .. }, Del { .. }) => None,
         (Del { .. }, other) | (other, Del { .. }) => {
             let (d, dl, w, wl) = if matches!(a.kind, Del { .. }) {
@@ -258,7 +273,7 @@ fn sequence_rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, St
                 (
                     "type conflict",
                     format!(
-                        "{} wrote a {} and {} a {} concurrently: a client sees the type written last by timestamp (Redis docs are silent; geosim's choice)",
+                        "{} wrote a {} and {} a {} concurrently: a client sees the type written last by timestamp, and the other value stays hidden, to come back if the shown one is emptied or removed without it (Redis docs are silent; geosim's choice)",
                         ia,
                         ta.name(),
                         ib,
