@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod command;
 pub mod exec;
+pub mod families;
 pub mod resp;
 pub mod slot;
 

@@ -124,6 +124,15 @@ impl Driver {
                     record.line = line;
                     record.reply = Some(reply);
                 }
+                StepAction::Refused {
+                    cluster,
+                    line,
+                    error,
+                } => {
+                    record.cluster = Some(cluster);
+                    record.line = line;
+                    record.reply = Some(crate::redis::Reply::Error(error));
+                }
                 StepAction::Sync { clusters } => {
                     self.world.trace_sync_step(&clusters, time);
                     self.world.set_held(&clusters, false, &mut self.queue);

@@ -14,6 +14,14 @@ pub enum StepAction {
         line: String,
         cmd: Command,
     },
+    /// A command line refused before it runs (a command Active-Active does not support, or a
+    /// wrong number of arguments): on `cluster`, the reply is `error`. Only a step that
+    /// expects an error may hold one.
+    Refused {
+        cluster: usize,
+        line: String,
+        error: String,
+    },
     /// Let these instances exchange everything pending between them, until every syncer
     /// among them has nothing left to send.
     Sync { clusters: Vec<usize> },

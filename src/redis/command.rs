@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::families::Status;
 use super::resp::command_bytes_of;
 use crate::crdt::Value;
 
@@ -64,6 +65,15 @@ pub enum Cmd {
     Persist,
     Ttl,
     PTtl,
+    GetRange,
+    GetDel,
+    GetEx,
+    SetEx,
+    PSetEx,
+    MSet,
+    MSetNx,
+    MGet,
+    Touch,
 }
 
 /// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
@@ -95,7 +105,7 @@ pub(crate) enum Group {
 /// name, arity (`n` exactly n words with the name, `-n` at least n), flags, the positions of
 /// its keys (first key, last key with negative counting from the end, step), and the data
 /// type that runs it. Every command in the table is supported by Active-Active; the ones it
-/// refuses are listed beside it with the documented reason.
+/// refuses, and the Redis commands geosim does not model, are in `families`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spec {
     pub name: &'static str,
@@ -126,6 +136,8 @@ const fn spec(
 
 const ONE: (usize, i32, usize) = (1, 1, 1);
 const ALL: (usize, i32, usize) = (1, -1, 1);
+/// Key-value pairs (`MSET k1 v1 k2 v2`).
+const PAIRS: (usize, i32, usize) = (1, -1, 2);
 
 /// The supported commands (aliases such as `HMSET` and `UNLINK` are rows of their own).
 // One row per line, as a table reads.
@@ -138,6 +150,15 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("APPEND", Cmd::Append, 3, WRITE, ONE, Group::String),
     spec("SETRANGE", Cmd::SetRange, 4, WRITE, ONE, Group::String),
     spec("STRLEN", Cmd::Strlen, 2, READ, ONE, Group::String),
+    spec("GETRANGE", Cmd::GetRange, 4, READ, ONE, Group::String),
+    spec("SUBSTR", Cmd::GetRange, 4, READ, ONE, Group::String),
+    spec("GETDEL", Cmd::GetDel, 2, WRITE, ONE, Group::String),
+    spec("GETEX", Cmd::GetEx, -2, WRITE, ONE, Group::String),
+    spec("SETEX", Cmd::SetEx, 4, WRITE, ONE, Group::String),
+    spec("PSETEX", Cmd::PSetEx, 4, WRITE, ONE, Group::String),
+    spec("MSET", Cmd::MSet, -3, WRITE, PAIRS, Group::String),
+    spec("MSETNX", Cmd::MSetNx, -3, WRITE, PAIRS, Group::String),
+    spec("MGET", Cmd::MGet, -2, READ, ALL, Group::String),
     spec("INCR", Cmd::Incr, 2, WRITE, ONE, Group::String),
     spec("DECR", Cmd::Decr, 2, WRITE, ONE, Group::String),
     spec("INCRBY", Cmd::IncrBy, 3, WRITE, ONE, Group::String),
@@ -188,10 +209,11 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("PERSIST", Cmd::Persist, 2, WRITE, ONE, Group::Keys),
     spec("TTL", Cmd::Ttl, 2, READ, ONE, Group::Keys),
     spec("PTTL", Cmd::PTtl, 2, READ, ONE, Group::Keys),
+    spec("TOUCH", Cmd::Touch, -2, READ, ALL, Group::Keys),
 ];
 
 /// How many `Cmd` variants there are (the last one's index + 1).
-const CMD_COUNT: usize = Cmd::PTtl as usize + 1;
+const CMD_COUNT: usize = Cmd::Touch as usize + 1;
 
 /// Per `Cmd`, its first row in the table (aliases share their command's row), so that a
 /// generated command and `is_write` find their row without a search.
@@ -224,18 +246,6 @@ impl Cmd {
         self.spec().flags == Flags::Write
     }
 }
-
-/// Commands Redis has but Active-Active refuses (with the documented reason).
-const REFUSED: &[(&str, &str)] = &[
-    (
-        "FLUSHALL",
-        "ERR FLUSHALL is not allowed from clients in an Active-Active database; flush with crdb-cli or the REST API",
-    ),
-    (
-        "FLUSHDB",
-        "ERR FLUSHDB is not allowed from clients in an Active-Active database; flush with crdb-cli or the REST API",
-    ),
-];
 
 /// A parsed command: which one, and its arguments (the name excluded).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -442,8 +452,18 @@ impl Command {
             return Err(ExecError("ERR empty command".into()));
         };
         let upper = String::from_utf8_lossy(name).to_ascii_uppercase();
-        if let Some((_, why)) = REFUSED.iter().find(|(n, _)| *n == upper) {
-            return Err(ExecError((*why).into()));
+        let sub = rest
+            .first()
+            .map(|a| String::from_utf8_lossy(a).into_owned());
+        match super::families::status(&upper, sub.as_deref()) {
+            Status::Refused(why, _) => {
+                let name = super::families::display_name(&upper, sub.as_deref());
+                return Err(ExecError(super::families::refused_message(&name, why)));
+            }
+            Status::NotModelled => {
+                return Err(ExecError(super::families::not_modelled_message(&upper)));
+            }
+            Status::Supported | Status::Unknown => {}
         }
         let Some(spec) = TABLE.iter().find(|s| s.name == upper) else {
             let shown: Vec<String> = rest
@@ -558,18 +578,22 @@ mod tests {
             [
                 "EXISTS",
                 "GET",
+                "GETRANGE",
                 "HEXISTS",
                 "HGET",
                 "HGETALL",
                 "HLEN",
                 "LLEN",
                 "LRANGE",
+                "MGET",
                 "PFCOUNT",
                 "PTTL",
                 "SCARD",
                 "SISMEMBER",
                 "SMEMBERS",
                 "STRLEN",
+                "SUBSTR",
+                "TOUCH",
                 "TTL",
                 "TYPE",
                 "XLEN",

@@ -235,13 +235,59 @@ pub(crate) fn execute_with(
             }
         }
     }
+    let expired_dels = ex.effects.len();
     let reply = match run(&mut ex, cmd) {
         Ok(r) => r,
         Err(r) => r,
     };
+    // Redis 7.0 propagates the commands one command caused together, wrapped in `MULTI` ...
+    // `EXEC` when there are several: an expired key's `DEL` followed by the write that found
+    // it (measured against 7.0.15 by the live differential test).
+    let propagated = expired_dels
+        + ex.effects[expired_dels..]
+            .iter()
+            .filter(|e| e.stream_bytes > 0)
+            .count();
+    if expired_dels > 0 && propagated > 1 {
+        wrap_in_multi_exec(&mut ex.effects);
+    }
+    // A collection whose last member a write removed is gone, as in Redis, and its TTL with it:
+    // the key is deleted (a `DEL` of what this instance observed, with no stream bytes of its
+    // own: Redis replicates only the command), so a later write creates it without the old
+    // TTL. Only a key that kept a TTL needs it; an emptied key without one reads as absent.
+    if cmd.cmd.is_write() && !ex.effects.is_empty() {
+        for k in cmd.key_args() {
+            let k = &k.bytes()[..];
+            let stale_ttl = ex.view(k).is_none()
+                && matches!(
+                    ex.ks.entry(k).and_then(|e| e.expiry()),
+                    Some((Expiry::At(_), _))
+                );
+            if stale_ttl {
+                ex.emit_del(k, Some(0));
+            }
+        }
+    }
     Outcome {
         reply,
         effects: ex.effects,
+    }
+}
+
+/// `*1\r\n$5\r\nMULTI\r\n` and `*1\r\n$4\r\nEXEC\r\n`.
+const MULTI_BYTES: u64 = 15;
+const EXEC_BYTES: u64 = 14;
+
+/// Adds `MULTI` before the first effect's bytes and `EXEC` after the last one that has any.
+fn wrap_in_multi_exec(effects: &mut [Effect]) {
+    if let Some(first) = effects.first_mut() {
+        first.stream_bytes += MULTI_BYTES;
+        for piece in &mut first.large {
+            piece.0 += MULTI_BYTES;
+        }
+    }
+    if let Some(last) = effects.iter_mut().rev().find(|e| e.stream_bytes > 0) {
+        last.stream_bytes += EXEC_BYTES;
     }
 }
 
@@ -375,12 +421,17 @@ mod tests {
             parse_line("GET").unwrap_err().0,
             "ERR wrong number of arguments for 'get' command"
         );
-        let e = parse_line("SORT k").unwrap_err().0;
+        let e = parse_line("NOSUCH k").unwrap_err().0;
         assert!(
-            e.starts_with("ERR unknown command 'SORT', with args beginning with: 'k'"),
+            e.starts_with("ERR unknown command 'NOSUCH', with args beginning with: 'k'"),
             "{e}"
         );
         assert!(e.contains("geosim supports:"), "{e}");
+        let e = parse_line("SORT k").unwrap_err().0;
+        assert!(
+            e.contains("SORT is a Redis command that geosim does not model"),
+            "{e}"
+        );
         assert_eq!(
             parse_line("SET \"k").unwrap_err().0,
             "ERR Invalid argument(s): unbalanced quotes"
@@ -448,5 +499,61 @@ mod tests {
         assert_eq!(readd.effects.len(), 1);
         let refused = execute(&mut ks, &parse_line("INCR s").unwrap(), &cx);
         assert!(refused.reply.is_error() && refused.effects.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod emptied_keys {
+    use super::*;
+    use crate::redis::parse_line;
+
+    fn run(ks: &mut Keyspace, line: &str) -> String {
+        let cx = ExecContext {
+            origin: InstanceId(0),
+            now_ms: 1_000,
+            xadd_mode: XaddIdMode::Strict,
+            annotation: 0,
+        };
+        execute(ks, &parse_line(line).unwrap(), &cx)
+            .reply
+            .to_string()
+    }
+
+    /// Found by the live differential test: in Redis a collection that loses its last member
+    /// is deleted with its TTL, so the next write creates a key without one.
+    #[test]
+    fn an_emptied_collection_loses_its_ttl_as_in_redis() {
+        let mut ks = Keyspace::new(1);
+        for (empty, refill, key) in [
+            ("HDEL h f", "HSET h g v", "h"),
+            ("SREM s a", "SADD s b", "s"),
+            ("LPOP l", "RPUSH l b", "l"),
+            ("ZREM z a", "ZADD z 1 b", "z"),
+        ] {
+            let create = match key {
+                "h" => "HSET h f v",
+                "s" => "SADD s a",
+                "l" => "RPUSH l a",
+                _ => "ZADD z 1 a",
+            };
+            run(&mut ks, create);
+            assert_eq!(
+                run(&mut ks, &format!("PEXPIRE {key} 100000")),
+                "(integer) 1"
+            );
+            run(&mut ks, empty);
+            assert_eq!(run(&mut ks, &format!("EXISTS {key}")), "(integer) 0");
+            run(&mut ks, refill);
+            assert_eq!(
+                run(&mut ks, &format!("PTTL {key}")),
+                "(integer) -1",
+                "{key}"
+            );
+        }
+        // A DEL clears the TTL too (it always did).
+        run(&mut ks, "SET k v EX 100");
+        run(&mut ks, "DEL k");
+        run(&mut ks, "SET k w");
+        assert_eq!(run(&mut ks, "PTTL k"), "(integer) -1");
     }
 }

@@ -90,7 +90,7 @@ pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u32 {
     for (_, _, cmd) in &spec.steps {
         let name = cmd.split_whitespace().next().unwrap_or("");
         let i = match name {
-            "SET" | "APPEND" | "GET" => 15,
+            "SET" | "APPEND" | "GET" | "SETEX" | "GETDEL" | "GETEX" | "SETNX" | "MSET" => 15,
             "INCRBY" | "INCR" => 16,
             "EXPIRE" | "PERSIST" => 22,
             n if n.starts_with('H') => 17,

@@ -117,9 +117,19 @@ fn command(rng: &mut RngStream, focus: usize) -> String {
     let m = rng.random_range(0..2u32);
     let n = rng.random_range(-3i64..4);
     let v = rng.random_range(0..4u32);
+    // The string write, one of six kinds chosen from the values already drawn (no draw of
+    // its own, so every other command of every seed is drawn as before).
+    let string_write = match (i64::from(v) + n).rem_euclid(6) {
+        0 => format!("SET k{m} v{v}"),
+        1 => format!("SETEX k{m} {} v{v}", 1 + v),
+        2 => format!("GETDEL k{m}"),
+        3 => format!("GETEX k{m} PX {}", 500 * (1 + v)),
+        4 => format!("SETNX k{m} v{v}"),
+        _ => format!("MSET k{m} v{v}"),
+    };
     let groups: [Vec<String>; 6] = [
         vec![
-            format!("SET k{m} v{v}"),
+            string_write,
             format!("INCRBY c{m} {n}"),
             format!("APPEND k{m} a{v}"),
             format!("DEL k{m}"),

@@ -407,7 +407,7 @@ fn ttl_is_limited_to_2_pow_49() {
 fn flushall_is_refused_from_clients() {
     let e = parse_line("FLUSHALL").unwrap_err();
     assert!(
-        e.0.contains("not allowed from clients in an Active-Active database"),
+        e.0.contains("not supported in an Active-Active database: it is not allowed from clients"),
         "{e}"
     );
 }

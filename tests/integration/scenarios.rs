@@ -128,3 +128,59 @@ fn perfect_clocks_give_ties_but_no_clock_inverted_wins() {
             .all(|x| x.winner.clock_ms > x.loser.clock_ms)
     );
 }
+
+/// A command Active-Active refuses is an error reply a script can expect, with the reason;
+/// a command geosim does not model is never an expected outcome (the scenario is invalid),
+/// and the two errors say different things.
+#[test]
+fn refusals_are_expected_errors_and_unmodelled_commands_are_invalid() {
+    let script = |cmd: &str, expect: &str| {
+        format!(
+            "[run]\nseed = 1\n[[cluster]]\nname = \"I1\"\n[[cluster]]\nname = \"I2\"\n\
+             [[step]]\non = \"I1\"\ncmd = \"SET k v\"\n\
+             [[step]]\non = \"I1\"\ncmd = \"{cmd}\"\nexpect_error = \"{expect}\"\n"
+        )
+    };
+    for (cmd, expect) in [
+        (
+            "FLUSHALL",
+            "ERR FLUSHALL is not supported in an Active-Active database: it is not allowed from clients",
+        ),
+        (
+            "OBJECT ENCODING k",
+            "ERR OBJECT ENCODING is not supported in an Active-Active database: the CRDT types have their own encodings",
+        ),
+        (
+            "WAIT 1 0",
+            "ERR WAIT is not supported in an Active-Active database: it cannot wait for other instances",
+        ),
+        (
+            "VADD v VALUES 1 0.5 e",
+            "ERR VADD is not supported in an Active-Active database: vector sets",
+        ),
+        ("GET", "ERR wrong number of arguments for 'get' command"),
+    ] {
+        let s = super::inline(&script(cmd, expect));
+        let judged = geosim::report::run_and_judge(&s);
+        assert_eq!(
+            judged.summary.expectations_failed, 0,
+            "{cmd}: {:?}",
+            judged.expectations
+        );
+    }
+    // The expectation is checked: a wrong one fails.
+    let s = super::inline(&script("FLUSHALL", "OK"));
+    assert_eq!(
+        geosim::report::run_and_judge(&s)
+            .summary
+            .expectations_failed,
+        1
+    );
+    // Not modelled: invalid even with expect_error, and never worded as a refusal.
+    let e = super::inline_error(&script("XREADGROUP GROUP g c STREAMS x >", "ERR"));
+    assert!(
+        e.contains("XREADGROUP is a Redis command that geosim does not model"),
+        "{e}"
+    );
+    assert!(!e.contains("Active-Active"), "{e}");
+}

@@ -1,4 +1,4 @@
-//! Key-space commands of every type (`DEL`, `EXISTS`, `TYPE`, `EXPIRE`, `PEXPIRE`, `PERSIST`, `TTL`, `PTTL`).
+//! Key-space commands of every type (`DEL`, `EXISTS`, `TOUCH`, `TYPE`, `EXPIRE`, `PEXPIRE`, `PERSIST`, `TTL`, `PTTL`).
 
 // The executor's helpers and the crate's types, as the parent module sees them.
 use super::*;
@@ -9,7 +9,7 @@ pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let k = &key[..];
     match cmd.cmd {
         Cmd::Del => del(ex, cmd),
-        Cmd::Exists => Ok(Reply::Int(
+        Cmd::Exists | Cmd::Touch => Ok(Reply::Int(
             cmd.keys().iter().filter(|k| ex.view(k).is_some()).count() as i64,
         )),
         Cmd::Type => Ok(Reply::Status(
