@@ -23,6 +23,27 @@ impl std::fmt::Display for StreamId {
 }
 
 impl StreamId {
+    /// The ID right after this one (`None` after the largest).
+    pub fn next(self) -> Option<StreamId> {
+        match (self.ms, self.seq) {
+            (u64::MAX, u64::MAX) => None,
+            (ms, u64::MAX) => Some(StreamId { ms: ms + 1, seq: 0 }),
+            (ms, seq) => Some(StreamId { ms, seq: seq + 1 }),
+        }
+    }
+
+    /// The ID right before this one (`None` before `0-0`).
+    pub fn prev(self) -> Option<StreamId> {
+        match (self.ms, self.seq) {
+            (0, 0) => None,
+            (ms, 0) => Some(StreamId {
+                ms: ms - 1,
+                seq: u64::MAX,
+            }),
+            (ms, seq) => Some(StreamId { ms, seq: seq - 1 }),
+        }
+    }
+
     /// Parses `ms-seq` or `ms` (then `seq` is `None`).
     pub fn parse(s: &[u8]) -> Option<(u64, Option<u64>)> {
         let s = std::str::from_utf8(s).ok()?;

@@ -74,6 +74,8 @@ pub enum Cmd {
     MSetNx,
     MGet,
     Touch,
+    XRevRange,
+    XRead,
 }
 
 /// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
@@ -195,6 +197,9 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("LSET", Cmd::LSet, 4, WRITE, ONE, Group::List),
     spec("XADD", Cmd::XAdd, -5, WRITE, ONE, Group::Stream),
     spec("XRANGE", Cmd::XRange, -4, READ, ONE, Group::Stream),
+    spec("XREVRANGE", Cmd::XRevRange, -4, READ, ONE, Group::Stream),
+    // Its keys follow `STREAMS` (`Command::key_args` finds them).
+    spec("XREAD", Cmd::XRead, -4, READ, ONE, Group::Stream),
     spec("XLEN", Cmd::XLen, 2, READ, ONE, Group::Stream),
     spec("XDEL", Cmd::XDel, -3, WRITE, ONE, Group::Stream),
     spec("PFADD", Cmd::PfAdd, -2, WRITE, ONE, Group::HyperLogLog),
@@ -213,7 +218,7 @@ pub(crate) const TABLE: &[Spec] = &[
 ];
 
 /// How many `Cmd` variants there are (the last one's index + 1).
-const CMD_COUNT: usize = Cmd::Touch as usize + 1;
+const CMD_COUNT: usize = Cmd::XRead as usize + 1;
 
 /// Per `Cmd`, its first row in the table (aliases share their command's row), so that a
 /// generated command and `is_write` find their row without a search.
@@ -264,6 +269,8 @@ pub enum Reply {
     /// A status reply such as `OK` or a type name.
     Status(&'static str),
     Nil,
+    /// A null array (`*-1` in RESP2): `XREAD` with nothing to read, `XRANGE … COUNT 0`.
+    NilArray,
     Int(i64),
     Bulk(Vec<u8>),
     Array(Vec<Reply>),
@@ -290,7 +297,7 @@ impl Reply {
     fn fmt_indented(&self, f: &mut fmt::Formatter<'_>, indent: usize) -> fmt::Result {
         match self {
             Reply::Status(s) => f.write_str(s),
-            Reply::Nil => f.write_str("(nil)"),
+            Reply::Nil | Reply::NilArray => f.write_str("(nil)"),
             Reply::Int(n) => write!(f, "(integer) {n}"),
             Reply::Bulk(b) => write!(f, "\"{}\"", escape(b)),
             Reply::Error(e) => write!(f, "(error) {e}"),
@@ -521,8 +528,23 @@ impl Command {
 
     /// The arguments that are keys, by the table's key positions (no list is built).
     pub(crate) fn key_args(&self) -> impl Iterator<Item = &Value> {
-        let (first, last, step) = self.key_spec;
         let n = self.args.len() + 1;
+        let (first, last, step) = if self.cmd == Cmd::XRead {
+            // `XREAD … STREAMS k1 k2 id1 id2`: the first half of what follows `STREAMS`.
+            match self
+                .args
+                .iter()
+                .position(|a| a.to_bytes().eq_ignore_ascii_case(b"STREAMS"))
+            {
+                Some(p) => {
+                    let keys = (self.args.len() - p - 1) / 2;
+                    (p + 2, (p + 1 + keys) as i32, 1)
+                }
+                None => (n, 0, 1),
+            }
+        } else {
+            self.key_spec
+        };
         let last = if last < 0 {
             (n as i32 + last) as usize
         } else {
@@ -538,9 +560,10 @@ impl Command {
         self.group
     }
 
-    /// The first key (every supported command has one).
+    /// The first key (the first argument of a command whose keys cannot be found, as an
+    /// `XREAD` without `STREAMS`, which then fails).
     pub(crate) fn key(&self) -> Cow<'_, [u8]> {
-        self.args[0].bytes()
+        self.key_args().next().unwrap_or(&self.args[0]).bytes()
     }
 
     /// The RESP size of this command as it travels in the replication stream.
@@ -598,6 +621,8 @@ mod tests {
                 "TYPE",
                 "XLEN",
                 "XRANGE",
+                "XREAD",
+                "XREVRANGE",
                 "ZCARD",
                 "ZRANGE",
                 "ZSCORE"

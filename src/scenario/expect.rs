@@ -49,7 +49,7 @@ impl Expected {
             (Expected::Int(a), Reply::Int(b)) => a == b,
             (Expected::Str(a), Reply::Bulk(b)) => a.as_bytes() == &b[..],
             (Expected::Str(a), Reply::Status(b)) => a == b,
-            (Expected::Nil, Reply::Nil) => true,
+            (Expected::Nil, Reply::Nil | Reply::NilArray) => true,
             (Expected::Error(p), Reply::Error(e)) => e.starts_with(p.as_str()),
             (Expected::Array(a), Reply::Array(b)) => {
                 if a.len() != b.len() {

@@ -423,3 +423,37 @@ fn multi_key_writes_must_stay_in_one_slot() {
     l.run(1, "SET {t}b 2");
     assert_eq!(l.run(1, "DEL {t}a {t}b"), Reply::Int(2));
 }
+
+/// [STREAM]: "XREAD may skip entries when several regions write the same stream". A reader
+/// at I1 that has read up to I1's own entry misses I2's concurrent entry with a smaller ID,
+/// which arrives later; XRANGE still shows both, ordered by ID.
+#[test]
+fn xread_may_skip_an_entry_another_region_wrote() {
+    let mut l = Lab::new(2);
+    l.run_at(2, "XADD s * f from-i2", 5_000);
+    l.run_at(1, "XADD s * f from-i1", 6_000);
+    let read = l.run_at(1, "XREAD STREAMS s 0", 6_001);
+    assert_eq!(
+        read.to_string(),
+        "1) 1) \"s\"\n   2) 1) 1) \"6000-1\"\n         2) 1) \"f\"\n            2) \"from-i1\""
+    );
+    l.sync();
+    // The reader continues after the last ID it saw: I2's 5000-2 is before it, so skipped.
+    assert_eq!(
+        l.run_at(1, "XREAD STREAMS s 6000-1", 6_002),
+        Reply::NilArray
+    );
+    assert_eq!(
+        l.run_at(1, "XRANGE s - +", 6_003).to_string(),
+        "1) 1) \"5000-2\"\n   2) 1) \"f\"\n      2) \"from-i2\"\n2) 1) \"6000-1\"\n   2) 1) \"f\"\n      2) \"from-i1\""
+    );
+    // XREVRANGE, exclusive bounds, and a BLOCK answered at once.
+    assert_eq!(
+        l.run_at(1, "XREVRANGE s + (5000-2", 6_004).to_string(),
+        "1) 1) \"6000-1\"\n   2) 1) \"f\"\n      2) \"from-i1\""
+    );
+    assert_eq!(
+        l.run_at(1, "XREAD BLOCK 5000 STREAMS s $", 6_005),
+        Reply::NilArray
+    );
+}

@@ -1,4 +1,4 @@
-//! Stream commands (`XADD`, `XRANGE`, `XLEN`, `XDEL`).
+//! Stream commands (`XADD`, `XRANGE`, `XREVRANGE`, `XREAD`, `XLEN`, `XDEL`).
 
 // The executor's helpers and the crate's types, as the parent module sees them.
 use super::*;
@@ -9,7 +9,9 @@ pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let k = &key[..];
     match cmd.cmd {
         Cmd::XAdd => x_add(ex, cmd),
-        Cmd::XRange => x_range(ex, cmd),
+        Cmd::XRange => x_range(ex, cmd, false),
+        Cmd::XRevRange => x_range(ex, cmd, true),
+        Cmd::XRead => x_read(ex, cmd),
         Cmd::XLen => Ok(Reply::Int(
             ex.typed(k, KeyType::Stream)?
                 .and_then(|e| e.stream())
@@ -74,63 +76,186 @@ fn x_add(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     Ok(Reply::bulk(id.to_string()))
 }
 
-/// `XRANGE`.
-fn x_range(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+
+/// An interval bound as Redis parses it: `-`, `+`, `ms` (its sequence `missing_seq`) or
+/// `ms-seq`, or with a leading `(` an exclusive `ms[-seq]` (never `-` or `+`), returned as
+/// the inclusive bound next to it. `start`: the bound is a start (exclusive: the next ID).
+fn interval_bound(v: &Value, start: bool) -> Result<StreamId, Reply> {
+    let b = v.to_bytes();
+    let max = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+    let missing_seq = if start { 0 } else { u64::MAX };
+    let parse = |b: &[u8]| match StreamId::parse(b) {
+        Some((ms, seq)) => Ok(StreamId {
+            ms,
+            seq: seq.unwrap_or(missing_seq),
+        }),
+        None => Err(Reply::err(INVALID_ID)),
+    };
+    if b.len() > 1 && b[0] == b'(' {
+        let id = parse(&b[1..])?;
+        let next = if start { id.next() } else { id.prev() };
+        return next.ok_or_else(|| {
+            Reply::err(if start {
+                "ERR invalid start ID for the interval"
+            } else {
+                "ERR invalid end ID for the interval"
+            })
+        });
+    }
+    match &b[..] {
+        b"-" => Ok(StreamId::default()),
+        b"+" => Ok(max),
+        _ => parse(&b),
+    }
+}
+
+/// An entry as `XRANGE` and `XREAD` reply it: its ID and its field-value pairs.
+fn entry_reply(e: &crate::crdt::stream::StreamEntry) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk(e.id.to_string()),
+        Reply::Array(
+            e.fields
+                .iter()
+                .flat_map(|(f, v)| [Reply::Bulk(f.clone()), Reply::Bulk(v.clone())])
+                .collect(),
+        ),
+    ])
+}
+
+/// `XRANGE key start end [COUNT n]`, `XREVRANGE key end start [COUNT n]`.
+fn x_range(ex: &mut Exec, cmd: &Command, rev: bool) -> Result<Reply, Reply> {
     let a = &cmd.args;
     let key = a[0].bytes();
     let k = &key[..];
-    let bound = |v: &Value, low: bool| -> Result<StreamId, Reply> {
-        let b = v.to_bytes();
-        match &b[..] {
-            b"-" => Ok(StreamId { ms: 0, seq: 0 }),
-            b"+" => Ok(StreamId {
-                ms: u64::MAX,
-                seq: u64::MAX,
-            }),
-            _ => match StreamId::parse(&b) {
-                Some((ms, Some(seq))) => Ok(StreamId { ms, seq }),
-                Some((ms, None)) => Ok(StreamId {
-                    ms,
-                    seq: if low { 0 } else { u64::MAX },
-                }),
-                None => Err(Reply::err(
-                    "ERR Invalid stream ID specified as stream command argument",
-                )),
-            },
+    let (start_arg, end_arg) = if rev { (&a[2], &a[1]) } else { (&a[1], &a[2]) };
+    let lo = interval_bound(start_arg, true)?;
+    let hi = interval_bound(end_arg, false)?;
+    // COUNT may repeat (the last counts); a negative count is 0, and 0 gives a null array.
+    let mut count: Option<usize> = None;
+    let mut i = 3;
+    while i < a.len() {
+        if upper(&a[i]) == "COUNT" && i + 1 < a.len() {
+            count = Some(int_arg(&a[i + 1])?.max(0) as usize);
+            i += 2;
+        } else {
+            return Err(Reply::err(SYNTAX));
         }
+    }
+    let Some(s) = ex.typed(k, KeyType::Stream)?.and_then(|e| e.stream()) else {
+        return Ok(Reply::Array(Vec::new()));
     };
-    let lo = bound(&a[1], true)?;
-    let hi = bound(&a[2], false)?;
-    let count = match a.get(3) {
-        None => usize::MAX,
-        Some(v) if upper(v) == "COUNT" && a.len() == 5 => match a[4].as_i64() {
-            Some(n) if n >= 0 => n as usize,
-            _ => return Err(Reply::err(NOT_INT)),
-        },
-        Some(_) => return Err(Reply::err(SYNTAX)),
+    if count == Some(0) {
+        return Ok(Reply::NilArray);
+    }
+    let take = count.unwrap_or(usize::MAX);
+    let in_range = |e: &&crate::crdt::stream::StreamEntry| e.id >= lo && e.id <= hi;
+    let out: Vec<Reply> = if rev {
+        let all: Vec<_> = s.live().filter(in_range).collect();
+        all.into_iter().rev().take(take).map(entry_reply).collect()
+    } else {
+        s.live()
+            .filter(in_range)
+            .take(take)
+            .map(entry_reply)
+            .collect()
     };
-    let out = ex
-        .typed(k, KeyType::Stream)?
-        .and_then(|e| e.stream())
-        .map(|s| {
-            s.live()
-                .filter(|e| e.id >= lo && e.id <= hi)
-                .take(count)
-                .map(|e| {
-                    Reply::Array(vec![
-                        Reply::bulk(e.id.to_string()),
-                        Reply::Array(
-                            e.fields
-                                .iter()
-                                .flat_map(|(f, v)| [Reply::Bulk(f.clone()), Reply::Bulk(v.clone())])
-                                .collect(),
-                        ),
-                    ])
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     Ok(Reply::Array(out))
+}
+
+/// `XREAD [COUNT n] [BLOCK ms] STREAMS key ... id ...`: per stream with entries after its ID,
+/// the stream's name and those entries. `$` is the stream's last ID (nothing yet written).
+/// `BLOCK` is answered at once (a script step never waits): with nothing to read, the reply
+/// is the null array Redis gives when the block times out.
+fn x_read(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let mut count = 0usize;
+    let mut streams = None;
+    let mut i = 0;
+    while i < a.len() {
+        let more = a.len() - i - 1;
+        match upper(&a[i]).as_str() {
+            "BLOCK" if more > 0 => {
+                match a[i + 1].as_i64() {
+                    Some(t) if t < 0 => return Err(Reply::err("ERR timeout is negative")),
+                    Some(_) => {}
+                    None => {
+                        return Err(Reply::err("ERR timeout is not an integer or out of range"));
+                    }
+                }
+                i += 2;
+            }
+            "COUNT" if more > 0 => {
+                count = int_arg(&a[i + 1])?.max(0) as usize;
+                i += 2;
+            }
+            "STREAMS" if more > 0 => {
+                if !more.is_multiple_of(2) {
+                    return Err(Reply::err(
+                        "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+                    ));
+                }
+                streams = Some(i + 1);
+                break;
+            }
+            _ => return Err(Reply::err(SYNTAX)),
+        }
+    }
+    let Some(first) = streams else {
+        return Err(Reply::err(SYNTAX));
+    };
+    let n = (a.len() - first) / 2;
+    // Every key's type and every ID are checked before anything is read.
+    let mut after = Vec::with_capacity(n);
+    for j in 0..n {
+        let key = a[first + j].bytes();
+        let s = ex.typed(&key, KeyType::Stream)?.and_then(|e| e.stream());
+        let id = a[first + n + j].to_bytes();
+        after.push(match &id[..] {
+            b"$" => s.map(|s| s.top()).unwrap_or_default(),
+            b">" => {
+                return Err(Reply::err(
+                    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+                ));
+            }
+            b"-" | b"+" => return Err(Reply::err(INVALID_ID)),
+            _ => match StreamId::parse(&id) {
+                Some((ms, seq)) => StreamId {
+                    ms,
+                    seq: seq.unwrap_or(0),
+                },
+                None => return Err(Reply::err(INVALID_ID)),
+            },
+        });
+    }
+    let take = if count == 0 { usize::MAX } else { count };
+    let mut out = Vec::new();
+    for (j, gt) in after.iter().enumerate() {
+        let key = a[first + j].bytes();
+        let Some(s) = ex.view(&key).and_then(|e| e.stream()) else {
+            continue;
+        };
+        let entries: Vec<Reply> = s
+            .live()
+            .filter(|e| e.id > *gt)
+            .take(take)
+            .map(entry_reply)
+            .collect();
+        if !entries.is_empty() {
+            out.push(Reply::Array(vec![
+                Reply::Bulk(key.to_vec()),
+                Reply::Array(entries),
+            ]));
+        }
+    }
+    Ok(if out.is_empty() {
+        Reply::NilArray
+    } else {
+        Reply::Array(out)
+    })
 }
 
 /// `XDEL`.

@@ -111,7 +111,7 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
     let n = |r: &mut ChaCha8Rng| pick(r, NUMBERS).to_string();
     let v = |r: &mut ChaCha8Rng| pick(r, VALUES).to_string();
     let f = |r: &mut ChaCha8Rng| pick(r, FIELDS).to_string();
-    match r.random_range(0..64) {
+    match r.random_range(0..67) {
         0 => w(&["SET", key(r, STRINGS)])
             .into_iter()
             .chain([v(r)])
@@ -298,6 +298,44 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
             c
         }
         63 => w(&[pick(r, &["GET", "TTL", "STRLEN"]), pick(r, MSTRINGS)]),
+        64 => {
+            let bounds = ["-", "+", "1", "2-1", "(1-1", "(2", "(0-0", "3", "(+", "x"];
+            let mut c = vec![
+                pick(r, &["XRANGE", "XREVRANGE"]).to_string(),
+                key(r, STREAMS).into(),
+                pick(r, &bounds).into(),
+                pick(r, &bounds).into(),
+            ];
+            if r.random_bool(0.4) {
+                c.extend([
+                    "COUNT".to_string(),
+                    pick(r, &["0", "1", "2", "-1", "x"]).into(),
+                ]);
+            }
+            c
+        }
+        65 | 66 => {
+            let mut c = vec!["XREAD".to_string()];
+            if r.random_bool(0.4) {
+                c.extend(["COUNT".to_string(), pick(r, &["0", "1", "2", "-1"]).into()]);
+            }
+            if r.random_bool(0.2) {
+                c.extend(["BLOCK".to_string(), "1".into()]);
+            }
+            c.push("STREAMS".into());
+            let ids = ["0", "0-0", "1-1", "2", "$", "+", ">", "x"];
+            if r.random_bool(0.2) {
+                c.extend([
+                    "x0".to_string(),
+                    "x0".into(),
+                    pick(r, &ids).into(),
+                    pick(r, &ids).into(),
+                ]);
+            } else {
+                c.extend([key(r, STREAMS).to_string(), pick(r, &ids).into()]);
+            }
+            c
+        }
         44 => vec![
             "XDEL".into(),
             key(r, STREAMS).into(),
@@ -338,6 +376,7 @@ fn wire(reply: &Reply) -> Resp {
     match reply {
         Reply::Status(s) => Resp::Status(s.to_string()),
         Reply::Nil => Resp::Bulk(None),
+        Reply::NilArray => Resp::Array(None),
         Reply::Int(n) => Resp::Int(*n),
         Reply::Bulk(b) => Resp::Bulk(Some(b.clone())),
         Reply::Array(items) => Resp::Array(Some(items.iter().map(wire).collect())),
