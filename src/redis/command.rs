@@ -76,6 +76,9 @@ pub enum Cmd {
     Touch,
     XRevRange,
     XRead,
+    Rename,
+    RenameNx,
+    Copy,
 }
 
 /// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
@@ -138,6 +141,8 @@ const fn spec(
 
 const ONE: (usize, i32, usize) = (1, 1, 1);
 const ALL: (usize, i32, usize) = (1, -1, 1);
+/// Two keys, the first two arguments (`RENAME src dst`).
+const TWO: (usize, i32, usize) = (1, 2, 1);
 /// Key-value pairs (`MSET k1 v1 k2 v2`).
 const PAIRS: (usize, i32, usize) = (1, -1, 2);
 
@@ -215,10 +220,13 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("TTL", Cmd::Ttl, 2, READ, ONE, Group::Keys),
     spec("PTTL", Cmd::PTtl, 2, READ, ONE, Group::Keys),
     spec("TOUCH", Cmd::Touch, -2, READ, ALL, Group::Keys),
+    spec("RENAME", Cmd::Rename, 3, WRITE, TWO, Group::Keys),
+    spec("RENAMENX", Cmd::RenameNx, 3, WRITE, TWO, Group::Keys),
+    spec("COPY", Cmd::Copy, -3, WRITE, TWO, Group::Keys),
 ];
 
 /// How many `Cmd` variants there are (the last one's index + 1).
-const CMD_COUNT: usize = Cmd::XRead as usize + 1;
+const CMD_COUNT: usize = Cmd::Copy as usize + 1;
 
 /// Per `Cmd`, its first row in the table (aliases share their command's row), so that a
 /// generated command and `is_write` find their row without a search.

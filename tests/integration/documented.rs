@@ -457,3 +457,31 @@ fn xread_may_skip_an_entry_another_region_wrote() {
         Reply::NilArray
     );
 }
+
+/// geosim's rule for `RENAME` (docs silent on its merge): the renaming instance copies what
+/// it sees to the destination and deletes the source as a `DEL` does, so a concurrent add to
+/// the source elsewhere stays at the source; the TTL moves with the value.
+#[test]
+fn rename_moves_what_it_saw_and_a_concurrent_add_stays_at_the_source() {
+    let mut l = Lab::new(2);
+    l.run(1, "SADD {t}src a b");
+    l.run(1, "PEXPIRE {t}src 100000");
+    l.sync();
+    l.run(1, "RENAME {t}src {t}dst");
+    l.run(2, "SADD {t}src c");
+    l.sync();
+    assert_eq!(l.everywhere("SCARD {t}dst"), Reply::Int(2));
+    assert_eq!(l.everywhere("SMEMBERS {t}src").to_string(), "1) \"c\"");
+    assert!(matches!(l.run(2, "PTTL {t}dst"), Reply::Int(t) if t > 99_000));
+    assert_eq!(
+        l.run(1, "RENAME {t}dst other"),
+        Reply::err("CROSSSLOT Keys in request don't hash to the same slot")
+    );
+    assert_eq!(
+        l.run(1, "COPY {t}dst {t}dst"),
+        Reply::err("ERR source and destination objects are the same")
+    );
+    assert_eq!(l.run(1, "COPY {t}dst {t}copy"), Reply::Int(1));
+    assert_eq!(l.run(1, "COPY {t}dst {t}copy"), Reply::Int(0));
+    assert_eq!(l.run(1, "RENAMENX {t}dst {t}copy"), Reply::Int(0));
+}

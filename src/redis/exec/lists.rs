@@ -218,7 +218,7 @@ fn l_set(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
 
 /// The Lamport stamp and the origin's next sequence number for elements this instance
 /// inserts into list `k` now (an element's id is made of them).
-fn next_element(ex: &Exec, k: &[u8]) -> (u64, u64) {
+pub(super) fn next_element(ex: &Exec, k: &[u8]) -> (u64, u64) {
     let lamport = ex.ks.next_lamport(k);
     let seq = ex
         .ks

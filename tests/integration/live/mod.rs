@@ -53,7 +53,10 @@ fn random_commands_get_the_same_replies_and_stream_bytes_from_geosim_and_redis()
                 rows.push(results::row(seed, i, c, Some(why)));
                 continue;
             }
-            if tainted.contains(&c.words[1].as_str()) {
+            if c.words[1..]
+                .iter()
+                .any(|w| differential::is_key(w) && tainted.contains(&w.as_str()))
+            {
                 *excluded.entry(TAINTED).or_default() += 1;
                 rows.push(results::row(seed, i, c, Some(TAINTED)));
                 continue;
@@ -78,7 +81,13 @@ fn random_commands_get_the_same_replies_and_stream_bytes_from_geosim_and_redis()
             if let Some(why) = why {
                 *excluded.entry(why).or_default() += 1;
                 if c.geosim.0 != c.redis.0 {
-                    tainted.push(&c.words[1]);
+                    // Every key the command names (`RENAME src dst`, `MSET k v k v`).
+                    tainted.extend(
+                        c.words[1..]
+                            .iter()
+                            .filter(|w| differential::is_key(w))
+                            .map(String::as_str),
+                    );
                 }
             }
         }
