@@ -12,6 +12,65 @@ pub const P: u32 = 14;
 pub const REGISTERS: usize = 1 << P;
 const Q: u32 = 64 - P;
 
+/// The registers of a string in Redis's HyperLogLog encoding (`HYLL`, dense or sparse), as
+/// `GET` of an HLL key returns it; `None` for any other string. Redis's checks: the magic,
+/// a known encoding, a dense string of exactly its size, and sparse opcodes that cover every
+/// register once (a value over 32 cannot occur in sparse form).
+pub fn decode(s: &[u8]) -> Option<Box<[u8; REGISTERS]>> {
+    const HEADER: usize = 16;
+    const DENSE_BYTES: usize = (REGISTERS * 6).div_ceil(8);
+    if s.len() < HEADER || &s[..4] != b"HYLL" {
+        return None;
+    }
+    let data = &s[HEADER..];
+    let mut regs = Box::new([0u8; REGISTERS]);
+    match s[4] {
+        0 => {
+            if data.len() != DENSE_BYTES {
+                return None;
+            }
+            for (i, r) in regs.iter_mut().enumerate() {
+                let bit = i * 6;
+                let (b, shift) = (bit / 8, bit % 8);
+                let lo = u16::from(data[b]);
+                let hi = u16::from(data.get(b + 1).copied().unwrap_or(0));
+                *r = (((lo | (hi << 8)) >> shift) & 63) as u8;
+            }
+        }
+        1 => {
+            let mut i = 0usize;
+            let mut p = 0usize;
+            while p < data.len() {
+                let op = data[p];
+                let (len, value) = if op & 0x80 != 0 {
+                    // VAL: 1vvvvvxx, value v + 1, run x + 1.
+                    p += 1;
+                    (usize::from(op & 3) + 1, ((op >> 2) & 0x1f) + 1)
+                } else if op & 0x40 != 0 {
+                    // XZERO: 01xxxxxx yyyyyyyy, a run of 14 bits + 1.
+                    let next = *data.get(p + 1)?;
+                    p += 2;
+                    ((usize::from(op & 0x3f) << 8 | usize::from(next)) + 1, 0)
+                } else {
+                    // ZERO: 00xxxxxx, a run of x + 1.
+                    p += 1;
+                    (usize::from(op & 0x3f) + 1, 0)
+                };
+                if i + len > REGISTERS {
+                    return None;
+                }
+                regs[i..i + len].fill(value);
+                i += len;
+            }
+            if i != REGISTERS {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    Some(regs)
+}
+
 /// MurmurHash64A as Redis uses it for HyperLogLog.
 pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
     const M: u64 = 0xc6a4a7935bd1e995;

@@ -79,6 +79,30 @@ fn write_string(ex: &mut Exec, k: &[u8], value: &Value, ttl: Ttl) {
     }
 }
 
+/// Writes an HLL-encoded value at `k` as `SET` does on Active-Active [HLL]: the key is (or
+/// stays) a HyperLogLog holding exactly `regs` (what it held is deleted first, as observed),
+/// and the TTL set, kept or cleared.
+fn write_hll(ex: &mut Exec, k: &[u8], regs: &[u8; REGISTERS], ttl: Ttl) {
+    let old_ttl = match ex.view(k).and_then(|e| e.expiry()) {
+        Some((Expiry::At(t), _)) => Some(t),
+        _ => None,
+    };
+    if ex.view(k).is_some() {
+        ex.emit_del(k, Some(0));
+    }
+    let set: Vec<(u16, u8)> = regs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r > 0)
+        .map(|(i, r)| (i as u16, *r))
+        .collect();
+    ex.emit(k, OpKind::PfAdd(set));
+    match (ttl, old_ttl) {
+        (Ttl::At(at), _) | (Ttl::Keep, Some(at)) => ex.emit(k, OpKind::Expire(Expiry::At(at))),
+        _ => {}
+    }
+}
+
 /// The options `SET` and `GETEX` take, as Redis parses them: `NX`, `XX`, `GET`, `KEEPTTL`
 /// (`SET` only), `PERSIST` (`GETEX` only), and one of `EX`/`PX`/`EXAT`/`PXAT` with its
 /// argument (the same one repeated: the last counts).
@@ -221,7 +245,11 @@ fn set(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
             None if o.keepttl => Ttl::Keep,
             None => Ttl::Clear,
         };
-        write_string(ex, k, value, ttl);
+        // Active-Active keeps a key an HLL when SET writes an HLL-encoded value [HLL].
+        match hll::decode(&v) {
+            Some(regs) if cmd.cmd == Cmd::Set => write_hll(ex, k, &regs, ttl),
+            _ => write_string(ex, k, value, ttl),
+        }
     }
     Ok(match (cmd.cmd, o.get) {
         (Cmd::SetNx, _) => Reply::Int(if skip { 0 } else { 1 }),

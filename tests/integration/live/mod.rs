@@ -3,6 +3,7 @@
 
 mod backlog;
 mod differential;
+mod hll;
 mod results;
 mod server;
 
