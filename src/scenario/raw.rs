@@ -31,6 +31,9 @@ pub(crate) struct RawScenario {
     /// Faults.
     #[serde(default)]
     pub fault: Vec<RawFault>,
+    /// Random fault processes: outages at random times.
+    #[serde(default)]
+    pub fault_process: Vec<RawFaultProcess>,
     pub database: Option<RawDatabase>,
     /// Scripted steps.
     #[serde(default)]
@@ -401,4 +404,42 @@ pub(crate) struct RawFault {
     pub shard: Option<u64>,
     /// Crashes: which node.
     pub node: Option<u64>,
+}
+
+/// A random fault process: outages of some links, one after another at random times.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFaultProcess {
+    /// What each outage is (default "partition").
+    #[schemars(extend("enum" = ["partition", "degrade"]))]
+    pub kind: Option<String>,
+    /// A label for reports (each outage is `<name>#<n>`); it also names the process's random
+    /// stream.
+    pub name: Option<String>,
+    /// The mean time from the end of one outage to the start of the next (exponential).
+    #[schemars(required, regex(pattern = DURATION))]
+    pub every: Option<String>,
+    /// How long each outage lasts: a duration, or a distribution as for latency.
+    #[schemars(required, schema_with = "latency")]
+    #[serde(default)]
+    pub duration: Option<toml::Value>,
+    /// When the process starts (default 0s).
+    #[schemars(regex(pattern = DURATION))]
+    pub begin: Option<String>,
+    /// When it stops starting outages (default the end of run.duration).
+    #[schemars(regex(pattern = DURATION))]
+    pub end: Option<String>,
+    /// Cut these clusters from the others.
+    pub isolate: Option<Vec<String>>,
+    /// Cut these links.
+    pub links: Option<Vec<Vec<String>>>,
+    /// Partitions: close or hold connections.
+    #[schemars(extend("enum" = spelling::names(spelling::PARTITION_MODES)))]
+    pub mode: Option<String>,
+    /// Degradations: added latency.
+    #[schemars(regex(pattern = DURATION))]
+    pub latency_add: Option<String>,
+    /// Degradations: bandwidth meanwhile.
+    #[schemars(regex(pattern = BANDWIDTH))]
+    pub bandwidth: Option<String>,
 }

@@ -27,6 +27,7 @@ mod fault;
 mod guard;
 mod membership;
 mod network;
+mod process;
 mod replication;
 mod run;
 mod step;
@@ -163,6 +164,17 @@ fn choice<T: Copy>(
 const LATENCY_HELP: &str = "a duration such as \"40ms\" (constant), or a table with dist = \"constant\" (value), \"uniform\" (min, max), \"normal\" (mean, stddev), \"lognormal\" (median, sigma) or \"pareto\" (scale, shape)";
 
 fn latency_field(f: &mut Findings, path: &str, v: &toml::Value) -> Option<LatencyDist> {
+    dist_field(f, path, v, true)
+}
+
+/// A duration distribution (`LATENCY_HELP`); `link_delay`: refuse one whose largest draw is
+/// longer than a link delay may be.
+pub(super) fn dist_field(
+    f: &mut Findings,
+    path: &str,
+    v: &toml::Value,
+    link_delay: bool,
+) -> Option<LatencyDist> {
     if let Some(s) = v.as_str() {
         return match parse_duration(s) {
             Some(d) => Some(LatencyDist::Constant(d)),
@@ -282,7 +294,7 @@ fn latency_field(f: &mut Findings, path: &str, v: &toml::Value) -> Option<Latenc
     // A draw longer than a day is no network delay: it would hold a link's stream (and the
     // run) for years of simulated time. Refuse the parameters that allow one.
     let largest = d.largest_draw_secs();
-    if largest > MAX_LINK_DELAY_SECS {
+    if link_delay && largest > MAX_LINK_DELAY_SECS {
         let field = match dist {
             "normal" => "stddev",
             "lognormal" => "sigma",
@@ -515,7 +527,14 @@ pub(crate) fn validate(
     let links = network::network_table(raw, f, &names);
     let repl = replication::replication_table(raw, f);
     let workload = workload::workload_table(raw, f, &names);
-    let (faults, clock_steps) = fault::fault_tables(raw, f, &names, &clusters, run.duration);
+    let (mut faults, clock_steps) = fault::fault_tables(raw, f, &names, &clusters, run.duration);
+    faults.extend(process::fault_processes(
+        raw,
+        f,
+        &names,
+        run.seed,
+        run.duration,
+    ));
     let (causal_consistency, xadd_mode) = database::database_table(raw, f);
     let (script, expectations, notes) = step::step_tables(raw, f, &names);
     let estimated_memory =

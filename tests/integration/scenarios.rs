@@ -184,3 +184,118 @@ fn refusals_are_expected_errors_and_unmodelled_commands_are_invalid() {
     );
     assert!(!e.contains("Active-Active"), "{e}");
 }
+
+/// A `[[fault_process]]` of scenario text `process` on a 3-region scenario of `duration`.
+fn with_process(duration: &str, rate: &str, process: &str) -> String {
+    format!(
+        "[run]\nseed = 7\nduration = \"{duration}\"\n\
+         [[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n[[cluster]]\nname = \"c\"\n\
+         [workload]\nrate = \"{rate}\"\n{process}"
+    )
+}
+
+const WAN_CUT: &str = "[[fault_process]]\nname = \"wan-cut\"\nisolate = [\"c\"]\nevery = \"10m\"\n\
+     duration = { dist = \"lognormal\", median = \"1m\", sigma = 1.0 }\n";
+
+/// Outages at random times: an alternating renewal process with exponential gaps of the
+/// given mean, outages that never overlap, the same for a seed whatever else changes, and
+/// other outages for another seed.
+#[test]
+fn a_fault_process_makes_random_outages_with_common_random_numbers() {
+    let faults = |text: &str| super::inline(text).config.faults;
+    let a = faults(&with_process("3d", "1/s", WAN_CUT));
+    assert!(a.len() > 300, "{}", a.len());
+    assert!(
+        a.iter()
+            .all(|x| x.name.starts_with("wan-cut#") && x.pairs == vec![(0, 2), (1, 2)])
+    );
+    for w in a.windows(2) {
+        assert!(w[0].end < w[1].begin, "outages overlap: {w:?}");
+    }
+    // The mean gap is `every` (10 minutes), within a few percent over hundreds of outages.
+    let gaps: Vec<f64> = a
+        .windows(2)
+        .map(|w| (w[1].begin.0 - w[0].end.0) as f64 / 1e9)
+        .collect();
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    assert!((mean - 600.0).abs() < 60.0, "mean gap {mean} s");
+    // Lognormal lengths with a median of a minute.
+    let mut lengths: Vec<f64> = a
+        .iter()
+        .map(|x| (x.end.0 - x.begin.0) as f64 / 1e9)
+        .collect();
+    lengths.sort_by(f64::total_cmp);
+    let median = lengths[lengths.len() / 2];
+    assert!((45.0..80.0).contains(&median), "median length {median} s");
+    // Common random numbers: another write rate or another process leaves these outages alone.
+    let other = "[[fault_process]]\nname = \"slow\"\nkind = \"degrade\"\nlinks = [[\"a\", \"b\"]]\n\
+                 latency_add = \"200ms\"\nevery = \"1h\"\nduration = \"5m\"\n";
+    let b = faults(&with_process("3d", "50/s", &format!("{WAN_CUT}{other}")));
+    let b_cuts: Vec<_> = b
+        .iter()
+        .filter(|x| x.name.starts_with("wan-cut#"))
+        .cloned()
+        .collect();
+    assert_eq!(a, b_cuts);
+    assert!(b.iter().any(|x| x.name == "slow#1"));
+    // Another seed, other outages.
+    let c = faults(&with_process("3d", "1/s", WAN_CUT).replace("seed = 7", "seed = 8"));
+    assert_ne!(a[0].begin, c[0].begin);
+}
+
+#[test]
+fn a_fault_process_runs_and_its_outages_resync() {
+    let s = super::inline(&with_process("2h", "20/s", WAN_CUT));
+    let n = s.config.faults.len();
+    assert!(n >= 3, "{n}");
+    let judged = geosim::report::run_and_judge(&s);
+    assert!(judged.summary.converged, "{:?}", judged.convergence);
+    assert_eq!(judged.summary.heals.len(), n, "every outage heals");
+    let partial: u64 = judged.result.peers.iter().map(|p| p.partial_syncs).sum();
+    assert!(
+        partial >= 4 * n as u64 / 2,
+        "{partial} partial syncs for {n} outages"
+    );
+}
+
+#[test]
+fn bad_fault_processes_are_refused_with_the_field() {
+    for (process, field, says) in [
+        (
+            WAN_CUT.replace("every = \"10m\"", "every = \"0s\""),
+            "fault_process[0].every",
+            "must be above zero",
+        ),
+        (
+            WAN_CUT.replace("isolate", "kind = \"crash\"\nisolate"),
+            "fault_process[0].kind",
+            "expected \"partition\" or \"degrade\"",
+        ),
+        (
+            WAN_CUT.replace(
+                "duration = { dist = \"lognormal\", median = \"1m\", sigma = 1.0 }\n",
+                "",
+            ),
+            "fault_process[0].duration",
+            "missing",
+        ),
+        (
+            WAN_CUT
+                .replace("every = \"10m\"", "every = \"1s\"")
+                .replace(
+                    "{ dist = \"lognormal\", median = \"1m\", sigma = 1.0 }",
+                    "\"10ms\"",
+                ),
+            "fault_process[0].every",
+            "more than 10000 outages",
+        ),
+        (
+            WAN_CUT.replace("isolate = [\"c\"]", "isolate = [\"z\"]"),
+            "fault_process[0].isolate[0]",
+            "no such cluster",
+        ),
+    ] {
+        let e = super::inline_error(&with_process("3d", "1/s", &process));
+        assert!(e.contains(field) && e.contains(says), "{field}: {e}");
+    }
+}

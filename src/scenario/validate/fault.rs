@@ -200,7 +200,7 @@ fn link_fault(
         ],
         "only valid with kind = \"clock_step\" or \"crash\"",
     );
-    let kind = link_fault_kind(f, fl, i)?;
+    let kind = link_fault_kind(f, fl, &format!("fault[{i}]"))?;
     let begin = duration_field(f, &p("begin"), fl.begin.as_ref(), None);
     if begin == Some(SimDuration::ZERO) && matches!(kind, FaultKind::Partition(_)) {
         f.err(
@@ -231,7 +231,7 @@ fn link_fault(
             format!("must be before the end of run.duration ({d})"),
         );
     }
-    let pairs = fault_pairs(f, fl, i, names);
+    let pairs = fault_pairs(f, fl, &format!("fault[{i}]"), names);
     let (begin, end) = (begin?, end?);
     Some(Fault {
         name: fl.name.clone().unwrap_or_else(|| format!("fault[{i}]")),
@@ -242,9 +242,10 @@ fn link_fault(
     })
 }
 
-/// The partition's mode or the degradation's parameters; `None` for an unknown kind.
-fn link_fault_kind(f: &mut Findings, fl: &RawFault, i: usize) -> Option<FaultKind> {
-    let p = |field: &str| format!("fault[{i}].{field}");
+/// The partition's mode or the degradation's parameters; `None` for an unknown kind. Field
+/// paths start with `at` (`fault[2]`).
+pub(super) fn link_fault_kind(f: &mut Findings, fl: &RawFault, at: &str) -> Option<FaultKind> {
+    let p = |field: &str| format!("{at}.{field}");
     let kind = match fl.kind.as_deref() {
         Some("partition") => {
             let mode = choice(
@@ -278,7 +279,7 @@ fn link_fault_kind(f: &mut Findings, fl: &RawFault, i: usize) -> Option<FaultKin
                 .as_ref()
                 .and_then(|s| bandwidth_field(f, &p("bandwidth"), s));
             if fl.latency_add.is_none() && fl.bandwidth.is_none() {
-                f.err(format!("fault[{i}]"), None, "a degradation needs latency_add (e.g. \"200ms\") and/or bandwidth (e.g. \"1Mbit/s\")");
+                f.err(at, None, "a degradation needs latency_add (e.g. \"200ms\") and/or bandwidth (e.g. \"1Mbit/s\")");
             }
             FaultKind::Degrade {
                 extra_latency,
@@ -298,9 +299,15 @@ fn link_fault_kind(f: &mut Findings, fl: &RawFault, i: usize) -> Option<FaultKin
 }
 
 /// The unordered cluster pairs whose links the fault affects (`isolate` or `links`), sorted.
-fn fault_pairs(f: &mut Findings, fl: &RawFault, i: usize, names: &[String]) -> Vec<(usize, usize)> {
+/// Field paths start with `at`.
+pub(super) fn fault_pairs(
+    f: &mut Findings,
+    fl: &RawFault,
+    at: &str,
+    names: &[String],
+) -> Vec<(usize, usize)> {
     let index_of = |name: &str| names.iter().position(|n| n == name);
-    let p = |field: &str| format!("fault[{i}].{field}");
+    let p = |field: &str| format!("{at}.{field}");
     let mut pairs = Vec::new();
     match (&fl.isolate, &fl.links) {
         (Some(iso), None) => {
@@ -342,7 +349,7 @@ fn fault_pairs(f: &mut Findings, fl: &RawFault, i: usize, names: &[String]) -> V
             }
         }
         _ => f.err(
-            format!("fault[{i}]"),
+            at,
             None,
             "say which links the fault affects: isolate = [\"us-east\"] (these clusters from the rest) or links = [[\"us-east\", \"eu-west\"]]",
         ),
