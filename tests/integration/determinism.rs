@@ -289,3 +289,70 @@ fn reporting_progress_changes_nothing_in_a_run() {
         CALLS.load(Ordering::Relaxed)
     );
 }
+
+/// The committed sweep (`reports/sweep-03-backlog-overflow-full-sync/`, written by the release
+/// build with the command in `reports/README.md`): two of its cells, rerun here in the debug
+/// profile as a sweep of their own, give their rows byte for byte (a cell depends only on the
+/// scenario, its values and its seed). `GEOSIM_FULL_REPORTS=1` reruns the whole sweep and
+/// compares every file.
+#[test]
+fn debug_and_release_agree_on_the_committed_sweep() {
+    let committed = super::root().join("reports/sweep-03-backlog-overflow-full-sync");
+    let dir = std::env::temp_dir().join(format!("geosim-sweep-golden-{}", std::process::id()));
+    let full = std::env::var("GEOSIM_FULL_REPORTS").is_ok();
+    let mut args = vec![
+        "sweep".to_string(),
+        "scenarios/03-backlog-overflow-full-sync.toml".to_string(),
+        "--out".to_string(),
+        dir.display().to_string(),
+    ];
+    if !full {
+        args.extend(
+            [
+                "--set",
+                "replication.backlog_size=1MB,4MB",
+                "--set",
+                "fault.partition.duration=40s",
+                "--seeds",
+                "2..2",
+            ]
+            .map(String::from),
+        );
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = super::cli::geosim(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    // Rows without the cell number, which depends on the grid.
+    let rows = |path: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(',').unwrap().1.to_string())
+            .collect()
+    };
+    let all = rows(&committed.join("sweep.csv"));
+    let fresh = rows(&dir.join("sweep.csv"));
+    assert_eq!(fresh.len(), if full { 24 } else { 2 });
+    for row in &fresh {
+        assert!(all.contains(row), "{row} is not in the committed sweep.csv");
+    }
+    // 1MB rides out no 40 s outage (full syncs), 4MB does (none).
+    let full_syncs = |row: &str| row.split(',').nth(5).unwrap().parse::<u64>().unwrap();
+    if !full {
+        assert!(fresh[0].starts_with("1MB,40s,2,converged,") && full_syncs(&fresh[0]) > 0);
+        assert!(fresh[1].starts_with("4MB,40s,2,converged,") && full_syncs(&fresh[1]) == 0);
+    }
+    if full {
+        for file in ["sweep.csv", "sweep.md", "sweep.json", "index.html"] {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(file)).unwrap(),
+                std::fs::read_to_string(committed.join(file)).unwrap(),
+                "{file}"
+            );
+        }
+    }
+    let md = std::fs::read_to_string(committed.join("sweep.md")).unwrap();
+    assert!(md.contains("* fault.partition.duration = 40s: **4MB**"), "{md}");
+    std::fs::remove_dir_all(&dir).ok();
+}
