@@ -351,6 +351,7 @@ mod tests {
             writes_lost: 0,
             clock_inverted_wins: 0,
             trace_digest: "0".into(),
+            fidelity: "exact".into(),
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Row {
     pub writes_lost: u64,
     pub clock_inverted_wins: u64,
     pub trace_digest: String,
+    /// `exact`, or `sampled 1/N`: then `clock_inverted_wins` is an estimate (its interval is in
+    /// the cell's summary).
+    pub fidelity: String,
 }
 
 impl Row {
@@ -51,6 +54,10 @@ impl Row {
             writes_lost: s.totals.writes_lost,
             clock_inverted_wins: s.totals.clock_inverted_wins,
             trace_digest: s.trace_digest.clone(),
+            fidelity: match &s.sampling {
+                Some(x) => format!("sampled {}", x.sample),
+                None => "exact".to_string(),
+            },
         }
     }
 
@@ -93,6 +100,7 @@ impl Row {
             writes_lost: t.writes_lost,
             clock_inverted_wins: t.clock_inverted_wins,
             trace_digest: t.trace_digest,
+            fidelity: t.fidelity,
         })
     }
 
@@ -118,13 +126,14 @@ impl Row {
             self.writes_lost.to_string(),
             self.clock_inverted_wins.to_string(),
             self.trace_digest.clone(),
+            self.fidelity.clone(),
         ]);
         r
     }
 }
 
 /// `sweep.csv`'s columns after the cell and the axes.
-pub(super) const FIXED_COLUMNS: [&str; 16] = [
+pub(super) const FIXED_COLUMNS: [&str; 17] = [
     "seed",
     "verdict",
     "time_to_converge_ms",
@@ -141,6 +150,7 @@ pub(super) const FIXED_COLUMNS: [&str; 16] = [
     "writes_lost",
     "clock_inverted_wins",
     "trace_digest",
+    "fidelity",
 ];
 
 /// The fixed columns of a `sweep.csv` row, read by name.
@@ -162,6 +172,7 @@ pub(super) struct RowTail {
     writes_lost: u64,
     clock_inverted_wins: u64,
     trace_digest: String,
+    fidelity: String,
 }
 
 pub(super) fn worst_p99(s: &Summary) -> Option<f64> {

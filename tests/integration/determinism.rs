@@ -353,6 +353,9 @@ fn debug_and_release_agree_on_the_committed_sweep() {
         }
     }
     let md = std::fs::read_to_string(committed.join("sweep.md")).unwrap();
-    assert!(md.contains("* fault.partition.duration = 40s: **4MB**"), "{md}");
+    assert!(
+        md.contains("* fault.partition.duration = 40s: **4MB**"),
+        "{md}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -285,3 +285,31 @@ fn a_scenario_carries_its_own_sweep() {
         "{e}"
     );
 }
+
+/// A sweep over fidelity marks each row: `exact`, or `sampled 1/N`, whose
+/// `clock_inverted_wins` is an estimate; the byte-level figures agree between the two.
+#[test]
+fn sampled_rows_of_a_sweep_are_marked() {
+    let axes = vec![parse_axis("run.fidelity=exact,sampled").unwrap()];
+    let seeds = parse_seeds("1").unwrap();
+    let path = super::root().join("scenarios/02-partition-and-heal.toml");
+    let r = rows(&run_sweep(&path, &axes, &seeds, 2).unwrap());
+    assert_eq!(r[0].fidelity, "exact");
+    assert_eq!(r[1].fidelity, "sampled 1/64");
+    assert_eq!(
+        (r[0].stream_bytes, r[0].partial_syncs, r[0].full_syncs),
+        (r[1].stream_bytes, r[1].partial_syncs, r[1].full_syncs)
+    );
+    let csv = sweep_csv(&axes, &r);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",trace_digest,fidelity"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(2).unwrap().ends_with(",sampled 1/64"),
+        "{csv}"
+    );
+}
