@@ -15,6 +15,11 @@ use crate::model::backlog::largest_block;
 use crate::model::topology::{ClusterTopo, ProxyPolicy};
 use crate::model::workload::{KEY_DIGITS, key_name};
 
+/// At this write rate and above, the matching scenario runs in sampled fidelity (`1/64`):
+/// every figure the cross-check compares (backlog, syncs, lag, WAN bytes) is byte-level, so
+/// exact in sampled mode, and the simulation is many times faster.
+pub(crate) const SAMPLED_FROM_RATE: f64 = 10_000.0;
+
 /// Backlog sizes swept, as multiples of the analytic minimum.
 pub(crate) const FACTORS: [f64; 5] = [0.5, 0.9, 1.0, 1.1, 2.0];
 
@@ -60,10 +65,19 @@ pub(crate) fn scenario_text(
     sizes: &[u64],
     seeds: (u64, u64),
 ) -> String {
+    let sampled = if i.rate >= SAMPLED_FROM_RATE {
+        format!(
+            "# {} writes/s is at least {SAMPLED_FROM_RATE}: sampled fidelity keeps every byte-level figure exact.\n\
+             fidelity = \"sampled\"\nsample = \"1/64\"\n",
+            i.rate
+        )
+    } else {
+        String::new()
+    };
     let mut o = format!(
         "# Written by `geosim plan --simulate`: the scenario that matches the plan's inputs.\n\
          # The first cluster writes; it is cut off for the outage after a {WARM_UP_S} s warm-up.\n\
-         [run]\nseed = {}\nduration = \"{}\"\nconverge_deadline = \"10m\"\n\n\
+         [run]\nseed = {}\nduration = \"{}\"\nconverge_deadline = \"10m\"\n{sampled}\n\
          # Sizes below 1MB are simulated too, to show where the analytic minimum lies.\n\
          [whatif]\nallow_any_backlog_size = true\n\n",
         seeds.0,
@@ -502,5 +516,18 @@ mod tests {
         assert_eq!(s.config.clusters.len(), 2);
         assert_eq!(s.sweep.seeds, Some(vec![1, 2, 3]));
         assert_eq!(s.sweep.axes[0].values, vec!["903000B", "1805999B"]);
+        assert_eq!(s.config.fidelity, crate::model::config::Fidelity::Exact);
+        // From the threshold on, the scenario runs sampled (byte-level figures stay exact).
+        let fast = PlanInput {
+            rate: SAMPLED_FROM_RATE,
+            ..input()
+        };
+        let text = scenario_text(&fast, 128, 100_000, &[903_000], (1, 1));
+        let s = crate::scenario::parse(&text, "plan.toml", &Default::default())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(
+            s.config.fidelity,
+            crate::model::config::Fidelity::Sampled { every: 64 }
+        );
     }
 }
