@@ -322,9 +322,55 @@ pub(crate) fn bench(
     if code != EXIT_OK {
         return code;
     }
+    let code = sampled_speedup(if quick { 30 } else { 120 }, if quick { 1 } else { reps });
+    if code != EXIT_OK {
+        return code;
+    }
     if let Some(batch) = reference {
         return reference_runs(batch);
     }
+    EXIT_OK
+}
+
+/// Sampled fidelity against exact on the peer scenario (3 × 16 shards, 10k writes/s) for
+/// `secs` simulated seconds, interleaved; the figure is their ratio. Both runs must give the
+/// same trace digest (the same events in the same order) and the same stream bytes.
+fn sampled_speedup(secs: u64, reps: usize) -> i32 {
+    let load = |fidelity: &str| {
+        let text = PEER_TOML.replace(
+            "duration = \"300s\"",
+            &format!("duration = \"{secs}s\"\nfidelity = \"{fidelity}\""),
+        );
+        scenario::parse(&text, "benches/peer.toml", &LoadOptions::default())
+    };
+    let (exact, sampled) = match (load("exact"), load("sampled")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (mut e_walls, mut s_walls) = (Vec::new(), Vec::new());
+    let mut digests = Vec::new();
+    for _ in 0..reps {
+        for (s, walls) in [(&exact, &mut e_walls), (&sampled, &mut s_walls)] {
+            let start = Instant::now(); // Benchmark timing, outside any simulated run.
+            let (r, _) = run_scenario(s);
+            walls.push(start.elapsed().as_secs_f64());
+            let bytes: u64 = r.peers.iter().map(|p| p.stream_bytes).sum();
+            digests.push((r.trace_digest, bytes));
+        }
+    }
+    if digests.windows(2).any(|w| w[0] != w[1]) {
+        eprintln!("error: the sampled run's events or stream bytes differ from the exact run's");
+        return EXIT_DIVERGED;
+    }
+    let best = best_time(&e_walls) / best_time(&s_walls);
+    let (a, b) = (median(e_walls), median(s_walls));
+    outln!(
+        "sampled fidelity (benches/peer.toml, {secs} s simulated, 1/64): exact {a:.2} s, sampled {b:.2} s, speed-up {:.2} (best runs {best:.2}); same events and stream bytes",
+        a / b
+    );
     EXIT_OK
 }
 
