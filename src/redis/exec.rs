@@ -500,23 +500,9 @@ mod tests {
         let refused = execute(&mut ks, &parse_line("INCR s").unwrap(), &cx);
         assert!(refused.reply.is_error() && refused.effects.is_empty());
     }
-}
 
-#[cfg(test)]
-mod emptied_keys {
-    use super::*;
-    use crate::redis::parse_line;
-
-    fn run(ks: &mut Keyspace, line: &str) -> String {
-        let cx = ExecContext {
-            origin: InstanceId(0),
-            now_ms: 1_000,
-            xadd_mode: XaddIdMode::Strict,
-            annotation: 0,
-        };
-        execute(ks, &parse_line(line).unwrap(), &cx)
-            .reply
-            .to_string()
+    fn run_text(ks: &mut Keyspace, line: &str) -> String {
+        run(ks, line).to_string()
     }
 
     /// Found by the live differential test: in Redis a collection that loses its last member
@@ -536,24 +522,24 @@ mod emptied_keys {
                 "l" => "RPUSH l a",
                 _ => "ZADD z 1 a",
             };
-            run(&mut ks, create);
+            run_text(&mut ks, create);
             assert_eq!(
-                run(&mut ks, &format!("PEXPIRE {key} 100000")),
+                run_text(&mut ks, &format!("PEXPIRE {key} 100000")),
                 "(integer) 1"
             );
-            run(&mut ks, empty);
-            assert_eq!(run(&mut ks, &format!("EXISTS {key}")), "(integer) 0");
-            run(&mut ks, refill);
+            run_text(&mut ks, empty);
+            assert_eq!(run_text(&mut ks, &format!("EXISTS {key}")), "(integer) 0");
+            run_text(&mut ks, refill);
             assert_eq!(
-                run(&mut ks, &format!("PTTL {key}")),
+                run_text(&mut ks, &format!("PTTL {key}")),
                 "(integer) -1",
                 "{key}"
             );
         }
         // A DEL clears the TTL too (it always did).
-        run(&mut ks, "SET k v EX 100");
-        run(&mut ks, "DEL k");
-        run(&mut ks, "SET k w");
-        assert_eq!(run(&mut ks, "PTTL k"), "(integer) -1");
+        run_text(&mut ks, "SET k v EX 100");
+        run_text(&mut ks, "DEL k");
+        run_text(&mut ks, "SET k w");
+        assert_eq!(run_text(&mut ks, "PTTL k"), "(integer) -1");
     }
 }
