@@ -12,6 +12,7 @@ pub mod hll;
 pub mod key;
 pub mod keyspace;
 pub mod list;
+pub mod memory;
 pub mod planted;
 pub mod scalar;
 pub mod stream;

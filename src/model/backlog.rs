@@ -32,15 +32,7 @@ const BLOCK_HEADER: u64 = 40;
 /// bytes: sizes up to 128 round up to a multiple of 16; above, each doubling `(2^k, 2^(k+1)]`
 /// has four classes `2^(k−2)` apart.
 pub fn jemalloc_size_class(n: u64) -> u64 {
-    if n <= 16 {
-        return if n <= 8 { 8 } else { 16 };
-    }
-    if n <= 128 {
-        return n.div_ceil(16) * 16;
-    }
-    let k = 63 - (n - 1).leading_zeros() as u64; // 2^k < n <= 2^(k+1)
-    let spacing = 1u64 << (k - 2);
-    n.div_ceil(spacing) * spacing
+    crate::crdt::memory::jemalloc_size(n)
 }
 
 /// Usable bytes of a new block made for a remainder of `len` bytes in a backlog of `size`.

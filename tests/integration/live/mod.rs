@@ -4,6 +4,7 @@
 mod backlog;
 mod differential;
 mod hll;
+mod memory;
 mod results;
 mod server;
 
