@@ -485,3 +485,45 @@ fn rename_moves_what_it_saw_and_a_concurrent_add_stays_at_the_source() {
     assert_eq!(l.run(1, "COPY {t}dst {t}copy"), Reply::Int(0));
     assert_eq!(l.run(1, "RENAMENX {t}dst {t}copy"), Reply::Int(0));
 }
+
+/// The documented XREAD example [STREAM], command for command: Region 1 reads two entries,
+/// Region 2's `115-2` arrives after the reader passed it, and the next `XREAD` from `120-1`
+/// skips it; a read from `0` shows all four on both regions.
+#[test]
+fn the_documented_xread_example_skips_115_2() {
+    let ids = |r: &Reply| -> Vec<String> {
+        let Reply::Array(streams) = r else {
+            return Vec::new();
+        };
+        let Reply::Array(parts) = &streams[0] else {
+            panic!("{r:?}")
+        };
+        let Reply::Array(entries) = &parts[1] else {
+            panic!("{r:?}")
+        };
+        entries
+            .iter()
+            .map(|e| match e {
+                Reply::Array(x) => match &x[0] {
+                    Reply::Bulk(b) => String::from_utf8(b.clone()).unwrap(),
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let mut l = Lab::new(2);
+    assert_eq!(l.run(1, "XADD x 110 f1 v1"), Reply::bulk("110-1"));
+    assert_eq!(l.run(2, "XADD x 115 f1 v1"), Reply::bulk("115-2"));
+    l.run(1, "XADD x 120 f1 v1");
+    l.run(1, "XADD x 130 f1 v1");
+    assert_eq!(
+        ids(&l.run(1, "XREAD COUNT 2 STREAMS x 0")),
+        ["110-1", "120-1"]
+    );
+    l.sync();
+    assert_eq!(ids(&l.run(1, "XREAD COUNT 2 STREAMS x 120-1")), ["130-1"]);
+    let all = ["110-1", "115-2", "120-1", "130-1"];
+    assert_eq!(ids(&l.run(1, "XREAD STREAMS x 0")), all);
+    assert_eq!(ids(&l.run(2, "XREAD STREAMS x 0")), all);
+}
