@@ -10,6 +10,7 @@
 //! out their answers; [`driver::Driver`] runs a world through a scenario's phases. The model
 //! tells [`observe::Observer`]s what happens; the checkers that judge it live in `check/`.
 
+mod access;
 pub mod backlog;
 pub mod catchup;
 pub mod clock;

@@ -167,7 +167,9 @@ pub fn parse(text: &str, file: &str, opts: &LoadOptions) -> Result<Scenario, Sce
         diagnostics,
     })?;
     let mut findings = validate::Findings::default();
-    let validated = validate::validate(&raw, opts.seed, &mut findings);
+    // Files a scenario names (a size histogram) are found beside it.
+    let base = Path::new(file).parent().unwrap_or(Path::new(""));
+    let validated = validate::validate(&raw, opts.seed, &mut findings, base);
     let locate = |mut d: Diagnostic| {
         if !d.path.is_empty() {
             d.position = diag::locate(text, &d.path);

@@ -214,10 +214,10 @@ pub(crate) fn validate(path: &Path) -> i32 {
     }
     match &c.workload {
         Some(w) => outln!(
-            "  workload: {}/s over {} key(s) per kind, {} B values",
+            "  workload: {}/s over {} key(s) per kind, {} values",
             w.rate_per_sec,
             w.keys,
-            w.value_bytes
+            crate::model::workload::describe_sizes(&w.value_size)
         ),
         None => outln!("  workload: none"),
     }

@@ -25,6 +25,7 @@ pub use super::key::Key;
 mod apply;
 pub mod compact;
 mod entry;
+mod history;
 mod op;
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,8 @@ pub struct Keyspace {
     /// Causal consistency: ops waiting for an op their origin had observed.
     causal: bool,
     waiting: BTreeMap<Key, Vec<Op>>,
+    /// Which keys hold removal history, kept as entries change (see [`history`]).
+    history: history::HistoryIndex,
 }
 
 impl Keyspace {
@@ -60,6 +63,7 @@ impl Keyspace {
             entries: HashMap::default(),
             causal: false,
             waiting: BTreeMap::new(),
+            history: history::HistoryIndex::default(),
         }
     }
 
@@ -137,7 +141,10 @@ impl Keyspace {
         match self.entries.get_mut(key) {
             Some(e) => {
                 let op = make(Some(&e.ctx), kind);
+                let before = history::may_hold(e);
                 Self::apply_existing(&mut self.bytes, e, &op);
+                self.history
+                    .changed(&op.key, before || history::may_hold(e));
                 op
             }
             None => {
@@ -195,7 +202,10 @@ impl Keyspace {
                         after(Some(e));
                         return Applied::Duplicate;
                     }
+                    let before = history::may_hold(e);
                     Self::apply_existing(&mut self.bytes, e, op);
+                    self.history
+                        .changed(&op.key, before || history::may_hold(e));
                     after(Some(e));
                     Applied::Applied
                 }
@@ -237,7 +247,12 @@ impl Keyspace {
     fn apply_now(&mut self, op: &Op) {
         // One lookup on the common path (the key exists); a new key is inserted once.
         match self.entries.get_mut(&op.key) {
-            Some(entry) => Self::apply_existing(&mut self.bytes, entry, op),
+            Some(entry) => {
+                let before = history::may_hold(entry);
+                Self::apply_existing(&mut self.bytes, entry, op);
+                self.history
+                    .changed(&op.key, before || history::may_hold(entry));
+            }
             None => {
                 self.insert_new(op);
             }
@@ -274,6 +289,7 @@ impl Keyspace {
         entry.ctx.set(op.dot.origin, op.dot.seq);
         entry.size = entry_bytes(&op.key, &entry);
         self.bytes += entry.size;
+        self.history.changed(&op.key, history::may_hold(&entry));
         self.order.push(op.key.clone());
         self.entries
             .entry(op.key.clone())
@@ -287,6 +303,7 @@ impl Keyspace {
         debug_assert_eq!(entry.size, entry_bytes(key, &entry), "the cached size");
         self.bytes += entry.size;
         let key = Key::from(key);
+        self.history.changed(&key, history::may_hold(&entry));
         self.order.push(key.clone());
         let old = self.entries.insert(key, Box::new(entry));
         assert!(old.is_none(), "a key turned general had no entry");
@@ -296,6 +313,7 @@ impl Keyspace {
     pub fn take_entry(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.entries.remove(key)?;
         self.bytes -= e.size;
+        self.history.changed(&Key::from(key), true);
         Some(*e)
     }
 
@@ -353,6 +371,7 @@ impl Keyspace {
             if !keep(k) {
                 continue;
             }
+            self.history.changed(k, true);
             match self.entries.get_mut(k) {
                 Some(mine) => {
                     mine.merge(theirs);
@@ -395,6 +414,7 @@ impl Keyspace {
             // An integer sum: the map's iteration order cannot change it.
             bytes: entries.iter().map(|(k, e)| entry_bytes(k, e)).sum(),
             order: self.order.iter().filter(|k| keep(k)).cloned().collect(),
+            history: history::HistoryIndex::all(entries.keys()),
             entries,
             causal: self.causal,
             waiting: self
@@ -433,12 +453,12 @@ impl Keyspace {
         })
     }
 
-    /// Keys holding removal history (candidates for garbage collection), in order.
-    pub fn keys_with_tombstones(&self) -> Vec<Key> {
-        self.iter()
-            .filter(|(_, e)| e.tombstones().0 > 0 || !e.tomb().entries().is_empty())
-            .map(|(k, _)| k.clone())
-            .collect()
+    /// Keys holding removal history (candidates for garbage collection), in order: the
+    /// keys found holding it before, updated for the keys whose entries changed since.
+    pub fn keys_with_tombstones(&mut self) -> Vec<Key> {
+        let entries = &self.entries;
+        self.history
+            .refresh(|k| entries.get(k).is_some_and(|e| history::holds(e)))
     }
 
     /// Drops the removal history of `key`. Only sound when every instance has applied every
@@ -452,6 +472,7 @@ impl Keyspace {
         if let Some(e) = self.entries.get_mut(key) {
             e.collect_garbage();
             recount(&mut self.bytes, key, e);
+            self.history.changed(&Key::from(key), true);
         }
     }
 

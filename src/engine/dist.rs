@@ -7,6 +7,9 @@
 
 use rand::Rng;
 
+mod size;
+pub use size::SizeDist;
+
 /// A uniform draw from [0, 1) with 53 bits of precision.
 #[inline]
 pub(crate) fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {

@@ -64,8 +64,8 @@ impl Gc {
             return 1;
         }
         let mut keys = BTreeSet::new();
-        for (_, c) in instances.iter().enumerate().filter(|(i, _)| member[*i]) {
-            for s in &c.shards {
+        for (_, c) in instances.iter_mut().enumerate().filter(|(i, _)| member[*i]) {
+            for s in &mut c.shards {
                 keys.extend(s.keyspace.keys_with_tombstones());
             }
         }

@@ -42,6 +42,8 @@ pub struct Instance {
     shard_limit: u64,
     eviction: EvictionPolicy,
     evict_rng: RngStream,
+    /// Access recency or frequency, for the LRU and LFU policies.
+    access: Option<super::access::Access>,
 }
 
 const STALE_REFUSAL: &str = "ERR shard restarted from persistence and is resyncing (stale mode): it accepts writes once every peer's full sync has arrived";
@@ -63,6 +65,44 @@ impl Instance {
             shard_limit: (cfg.memory_limit / cfg.shards.max(1) as u64).max(1),
             eviction: cfg.eviction,
             evict_rng: stream_for(seed, &format!("evict/{}", cfg.name)),
+            access: cfg
+                .eviction
+                .access()
+                .map(|k| super::access::Access::new(k, cfg.shards, seed, &cfg.name)),
+        }
+    }
+
+    /// Whether the eviction policy ranks keys by their accesses (LRU, LFU).
+    pub(crate) fn tracks_access(&self) -> bool {
+        self.access.is_some()
+    }
+
+    /// A command here (a client's, or a peer's op applied) looked `keys` of `shard` up at
+    /// `now`: their access history moves (LRU and LFU policies only; a key the command left
+    /// absent has none).
+    pub(crate) fn touch<'a>(
+        &mut self,
+        shard: usize,
+        keys: impl Iterator<Item = &'a [u8]>,
+        now: SimTime,
+    ) {
+        let Some(access) = self.access.as_mut() else {
+            return;
+        };
+        let now_ms = self.clock.read_ms(now);
+        let ks = &self.shards[shard].keyspace;
+        for k in keys {
+            if ks.entry(k).is_some() {
+                access.touch(shard, k, now_ms);
+            }
+        }
+    }
+
+    /// `shard` restarted from persistence at `now`: every key it loaded is as if new.
+    pub(crate) fn reloaded(&mut self, shard: usize, now: SimTime) {
+        let now_ms = self.clock.read_ms(now);
+        if let Some(a) = self.access.as_mut() {
+            a.reload(shard, now_ms);
         }
     }
 
@@ -135,7 +175,9 @@ impl Instance {
 
     /// A key to evict under the policy, if any. Like Redis, it samples a few keys at random
     /// (`maxmemory-samples` 5) rather than scanning: the random policies take the first
-    /// eligible sample, `volatile-ttl` the one that expires soonest.
+    /// eligible sample, `volatile-ttl` the one that expires soonest, LRU the one idle the
+    /// longest and LFU the one used least (Redis also keeps a pool of 16 good candidates
+    /// across evictions; geosim samples afresh each time).
     fn pick_victim(&mut self, shard: usize, now: SimTime) -> Option<Box<[u8]>> {
         const SAMPLES: usize = 5;
         const TRIES: usize = 64;
@@ -157,17 +199,21 @@ impl Instance {
                 Some((crate::crdt::Expiry::At(t), _)) => Some(t),
                 _ => None,
             };
-            let rank = match (self.eviction, expiry) {
-                (EvictionPolicy::AllKeysRandom, _) => 0,
-                (EvictionPolicy::VolatileTtl, Some(t)) => t,
-                (EvictionPolicy::VolatileRandom, Some(_)) => 0,
-                _ => continue,
+            if self.eviction.volatile() && expiry.is_none() {
+                continue;
+            }
+            // Lower ranks evict first.
+            let rank = match (self.eviction, expiry, &self.access) {
+                (EvictionPolicy::VolatileTtl, Some(t), _) => t,
+                (_, _, Some(a)) => u64::MAX - a.score(shard, k, now_ms),
+                _ => 0,
             };
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
                 best = Some((rank, k.clone().into()));
             }
             found += 1;
-            if self.eviction != EvictionPolicy::VolatileTtl || found == SAMPLES {
+            let ranked = self.eviction == EvictionPolicy::VolatileTtl || self.access.is_some();
+            if !ranked || found == SAMPLES {
                 break;
             }
         }
@@ -179,11 +225,20 @@ impl Instance {
     pub(crate) fn merge_snapshot(
         &mut self,
         snapshot: &crate::crdt::Keyspace,
+        now: SimTime,
         unmerged: impl Fn(&[u8]) -> bool,
     ) {
         for (i, shard) in self.shards.iter_mut().enumerate() {
             let topo = &self.topo;
             shard.merge_snapshot(snapshot, |k| topo.shard_of_key(k) == i && unmerged(k));
+        }
+        // A key loaded from the snapshot is as new (Redis stamps an object when it creates
+        // it). Only with an LRU or LFU policy, which is never on with compact keys.
+        if self.access.is_some() {
+            for (k, _) in snapshot.iter() {
+                let shard = self.topo.shard_of_key(k);
+                self.touch(shard, std::iter::once(&k[..]), now);
+            }
         }
     }
 

@@ -232,21 +232,17 @@ impl EstimateSum {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::workload::{Arrival, OpMix};
+    use crate::model::workload::OpMix;
 
     fn params(keys: u64, key_dist: KeyDist) -> WorkloadParams {
-        WorkloadParams {
-            rate_per_sec: 1000.0,
+        WorkloadParams::set_incr(
+            1000.0,
             keys,
             key_dist,
-            value_bytes: 64,
-            mix: OpMix {
-                set: 1.0,
-                incr: 1.0,
-            },
-            arrival: Arrival::Poisson,
-            clusters: vec![0],
-        }
+            64,
+            OpMix::set_incr(1.0, 1.0),
+            vec![0],
+        )
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub enum EvictionPolicy {
     AllKeysRandom,
     VolatileRandom,
     VolatileTtl,
+    AllKeysLru,
+    VolatileLru,
+    AllKeysLfu,
+    VolatileLfu,
 }
 
 impl EvictionPolicy {
@@ -26,15 +30,47 @@ impl EvictionPolicy {
             EvictionPolicy::AllKeysRandom => "allkeys-random",
             EvictionPolicy::VolatileRandom => "volatile-random",
             EvictionPolicy::VolatileTtl => "volatile-ttl",
+            EvictionPolicy::AllKeysLru => "allkeys-lru",
+            EvictionPolicy::VolatileLru => "volatile-lru",
+            EvictionPolicy::AllKeysLfu => "allkeys-lfu",
+            EvictionPolicy::VolatileLfu => "volatile-lfu",
         }
     }
 
-    pub(crate) const ALL: [EvictionPolicy; 4] = [
+    pub(crate) const ALL: [EvictionPolicy; 8] = [
         EvictionPolicy::NoEviction,
         EvictionPolicy::AllKeysRandom,
         EvictionPolicy::VolatileRandom,
         EvictionPolicy::VolatileTtl,
+        EvictionPolicy::AllKeysLru,
+        EvictionPolicy::VolatileLru,
+        EvictionPolicy::AllKeysLfu,
+        EvictionPolicy::VolatileLfu,
     ];
+
+    /// Whether only keys with a time to live may be evicted.
+    pub(crate) fn volatile(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::VolatileRandom
+                | EvictionPolicy::VolatileTtl
+                | EvictionPolicy::VolatileLru
+                | EvictionPolicy::VolatileLfu
+        )
+    }
+
+    /// The access history the policy ranks victims by, if any.
+    pub(crate) fn access(self) -> Option<super::access::Kind> {
+        match self {
+            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => {
+                Some(super::access::Kind::Lru)
+            }
+            EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
+                Some(super::access::Kind::Lfu)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The error Redis replies when a write meets a full shard.

@@ -1,8 +1,8 @@
 //! Generated client workloads: arrivals per writing cluster, key choice, op mix.
 
 use crate::crdt::Value;
-use crate::engine::dist::{self, Zipf};
-use crate::engine::{Digest, RngStream, SimDuration, stream_for};
+use crate::engine::dist::{self, SizeDist, Zipf};
+use crate::engine::{Digest, RngStream, SimDuration, SimTime, stream_for};
 use crate::redis::{Cmd, Command};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -19,26 +19,241 @@ pub enum Arrival {
     Constant,
 }
 
-/// Relative weights of the generated commands.
+/// A generated command kind (a `workload.mix` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// `SET key:<n> <value>`
+    Set,
+    /// `INCR ctr:<n>`
+    Incr,
+    /// `SET tmp:<n> <value> PX <ttl>`: expiring keys.
+    SetEx,
+    /// `HSET hsh:<n> f:<j> <value>`
+    HSet,
+    /// `SADD set:<n> m:<j>`
+    SAdd,
+    /// `ZINCRBY zst:<n> 1 m:<j>`
+    ZIncrBy,
+    /// `RPUSH lst:<n> <value>`
+    RPush,
+    /// `LPOP lst:<n>` (the lists `rpush` fills: a queue)
+    LPop,
+    /// `XADD stm:<n> * v <value>`
+    XAdd,
+    /// `PFADD hll:<n> m:<j>`
+    PfAdd,
+    /// `DEL` of a key of the other kinds, the kind drawn by their weights.
+    Del,
+}
+
+impl OpKind {
+    pub const ALL: [OpKind; 11] = [
+        OpKind::Set,
+        OpKind::Incr,
+        OpKind::SetEx,
+        OpKind::HSet,
+        OpKind::SAdd,
+        OpKind::ZIncrBy,
+        OpKind::RPush,
+        OpKind::LPop,
+        OpKind::XAdd,
+        OpKind::PfAdd,
+        OpKind::Del,
+    ];
+
+    /// Its field in `[workload.mix]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Set => "set",
+            OpKind::Incr => "incr",
+            OpKind::SetEx => "set_ex",
+            OpKind::HSet => "hset",
+            OpKind::SAdd => "sadd",
+            OpKind::ZIncrBy => "zincrby",
+            OpKind::RPush => "rpush",
+            OpKind::LPop => "lpop",
+            OpKind::XAdd => "xadd",
+            OpKind::PfAdd => "pfadd",
+            OpKind::Del => "del",
+        }
+    }
+
+    /// The key family it writes: its prefix and its place in the key numbering (see
+    /// [`Workload::last_key`]); `None` for `Del` (the family of the kind it targets).
+    fn family(self) -> Option<(&'static str, u64)> {
+        Some(match self {
+            OpKind::Incr => ("ctr:", 0),
+            OpKind::Set => ("key:", 1),
+            OpKind::SetEx => ("tmp:", 2),
+            OpKind::HSet => ("hsh:", 3),
+            OpKind::SAdd => ("set:", 4),
+            OpKind::ZIncrBy => ("zst:", 5),
+            OpKind::RPush | OpKind::LPop => ("lst:", 6),
+            OpKind::XAdd => ("stm:", 7),
+            OpKind::PfAdd => ("hll:", 8),
+            OpKind::Del => return None,
+        })
+    }
+}
+
+/// Relative weights of the generated commands, by [`OpKind::ALL`] order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpMix {
-    pub set: f64,
-    pub incr: f64,
+    pub weights: [f64; OpKind::ALL.len()],
+}
+
+impl OpMix {
+    /// `SET` and `INCR` only.
+    pub fn set_incr(set: f64, incr: f64) -> OpMix {
+        let mut weights = [0.0; OpKind::ALL.len()];
+        weights[0] = set;
+        weights[1] = incr;
+        OpMix { weights }
+    }
+
+    pub fn weight(&self, kind: OpKind) -> f64 {
+        self.weights[kind as usize]
+    }
+
+    /// Whether only `SET` and `INCR` have weight (what sampled fidelity models).
+    pub fn is_set_incr(&self) -> bool {
+        self.weights[2..].iter().all(|&w| w == 0.0)
+    }
+
+    /// The key families written (counted once each), for size estimates.
+    pub fn families(&self) -> u64 {
+        let mut seen = Vec::new();
+        for k in OpKind::ALL {
+            if self.weight(k) > 0.0
+                && let Some((_, f)) = k.family()
+                && !seen.contains(&f)
+            {
+                seen.push(f);
+            }
+        }
+        seen.len() as u64
+    }
+}
+
+/// How the write rate moves over simulated time: a multiplier of `workload.rate`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateShape {
+    Flat,
+    /// A day's curve: the multiplier is `trough + (1 − trough)·(1 + cos 2π(t − peak)/period)/2`,
+    /// 1 at each writing cluster's peak (`peaks`, one per cluster index; clusters in other
+    /// time zones peak at other times) and `trough` half a period later.
+    Diurnal {
+        period: SimDuration,
+        trough: f64,
+        peaks: Vec<SimDuration>,
+    },
+    /// 1 before `at`, `factor` from `at` on.
+    Step {
+        at: SimDuration,
+        factor: f64,
+    },
+}
+
+impl RateShape {
+    /// The multiplier at cluster `c` at `t`.
+    pub fn multiplier(&self, c: usize, t: SimTime) -> f64 {
+        match self {
+            RateShape::Flat => 1.0,
+            RateShape::Diurnal {
+                period,
+                trough,
+                peaks,
+            } => {
+                let phase = (t.as_secs_f64() - peaks[c].as_secs_f64()) / period.as_secs_f64();
+                trough + (1.0 - trough) * 0.5 * (1.0 + (std::f64::consts::TAU * phase).cos())
+            }
+            RateShape::Step { at, factor } => {
+                if t >= SimTime::ZERO + *at {
+                    *factor
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+
+    /// The largest multiplier anywhere.
+    pub fn max(&self) -> f64 {
+        match self {
+            RateShape::Flat | RateShape::Diurnal { .. } => 1.0,
+            RateShape::Step { factor, .. } => factor.max(1.0),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadParams {
-    /// Writes per second over all writing clusters together.
+    /// Writes per second over all writing clusters together (at a multiplier of 1 of
+    /// `shape`).
     pub rate_per_sec: f64,
-    /// Keys per kind: `SET`s go to `key:<n>`, `INCR`s to `ctr:<n>`, `n` in `0..keys`.
+    /// Keys per family: `SET`s go to `key:<n>`, `INCR`s to `ctr:<n>`, ... `n` in `0..keys`.
     pub keys: u64,
     pub key_dist: KeyDist,
-    pub value_bytes: u32,
+    /// Sizes of the values written (`SET`, `HSET`, `RPUSH`, `XADD`).
+    pub value_size: SizeDist,
     pub mix: OpMix,
     pub arrival: Arrival,
-    /// Indices of the clusters that receive writes (each gets `rate / len` writes/s).
+    /// Indices of the clusters that receive writes.
     pub clusters: Vec<usize>,
+    /// Each writing cluster's share of the rate, in `clusters` order; `None`: equal shares.
+    pub shares: Option<Vec<f64>>,
+    pub shape: RateShape,
+    /// Distinct fields or members per collection key (`HSET`, `SADD`, `ZINCRBY`, `PFADD`
+    /// pick one uniformly).
+    pub members: u64,
+    /// Time to live of a `set_ex` key.
+    pub ttl: crate::model::net::LatencyDist,
 }
+
+impl WorkloadParams {
+    /// A flat-rate workload of `SET`s and `INCR`s with `value_bytes`-byte values, equal
+    /// shares (what scenarios gave before the other kinds existed).
+    pub fn set_incr(
+        rate_per_sec: f64,
+        keys: u64,
+        key_dist: KeyDist,
+        value_bytes: u32,
+        mix: OpMix,
+        clusters: Vec<usize>,
+    ) -> WorkloadParams {
+        WorkloadParams {
+            rate_per_sec,
+            keys,
+            key_dist,
+            value_size: SizeDist::Fixed(value_bytes),
+            mix,
+            arrival: Arrival::Poisson,
+            clusters,
+            shares: None,
+            shape: RateShape::Flat,
+            members: DEFAULT_MEMBERS,
+            ttl: crate::model::net::LatencyDist::Constant(SimDuration::from_secs(60)),
+        }
+    }
+}
+
+/// Value sizes in words: `256 B`, `uniform 10–30 B`, `lognormal median 200 B, sigma 1`,
+/// `histogram of 3 sizes, mean 1,312 B`.
+pub fn describe_sizes(d: &SizeDist) -> String {
+    match d {
+        SizeDist::Fixed(n) => format!("{n} B"),
+        SizeDist::Uniform { min, max } => format!("uniform {min}–{max} B"),
+        SizeDist::Lognormal { median, sigma, .. } => {
+            format!("lognormal median {median} B, sigma {sigma}")
+        }
+        SizeDist::Histogram(cum) => {
+            format!("histogram of {} sizes, mean {:.0} B", cum.len(), d.mean())
+        }
+    }
+}
+
+/// `workload.members` when not given.
+pub const DEFAULT_MEMBERS: u64 = 16;
 
 /// Key names are the prefix and the index zero-padded to 12 digits: 16 bytes, the key size
 /// used in `shared/validation/`.
@@ -108,6 +323,7 @@ fn key_value(prefix: &str, index: u64, previous: Option<Value>) -> Value {
 #[derive(Debug)]
 pub(crate) struct ClusterWorkload {
     rng: RngStream,
+    /// The mean gap at a multiplier of 1 of the rate's shape.
     mean_gap_secs: f64,
     issued: u64,
     cluster_tag: u64,
@@ -118,20 +334,28 @@ pub(crate) struct Workload {
     pub params: WorkloadParams,
     zipf: Option<Zipf>,
     per_cluster: Vec<Option<ClusterWorkload>>,
-    /// The key of the last command made, as a number: its index × 2, plus 1 for a string
-    /// key (`key:`), 0 for a counter (`ctr:`).
+    /// The key of the last command made, as a number (see [`Workload::last_key`]).
     last_key: u64,
+    /// Cumulative mix weights, by [`OpKind::ALL`] order, and the same without `Del` (what a
+    /// `DEL` draws its target's kind from).
+    cumulative: [f64; OpKind::ALL.len()],
+    cumulative_targets: [f64; OpKind::ALL.len()],
 }
 
 impl Workload {
     pub fn new(params: WorkloadParams, seed: u64, cluster_names: &[String]) -> Self {
         let writers = params.clusters.len().max(1) as f64;
-        let mean_gap_secs = writers / params.rate_per_sec;
+        let total_share: f64 = params.shares.as_ref().map_or(0.0, |s| s.iter().sum());
         let per_cluster = cluster_names
             .iter()
             .enumerate()
             .map(|(i, name)| {
-                params.clusters.contains(&i).then(|| ClusterWorkload {
+                let at = params.clusters.iter().position(|&c| c == i)?;
+                let mean_gap_secs = match &params.shares {
+                    None => writers / params.rate_per_sec,
+                    Some(s) => total_share / (params.rate_per_sec * s[at]),
+                };
+                Some(ClusterWorkload {
                     rng: stream_for(seed, &format!("workload/{name}")),
                     mean_gap_secs,
                     issued: 0,
@@ -143,11 +367,24 @@ impl Workload {
             KeyDist::Zipf { exponent } => Some(Zipf::new(params.keys, exponent)),
             KeyDist::Uniform => None,
         };
+        let mut cumulative = [0.0; OpKind::ALL.len()];
+        let mut cumulative_targets = [0.0; OpKind::ALL.len()];
+        let (mut sum, mut targets) = (0.0, 0.0);
+        for (i, k) in OpKind::ALL.into_iter().enumerate() {
+            sum += params.mix.weight(k);
+            cumulative[i] = sum;
+            if k != OpKind::Del {
+                targets += params.mix.weight(k);
+            }
+            cumulative_targets[i] = targets;
+        }
         Workload {
             params,
             zipf,
             per_cluster,
             last_key: 0,
+            cumulative,
+            cumulative_targets,
         }
     }
 
@@ -155,20 +392,38 @@ impl Workload {
         self.per_cluster.get(cluster).is_some_and(|c| c.is_some())
     }
 
-    /// The gap before cluster `c`'s next write.
-    pub(crate) fn next_gap(&mut self, c: usize) -> SimDuration {
+    /// The gap from `now` before cluster `c`'s next write. With a rate that varies (a
+    /// shape), Poisson arrivals are thinned: candidates come at the peak rate and each is
+    /// kept with the multiplier's share of the peak at its time (Lewis and Shedler); evenly
+    /// spaced arrivals take the gap of the rate at `now`.
+    pub(crate) fn next_gap(&mut self, c: usize, now: SimTime) -> SimDuration {
         let arrival = self.params.arrival;
+        let shape = &self.params.shape;
         let w = self.per_cluster[c].as_mut().expect("writing cluster");
-        let secs = match arrival {
-            Arrival::Poisson => dist::exponential(&mut w.rng, w.mean_gap_secs),
-            Arrival::Constant => w.mean_gap_secs,
+        let secs = match (arrival, shape) {
+            (Arrival::Poisson, RateShape::Flat) => dist::exponential(&mut w.rng, w.mean_gap_secs),
+            (Arrival::Constant, RateShape::Flat) => w.mean_gap_secs,
+            (Arrival::Poisson, shape) => {
+                let peak = shape.max();
+                let mut t = 0.0;
+                loop {
+                    t += dist::exponential(&mut w.rng, w.mean_gap_secs / peak);
+                    let at = now + SimDuration::from_secs_f64(t);
+                    if dist::unit(&mut w.rng) * peak < shape.multiplier(c, at) {
+                        break t;
+                    }
+                }
+            }
+            (Arrival::Constant, shape) => w.mean_gap_secs / shape.multiplier(c, now),
         };
         // A zero gap would let a cluster issue unboundedly many writes at one instant.
         SimDuration::from_secs_f64(secs).max(SimDuration(1))
     }
 
-    /// The key of the last command made, as a number (distinct keys, distinct numbers:
-    /// below `2 × keys`).
+    /// The key of the last command made, as a number: distinct keys, distinct numbers.
+    /// `INCR`'s `ctr:<i>` is `2i`, `SET`'s `key:<i>` is `2i + 1` (so a `SET`/`INCR` workload's
+    /// numbers are below `2 × keys`); the other families follow, `keys` numbers each
+    /// (`tmp:` from `2 × keys`, then `hsh:`, `set:`, `zst:`, `lst:`, `stm:`, `hll:`).
     pub(crate) fn last_key(&self) -> u64 {
         self.last_key
     }
@@ -182,6 +437,10 @@ impl Workload {
     /// [`Workload::next_command`], built in the buffers of `previous` (a command this
     /// workload made before and that is no longer needed), so that a write allocates nothing
     /// here. The command is the same either way.
+    ///
+    /// Draws, in order: the key's index, the kind (one uniform against the cumulative mix),
+    /// then what the kind needs: a value size (none when sizes are fixed), a member, a time
+    /// to live, or a `DEL`'s target kind.
     pub(crate) fn next_command_reusing(&mut self, c: usize, previous: Option<Command>) -> Command {
         let p = &self.params;
         let w = self.per_cluster[c].as_mut().expect("writing cluster");
@@ -190,23 +449,93 @@ impl Workload {
             Some(z) => z.sample(&mut w.rng) - 1,
             None => dist::below(&mut w.rng, p.keys),
         };
-        let total = p.mix.set + p.mix.incr;
-        let is_set = dist::unit(&mut w.rng) * total < p.mix.set;
-        let prefix = if is_set { "key:" } else { "ctr:" };
-        self.last_key = index * 2 + is_set as u64;
+        let total = self.cumulative[OpKind::ALL.len() - 1];
+        let u = dist::unit(&mut w.rng) * total;
+        // `u` is below the total but for rounding: then the last kind with weight.
+        let pick = |cum: &[f64], u: f64| {
+            cum.iter().position(|&x| u < x).unwrap_or_else(|| {
+                cum.iter()
+                    .position(|&x| x == cum[cum.len() - 1])
+                    .unwrap_or(0)
+            })
+        };
+        let mut kind = OpKind::ALL[pick(&self.cumulative, u)];
         let mut args = previous.map(|p| p.args).unwrap_or_default();
-        let key = key_value(prefix, index, args.drain(..).next());
-        args.push(key);
-        if is_set {
-            let tag = Digest::new().word(w.cluster_tag).word(w.issued).value();
-            args.push(Value::Synthetic {
-                len: p.value_bytes,
-                tag,
-            });
-            Command::new(Cmd::Set, args)
-        } else {
-            Command::new(Cmd::Incr, args)
+        let mut old = args.drain(..);
+        let first = old.next();
+        drop(old);
+        let is_del = kind == OpKind::Del;
+        if is_del {
+            let targets = self.cumulative_targets[OpKind::ALL.len() - 1];
+            let v = dist::unit(&mut w.rng) * targets;
+            kind = OpKind::ALL[pick(&self.cumulative_targets, v)];
         }
+        let (prefix, family) = kind.family().expect("a written kind");
+        self.last_key = if family < 2 {
+            index * 2 + family
+        } else {
+            p.keys * family + index
+        };
+        args.push(key_value(prefix, index, first));
+        if is_del {
+            return Command::new(Cmd::Del, args);
+        }
+        let value = |w: &mut ClusterWorkload| Value::Synthetic {
+            len: p.value_size.sample(&mut w.rng),
+            tag: Digest::new().word(w.cluster_tag).word(w.issued).value(),
+        };
+        let member = |w: &mut ClusterWorkload, prefix: &str| {
+            Value::Bytes(
+                format!("{prefix}{}", dist::below(&mut w.rng, p.members))
+                    .into_bytes()
+                    .into_boxed_slice(),
+            )
+        };
+        let cmd = match kind {
+            OpKind::Set => {
+                args.push(value(w));
+                Cmd::Set
+            }
+            OpKind::Incr => Cmd::Incr,
+            OpKind::SetEx => {
+                args.push(value(w));
+                let ttl = p.ttl.sample(&mut w.rng).0.div_ceil(1_000_000).max(1);
+                args.push(Value::from_str_bytes("PX"));
+                args.push(Value::from_i64(i64::try_from(ttl).unwrap_or(i64::MAX)));
+                Cmd::Set
+            }
+            OpKind::HSet => {
+                args.push(member(w, "f:"));
+                args.push(value(w));
+                Cmd::HSet
+            }
+            OpKind::SAdd => {
+                args.push(member(w, "m:"));
+                Cmd::SAdd
+            }
+            OpKind::ZIncrBy => {
+                args.push(Value::from_str_bytes("1"));
+                args.push(member(w, "m:"));
+                Cmd::ZIncrBy
+            }
+            OpKind::RPush => {
+                args.push(value(w));
+                Cmd::RPush
+            }
+            OpKind::LPop => Cmd::LPop,
+            OpKind::XAdd => {
+                args.push(Value::from_str_bytes("*"));
+                args.push(Value::from_str_bytes("v"));
+                args.push(value(w));
+                Cmd::XAdd
+            }
+            OpKind::PfAdd => {
+                args.push(member(w, "m:"));
+                Cmd::PfAdd
+            }
+            OpKind::Del => unreachable!("a DEL took its target's kind"),
+        };
+        Command::new(cmd, args)
     }
 }
 
@@ -215,29 +544,16 @@ mod tests {
     use super::*;
 
     fn params(mix: OpMix) -> WorkloadParams {
-        WorkloadParams {
-            rate_per_sec: 1000.0,
-            keys: 100,
-            key_dist: KeyDist::Uniform,
-            value_bytes: 256,
-            mix,
-            arrival: Arrival::Poisson,
-            clusters: vec![0, 1],
-        }
+        WorkloadParams::set_incr(1000.0, 100, KeyDist::Uniform, 256, mix, vec![0, 1])
     }
 
     #[test]
     fn each_writer_gets_its_share_of_the_rate() {
         let names = vec!["a".to_string(), "b".to_string()];
-        let mut w = Workload::new(
-            params(OpMix {
-                set: 1.0,
-                incr: 0.0,
-            }),
-            1,
-            &names,
-        );
-        let total: f64 = (0..10_000).map(|_| w.next_gap(0).as_secs_f64()).sum();
+        let mut w = Workload::new(params(OpMix::set_incr(1.0, 0.0)), 1, &names);
+        let total: f64 = (0..10_000)
+            .map(|_| w.next_gap(0, SimTime::ZERO).as_secs_f64())
+            .sum();
         // 500 writes/s per cluster: 10,000 gaps take about 20 s.
         assert!((total - 20.0).abs() < 1.0, "{total}");
     }
@@ -263,10 +579,7 @@ mod tests {
     #[test]
     fn reusing_buffers_builds_the_same_commands() {
         let names = vec!["a".to_string(), "b".to_string()];
-        let mix = OpMix {
-            set: 1.0,
-            incr: 1.0,
-        };
+        let mix = OpMix::set_incr(1.0, 1.0);
         let mut fresh = Workload::new(params(mix.clone()), 7, &names);
         let mut reusing = Workload::new(params(mix), 7, &names);
         let mut previous = None;
@@ -290,14 +603,7 @@ mod tests {
     #[test]
     fn the_mix_and_key_names_are_respected() {
         let names = vec!["a".to_string(), "b".to_string()];
-        let mut w = Workload::new(
-            params(OpMix {
-                set: 3.0,
-                incr: 1.0,
-            }),
-            1,
-            &names,
-        );
+        let mut w = Workload::new(params(OpMix::set_incr(3.0, 1.0)), 1, &names);
         let mut sets = 0;
         for _ in 0..4000 {
             let c = w.next_command(1);
@@ -314,5 +620,156 @@ mod tests {
             }
         }
         assert!((2800..3200).contains(&sets), "{sets}");
+    }
+
+    fn all_kinds() -> OpMix {
+        OpMix {
+            weights: [1.0; OpKind::ALL.len()],
+        }
+    }
+
+    /// Every kind of a full mix is drawn by its weight, on its own family of keys, with the
+    /// arguments its command takes; a `DEL` names a key of another kind; distinct keys get
+    /// distinct numbers.
+    #[test]
+    fn a_full_mix_draws_every_kind_on_its_own_keys() {
+        let names = vec!["a".to_string()];
+        let mut p = params(all_kinds());
+        p.clusters = vec![0];
+        p.members = 5;
+        p.value_size = SizeDist::Uniform { min: 10, max: 20 };
+        p.ttl = crate::model::net::LatencyDist::Uniform {
+            min: SimDuration::from_secs(5),
+            max: SimDuration::from_secs(9),
+        };
+        let mut w = Workload::new(p, 3, &names);
+        let mut per_cmd = std::collections::BTreeMap::new();
+        let mut numbers = std::collections::BTreeMap::new();
+        let n = 22_000;
+        for _ in 0..n {
+            let c = w.next_command(0);
+            let key = String::from_utf8(c.key().to_vec()).unwrap();
+            let prefix = &key[..4];
+            *per_cmd.entry(format!("{:?} {prefix}", c.cmd)).or_insert(0) += 1;
+            // One number per key and one key per number.
+            let number = w.last_key();
+            if let Some(k) = numbers.insert(number, key.clone()) {
+                assert_eq!(k, key, "number {number}");
+            }
+            let arg = |i: usize| String::from_utf8(c.args[i].bytes().to_vec()).unwrap();
+            match (c.cmd, prefix) {
+                (Cmd::Set, "key:") => assert_eq!(c.args.len(), 2),
+                (Cmd::Set, "tmp:") => {
+                    assert_eq!(arg(2), "PX");
+                    let ms: u64 = arg(3).parse().unwrap();
+                    assert!((5_000..=9_000).contains(&ms), "{ms}");
+                }
+                (Cmd::Incr, "ctr:") | (Cmd::LPop, "lst:") => assert_eq!(c.args.len(), 1),
+                (Cmd::HSet, "hsh:") => {
+                    assert!(arg(1).starts_with("f:"));
+                    assert!((10..=20).contains(&c.args[2].len()));
+                }
+                (Cmd::SAdd, "set:") | (Cmd::PfAdd, "hll:") => {
+                    let m: u64 = arg(1)[2..].parse().unwrap();
+                    assert!(m < 5);
+                }
+                (Cmd::ZIncrBy, "zst:") => assert_eq!(arg(1), "1"),
+                (Cmd::RPush, "lst:") => assert_eq!(c.args.len(), 2),
+                (Cmd::XAdd, "stm:") => assert_eq!((arg(1), c.args.len()), ("*".into(), 4)),
+                (Cmd::Del, _) => assert_eq!(c.args.len(), 1),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        // Each of the 11 kinds about n/11; DEL spread over the nine families by their
+        // weights (lists weigh twice: RPUSH and LPOP).
+        let expect = n as f64 / 11.0;
+        for (what, &count) in &per_cmd {
+            let want = if what.starts_with("Del") {
+                expect * if what.ends_with("lst:") { 2.0 } else { 1.0 } / 10.0
+            } else {
+                expect
+            };
+            assert!(
+                (count as f64 - want).abs() < 5.0 * want.sqrt() + 5.0,
+                "{what}: {count} vs {want}"
+            );
+        }
+        assert_eq!(per_cmd.keys().filter(|k| k.starts_with("Del")).count(), 9);
+    }
+
+    /// A SET/INCR workload draws exactly what it drew before other kinds existed: the
+    /// index, then one uniform against the SET weight (a value size only when sizes vary).
+    #[test]
+    fn a_set_incr_mix_draws_as_before() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let mut w = Workload::new(params(OpMix::set_incr(3.0, 1.0)), 9, &names);
+        let mut rng = stream_for(9, "workload/a");
+        for _ in 0..2_000 {
+            let c = w.next_command(0);
+            let index = dist::below(&mut rng, 100);
+            let is_set = dist::unit(&mut rng) * 4.0 < 3.0;
+            assert_eq!(c.cmd, if is_set { Cmd::Set } else { Cmd::Incr });
+            assert_eq!(w.last_key(), index * 2 + is_set as u64);
+        }
+    }
+
+    fn writes_between(w: &mut Workload, c: usize, end: f64) -> Vec<f64> {
+        let mut t = SimTime::ZERO;
+        let mut out = Vec::new();
+        loop {
+            t = t + w.next_gap(c, t);
+            if t.as_secs_f64() >= end {
+                return out;
+            }
+            out.push(t.as_secs_f64());
+        }
+    }
+
+    /// A diurnal shape thins the arrivals to its curve (each cluster at its own peak); a
+    /// step multiplies the rate from its time on; shares split the rate.
+    #[test]
+    fn shapes_and_shares_set_the_rate_over_time() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let mut p = params(OpMix::set_incr(1.0, 0.0));
+        p.rate_per_sec = 2_000.0;
+        p.shape = RateShape::Diurnal {
+            period: SimDuration::from_secs(100),
+            trough: 0.2,
+            peaks: vec![SimDuration::ZERO, SimDuration::from_secs(50)],
+        };
+        let mut w = Workload::new(p.clone(), 1, &names);
+        let a = writes_between(&mut w, 0, 100.0);
+        let b = writes_between(&mut w, 1, 100.0);
+        let in_window =
+            |v: &[f64], lo: f64, hi: f64| v.iter().filter(|&&t| t >= lo && t < hi).count() as f64;
+        // Around a's peak (t in [0, 5) and [95, 100)) a writes at about 993/s (the curve
+        // averaged over the window), b near its trough (207/s); around t = 50 the other way
+        // round.
+        let peak_a = in_window(&a, 0.0, 5.0) + in_window(&a, 95.0, 100.0);
+        let trough_b = in_window(&b, 0.0, 5.0) + in_window(&b, 95.0, 100.0);
+        assert!((9_600.0..10_300.0).contains(&peak_a), "{peak_a}");
+        assert!((1_900.0..2_250.0).contains(&trough_b), "{trough_b}");
+        assert!((9_600.0..10_300.0).contains(&in_window(&b, 45.0, 55.0)));
+        // Over a whole period the mean multiplier is (1 + trough) / 2.
+        let total = a.len() as f64;
+        assert!((58_000.0..62_000.0).contains(&total), "{total}");
+
+        p.shape = RateShape::Step {
+            at: SimDuration::from_secs(10),
+            factor: 3.0,
+        };
+        p.shares = Some(vec![3.0, 1.0]);
+        let mut w = Workload::new(p, 1, &names);
+        let a = writes_between(&mut w, 0, 20.0);
+        let b = writes_between(&mut w, 1, 20.0);
+        // a: 1,500/s then 4,500/s; b: 500/s then 1,500/s.
+        for (v, before, after) in [(&a, 15_000.0, 45_000.0), (&b, 5_000.0, 15_000.0)] {
+            let (x, y) = (in_window(v, 0.0, 10.0), in_window(v, 10.0, 20.0));
+            assert!(
+                (x - before).abs() < 4.0 * f64::sqrt(before),
+                "{x} vs {before}"
+            );
+            assert!((y - after).abs() < 4.0 * f64::sqrt(after), "{y} vs {after}");
+        }
     }
 }

@@ -320,7 +320,7 @@ impl World {
         if let Some(w) = self.workload.as_mut() {
             for c in 0..self.instances.len() {
                 if w.writes_at(c) {
-                    let gap = w.next_gap(c);
+                    let gap = w.next_gap(c, SimTime::ZERO);
                     q.schedule(SimTime::ZERO + gap, Event::Arrival { cluster: c as u32 });
                 }
             }
@@ -375,7 +375,7 @@ impl World {
             .workload
             .as_mut()
             .expect("arrivals come from a workload");
-        let gap = w.next_gap(c);
+        let gap = w.next_gap(c, now);
         if now + gap < self.end_of_writes() {
             q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
         }
@@ -464,6 +464,10 @@ impl World {
             inst.counters.rejected += 1;
         } else if !effects.is_empty() {
             inst.counters.writes += 1;
+        }
+        if inst.tracks_access() {
+            let keys: Vec<_> = cmd.key_args().map(|k| k.bytes()).collect();
+            inst.touch(shard_idx, keys.iter().map(|k| &k[..]), now);
         }
         for e in &effects {
             self.observer.acknowledged(c, &e.op);
@@ -649,8 +653,8 @@ impl World {
         // Garbage collection compares and changes keys with removal history the general
         // way: they are general everywhere first.
         let mut keys: Vec<crate::crdt::keyspace::Key> = self.gc.removal_keys().cloned().collect();
-        for c in &self.instances {
-            for s in &c.shards {
+        for c in &mut self.instances {
+            for s in &mut c.shards {
                 keys.extend(s.keyspace.keys_with_tombstones());
             }
         }

@@ -203,8 +203,11 @@ fn headline(s: &Summary) -> Table {
             ),
         ),
         (
-            "tombstones held / collected",
-            format!("{} / {}", t.tombstones, t.tombstones_collected),
+            "tombstones held (most at a sample) / collected",
+            format!(
+                "{} ({}) / {}",
+                t.tombstones, s.peaks.tombstones_max, t.tombstones_collected
+            ),
         ),
         (
             "OOM refusals / evictions / replication OOM stops",

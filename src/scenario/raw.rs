@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::schema::{
-    BANDWIDTH, DURATION, SIGNED_DURATION, SIZE, count_range, expected_reply, latency, size_or_auto,
-    sync_group, throughput,
+    BANDWIDTH, DURATION, SIGNED_DURATION, SIZE, count_range, expected_reply, latency, size_dist,
+    size_or_auto, sync_group, throughput,
 };
 use super::spelling;
 
@@ -340,9 +340,21 @@ pub(crate) struct RawWorkload {
     /// With key_distribution = "zipf".
     #[schemars(range(min = 0.0, max = 10.0))]
     pub zipf_exponent: Option<f64>,
-    /// SET value length.
-    #[schemars(regex(pattern = SIZE))]
-    pub value_size: Option<String>,
+    /// Value length (`SET`, `HSET`, `RPUSH`, `XADD`): a size, or a distribution table.
+    #[schemars(schema_with = "size_dist")]
+    #[serde(default)]
+    pub value_size: Option<toml::Value>,
+    /// Distinct fields or members per collection key.
+    #[schemars(range(min = 1, max = 1_000_000_000u64))]
+    pub members: Option<u64>,
+    /// Time to live of `set_ex` keys: a duration or a distribution table.
+    #[schemars(schema_with = "latency")]
+    #[serde(default)]
+    pub ttl: Option<toml::Value>,
+    /// Each writing cluster's share of the rate (relative weights by cluster name).
+    pub shares: Option<std::collections::BTreeMap<String, f64>>,
+    /// How the rate moves over time.
+    pub shape: Option<RawShape>,
     /// Gaps between writes.
     #[schemars(extend("enum" = spelling::names(spelling::ARRIVALS)))]
     pub arrival: Option<String>,
@@ -362,6 +374,59 @@ pub(crate) struct RawMix {
     /// Weight of INCR.
     #[schemars(range(min = 0.0))]
     pub incr: Option<f64>,
+    /// Weight of SET with a time to live (`workload.ttl`).
+    #[schemars(range(min = 0.0))]
+    pub set_ex: Option<f64>,
+    /// Weight of HSET.
+    #[schemars(range(min = 0.0))]
+    pub hset: Option<f64>,
+    /// Weight of SADD.
+    #[schemars(range(min = 0.0))]
+    pub sadd: Option<f64>,
+    /// Weight of ZINCRBY.
+    #[schemars(range(min = 0.0))]
+    pub zincrby: Option<f64>,
+    /// Weight of RPUSH.
+    #[schemars(range(min = 0.0))]
+    pub rpush: Option<f64>,
+    /// Weight of LPOP (on the lists RPUSH fills).
+    #[schemars(range(min = 0.0))]
+    pub lpop: Option<f64>,
+    /// Weight of XADD.
+    #[schemars(range(min = 0.0))]
+    pub xadd: Option<f64>,
+    /// Weight of PFADD.
+    #[schemars(range(min = 0.0))]
+    pub pfadd: Option<f64>,
+    /// Weight of DEL (of a key of the other kinds).
+    #[schemars(range(min = 0.0))]
+    pub del: Option<f64>,
+}
+
+/// `[workload.shape]`: the rate's multiplier over time.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawShape {
+    /// "flat", "diurnal" or "step".
+    #[schemars(extend("enum" = ["flat", "diurnal", "step"]))]
+    pub kind: Option<String>,
+    /// diurnal: the length of a cycle (default 24h).
+    #[schemars(regex(pattern = DURATION))]
+    pub period: Option<String>,
+    /// diurnal: the multiplier at the trough, in (0, 1] (the peak is 1).
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub trough: Option<f64>,
+    /// diurnal: when the writing clusters peak (default 0s).
+    #[schemars(regex(pattern = DURATION))]
+    pub peak: Option<String>,
+    /// diurnal: per cluster name, another peak time (another time zone).
+    pub peaks: Option<std::collections::BTreeMap<String, String>>,
+    /// step: when the rate changes.
+    #[schemars(regex(pattern = DURATION))]
+    pub at: Option<String>,
+    /// step: the multiplier from `at` on (above 0).
+    #[schemars(range(min = 0.0))]
+    pub factor: Option<f64>,
 }
 
 /// `[[fault]]`: a partition, degradation, clock step or crash.

@@ -50,6 +50,23 @@ pub(crate) fn latency(_: &mut SchemaGenerator) -> Schema {
     ]})
 }
 
+/// A size, or a size distribution table.
+pub(crate) fn size_dist(_: &mut SchemaGenerator) -> Schema {
+    let d = json_schema!({"type": "string", "pattern": SIZE});
+    json_schema!({"oneOf": [
+        d.clone(),
+        {"type": "object", "required": ["dist"], "additionalProperties": false,
+         "properties": {
+            "dist": {"enum": ["fixed", "uniform", "lognormal", "histogram"]},
+            "value": d.clone(), "min": d.clone(), "max": d.clone(), "median": d.clone(),
+            "sigma": {"type": "number", "minimum": 0},
+            "sizes": {"type": "array", "items": d.clone(), "minItems": 1},
+            "weights": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1},
+            "file": {"type": "string"}
+         }}
+    ]})
+}
+
 /// A backlog size, or `"auto"`.
 pub(crate) fn size_or_auto(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "anyOf": [{"pattern": SIZE}, {"const": "auto"}]})

@@ -397,8 +397,8 @@ fn fault_end(
 }
 
 /// What a sampled run cannot model: scripts (they always run exact), a scenario with no
-/// generated workload (nothing to sample), eviction (it picks victims among every key) and a
-/// keyspace too large for the per-key shadow.
+/// generated workload (nothing to sample), a mix beyond `SET` and `INCR`, eviction (it picks
+/// victims among every key) and a keyspace too large for the per-key shadow.
 fn sampled_fidelity_rules(
     raw: &RawScenario,
     f: &mut Findings,
@@ -428,6 +428,21 @@ fn sampled_fidelity_rules(
             Some(w.keys.to_string()),
             format!("with sampled fidelity at most {MAX_SAMPLED_KEYS} keys (each key's slot and holders are kept)"),
         ),
+        Some(w) if !w.mix.is_set_incr() => {
+            let others: Vec<&str> = crate::model::workload::OpKind::ALL[2..]
+                .iter()
+                .filter(|&&k| w.mix.weight(k) > 0.0)
+                .map(|k| k.name())
+                .collect();
+            f.err(
+                "run.fidelity",
+                given(),
+                format!(
+                    "sampled fidelity models SET and INCR keys only (a shadow key of another type has no memory model yet), and workload.mix gives weight to {}: run.fidelity = \"exact\"",
+                    others.join(", ")
+                ),
+            )
+        }
         Some(_) => {}
     }
     for (i, c) in clusters.iter().enumerate() {
@@ -521,12 +536,13 @@ pub(crate) fn validate(
     raw: &RawScenario,
     seed_override: Option<u64>,
     f: &mut Findings,
+    base: &std::path::Path,
 ) -> Option<Validated> {
     let run = run::run_table(raw, seed_override, f);
     let (names, mut clusters) = cluster::cluster_tables(raw, f);
     let links = network::network_table(raw, f, &names);
     let repl = replication::replication_table(raw, f);
-    let workload = workload::workload_table(raw, f, &names);
+    let workload = workload::workload_table(raw, f, &names, base);
     let (mut faults, clock_steps) = fault::fault_tables(raw, f, &names, &clusters, run.duration);
     faults.extend(process::fault_processes(
         raw,

@@ -66,6 +66,55 @@ fn scenario_09_thin_link_lag() {
 }
 
 #[test]
+fn scenario_10_production_mix() {
+    check("10-production-mix.toml");
+}
+
+/// A generated workload that deletes (keys, and elements popped from queues) leaves removal
+/// history that a partition keeps from being collected: it piles up while the regions
+/// cannot see each other and is collected after the heal. Shares split the writes.
+#[test]
+fn a_generated_delete_heavy_workload_piles_up_tombstones_during_a_partition() {
+    let text = |partition: bool| {
+        format!(
+            "[run]\nseed = 3\nduration = \"40s\"\n\
+             [[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n\
+             [workload]\nrate = \"400/s\"\nkeys = 300\nmembers = 8\n\
+             shares = {{ a = 3, b = 1 }}\n\
+             [workload.mix]\nset = 1\nhset = 2\nsadd = 1\nrpush = 1\nlpop = 1\ndel = 2\n{}",
+            if partition {
+                "[[fault]]\nkind = \"partition\"\nbegin = \"10s\"\nduration = \"20s\"\nisolate = [\"b\"]\n"
+            } else {
+                ""
+            }
+        )
+    };
+    let run = |partition: bool| {
+        let s = super::inline(&text(partition));
+        geosim::sim::run_scenario(&s)
+    };
+    let (calm, c1) = run(false);
+    let (cut, c2) = run(true);
+    for (r, c) in [(&calm, &c1), (&cut, &c2)] {
+        assert_eq!(c.verdict, geosim::check::Verdict::Converged);
+        assert!(r.tombstones_collected > 1_000, "{}", r.tombstones_collected);
+        assert_eq!(
+            r.tombstones.iter().map(|t| t.0).sum::<u64>(),
+            0,
+            "all collected"
+        );
+        // a takes three quarters of the writes.
+        let (a, b) = (r.clusters[0].writes as f64, r.clusters[1].writes as f64);
+        assert!((a / (a + b) - 0.75).abs() < 0.02, "{a} {b}");
+    }
+    let (calm_max, cut_max) = (calm.peaks.tombstones_max, cut.peaks.tombstones_max);
+    assert!(
+        cut_max > 5 * calm_max.max(1),
+        "held at most {calm_max} without the partition, {cut_max} with it"
+    );
+}
+
+#[test]
 fn every_numbered_scenario_has_a_test() {
     let src =
         std::fs::read_to_string(super::root().join("tests/integration/scenarios.rs")).unwrap();

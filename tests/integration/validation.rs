@@ -561,3 +561,117 @@ fn centralized_sync_of_several_shards_is_warned_about() {
     ));
     assert!(s.warnings.is_empty());
 }
+
+/// The production-like workload fields: size distributions (and a histogram file beside the
+/// scenario), members, TTLs, shares, rate shapes, the full mix, and what sampled fidelity
+/// refuses; each error names the field, the value and what is valid.
+#[test]
+fn production_workload_fields_are_checked() {
+    let w = |body: &str| with_run(&format!("{TWO}[workload]\nrate = \"1k/s\"\n{body}"));
+    let cases = [
+        (
+            "value_size = { dist = \"lognormal\", median = \"100B\" }",
+            "workload.value_size.sigma: missing; expected a number from 0 to 5",
+        ),
+        (
+            "value_size = { dist = \"uniform\", min = \"2KB\", max = \"1KB\" }",
+            "workload.value_size.max = \"1KB\": must be at least min (2048 B)",
+        ),
+        (
+            "value_size = { dist = \"gamma\" }",
+            "workload.value_size.dist = \"gamma\": expected one of \"fixed\", \"uniform\", \"lognormal\", \"histogram\"",
+        ),
+        (
+            "value_size = { dist = \"histogram\", sizes = [\"1KB\", \"2KB\"], weights = [1] }",
+            "workload.value_size.weights = [1]: expected one weight per size (2 sizes)",
+        ),
+        (
+            "value_size = { dist = \"histogram\", file = \"no-such-sizes.csv\" }",
+            "workload.value_size.file = \"no-such-sizes.csv\": cannot read",
+        ),
+        (
+            "value_size = { dist = \"fixed\", value = \"1KB\", sigma = 1 }",
+            "workload.value_size.sigma: unknown field for dist = \"fixed\"; expected value",
+        ),
+        (
+            "members = 0",
+            "workload.members = 0: expected 1 to 1000000000",
+        ),
+        (
+            "shares = { a = 2 }",
+            "workload.shares: no share for \"b\": give every writing cluster a share",
+        ),
+        (
+            "shares = { a = 1, b = 0 }",
+            "workload.shares.b = 0: expected a share above zero",
+        ),
+        (
+            "shares = { a = 1, b = 1, z = 1 }",
+            "workload.shares.z: no such cluster",
+        ),
+        (
+            "shape = { kind = \"weekly\" }",
+            "workload.shape.kind = \"weekly\": expected one of \"flat\", \"diurnal\", \"step\"",
+        ),
+        (
+            "shape = { kind = \"diurnal\", trough = 0 }",
+            "workload.shape.trough = 0: expected a multiplier in (0, 1]",
+        ),
+        (
+            "shape = { kind = \"step\", at = \"5s\" }",
+            "workload.shape.factor: missing; expected the rate's multiplier",
+        ),
+        (
+            "shape = { kind = \"step\", at = \"5s\", factor = 2, trough = 0.5 }",
+            "workload.shape.trough: not a field of kind = \"step\"",
+        ),
+        (
+            "shape = { kind = \"diurnal\", peaks = { q = \"1h\" } }",
+            "workload.shape.peaks.q = \"1h\": no such cluster",
+        ),
+        (
+            "[workload.mix]\nhset = -1\nset = 1",
+            "workload.mix.hset = -1: expected a weight of zero or more",
+        ),
+        (
+            "[workload.mix]\ndel = 1",
+            "workload.mix: the weights must not all be zero (a DEL needs some other kind",
+        ),
+    ];
+    for (body, want) in cases {
+        let e = inline_error(&w(body));
+        assert!(e.contains(want), "want {want:?} in:\n{e}");
+    }
+    // Sampled fidelity models SET and INCR keys only.
+    let e = inline_error(&with_run(&format!(
+        "fidelity = \"sampled\"\n{TWO}[workload]\nrate = \"1k/s\"\n[workload.mix]\nset = 1\nhset = 1\nxadd = 1\n"
+    )));
+    assert!(
+        e.contains("run.fidelity = \"sampled\": sampled fidelity models SET and INCR keys only")
+            && e.contains("gives weight to hset, xadd"),
+        "{e}"
+    );
+    // A histogram from a CSV beside the scenario, header and comments skipped.
+    let dir = std::env::temp_dir().join(format!("geosim-hist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("sizes.csv"),
+        "size,weight\n# measured\n64,3\n4KB,1\n",
+    )
+    .unwrap();
+    let text = w("value_size = { dist = \"histogram\", file = \"sizes.csv\" }");
+    let file = dir.join("s.toml");
+    let s = geosim::scenario::parse(&text, &file.display().to_string(), &Default::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sizes = &s.config.workload.as_ref().unwrap().value_size;
+    assert_eq!(sizes.mean(), (3.0 * 64.0 + 4096.0) / 4.0);
+    std::fs::write(dir.join("sizes.csv"), "64,3\n4KB,many\n").unwrap();
+    let e = geosim::scenario::parse(&text, &file.display().to_string(), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sizes.csv:2: \"4KB,many\": expected `size,weight`"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -218,3 +218,81 @@ fn type_stamps_box_only_what_collections_need() {
     });
     assert!(c.others.is_none() && c.all() == [0; 7]);
 }
+
+/// The keys garbage collection looks at, kept up to date as entries change, are exactly the
+/// keys a full scan finds holding removal history: after every op of two instances that see
+/// each other's ops late, after merges, after collections, in a cloned and a filtered copy.
+#[test]
+fn the_history_index_agrees_with_a_full_scan() {
+    use crate::engine::dist;
+    use crate::engine::stream_for;
+    fn scan(ks: &Keyspace) -> Vec<Key> {
+        ks.iter()
+            .filter(|(_, e)| history::holds(e))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+    fn check(ks: &mut Keyspace, at: usize) {
+        let want = scan(ks);
+        assert_eq!(ks.keys_with_tombstones(), want, "step {at}");
+    }
+    let mut rng = stream_for(11, "history-index");
+    let mut ks = [Keyspace::new(2), Keyspace::new(2)];
+    let mut inbox: [Vec<Op>; 2] = [Vec::new(), Vec::new()];
+    let mut held = 0;
+    for step in 0..6_000 {
+        let c = dist::below(&mut rng, 2) as usize;
+        let key = format!("k{}", dist::below(&mut rng, 12)).into_bytes();
+        let member = format!("m{}", dist::below(&mut rng, 4)).into_bytes();
+        let kind = match dist::below(&mut rng, 9) {
+            0 => OpKind::SAdd(vec![member]),
+            1 => OpKind::SRem(vec![member]),
+            2 => OpKind::HSet(vec![(member, Value::from_str_bytes("v"), Vec::new())]),
+            3 => OpKind::HDel(vec![(member, Vec::new())]),
+            4 => OpKind::Del {
+                observed: Vec::new(),
+            },
+            5 => OpKind::Set {
+                value: Value::from_str_bytes("s"),
+                observed: Vec::new(),
+            },
+            6 | 7 => {
+                // Deliver some of the other instance's ops.
+                let n = dist::below(&mut rng, inbox[c].len() as u64 + 1) as usize;
+                for op in inbox[c].drain(..n).collect::<Vec<_>>() {
+                    ks[c].apply(&op);
+                }
+                check(&mut ks[c], step);
+                continue;
+            }
+            _ => {
+                // Collect what both have fully applied.
+                let keys = ks[c].keys_with_tombstones();
+                for k in keys {
+                    let same = ks[0].entry(&k).map(|e| e.ctx.clone())
+                        == ks[1].entry(&k).map(|e| e.ctx.clone());
+                    if same {
+                        ks[0].collect_garbage(&k);
+                        ks[1].collect_garbage(&k);
+                    }
+                }
+                check(&mut ks[0], step);
+                check(&mut ks[1], step);
+                continue;
+            }
+        };
+        let op = ks[c].prepare(&key, InstanceId(c as u8), step as u64, kind);
+        ks[c].apply(&op);
+        inbox[1 - c].push(op);
+        check(&mut ks[c], step);
+        held = held.max(ks[c].keys_with_tombstones().len());
+    }
+    assert!(held >= 6, "the test made little removal history: {held}");
+    // Copies keep a consistent index; a merge updates it.
+    let mut copy = ks[0].clone();
+    check(&mut copy, 0);
+    let mut part = ks[1].filtered(|k| k.ends_with(b"1"));
+    check(&mut part, 0);
+    part.merge(&ks[0]);
+    check(&mut part, 0);
+}

@@ -202,6 +202,7 @@ impl World {
         for key in touched {
             self.notify_touched(key);
         }
+        self.instances[c].reloaded(shard, q.now());
         if !restarted {
             return;
         }

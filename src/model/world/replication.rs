@@ -252,6 +252,7 @@ impl World {
             |after| keys.set_clock(sent.key, dst, after.map(|e| &e.ctx)),
         );
         sh.record_op(op);
+        self.instances[dst].touch(shard, std::iter::once(&op.key[..]), now);
         self.notify_touched(sent.key);
         crate::model::trace::delivery(&mut self.tracer, (src, dst), op, sent, applied, now);
         if op.kind.removes() && self.gc.removal(&op.key) {
@@ -439,7 +440,7 @@ impl World {
         // Keys held compact here merge in place when the result is compact too; the rest
         // merge into the keyspace (turned general first).
         let merged = self.merge_compact(dst, &snapshot);
-        self.instances[dst].merge_snapshot(&snapshot, |k| {
+        self.instances[dst].merge_snapshot(&snapshot, now, |k| {
             self.keys.id_of(k).is_none_or(|id| !merged[id.index()])
         });
         for (k, _) in snapshot.iter() {

@@ -33,10 +33,15 @@ impl Sampled {
         Some(Sampled {
             sample: KeySample::new(every, w, cfg.seed),
             shadow: Shadow::new(w.keys.saturating_mul(2)),
-            key_bytes: modelled_key_bytes(w.value_bytes, cfg.clusters.len()),
+            key_bytes: modelled_key_bytes(mean_value_bytes(&w.value_size), cfg.clusters.len()),
             snapshots: vec![Vec::new(); sessions],
         })
     }
+}
+
+/// The value size a shadow string key is modelled with: the workload's mean, rounded.
+fn mean_value_bytes(d: &crate::engine::dist::SizeDist) -> u32 {
+    d.mean().round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 /// The bytes a generated key takes once one instance has written it once (its compact

@@ -75,8 +75,15 @@ impl Summary {
             human_bytes(self.totals.snapshot_bytes),
             human_bytes(self.totals.wire_bytes)
         ));
+        // The most held at a sample, when more than at the end (removal history that piled
+        // up during a partition and was collected after it).
+        let peak = if self.peaks.tombstones_max > self.totals.tombstones {
+            format!(", at most {} at a sample", self.peaks.tombstones_max)
+        } else {
+            String::new()
+        };
         o.push_str(&format!(
-            "syncs: partial {}, full {} (failed {}); tombstones held {} ({}), collected {}\n",
+            "syncs: partial {}, full {} (failed {}); tombstones held {} ({}{peak}), collected {}\n",
             self.totals.partial_syncs,
             self.totals.full_syncs,
             self.totals.full_sync_failures,

@@ -50,7 +50,7 @@ fn at<'a>(s: &'a Value, path: &[&str]) -> &'a Value {
 #[test]
 fn the_schema_names_exactly_the_fields_the_loader_accepts() {
     let s = schema();
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 15] = [
         (&[], "zz = 1\n"),
         (&["run"], "[run]\nzz = 1\n"),
         (&["whatif"], "[whatif]\nzz = 1\n"),
@@ -60,6 +60,7 @@ fn the_schema_names_exactly_the_fields_the_loader_accepts() {
         (&["replication"], "[replication]\nzz = 1\n"),
         (&["workload"], "[workload]\nzz = 1\n"),
         (&["workload", "mix"], "[workload.mix]\nzz = 1\n"),
+        (&["workload", "shape"], "[workload.shape]\nzz = 1\n"),
         (&["fault", "[]"], "[[fault]]\nzz = 1\n"),
         (&["database"], "[database]\nzz = 1\n"),
         (&["step", "[]"], "[[step]]\nzz = 1\n"),
@@ -248,6 +249,13 @@ fn conforms(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
             for (k, x) in o {
                 match schema["properties"].get(k) {
                     Some(sub) => conforms(sub, x, &format!("{path}.{k}"), errors),
+                    // A map (cluster name → value): every value by the same schema.
+                    None if schema["additionalProperties"].is_object() => conforms(
+                        &schema["additionalProperties"],
+                        x,
+                        &format!("{path}.{k}"),
+                        errors,
+                    ),
                     None => errors.push(format!("{path}: unknown field {k}")),
                 }
             }

@@ -332,7 +332,7 @@ fn clock_params(f: &mut Findings, c: &RawCluster, i: usize) -> (bool, i64, f64) 
     (ntp, offset_ns, drift_ppm)
 }
 
-/// The eviction policy (LRU and LFU are refused, with the reason).
+/// The eviction policy.
 fn eviction_policy(f: &mut Findings, c: &RawCluster, i: usize) -> EvictionPolicy {
     let p = |field: &str| format!("cluster[{i}].{field}");
     match c.eviction_policy.as_deref() {
@@ -340,16 +340,14 @@ fn eviction_policy(f: &mut Findings, c: &RawCluster, i: usize) -> EvictionPolicy
         Some(name) => match EvictionPolicy::ALL.iter().find(|p| p.name() == name) {
             Some(p) => *p,
             None => {
-                let approx = ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu"];
-                let why = if approx.contains(&name) {
-                    " (geosim does not track access recency or frequency, so LRU and LFU are not modelled)"
-                } else {
-                    ""
-                };
+                let valid: Vec<String> = EvictionPolicy::ALL
+                    .iter()
+                    .map(|p| format!("\"{}\"", p.name()))
+                    .collect();
                 f.err(
                     p("eviction_policy"),
                     quoted(name),
-                    format!("expected \"noeviction\", \"allkeys-random\", \"volatile-random\" or \"volatile-ttl\"{why}"),
+                    format!("expected one of {}", valid.join(", ")),
                 );
                 EvictionPolicy::NoEviction
             }

@@ -20,7 +20,7 @@ pub(super) fn resource_guard(
     let mut estimate = scripted_guard(f, script, clusters, allow_huge);
     if let (Some(w), Some(d)) = (&workload, duration) {
         let writes = w.rate_per_sec * d.as_secs_f64();
-        let kinds = u64::from(w.mix.set > 0.0) + u64::from(w.mix.incr > 0.0);
+        let kinds = w.mix.families();
         let distinct = (w.keys.saturating_mul(kinds) as f64).min(writes);
         let n = clusters_len.max(1) as f64;
         let bytes = distinct * n * ESTIMATED_BYTES_PER_KEY_COPY;

@@ -1,11 +1,17 @@
 //! `[workload]`: the generated client writes.
 
 use super::*;
+use crate::engine::dist::SizeDist;
+use crate::model::workload::{DEFAULT_MEMBERS, OpKind};
+
+mod shape;
+mod sizes;
 
 pub(super) fn workload_table(
     raw: &RawScenario,
     f: &mut Findings,
     names: &[String],
+    base: &std::path::Path,
 ) -> Option<WorkloadParams> {
     raw.workload.as_ref().map(|w| {
         let rate = match &w.rate {
@@ -68,20 +74,24 @@ pub(super) fn workload_table(
             }
             KeyDist::Uniform
         };
-        let value_bytes = match &w.value_size {
-            None => 256,
-            Some(s) => match size_field(f, "workload.value_size", s) {
-                Some(v) if v <= MAX_VALUE => v as u32,
-                Some(_) => {
-                    f.err(
-                        "workload.value_size",
-                        quoted(s),
-                        "expected at most 512MB (the Redis string limit)",
-                    );
-                    0
-                }
-                None => 0,
-            },
+        let value_size = match &w.value_size {
+            None => SizeDist::Fixed(256),
+            Some(v) => {
+                sizes::size_dist(f, "workload.value_size", v, base).unwrap_or(SizeDist::Fixed(0))
+            }
+        };
+        let members = w.members.unwrap_or(DEFAULT_MEMBERS);
+        if !(1..=1_000_000_000).contains(&members) {
+            f.err(
+                "workload.members",
+                Some(members.to_string()),
+                "expected 1 to 1000000000 fields or members per collection key",
+            );
+        }
+        let ttl = match &w.ttl {
+            None => LatencyDist::Constant(SimDuration::from_secs(60)),
+            Some(v) => dist_field(f, "workload.ttl", v, false)
+                .unwrap_or(LatencyDist::Constant(SimDuration::from_secs(60))),
         };
         let arrival = choice(
             f,
@@ -92,14 +102,23 @@ pub(super) fn workload_table(
         );
         let writers = writers(f, w, names);
         let mix = op_mix(f, w);
+        if mix.weight(OpKind::SetEx) == 0.0 && w.ttl.is_some() {
+            f.warn("workload.ttl", None, "ignored: workload.mix.set_ex is 0");
+        }
+        let shares = shape::shares(f, w, names, &writers);
+        let shape = shape::rate_shape(f, w, names, &writers);
         WorkloadParams {
             rate_per_sec: rate,
             keys: keys.clamp(1, MAX_KEYS),
             key_dist,
-            value_bytes,
+            value_size,
             mix,
             arrival,
             clusters: writers,
+            shares,
+            shape,
+            members: members.clamp(1, 1_000_000_000),
+            ttl,
         }
     })
 }
@@ -139,29 +158,42 @@ fn writers(f: &mut Findings, w: &RawWorkload, names: &[String]) -> Vec<usize> {
     }
 }
 
-/// The weights of `SET` and `INCR` (`workload.mix`).
+/// The weights of the generated commands (`workload.mix`; `SET` alone when not given).
 fn op_mix(f: &mut Findings, w: &RawWorkload) -> OpMix {
-    match &w.mix {
-        None => OpMix {
-            set: 1.0,
-            incr: 0.0,
-        },
-        Some(m) => {
-            let set = m.set.unwrap_or(0.0);
-            let incr = m.incr.unwrap_or(0.0);
-            for (name, x) in [("set", set), ("incr", incr)] {
-                if !(x.is_finite() && x >= 0.0) {
-                    f.err(
-                        format!("workload.mix.{name}"),
-                        Some(x.to_string()),
-                        "expected a weight of zero or more",
-                    );
-                }
-            }
-            if set + incr <= 0.0 {
-                f.err("workload.mix", None, "the weights must not all be zero");
-            }
-            OpMix { set, incr }
+    let Some(m) = &w.mix else {
+        return OpMix::set_incr(1.0, 0.0);
+    };
+    let given = [
+        m.set, m.incr, m.set_ex, m.hset, m.sadd, m.zincrby, m.rpush, m.lpop, m.xadd, m.pfadd, m.del,
+    ];
+    let mut weights = [0.0; OpKind::ALL.len()];
+    for (i, kind) in OpKind::ALL.into_iter().enumerate() {
+        let x = given[i].unwrap_or(0.0);
+        if !(x.is_finite() && x >= 0.0) {
+            f.err(
+                format!("workload.mix.{}", kind.name()),
+                Some(x.to_string()),
+                "expected a weight of zero or more",
+            );
         }
+        weights[i] = if x.is_finite() { x.max(0.0) } else { 0.0 };
     }
+    let mix = OpMix { weights };
+    let del = mix.weight(OpKind::Del);
+    let others: f64 = weights.iter().sum::<f64>() - del;
+    if others <= 0.0 {
+        f.err(
+            "workload.mix",
+            None,
+            "the weights must not all be zero (a DEL needs some other kind to delete)",
+        );
+    }
+    if mix.weight(OpKind::LPop) > 0.0 && mix.weight(OpKind::RPush) == 0.0 {
+        f.warn(
+            "workload.mix.lpop",
+            None,
+            "no rpush fills the lists that lpop pops: every LPOP finds an empty list",
+        );
+    }
+    mix
 }
