@@ -126,7 +126,7 @@ pub enum Command {
     /// Closed-form capacity figures: the minimal backlog for an outage, how long a backlog
     /// lasts, full-sync transfer time and whether a full sync can finish.
     #[command(
-        after_help = "Examples:\n  geosim plan --rate 20k/s --outage 10m --shards 8 --peers 3 --backlog 250MB\n  geosim plan --rate 5k/s --outage 2m --value-bytes 100000 --simulate --out plan-out"
+        after_help = "Examples:\n  geosim plan --rate 20k/s --outage 10m --shards 8 --peers 3 --backlog 250MB\n  geosim plan --rate 5k/s --outage 2m --value-bytes 100000 --simulate --out plan-out\n  geosim plan --dataset-keys 10000000 --value-bytes 100 --peers 3 --shards 4 --replication"
     )]
     Plan(sweep::PlanArgs),
     /// Run every scenario with expectations under the given files or folders (default

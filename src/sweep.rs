@@ -8,6 +8,7 @@ pub(crate) mod charts;
 pub(crate) mod coverage;
 pub mod crosscheck;
 pub mod hunt;
+pub mod memory_plan;
 pub(crate) mod page;
 pub mod plan;
 mod shard;

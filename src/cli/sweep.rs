@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::outdir::OutDir;
 use super::{EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::scenario::{self, LoadOptions};
+use crate::sweep::memory_plan::MemoryInput;
 use crate::sweep::plan::{PlanInput, plan_text};
 use crate::sweep::{
     Axis, CellResult, Manifest, Row, merge_shards, parse_axis, parse_seeds, parse_shard,
@@ -266,12 +267,20 @@ fn run_with_bar(
 /// `geosim plan`'s arguments as typed (units still in the strings).
 #[derive(clap::Args, Debug)]
 pub struct PlanArgs {
-    /// Writes per second at one cluster, e.g. 20k/s.
+    /// Writes per second at one cluster, e.g. 20k/s (with --outage; both may be left out
+    /// when --dataset-keys asks for the memory answer alone).
     #[arg(long)]
-    pub rate: String,
+    pub rate: Option<String>,
     /// How long a peer is cut off, e.g. 10m.
     #[arg(long)]
-    pub outage: String,
+    pub outage: Option<String>,
+    /// Keys in the dataset: adds how much memory they take per region (with --key-bytes,
+    /// --value-bytes, --peers, --shards, --replication and --backlog).
+    #[arg(long, value_name = "N")]
+    pub dataset_keys: Option<u64>,
+    /// With --dataset-keys: each primary shard has a replica in its cluster.
+    #[arg(long)]
+    pub replication: bool,
     /// Replication-stream bytes per write (default: a SET of --key-bytes and --value-bytes).
     #[arg(long)]
     pub op_bytes: Option<u64>,
@@ -334,12 +343,68 @@ const MAX_PLAN_RATE: f64 = 1e9;
 /// The longest outage `plan` accepts, in seconds (a year).
 const MAX_PLAN_OUTAGE_S: f64 = 365.0 * 86_400.0;
 
+/// The memory question of `--dataset-keys`, checked.
+fn memory_input(a: &PlanArgs, keys: u64) -> Result<MemoryInput, String> {
+    use crate::scenario::units::parse_size;
+    use crate::scenario::validate::{MAX_BACKLOG, MAX_SHARDS, MIN_BACKLOG};
+    let bad = |flag: &str, v: &str, valid: &str| format!("--{flag} {v:?}: expected {valid}");
+    if !(1..=1_000_000_000_000).contains(&keys) {
+        return Err(bad(
+            "dataset-keys",
+            &keys.to_string(),
+            "1 to 10^12 keys (the scenario limit)",
+        ));
+    }
+    if !(1..=512 * 1024 * 1024).contains(&a.value_bytes) || !(1..=65_536).contains(&a.key_bytes) {
+        return Err(bad(
+            "value-bytes",
+            &format!("{} (key {})", a.value_bytes, a.key_bytes),
+            "values of 1 B to 512MB and key names of 1 B to 64KB",
+        ));
+    }
+    if !(1..=MAX_SHARDS).contains(&a.shards) || !(2..=5).contains(&a.peers) {
+        return Err(bad(
+            "shards",
+            &format!("{} shards, {} peers", a.shards, a.peers),
+            &format!("1 to {MAX_SHARDS} shards and 2 to 5 participating clusters"),
+        ));
+    }
+    let backlog = match &a.backlog {
+        None => None,
+        Some(v) => match parse_size(v) {
+            Some(b) if (MIN_BACKLOG..=MAX_BACKLOG).contains(&b) => Some(b),
+            _ => {
+                return Err(bad(
+                    "backlog",
+                    v,
+                    "a size from 1MB to 250MB per shard (Redis's documented range)",
+                ));
+            }
+        },
+    };
+    Ok(MemoryInput {
+        keys,
+        key_bytes: a.key_bytes,
+        value_bytes: a.value_bytes,
+        peers: a.peers,
+        shards: a.shards,
+        replication: a.replication,
+        backlog,
+    })
+}
+
 fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
     use crate::scenario::units::{parse_bandwidth, parse_duration, parse_rate, parse_size};
     let bad = |flag: &str, v: &str, valid: &str| format!("--{flag} {v:?}: expected {valid}");
-    let rate = parse_rate(&a.rate)
+    let (Some(rate_text), Some(outage_text)) = (&a.rate, &a.outage) else {
+        return Err(
+            "--rate and --outage are required (leave both out, with --dataset-keys, for the memory answer alone)"
+                .to_string(),
+        );
+    };
+    let rate = parse_rate(rate_text)
         .filter(|r| *r > 0.0)
-        .ok_or_else(|| bad("rate", &a.rate, "a positive rate such as 20k/s"))?;
+        .ok_or_else(|| bad("rate", rate_text, "a positive rate such as 20k/s"))?;
     let secs = |flag: &str, v: &str| {
         parse_duration(v)
             .map(|d| d.0 as f64 / 1e9)
@@ -365,7 +430,7 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
     if rate > MAX_PLAN_RATE {
         return Err(bad(
             "rate",
-            &a.rate,
+            rate_text,
             &format!("at most {MAX_PLAN_RATE:.0} writes/s (beyond any database geosim models)"),
         ));
     }
@@ -395,12 +460,12 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
             "a size from 1MB to 250MB per shard (Redis's documented range, as scenarios check)",
         ));
     }
-    let outage_s = secs("outage", &a.outage)?;
+    let outage_s = secs("outage", outage_text)?;
     let reconnect_s = secs("reconnect", &a.reconnect)?;
     if outage_s + reconnect_s > MAX_PLAN_OUTAGE_S {
         return Err(bad(
             "outage",
-            &a.outage,
+            outage_text,
             "an outage of at most 365 days (with the reconnect delay)",
         ));
     }
@@ -425,6 +490,35 @@ fn plan_input(a: &PlanArgs) -> Result<PlanInput, String> {
 }
 
 pub(crate) fn plan(a: &PlanArgs) -> i32 {
+    use crate::sweep::memory_plan::{memory_json, memory_plan, memory_text};
+    let memory = match a.dataset_keys.map(|n| memory_input(a, n)).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // The memory answer alone.
+    if let Some(m) = &memory
+        && a.rate.is_none()
+        && a.outage.is_none()
+    {
+        if a.simulate {
+            eprintln!("error: --simulate needs --rate and --outage (it sweeps backlog sizes)");
+            return EXIT_BAD_INPUT;
+        }
+        let p = memory_plan(m);
+        if a.json {
+            let v = serde_json::json!({ "memory": memory_json(m, &p) });
+            out!(
+                "{}",
+                serde_json::to_string_pretty(&v).expect("figures serialise")
+            );
+        } else {
+            out!("{}", memory_text(m, &p));
+        }
+        return EXIT_OK;
+    }
     let i = match plan_input(a) {
         Ok(i) => i,
         Err(e) => {
@@ -439,13 +533,24 @@ pub(crate) fn plan(a: &PlanArgs) -> i32 {
             );
             return EXIT_BAD_INPUT;
         }
-        out!(
-            "{}",
-            crate::sweep::plan::plan_json(&i, &crate::sweep::plan::plan(&i))
-        );
+        let text = crate::sweep::plan::plan_json(&i, &crate::sweep::plan::plan(&i));
+        match &memory {
+            None => out!("{text}"),
+            Some(m) => {
+                let mut v: serde_json::Value = serde_json::from_str(&text).expect("our JSON");
+                v["memory"] = memory_json(m, &memory_plan(m));
+                out!(
+                    "{}",
+                    serde_json::to_string_pretty(&v).expect("figures serialise")
+                );
+            }
+        }
         return EXIT_OK;
     }
-    let text = plan_text(&i, &crate::sweep::plan::plan(&i));
+    let mut text = plan_text(&i, &crate::sweep::plan::plan(&i));
+    if let Some(m) = &memory {
+        text.push_str(&memory_text(m, &memory_plan(m)));
+    }
     out!("{text}");
     if !a.simulate {
         return EXIT_OK;

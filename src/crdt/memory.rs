@@ -50,6 +50,16 @@ pub fn redis_string_bytes(key_len: u64, value: &[u8]) -> u64 {
             .ok()
             .and_then(|s| s.parse::<i64>().ok())
             .is_some_and(|n| n.to_string().as_bytes() == value);
+    string_bytes(key_len, len, is_int)
+}
+
+/// [`redis_string_bytes`] of a `len`-byte value that is not an integer (what a planner
+/// knows: a size, not the bytes).
+pub fn redis_text_bytes(key_len: u64, len: u64) -> u64 {
+    string_bytes(key_len, len, false)
+}
+
+fn string_bytes(key_len: u64, len: u64, is_int: bool) -> u64 {
     let object = if is_int {
         ROBJ
     } else if len <= EMBSTR_MAX {

@@ -183,6 +183,56 @@ fn plan_is_bounded_by_the_documented_limits() {
     assert!(!out.contains("use at least"), "{out}");
 }
 
+/// `plan --dataset-keys` answers "how much memory for N keys of size V in K regions", alone or
+/// beside the backlog figures, in text and JSON; bad values exit 2.
+#[test]
+fn plan_answers_the_memory_question() {
+    let memory = [
+        "plan",
+        "--dataset-keys",
+        "10000000",
+        "--value-bytes",
+        "100",
+        "--peers",
+        "3",
+        "--shards",
+        "4",
+        "--replication",
+    ];
+    let (code, out, _) = geosim(&memory);
+    assert_eq!(code, 0);
+    assert!(out.contains("184 B plain Redis (MEMORY USAGE)"), "{out}");
+    assert!(out.contains("copies of the dataset: 2"), "{out}");
+    assert!(!out.contains("stream per shard"), "{out}");
+    let (code, out, _) = geosim(&[&memory[..], &["--json"]].concat());
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let m = &v["memory"];
+    assert_eq!(m["plain_dataset_bytes"], 1_840_000_000u64);
+    let (aa, region) = (
+        m["aa_dataset_bytes"].as_u64().unwrap(),
+        m["per_region_bytes"].as_u64().unwrap(),
+    );
+    let backlogs = 4
+        * (m["crdt_backlog_bytes_per_shard"].as_u64().unwrap()
+            + m["repl_backlog_bytes_per_shard"].as_u64().unwrap());
+    assert_eq!(region, 2 * aa + backlogs);
+    // Beside the backlog figures.
+    let (code, out, _) = geosim(&[&PLAN_20K[..], &["--dataset-keys", "1000000"]].concat());
+    assert_eq!(code, 0);
+    assert!(out.contains("minimal backlog_size") && out.contains("memory: 1000000 keys"));
+    // Only one of --rate and --outage, or a bad count.
+    let (code, _, err) = geosim(&["plan", "--rate", "1k/s"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--rate and --outage are required"), "{err}");
+    let (code, _, err) = geosim(&["plan", "--dataset-keys", "0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--dataset-keys \"0\": expected 1 to 10^12 keys"),
+        "{err}"
+    );
+}
+
 /// `plan --json` gives the same figures as the text, for scripts.
 #[test]
 fn plan_prints_json_for_scripts() {
