@@ -167,6 +167,52 @@ fn latency_field(f: &mut Findings, path: &str, v: &toml::Value) -> Option<Latenc
     dist_field(f, path, v, true)
 }
 
+/// A distribution table at `path`: `v` must be a table whose `dist` names one of `dists`
+/// (with the fields each takes besides `dist`); `expected` says what a valid value is when
+/// `v` is not a table. Returns the table, its distribution's name and whether every field
+/// belongs to it (unknown fields are reported, and the caller may go on).
+pub(super) fn dist_table<'a>(
+    f: &mut Findings,
+    path: &str,
+    v: &'a toml::Value,
+    expected: &str,
+    dists: &[(&'static str, &'static [&'static str])],
+) -> Option<(&'a toml::Table, &'static str, bool)> {
+    let names: Vec<String> = dists.iter().map(|d| format!("\"{}\"", d.0)).collect();
+    let one_of = format!("expected one of {}", names.join(", "));
+    let Some(t) = v.as_table() else {
+        f.err(path, Some(v.to_string()), format!("expected {expected}"));
+        return None;
+    };
+    let Some(given) = t.get("dist").and_then(|d| d.as_str()) else {
+        f.err(
+            format!("{path}.dist"),
+            t.get("dist").map(|d| d.to_string()),
+            format!("missing or not a string; {one_of}"),
+        );
+        return None;
+    };
+    let Some(&(dist, fields)) = dists.iter().find(|d| d.0 == given) else {
+        f.err(format!("{path}.dist"), quoted(given), one_of);
+        return None;
+    };
+    let mut clean = true;
+    for k in t.keys() {
+        if k != "dist" && !fields.contains(&k.as_str()) {
+            f.err(
+                format!("{path}.{k}"),
+                None,
+                format!(
+                    "unknown field for dist = \"{dist}\"; expected {}",
+                    fields.join(", ")
+                ),
+            );
+            clean = false;
+        }
+    }
+    Some((t, dist, clean))
+}
+
 /// A duration distribution (`LATENCY_HELP`); `link_delay`: refuse one whose largest draw is
 /// longer than a link delay may be.
 pub(super) fn dist_field(
@@ -184,49 +230,19 @@ pub(super) fn dist_field(
             }
         };
     }
-    let Some(t) = v.as_table() else {
-        f.err(
-            path,
-            Some(v.to_string()),
-            format!("expected {LATENCY_HELP}"),
-        );
-        return None;
-    };
-    let Some(dist) = t.get("dist").and_then(|d| d.as_str()) else {
-        f.err(
-            format!("{path}.dist"),
-            t.get("dist").map(|d| d.to_string()),
-            "missing or not a string; expected one of \"constant\", \"uniform\", \"normal\", \"lognormal\", \"pareto\"",
-        );
-        return None;
-    };
-    let allowed: &[&str] = match dist {
-        "constant" => &["dist", "value"],
-        "uniform" => &["dist", "min", "max"],
-        "normal" => &["dist", "mean", "stddev"],
-        "lognormal" => &["dist", "median", "sigma"],
-        "pareto" => &["dist", "scale", "shape"],
-        other => {
-            f.err(
-                format!("{path}.dist"),
-                quoted(other),
-                "expected one of \"constant\", \"uniform\", \"normal\", \"lognormal\", \"pareto\"",
-            );
-            return None;
-        }
-    };
-    for k in t.keys() {
-        if !allowed.contains(&k.as_str()) {
-            f.err(
-                format!("{path}.{k}"),
-                None,
-                format!(
-                    "unknown field for dist = \"{dist}\"; expected {}",
-                    allowed[1..].join(", ")
-                ),
-            );
-        }
-    }
+    let (t, dist, _) = dist_table(
+        f,
+        path,
+        v,
+        LATENCY_HELP,
+        &[
+            ("constant", &["value"]),
+            ("uniform", &["min", "max"]),
+            ("normal", &["mean", "stddev"]),
+            ("lognormal", &["median", "sigma"]),
+            ("pareto", &["scale", "shape"]),
+        ],
+    )?;
     let mut dur = |name: &str| -> Option<SimDuration> {
         let p = format!("{path}.{name}");
         match t.get(name) {

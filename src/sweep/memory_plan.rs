@@ -5,7 +5,7 @@
 //! copy when shards are replicated ("enabling replication doubles memory consumption"), and
 //! the two backlogs, Active-Active and database replication (each 1 % of the database size by
 //! default, 1MB to 250MB per shard). A database's memory limit covers primary and replica
-//! shards alike [MEMLIM].
+//! shards alike \[MEMLIM\].
 
 use crate::crdt::keyspace::{KEY_OVERHEAD, entry_bytes};
 use crate::crdt::memory::redis_text_bytes;

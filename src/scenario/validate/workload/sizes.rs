@@ -1,7 +1,7 @@
 //! `workload.value_size`: a size, or a distribution of sizes (fixed, uniform, lognormal, or
 //! an empirical histogram given inline or in a CSV file beside the scenario).
 
-use super::super::{Findings, MAX_VALUE, quoted};
+use super::super::{Findings, MAX_VALUE, dist_table, quoted};
 use crate::engine::dist::SizeDist;
 use crate::scenario::units::{SIZE_HELP, parse_size};
 use std::path::Path;
@@ -18,50 +18,18 @@ pub(crate) fn size_dist(
     if let Some(s) = v.as_str() {
         return one_size(f, path, s).map(SizeDist::Fixed);
     }
-    let Some(t) = v.as_table() else {
-        f.err(
-            path,
-            Some(v.to_string()),
-            format!("expected {SIZE_HELP}, or a table with dist = {DISTS}"),
-        );
-        return None;
-    };
-    let Some(dist) = t.get("dist").and_then(|d| d.as_str()) else {
-        f.err(
-            format!("{path}.dist"),
-            t.get("dist").map(|d| d.to_string()),
-            format!("missing or not a string; expected one of {DISTS}"),
-        );
-        return None;
-    };
-    let allowed: &[&str] = match dist {
-        "fixed" => &["dist", "value"],
-        "uniform" => &["dist", "min", "max"],
-        "lognormal" => &["dist", "median", "sigma", "max"],
-        "histogram" => &["dist", "sizes", "weights", "file"],
-        other => {
-            f.err(
-                format!("{path}.dist"),
-                quoted(other),
-                format!("expected one of {DISTS}"),
-            );
-            return None;
-        }
-    };
-    let mut ok = true;
-    for k in t.keys() {
-        if !allowed.contains(&k.as_str()) {
-            f.err(
-                format!("{path}.{k}"),
-                None,
-                format!(
-                    "unknown field for dist = \"{dist}\"; expected {}",
-                    allowed[1..].join(", ")
-                ),
-            );
-            ok = false;
-        }
-    }
+    let (t, dist, ok) = dist_table(
+        f,
+        path,
+        v,
+        &format!("{SIZE_HELP}, or a table with dist = {DISTS}"),
+        &[
+            ("fixed", &["value"]),
+            ("uniform", &["min", "max"]),
+            ("lognormal", &["median", "sigma", "max"]),
+            ("histogram", &["sizes", "weights", "file"]),
+        ],
+    )?;
     let mut size = |name: &str, required: bool| -> Option<u32> {
         let p = format!("{path}.{name}");
         match t.get(name) {
