@@ -33,7 +33,7 @@ pub(crate) enum Kind {
 pub(crate) struct Access {
     kind: Kind,
     /// Per shard, per key, Redis's 24-bit field.
-    fields: Vec<HashMap<Key, u32, FxBuild>>,
+    fields: Vec<HashMap<Key, u32, FxBuild>>, // looked up by key only, never iterated
     /// Per shard, the field of a key with none recorded (loaded at a restart, when Redis
     /// gives every object it loads the clock of that moment).
     loaded: Vec<u32>,
@@ -45,7 +45,7 @@ impl Access {
     pub(crate) fn new(kind: Kind, shards: usize, seed: u64, cluster: &str) -> Access {
         Access {
             kind,
-            fields: (0..shards).map(|_| HashMap::default()).collect(),
+            fields: (0..shards).map(|_| HashMap::default()).collect(), // never iterated
             loaded: vec![Self::fresh(kind, 0); shards],
             rng: stream_for(seed, &format!("access/{cluster}")),
         }
