@@ -65,13 +65,19 @@ impl Estimates {
 }
 
 /// Instance `c`'s used memory: its sampled keys' and backlogs' bytes as they are, plus its
-/// shadow keys times their mean size, a ratio estimate over the sampled keys it holds, each
+/// shadow keys times their mean size (both once per copy: a replica holds them again), a ratio estimate over the sampled keys it holds, each
 /// weighted by the unsampled keys it stands for (its weight less one). The interval is the
 /// ratio estimate's (linearised) variance.
 fn memory(world: &World, sample: &KeySample, c: usize) -> Estimate {
     let keys_per_kind = world.generated_keys_per_kind();
     let inst = &world.instances()[c];
-    let modelled: u64 = inst.shards.iter().map(|s| s.shadow_bytes).sum();
+    // Every shard of an instance has a replica or none: the limit counts its keys that often.
+    let copies = inst.shards.first().map_or(1, |s| s.copies());
+    let modelled: u64 = inst
+        .shards
+        .iter()
+        .map(|s| s.copies() * s.shadow_bytes)
+        .sum();
     let known = inst.used() - modelled;
     let shadow = world.shadow_keys()[c] as f64;
     let mut sizes = Vec::new();
@@ -106,8 +112,8 @@ fn memory(world: &World, sample: &KeySample, c: usize) -> Estimate {
         .map(|s| s.0 * s.0 * (s.1 - mean) * (s.1 - mean))
         .sum::<f64>()
         / (ws * ws);
-    let value = known as f64 + shadow * mean;
-    let half = 1.96 * shadow * var_mean.sqrt();
+    let value = known as f64 + copies as f64 * shadow * mean;
+    let half = 1.96 * copies as f64 * shadow * var_mean.sqrt();
     Estimate {
         value,
         low: value - half,

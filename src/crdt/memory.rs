@@ -3,9 +3,9 @@
 //! allocation rounded up to jemalloc's size class. The live test `live::memory` holds
 //! [`redis_string_bytes`] to a real Redis byte for byte.
 //!
-//! The simulator's memory estimate (`keyspace::entry_bytes`) does not use it yet: it counts a
-//! fixed [`super::keyspace::KEY_OVERHEAD`] plus name and value, within 20 % of these figures
-//! for plain strings (docs/semantics.md, "Memory, eviction and OOM").
+//! The simulator's memory estimate (`keyspace::entry_bytes`) counts a key as this plain part
+//! ([`plain_overhead`] plus the value's bytes) and the CRDT metadata on top
+//! (docs/semantics.md, "Memory, eviction and OOM").
 
 /// The size jemalloc hands out for a request of `n` bytes: 8, 16, then four classes per
 /// doubling (32, 48, 64, 80, 96, 112, 128, 160, …, 4096, 5120, …).
@@ -59,6 +59,17 @@ pub fn redis_text_bytes(key_len: u64, len: u64) -> u64 {
     string_bytes(key_len, len, false)
 }
 
+/// What the plain part of a key's memory adds to the raw bytes of the string value a read
+/// shows (`shown`: its length and whether Redis would keep it as an integer), or, for a key
+/// that shows no string value (a counter, a collection), the dictionary entry, the name and
+/// an object header: [`redis_string_bytes`] less the value's length.
+pub fn plain_overhead(key_len: u64, shown: Option<(u64, bool)>) -> u64 {
+    match shown {
+        Some((len, is_int)) => string_bytes(key_len, len, is_int) - len,
+        None => string_bytes(key_len, 0, true),
+    }
+}
+
 fn string_bytes(key_len: u64, len: u64, is_int: bool) -> u64 {
     let object = if is_int {
         ROBJ
@@ -98,5 +109,22 @@ mod tests {
             assert_eq!(redis_string_bytes(key, &vec![b'x'; v]), redis, "{v}");
         }
         assert_eq!(redis_string_bytes(key, b"1"), 72);
+    }
+
+    #[test]
+    fn the_plain_overhead_is_what_the_value_adds_to_its_bytes() {
+        for len in [0, 1, 44, 45, 300, 70_000] {
+            let v = vec![b'x'; len];
+            assert_eq!(
+                plain_overhead(16, Some((len as u64, false))) + len as u64,
+                redis_string_bytes(16, &v)
+            );
+        }
+        assert_eq!(
+            plain_overhead(16, Some((2, true))) + 2,
+            redis_string_bytes(16, b"42")
+        );
+        // A key with no string value: entry, name, object header.
+        assert_eq!(plain_overhead(16, None), 24 + 32 + 16);
     }
 }

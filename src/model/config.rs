@@ -23,7 +23,10 @@ pub struct ClusterConfig {
     pub syncer_mode: SyncerMode,
     /// CRDT replication backlog per shard, in bytes.
     pub backlog_bytes: u64,
-    /// The instance's memory limit (split evenly over its shards).
+    /// The database replication backlog (primary to replica) per shard, in bytes; it only
+    /// counts with `replication`.
+    pub repl_backlog_bytes: u64,
+    /// The instance's memory limit (split evenly over its shards; it covers the replicas).
     pub memory_limit: u64,
     pub eviction: EvictionPolicy,
     pub persistence: Persistence,

@@ -44,6 +44,14 @@ pub struct Shard {
     /// Writes appended to the stream (ops that take stream bytes), ever: a session's
     /// `consumed_writes` counts the same ones as they reach its destination.
     pub(crate) stream_writes: u64,
+    /// Copies of the shard the memory limit covers: 2 with a replica, which holds what the
+    /// primary holds (its data, the CRDT backlog, the replication backlog), else 1.
+    copies: u64,
+    /// The database replication backlog (primary to replica): its size (0 without a
+    /// replica) and the bytes it holds, filled by the primary's stream to the replica (its
+    /// own writes and the peers' ops applied here) up to the size.
+    repl_backlog: u64,
+    repl_held: u64,
 }
 
 /// A stream op just appended: what the syncers of this shard ship.
@@ -77,7 +85,28 @@ impl Shard {
             shadow_bytes: 0,
             write_times: Default::default(),
             stream_writes: 0,
+            copies: 1,
+            repl_backlog: 0,
+            repl_held: 0,
         }
+    }
+
+    /// The shard has a replica in its cluster, with a replication backlog of `repl_backlog`
+    /// bytes: both count against the memory limit.
+    pub(crate) fn with_replica(mut self, repl_backlog: u64) -> Self {
+        self.copies = 2;
+        self.repl_backlog = repl_backlog;
+        self
+    }
+
+    /// Copies of the shard's memory the limit counts: 2 with a replica, else 1.
+    pub(crate) fn copies(&self) -> u64 {
+        self.copies
+    }
+
+    /// The primary sent its replica `bytes` of replication stream.
+    pub(crate) fn replicate(&mut self, bytes: u64) {
+        self.repl_held = self.repl_held.saturating_add(bytes).min(self.repl_backlog);
     }
 
     /// Keeps a durable copy of the shard (a crash will take it down without a replica).
@@ -109,9 +138,15 @@ impl Shard {
         self.durable.is_none()
     }
 
-    /// Used memory: the keyspace estimate (compact keys included) plus the backlog.
+    /// Used memory, as the memory limit counts it: the keyspace estimate (compact and shadow
+    /// keys included), the CRDT backlog and the replication backlog held, once per copy.
     pub(crate) fn used(&self) -> u64 {
-        self.keyspace.bytes() + self.compact_bytes + self.shadow_bytes + self.backlog.histlen()
+        self.copies
+            * (self.keyspace.bytes()
+                + self.compact_bytes
+                + self.shadow_bytes
+                + self.backlog.histlen()
+                + self.repl_held)
     }
 
     /// Records an op applied to the keyspace (a local write or a peer's) in the durable copy.
@@ -167,6 +202,7 @@ impl Shard {
             self.write_times.record(item.written_at.0);
             self.stream_writes += 1;
         }
+        self.replicate(bytes);
         let before = self.backlog.end();
         let (_, end) = if large.is_empty() {
             self.backlog.append(bytes, Some(item.clone()))
@@ -269,6 +305,7 @@ impl Shard {
         self.stale = true;
         self.epoch += 1;
         self.needs_select = true;
+        self.repl_held = 0;
         let end = self.backlog.end();
         self.backlog = Backlog::starting_at(self.backlog.model(), self.backlog.size(), end);
         if let Some(d) = self.durable.as_mut() {

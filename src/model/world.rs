@@ -153,12 +153,17 @@ impl World {
             .zip(&topo.clusters)
             .map(|(c, t)| {
                 Instance::new(c, t.clone(), cfg.seed, || {
-                    Shard::new(
+                    let shard = Shard::new(
                         n,
                         cfg.causal_consistency,
                         cfg.replication.backlog_model,
                         c.backlog_bytes,
-                    )
+                    );
+                    if c.replication {
+                        shard.with_replica(c.repl_backlog_bytes)
+                    } else {
+                        shard
+                    }
                 })
             })
             .collect();

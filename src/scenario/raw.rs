@@ -301,6 +301,10 @@ pub(crate) struct RawReplication {
     #[schemars(schema_with = "size_or_auto")]
     #[serde(default)]
     pub backlog_size: Option<String>,
+    /// The database replication backlog (primary to replica) per shard, or "auto".
+    #[schemars(schema_with = "size_or_auto")]
+    #[serde(default)]
+    pub repl_backlog_size: Option<String>,
     /// A silent syncer connection is dropped after this.
     #[schemars(regex(pattern = DURATION))]
     pub timeout: Option<String>,

@@ -265,8 +265,15 @@ pub(crate) fn generate(seed: u64) -> Spec {
     if rng.random_bool(0.4) && spec.rate > 0 {
         let policy = *pick(&mut rng, &["noeviction", "allkeys-random"]);
         let shards = spec.clusters.iter().map(|c| c.shards).max().unwrap_or(1);
-        // Room for every shard's backlog and a little data, which kilobyte values fill.
-        spec.memory = Some((shards * (2 * spec.backlog_kb + 64), policy));
+        // Room for every shard's two backlogs (CRDT and database replication, both
+        // `backlog_kb` here) and a little data, which kilobyte values fill; a replica holds
+        // all of it again.
+        let copies = if spec.clusters.iter().any(|c| c.replication) {
+            2
+        } else {
+            1
+        };
+        spec.memory = Some((shards * copies * (3 * spec.backlog_kb + 64), policy));
         spec.value_bytes = spec.value_bytes.max(4096);
     }
     // Drawn after those, for the same reason: the rest of what a scenario can say, so that
@@ -379,12 +386,19 @@ pub(crate) fn to_toml(s: &Spec) -> String {
     }
     o.push_str(&format!(
         "[network]\nlatency = \"{}ms\"\nbandwidth = \"{}Mbit/s\"\nloss = {}\n\n\
-         [replication]\nbacklog_size = \"{}KB\"\ncompression = {}\n\n",
+         [replication]\nbacklog_size = \"{}KB\"\ncompression = {}\n{}\n",
         s.latency_ms,
         s.bandwidth_mbit,
         s.loss_pct as f64 / 100.0,
         s.backlog_kb,
-        s.compression
+        s.compression,
+        // Under a drawn memory limit the database replication backlog is as small as the
+        // CRDT one (its default, 1MB at least, would not fit).
+        if s.memory.is_some() {
+            format!("repl_backlog_size = \"{}KB\"\n", s.backlog_kb)
+        } else {
+            String::new()
+        }
     ));
     if s.rate > 0 {
         o.push_str(&format!(

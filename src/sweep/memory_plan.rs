@@ -7,7 +7,7 @@
 //! default, 1MB to 250MB per shard). A database's memory limit covers primary and replica
 //! shards alike \[MEMLIM\].
 
-use crate::crdt::keyspace::{KEY_OVERHEAD, entry_bytes};
+use crate::crdt::keyspace::entry_bytes;
 use crate::crdt::memory::redis_text_bytes;
 use crate::crdt::{InstanceId, Keyspace, OpKind, Value};
 use crate::model::memory::EVICTION_THRESHOLD;
@@ -59,9 +59,6 @@ pub struct MemoryPlan {
     /// eviction policy (eviction starts at 80 % of a shard's limit).
     pub limit_noeviction: u64,
     pub limit_with_eviction: u64,
-    /// What geosim's scenario `memory_limit` would be for the same region: geosim's limit
-    /// covers the primary shards (dataset and Active-Active backlog), not replicas.
-    pub scenario_memory_limit: u64,
 }
 
 /// The default backlog per shard: 1 % of the dataset over the shards, within 1MB to 250MB.
@@ -70,8 +67,8 @@ fn default_backlog(dataset: u64, shards: u64) -> u64 {
 }
 
 /// The CRDT metadata geosim's memory model puts on one string key of `value_bytes` bytes
-/// written in turn at `writers` of `peers` instances: its entry's bytes less the plain part
-/// the model counts (a fixed overhead, the name and the value).
+/// written in turn at `writers` of `peers` instances: its entry's bytes less their plain Redis
+/// part (what `MEMORY USAGE` reports for the same key in a plain Redis).
 fn crdt_metadata(key_bytes: u64, value_bytes: u64, peers: u64, writers: u64) -> u64 {
     let mut ks = Keyspace::new(peers as usize);
     let key = vec![b'k'; key_bytes as usize];
@@ -89,7 +86,7 @@ fn crdt_metadata(key_bytes: u64, value_bytes: u64, peers: u64, writers: u64) -> 
         ks.apply(&op);
     }
     let e = ks.entry(&key).expect("written");
-    entry_bytes(&key, e).saturating_sub(KEY_OVERHEAD + key_bytes + u64::from(len))
+    entry_bytes(&key, e).saturating_sub(redis_text_bytes(key_bytes, u64::from(len)))
 }
 
 pub fn memory_plan(i: &MemoryInput) -> MemoryPlan {
@@ -108,10 +105,10 @@ pub fn memory_plan(i: &MemoryInput) -> MemoryPlan {
         0
     };
     let copies = if i.replication { 2 } else { 1 };
+    // The replica holds what its primary holds: the data and both backlogs.
     let backlogs = sat(i.shards, crdt_backlog + repl_backlog);
-    let per_region = sat(aa_dataset, copies).saturating_add(backlogs);
-    let docs_bound = sat(sat(plain_dataset, 2), copies).saturating_add(backlogs);
-    let scenario_limit = aa_dataset.saturating_add(sat(i.shards, crdt_backlog));
+    let per_region = sat(aa_dataset.saturating_add(backlogs), copies);
+    let docs_bound = sat(sat(plain_dataset, 2).saturating_add(backlogs), copies);
     MemoryPlan {
         plain_key,
         crdt_key_one_writer: one,
@@ -125,7 +122,6 @@ pub fn memory_plan(i: &MemoryInput) -> MemoryPlan {
         all_regions: sat(per_region, i.peers),
         limit_noeviction: per_region,
         limit_with_eviction: (per_region as f64 / EVICTION_THRESHOLD).ceil() as u64,
-        scenario_memory_limit: scenario_limit,
     }
 }
 
@@ -170,7 +166,7 @@ pub(crate) fn memory_text(i: &MemoryInput, m: &MemoryPlan) -> String {
         human(m.repl_backlog_per_shard)
     ));
     o.push_str(&format!(
-        "  per region:            {} (copies of the dataset: {}; the docs' rule of thumb, Active-Active up to 2x the data: {})\n",
+        "  per region:            {} (copies of the dataset and backlogs: {}; the docs' rule of thumb, Active-Active up to 2x the data: {})\n",
         human(m.per_region),
         if i.replication { 2 } else { 1 },
         human(m.docs_bound_per_region)
@@ -180,10 +176,9 @@ pub(crate) fn memory_text(i: &MemoryInput, m: &MemoryPlan) -> String {
         human(m.all_regions)
     ));
     o.push_str(&format!(
-        "  memory limit:          at least {} per region with noeviction, {} with an eviction policy (it starts at 80%); a geosim scenario's memory_limit (primaries only): {}\n",
+        "  memory limit:          at least {} per region with noeviction, {} with an eviction policy (it starts at 80%); a scenario's memory_limit counts the same way\n",
         human(m.limit_noeviction),
         human(m.limit_with_eviction),
-        human(m.scenario_memory_limit)
     ));
     o
 }
@@ -212,7 +207,6 @@ pub(crate) fn memory_json(i: &MemoryInput, m: &MemoryPlan) -> serde_json::Value 
         "all_regions_bytes": m.all_regions,
         "limit_noeviction_bytes": m.limit_noeviction,
         "limit_with_eviction_bytes": m.limit_with_eviction,
-        "scenario_memory_limit_bytes": m.scenario_memory_limit,
     })
 }
 
@@ -253,7 +247,7 @@ mod tests {
         assert_eq!(r.repl_backlog_per_shard, r.crdt_backlog_per_shard);
         assert_eq!(
             r.per_region,
-            2 * r.aa_dataset + 4 * (r.crdt_backlog_per_shard + r.repl_backlog_per_shard)
+            2 * (r.aa_dataset + 4 * (r.crdt_backlog_per_shard + r.repl_backlog_per_shard))
         );
         assert!(r.limit_with_eviction > r.limit_noeviction);
         // geosim's model stays within the docs' rule of thumb (Active-Active up to 2x).

@@ -202,7 +202,10 @@ fn plan_answers_the_memory_question() {
     let (code, out, _) = geosim(&memory);
     assert_eq!(code, 0);
     assert!(out.contains("184 B plain Redis (MEMORY USAGE)"), "{out}");
-    assert!(out.contains("copies of the dataset: 2"), "{out}");
+    assert!(
+        out.contains("copies of the dataset and backlogs: 2"),
+        "{out}"
+    );
     assert!(!out.contains("stream per shard"), "{out}");
     let (code, out, _) = geosim(&[&memory[..], &["--json"]].concat());
     assert_eq!(code, 0);
@@ -216,7 +219,8 @@ fn plan_answers_the_memory_question() {
     let backlogs = 4
         * (m["crdt_backlog_bytes_per_shard"].as_u64().unwrap()
             + m["repl_backlog_bytes_per_shard"].as_u64().unwrap());
-    assert_eq!(region, 2 * aa + backlogs);
+    // A replica holds the dataset and both backlogs again.
+    assert_eq!(region, 2 * (aa + backlogs));
     // Beside the backlog figures.
     let (code, out, _) = geosim(&[&PLAN_20K[..], &["--dataset-keys", "1000000"]].concat());
     assert_eq!(code, 0);

@@ -410,6 +410,8 @@ fn samples_stream_sync_states_through_a_partition() {
     assert!(r.peaks.lag_ns_max > 30_000_000_000);
 }
 
+/// Cluster a has no replica, so its 4 MB hold its data and its 1 MB CRDT backlog only (a
+/// replica would count all of it again, and a database replication backlog on top).
 const OOM: &str = r#"
 [run]
 duration = "60s"
@@ -417,6 +419,7 @@ converge_deadline = "30s"
 [[cluster]]
 name = "a"
 memory_limit = "4MB"
+replication = false
 POLICY
 [[cluster]]
 name = "b"
@@ -950,4 +953,47 @@ fn a_scripted_sync_into_a_full_shard_gives_up_promptly_and_says_why() {
         "the sync gave up after {after}"
     );
     assert!(r.peers.iter().any(|p| p.dst == 0 && p.oom_stops > 0));
+}
+
+/// A replica counts against the memory limit: with replication a shard's used memory is
+/// twice what the primary holds (its keys, its CRDT backlog), plus twice the database
+/// replication backlog, which holds at most its size of the primary's writes and applied
+/// peer ops (here 1 MB, filled: the run writes several MB).
+#[test]
+fn a_replica_doubles_the_memory_and_adds_the_replication_backlog() {
+    let text = |replication: bool| {
+        format!(
+            r#"
+[run]
+duration = "20s"
+[[cluster]]
+name = "a"
+replication = {replication}
+[[cluster]]
+name = "b"
+replication = false
+[replication]
+backlog_size = "1MB"
+repl_backlog_size = "1MB"
+[workload]
+rate = "500/s"
+keys = 2000
+value_size = "512B"
+"#
+        )
+    };
+    let (with, _) = run_scenario(&super::inline(&text(true)));
+    let (without, _) = run_scenario(&super::inline(&text(false)));
+    // The same history: a replica changes nothing a client or a peer sees without a fault.
+    assert_eq!(with.instance_digests, without.instance_digests);
+    assert_eq!(with.clusters[0].writes, without.clusters[0].writes);
+    assert_eq!(
+        with.clusters[0].memory_bytes,
+        2 * (without.clusters[0].memory_bytes + 1024 * 1024)
+    );
+    // b has no replica in either run.
+    assert_eq!(
+        with.clusters[1].memory_bytes,
+        without.clusters[1].memory_bytes
+    );
 }

@@ -88,7 +88,15 @@ fn backlog_size_outside_1mb_to_250mb_needs_the_what_if_switch() {
             "{TWO}[replication]\nbacklog_size = \"{bad}\"\n"
         )));
         assert!(e.contains(&format!("replication.backlog_size = \"{bad}\": the CRDT replication backlog must be 1MB to 250MB per shard")), "{e}");
+        let e = inline_error(&with_run(&format!(
+            "{TWO}[replication]\nrepl_backlog_size = \"{bad}\"\n"
+        )));
+        assert!(e.contains(&format!("replication.repl_backlog_size = \"{bad}\": the database replication backlog must be 1MB to 250MB per shard")), "{e}");
     }
+    let s = inline(&with_run(&format!(
+        "{TWO}[replication]\nrepl_backlog_size = \"2MB\"\n"
+    )));
+    assert_eq!(s.config.clusters[0].repl_backlog_bytes, 2 * 1024 * 1024);
     let s = inline(&with_run(&format!(
         "[whatif]\nallow_any_backlog_size = true\n{TWO}[replication]\nbacklog_size = \"512KB\"\n"
     )));
@@ -440,7 +448,7 @@ fn an_auto_backlog_uses_the_default_formula_and_a_large_one_is_warned_about() {
     assert!(
         s.warnings[0]
             .render("x")
-            .contains("takes more than a quarter of the shard's memory limit"),
+            .contains("take more than a quarter of the shard's memory limit"),
         "{:?}",
         s.warnings
     );

@@ -314,7 +314,10 @@ impl Compact {
             // No register, no totals, no tombstone: the general entry counts as zero.
             return 0;
         }
-        let fixed = 64 + key_len as u64 + 8 * used(self.ctx());
+        // Generated values are never integers (`Value::Synthetic`).
+        let shown = self.winner().map(|r| (u64::from(r.len), false));
+        let fixed =
+            crate::crdt::memory::plain_overhead(key_len as u64, shown) + 8 * used(self.ctx());
         match self {
             Compact::Str { .. } | Compact::Strs(_) => {
                 fixed

@@ -572,13 +572,10 @@ pub(super) fn saturate(x: i128) -> i64 {
     x.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
-/// The fixed part of a key's estimated memory: Redis's dictionary entry and object headers.
-/// With the name and the value, within 20 % of Redis 7.0's `MEMORY USAGE` for a plain string
-/// key (the live test `live::memory` measures it; `crdt::memory` has Redis's exact figure).
-pub const KEY_OVERHEAD: u64 = 64;
-
-/// Estimated memory of one key: [`KEY_OVERHEAD`], the name, and the entry's values and CRDT
-/// metadata.
+/// Estimated memory of one key: its plain Redis part (`crdt::memory`: the dictionary entry,
+/// the name, and the object of the string value a read shows, or an object header for a key
+/// that shows none) and the entry's other values and CRDT metadata ([`Entry::bytes`], which
+/// also counts the shown value's raw bytes, replaced here by what Redis allocates for them).
 /// A key whose history has been collected (nothing live, no tombstone) counts as zero: Redis
 /// frees it, and the vector clock geosim keeps for it is bookkeeping of the simulator.
 pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
@@ -587,12 +584,15 @@ pub fn entry_bytes(key: &[u8], e: &Entry) -> u64 {
         && e.tomb().entries().is_empty()
         && e.coll.is_none()
         && e.expire_regs().is_empty()
-        && e.string.regs().is_empty()
         && e.string.observed_totals().is_empty()
     {
         return 0;
     }
-    KEY_OVERHEAD + key.len() as u64 + e.bytes()
+    let shown = e
+        .string
+        .winner()
+        .map(|r| (r.value.len() as u64, r.value.as_i64().is_some()));
+    crate::crdt::memory::plain_overhead(key.len() as u64, shown) + e.bytes()
 }
 
 /// The next op of `origin` on `key`, whose clock there is `ctx` (`None`: no entry yet): the

@@ -16,9 +16,10 @@ use crate::redis;
 pub(crate) struct Sampled {
     pub sample: KeySample,
     pub shadow: Shadow,
-    /// Modelled bytes of a shadow key once held: `[counter, string]` (see
-    /// [`modelled_key_bytes`]).
+    /// Modelled bytes of a shadow key once held, and in a snapshot: `[counter, string]`
+    /// (see [`modelled_key_bytes`]).
     key_bytes: [u64; 2],
+    snapshot_key_bytes: [u64; 2],
     /// Per session, the shadow keys of the snapshot its full sync is carrying.
     snapshots: Vec<Vec<u32>>,
 }
@@ -30,10 +31,12 @@ impl Sampled {
             return None;
         };
         let w = cfg.workload.as_ref()?;
+        let (key_bytes, snapshot_key_bytes) = modelled_key_bytes(mean_value_bytes(&w.value_size));
         Some(Sampled {
             sample: KeySample::new(every, w, cfg.seed),
             shadow: Shadow::new(w.keys.saturating_mul(2)),
-            key_bytes: modelled_key_bytes(mean_value_bytes(&w.value_size), cfg.clusters.len()),
+            key_bytes,
+            snapshot_key_bytes,
             snapshots: vec![Vec::new(); sessions],
         })
     }
@@ -45,12 +48,13 @@ fn mean_value_bytes(d: &crate::engine::dist::SizeDist) -> u32 {
 }
 
 /// The bytes a generated key takes once one instance has written it once (its compact
-/// form's `entry_bytes`): `[counter, string of value_bytes]`. A shadow key is modelled with
-/// these; keys written at several instances, or holding concurrent values, are a few dozen
-/// bytes larger in an exact run (documented in `docs/semantics.md`).
-fn modelled_key_bytes(value_bytes: u32, instances: usize) -> [u64; 2] {
+/// form's `entry_bytes`), and its bytes in a snapshot (`Keyspace::snapshot_bytes`): each
+/// `[counter, string of value_bytes]`. A shadow key is modelled with these; keys written at
+/// several instances, or holding concurrent values, are a few dozen bytes larger in an exact
+/// run (documented in `docs/semantics.md`).
+fn modelled_key_bytes(value_bytes: u32) -> ([u64; 2], [u64; 2]) {
     let key_len = crate::model::workload::key_name("key:", 0).len();
-    let one = |kind: CompactKind| {
+    let one = |kind: CompactKind, shown: Option<(u64, bool)>| {
         let mut state = Compact::empty_for(&kind);
         let mut vc = [0; 3];
         vc[0] = 1;
@@ -62,17 +66,22 @@ fn modelled_key_bytes(value_bytes: u32, instances: usize) -> [u64; 2] {
             kind,
         };
         state.apply(&op);
-        state.bytes(key_len)
+        let memory = state.bytes(key_len);
+        // A snapshot entry is 16 bytes, the name and the entry's values and metadata: the
+        // memory figure less its plain Redis part, with the shown value's raw bytes.
+        let values = memory - crate::crdt::memory::plain_overhead(key_len as u64, shown);
+        (memory, 16 + key_len as u64 + values)
     };
-    // Instances beyond three only widen clocks that one writer leaves at one entry.
-    let _ = instances;
-    [
-        one(CompactKind::Incr { int: 1 }),
-        one(CompactKind::Set {
+    // One writer leaves one clock entry, whatever the number of instances.
+    let counter = one(CompactKind::Incr { int: 1 }, None);
+    let string = one(
+        CompactKind::Set {
             len: value_bytes,
             tag: 0,
-        }),
-    ]
+        },
+        Some((u64::from(value_bytes), false)),
+    );
+    ([counter.0, string.0], [counter.1, string.1])
 }
 
 impl World {
@@ -149,7 +158,7 @@ impl World {
             (held.len() as u128 * wb as u128 + ws as u128 / 2) / ws as u128
         } else {
             held.iter()
-                .map(|&n| (s.key_bytes[(n & 1) as usize] - 48) as u128)
+                .map(|&n| s.snapshot_key_bytes[(n & 1) as usize] as u128)
                 .sum()
         };
         s.snapshots[sid] = held;

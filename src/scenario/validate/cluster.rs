@@ -16,50 +16,73 @@ pub(super) fn cluster_tables(
     cluster_count(raw, f);
     let mut names: Vec<String> = Vec::new();
     let mut clusters = Vec::new();
-    let mut backlog_ok = true;
-    let raw_backlog = raw
-        .replication
-        .as_ref()
-        .and_then(|r| r.backlog_size.as_ref());
-    // "auto" (RS ≥ 6.0.20) is documented only as sized from the shard: approximated by the
-    // default formula, so it is treated as no explicit size.
-    let raw_backlog = raw_backlog.filter(|s| s.as_str() != "auto");
-    let explicit_backlog = raw_backlog.and_then(|s| size_field(f, "replication.backlog_size", s));
-    if raw_backlog.is_some() && explicit_backlog.is_none() {
-        backlog_ok = false;
-    }
+    let repl = raw.replication.as_ref();
+    let backlogs = Backlogs {
+        crdt: explicit_backlog(
+            f,
+            repl.and_then(|r| r.backlog_size.as_ref()),
+            "replication.backlog_size",
+            "the CRDT replication backlog",
+            allow_any_backlog,
+        ),
+        database: explicit_backlog(
+            f,
+            repl.and_then(|r| r.repl_backlog_size.as_ref()),
+            "replication.repl_backlog_size",
+            "the database replication backlog",
+            allow_any_backlog,
+        ),
+    };
     for (i, c) in raw.cluster.iter().enumerate() {
         let name = cluster_name(f, c, i, &names);
         names.push(name.clone());
-        clusters.push(one_cluster(f, c, i, name, explicit_backlog));
-    }
-    if backlog_ok && let Some(b) = explicit_backlog {
-        let raw_s = raw_backlog.expect("explicit backlog came from a raw value");
-        if !(MIN_BACKLOG..=MAX_BACKLOG).contains(&b) {
-            if allow_any_backlog {
-                if b == 0 {
-                    f.err(
-                        "replication.backlog_size",
-                        quoted(raw_s),
-                        "a backlog must hold at least one byte",
-                    );
-                } else {
-                    f.warn(
-                        "replication.backlog_size",
-                        quoted(raw_s),
-                        "outside the documented 1MB–250MB per shard: a what-if beyond supported Redis behaviour",
-                    );
-                }
-            } else {
-                f.err(
-                    "replication.backlog_size",
-                    quoted(raw_s),
-                    "the CRDT replication backlog must be 1MB to 250MB per shard (documented range); set whatif.allow_any_backlog_size = true to explore other sizes",
-                );
-            }
-        }
+        clusters.push(one_cluster(f, c, i, name, backlogs));
     }
     (names, clusters)
+}
+
+/// The backlog sizes `[replication]` gives every shard (`None`: the documented default).
+#[derive(Clone, Copy)]
+struct Backlogs {
+    crdt: Option<u64>,
+    database: Option<u64>,
+}
+
+/// A backlog size given as `raw` at `field` (`None` when absent, "auto" or invalid), checked
+/// against the documented 1MB–250MB per shard (or only warned about, as a what-if).
+fn explicit_backlog(
+    f: &mut Findings,
+    raw: Option<&String>,
+    field: &str,
+    what: &str,
+    allow_any: bool,
+) -> Option<u64> {
+    // "auto" (RS ≥ 6.0.20) is documented only as sized from the shard: approximated by the
+    // default formula, so it is treated as no explicit size.
+    let raw = raw.filter(|s| s.as_str() != "auto")?;
+    let b = size_field(f, field, raw)?;
+    if !(MIN_BACKLOG..=MAX_BACKLOG).contains(&b) {
+        if !allow_any {
+            f.err(
+                field,
+                quoted(raw),
+                format!(
+                    "{what} must be 1MB to 250MB per shard (documented range); set whatif.allow_any_backlog_size = true to explore other sizes"
+                ),
+            );
+            return None;
+        }
+        if b == 0 {
+            f.err(field, quoted(raw), "a backlog must hold at least one byte");
+            return None;
+        }
+        f.warn(
+            field,
+            quoted(raw),
+            "outside the documented 1MB–250MB per shard: a what-if beyond supported Redis behaviour",
+        );
+    }
+    Some(b)
 }
 
 /// The number of clusters against the documented limit (and the what-if switch).
@@ -134,7 +157,7 @@ fn one_cluster(
     c: &RawCluster,
     i: usize,
     name: String,
-    explicit_backlog: Option<u64>,
+    backlogs: Backlogs,
 ) -> ClusterConfig {
     let p = |field: &str| format!("cluster[{i}].{field}");
     let shards = c.shards.unwrap_or(1);
@@ -186,21 +209,31 @@ fn one_cluster(
         Some(s) => size_field(f, &p("memory_limit"), s),
         None => Some(1024 * 1024 * 1024),
     };
-    let backlog_bytes = match (explicit_backlog, memory_limit) {
-        (Some(b), _) => b,
-        // The documented default: 1% of the database memory limit over its shards,
-        // clamped to the 1MB–250MB range.
-        (None, Some(m)) => (m / 100 / shards.max(1)).clamp(MIN_BACKLOG, MAX_BACKLOG),
-        (None, None) => MIN_BACKLOG,
-    };
+    // The documented default of both backlogs: 1% of the database memory limit over its
+    // shards, clamped to the 1MB–250MB range.
+    let default_backlog = memory_limit.map_or(MIN_BACKLOG, |m| {
+        (m / 100 / shards.max(1)).clamp(MIN_BACKLOG, MAX_BACKLOG)
+    });
+    let backlog_bytes = backlogs.crdt.unwrap_or(default_backlog);
+    let repl_backlog_bytes = backlogs.database.unwrap_or(default_backlog);
     if let Some(m) = memory_limit {
         let per_shard = m / shards.max(1);
-        if backlog_bytes * 4 > per_shard {
+        let (copies, held) = if replication {
+            (2, backlog_bytes + repl_backlog_bytes)
+        } else {
+            (1, backlog_bytes)
+        };
+        if held * copies * 4 > per_shard {
             f.warn(
                 p("memory_limit"),
                 c.memory_limit.as_deref().and_then(quoted),
                 format!(
-                    "the replication backlog ({backlog_bytes} B per shard) takes more than a quarter of the shard's memory limit ({per_shard} B): it counts as used memory, so writes will meet OOM early"
+                    "the replication backlogs ({held} B per shard{}) take more than a quarter of the shard's memory limit ({per_shard} B): they count as used memory, so writes will meet OOM early",
+                    if replication {
+                        ", CRDT and database, held by the primary and its replica"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -252,6 +285,7 @@ fn one_cluster(
         proxy_policy,
         syncer_mode,
         backlog_bytes,
+        repl_backlog_bytes,
         clock: ClockParams {
             offset_ns,
             drift_ppm,
