@@ -10,6 +10,7 @@ mod documented;
 mod explain;
 mod fuzz;
 mod live;
+mod memory;
 mod outputs;
 mod properties;
 mod replication;
