@@ -65,9 +65,10 @@ impl Estimates {
 }
 
 /// Instance `c`'s used memory: its sampled keys' and backlogs' bytes as they are, plus its
-/// shadow keys times their mean size (both once per copy: a replica holds them again), a ratio estimate over the sampled keys it holds, each
-/// weighted by the unsampled keys it stands for (its weight less one). The interval is the
-/// ratio estimate's (linearised) variance.
+/// shadow keys times their mean size (both once per copy: a replica holds them again), a
+/// ratio estimate over the sampled keys it holds, each weighted by the unsampled keys it
+/// stands for (its weight less one). The interval is the ratio estimate's (linearised)
+/// variance.
 fn memory(world: &World, sample: &KeySample, c: usize) -> Estimate {
     let keys_per_kind = world.generated_keys_per_kind();
     let inst = &world.instances()[c];

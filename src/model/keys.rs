@@ -54,7 +54,7 @@ impl<'a> KeyRef<'a> {
 pub(crate) struct KeyDir {
     /// Instances (the width of a clock row and the number of rows per key).
     n: usize,
-    index: HashMap<Key, KeyId, FxBuild>,
+    index: HashMap<Key, KeyId, FxBuild>, // looked up by name only, never iterated
     names: Vec<Key>,
     /// `clocks[(id × n + instance) × n + origin]`: what `instance` has applied of `origin`'s
     /// ops on the key (0 everywhere when the instance holds no entry for it); empty when
@@ -144,7 +144,7 @@ impl KeyDir {
     pub(crate) fn new(instances: usize) -> Self {
         KeyDir {
             n: instances,
-            index: HashMap::default(),
+            index: HashMap::default(), // never iterated
             names: Vec::new(),
             clocks: Vec::new(),
             reserved: 0,

@@ -86,13 +86,13 @@ impl World {
                 .inflight
                 .pop_front()
                 .expect("front exists");
-            // The op's stream bytes, as the destination's primary streams it to its replica.
-            let bytes = f.end.saturating_sub(self.sessions[sid].consumed);
             if std::mem::take(&mut self.sessions[sid].skip_next_as_duplicate) {
                 self.peers[pair].duplicates += 1;
                 self.sessions[sid].consumed_op(f.end, f.op.written_at);
                 continue;
             }
+            // The op's stream bytes, as the destination's primary streams it to its replica.
+            let bytes = f.end.saturating_sub(self.sessions[sid].consumed);
             self.instances[dst].shards[shard].replicate(bytes);
             if let Some(number) = f.op.shadow_number() {
                 self.deliver_shadow(dst, shard, number);
