@@ -130,6 +130,15 @@ impl VClock {
         self.get(dot.origin) >= dot.seq
     }
 
+    /// Whether every entry is at least `other`'s: this clock has seen everything `other` had.
+    pub fn dominates(&self, other: &VClock) -> bool {
+        other
+            .entries()
+            .iter()
+            .enumerate()
+            .all(|(i, b)| self.raw().get(i).copied().unwrap_or(0) >= *b)
+    }
+
     /// Pointwise maximum.
     pub fn join(&mut self, other: &VClock) {
         let theirs = other.entries();

@@ -16,7 +16,7 @@ use super::clock::{Dot, InstanceId, VClock};
 use super::hll::{HllAdd, HllCrdt};
 use super::list::{ElemId, Insert, ListCrdt};
 use super::scalar::{Reg, Scalar, Total};
-use super::stream::{StreamCrdt, StreamEntry, StreamId};
+use super::stream::{GroupOp, GroupOpKind, StreamCrdt, StreamEntry, StreamId};
 use super::value::{Value, format_float};
 use crate::engine::Digest;
 
@@ -317,6 +317,22 @@ impl Keyspace {
         Some(*e)
     }
 
+    /// Runs `f` on the stream part of `key`'s entry with the key's tombstone (a consumer
+    /// group's local state changes without an op: `XREADGROUP`, `XACK`, `XCLAIM`, …), then
+    /// recounts the key's bytes. `None` when the key holds no stream part.
+    pub fn stream_local<R>(
+        &mut self,
+        key: &[u8],
+        f: impl FnOnce(&mut StreamCrdt, &VClock) -> R,
+    ) -> Option<R> {
+        let e = self.entries.get_mut(key)?;
+        let tomb = e.tomb().clone();
+        let c = e.coll.as_deref_mut()?;
+        let r = f(&mut c.stream, &tomb);
+        recount(&mut self.bytes, key, e);
+        Some(r)
+    }
+
     /// How many keys were ever written (live or not): the range of [`Keyspace::key_at`].
     pub fn key_count(&self) -> usize {
         self.order.len()
@@ -515,8 +531,14 @@ impl Keyspace {
 
 impl StreamCrdt {
     /// A stream key exists while it holds an entry not removed by a key-level `DEL` (an
-    /// emptied stream still exists, as in Redis).
+    /// emptied stream still exists, as in Redis), or a consumer group.
     pub fn exists(&self, tomb: &VClock) -> bool {
+        self.has_entries(tomb) || self.groups.any_live(tomb)
+    }
+
+    /// Whether the stream holds an entry (deleted by `XDEL` or not) that no key-level `DEL`
+    /// removed.
+    pub fn has_entries(&self, tomb: &VClock) -> bool {
         self.all().any(|e| !tomb.covers(e.dot))
     }
 }

@@ -1,4 +1,4 @@
-//! Streams (without consumer groups).
+//! Streams, and their consumer groups (`groups`).
 //!
 //! Redis keeps one radix tree per region; a region appends only to its own, and reads merge
 //! them by ID \[STREAM\]. Here an entry is identified by its op's dot, ordered by (ID, origin
@@ -8,6 +8,9 @@
 
 use super::clock::{Dot, InstanceId, VClock};
 use crate::engine::Digest;
+
+pub mod groups;
+pub use groups::{GroupOp, GroupOpKind, Groups, LocalGroup, Nack};
 
 /// A stream entry ID `ms-seq`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,12 +77,31 @@ pub struct StreamEntry {
     pub dead: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct StreamCrdt {
     entries: Vec<StreamEntry>,
     removed_early: Vec<Dot>,
     /// The largest ID ever added (Redis keeps `last_id` after deletions).
     top: StreamId,
+    /// The consumer groups: replicated existence and ack effects, and this instance's own
+    /// consumers, pending entries and read positions.
+    pub groups: Groups,
+    /// Entries this instance has applied, deleted ones included (Redis's `entries_added`,
+    /// as this instance counts it).
+    added: u64,
+    /// The largest ID an `XDEL` removed here (Redis's `max_deleted_entry_id`).
+    max_deleted: StreamId,
+}
+
+impl PartialEq for StreamCrdt {
+    /// Equal replicated states: the entries, the top ID and the groups' replicated part
+    /// (`added` and `max_deleted` are this instance's bookkeeping, as the local group state).
+    fn eq(&self, other: &StreamCrdt) -> bool {
+        self.entries == other.entries
+            && self.removed_early == other.removed_early
+            && self.top == other.top
+            && self.groups == other.groups
+    }
 }
 
 impl StreamCrdt {
@@ -87,17 +109,50 @@ impl StreamCrdt {
         self.top
     }
 
+    /// `XSETID`: the last ID becomes at least `id` (a maximum, so that every instance agrees
+    /// whatever the order), and the counters take the values given.
+    pub fn set_last_id(
+        &mut self,
+        id: StreamId,
+        entries_added: Option<u64>,
+        max_deleted: Option<StreamId>,
+    ) {
+        self.top = self.top.max(id);
+        if let Some(n) = entries_added {
+            self.added = n;
+        }
+        if let Some(m) = max_deleted.filter(|m| *m != StreamId::default()) {
+            self.max_deleted = m;
+        }
+    }
+
+    /// Entries this instance has applied, deleted ones included (`entries-added`).
+    pub fn added(&self) -> u64 {
+        self.added
+    }
+
+    /// The largest ID an `XDEL` removed here (`max-deleted-entry-id`).
+    pub fn max_deleted(&self) -> StreamId {
+        self.max_deleted
+    }
+
     pub fn add(&mut self, entry: StreamEntry, tomb: &VClock) {
         if self.entries.iter().any(|e| e.dot == entry.dot) {
             return;
         }
+        self.added += 1;
         let mut entry = entry;
         let early = self.removed_early.iter().position(|d| *d == entry.dot);
         if let Some(k) = early {
             self.removed_early.remove(k);
+            self.max_deleted = self.max_deleted.max(entry.id);
         }
-        entry.dead |= tomb.covers(entry.dot) || early.is_some();
-        self.top = self.top.max(entry.id);
+        let killed = tomb.covers(entry.dot);
+        entry.dead |= killed || early.is_some();
+        // An entry a key-level `DEL` had removed never was part of the stream as it is now.
+        if !killed {
+            self.top = self.top.max(entry.id);
+        }
         let key = (entry.id, entry.dot.origin);
         let p = self
             .entries
@@ -105,11 +160,26 @@ impl StreamCrdt {
         self.entries.insert(p, entry);
     }
 
-    /// Removes entries by the dots the remover had observed.
+    /// Removes entries by the dots the remover (`XDEL`) had observed.
     pub fn remove(&mut self, dots: &[Dot]) {
+        self.remove_counted(dots, true);
+    }
+
+    /// Removes entries as [`StreamCrdt::remove`], for a trim: Redis does not count trimmed
+    /// entries as deleted (`max-deleted-entry-id`).
+    pub fn trim(&mut self, dots: &[Dot]) {
+        self.remove_counted(dots, false);
+    }
+
+    fn remove_counted(&mut self, dots: &[Dot], deleted: bool) {
         for d in dots {
             match self.entries.iter_mut().find(|e| e.dot == *d) {
-                Some(e) => e.dead = true,
+                Some(e) => {
+                    if !e.dead && deleted {
+                        self.max_deleted = self.max_deleted.max(e.id);
+                    }
+                    e.dead = true;
+                }
                 None => {
                     if !self.removed_early.contains(d) {
                         self.removed_early.push(*d);
@@ -119,12 +189,34 @@ impl StreamCrdt {
         }
     }
 
+    /// After a key-level `DEL` (the key's tombstone is now `tomb`): Redis's counters and last
+    /// ID start over as for a new stream, keeping the entries the `DEL` had not observed. (An
+    /// entry garbage collection dropped was applied everywhere before any later `DEL` was
+    /// written, so every later `DEL` had observed it: the entries held are enough.)
+    pub fn restart_counters(&mut self, tomb: &VClock) {
+        let kept = self.entries.iter().filter(|e| !tomb.covers(e.dot));
+        self.added = kept.clone().count() as u64;
+        self.top = kept.map(|e| e.id).max().unwrap_or_default();
+        self.max_deleted = StreamId::default();
+    }
+
     pub fn remove_observed(&mut self, vc: &VClock) {
         for e in &mut self.entries {
             if vc.covers(e.dot) {
                 e.dead = true;
             }
         }
+    }
+
+    /// Every entry (dead ones included) and the groups, to change the groups' local state
+    /// while reading the entries.
+    pub fn split(&mut self) -> (&[StreamEntry], &mut Groups) {
+        (&self.entries, &mut self.groups)
+    }
+
+    /// The first live entry's ID, `0-0` when there is none (Redis's `first_id`).
+    pub fn first_id(&self) -> StreamId {
+        self.live().next().map(|e| e.id).unwrap_or_default()
     }
 
     /// Every entry, dead ones included.
@@ -145,9 +237,11 @@ impl StreamCrdt {
     }
 
     /// Drops deleted entries (the stream's top ID is kept). A stream emptied by `XDEL` still
-    /// exists, so its newest entry stays as the marker of that.
+    /// exists, so its newest entry stays as the marker of that. Groups drop the ops that no
+    /// longer count.
     pub fn collect_garbage(&mut self, tomb: &VClock) {
-        let exists = self.exists(tomb);
+        self.groups.collect_garbage(tomb);
+        let exists = self.has_entries(tomb);
         let last = self
             .entries
             .iter()
@@ -164,8 +258,14 @@ impl StreamCrdt {
         self.removed_early.clear();
     }
 
-    pub fn dead_count(&self) -> usize {
-        self.entries.iter().filter(|e| e.dead).count()
+    /// Removal history: dead entries, and group ops that no longer count.
+    pub fn dead_count(&self, tomb: &VClock) -> usize {
+        self.entries.iter().filter(|e| e.dead).count() + self.groups.dead_count(tomb)
+    }
+
+    /// Whether nothing at all is held (no entry, dead or alive, and no group state).
+    pub fn is_empty_all(&self) -> bool {
+        self.entries.is_empty() && self.groups.is_empty()
     }
 
     /// The next ID of `XADD *` or `XADD <ms>` in region `region` (1-based) under `mode`.
@@ -212,7 +312,9 @@ impl StreamCrdt {
         }
     }
 
-    pub fn merge(&mut self, other: &StreamCrdt, tomb: &VClock) {
+    /// Merges `other` (whose key tombstone is `theirs`; this side's was `mine`, and the merged
+    /// one is `tomb`).
+    pub fn merge(&mut self, other: &StreamCrdt, mine: &VClock, theirs: &VClock, tomb: &VClock) {
         for e in &other.entries {
             match self.entries.iter_mut().find(|m| m.dot == e.dot) {
                 Some(m) => m.dead |= e.dead,
@@ -223,7 +325,26 @@ impl StreamCrdt {
             self.remove(&[*d]);
         }
         self.removed_early.sort();
-        self.top = self.top.max(other.top);
+        // A side's last ID counts when that side had seen every key-level `DEL`; the entries
+        // no `DEL` removed count in any case.
+        let mut top = self
+            .entries
+            .iter()
+            .filter(|e| !tomb.covers(e.dot))
+            .map(|e| e.id)
+            .max()
+            .unwrap_or_default();
+        if mine.dominates(tomb) {
+            top = top.max(self.top);
+        }
+        if theirs.dominates(tomb) {
+            top = top.max(other.top);
+        }
+        self.top = top;
+        self.added = self.added.max(other.added);
+        self.max_deleted = self.max_deleted.max(other.max_deleted);
+        self.groups.merge(&other.groups);
+        self.groups.settle(tomb);
     }
 
     pub fn digest_state(&self, d: &mut Digest) {
@@ -241,6 +362,9 @@ impl StreamCrdt {
         d.word(self.removed_early.len() as u64)
             .word(self.top.ms)
             .word(self.top.seq);
+        if !self.groups.is_empty() {
+            self.groups.digest_state(d);
+        }
     }
 
     pub fn bytes(&self) -> u64 {
@@ -253,7 +377,8 @@ impl StreamCrdt {
                     .map(|(k, v)| (k.len() + v.len()) as u64)
                     .sum::<u64>()
             })
-            .sum()
+            .sum::<u64>()
+            + self.groups.bytes()
     }
 }
 

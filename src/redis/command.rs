@@ -79,6 +79,15 @@ pub enum Cmd {
     Rename,
     RenameNx,
     Copy,
+    XGroup,
+    XReadGroup,
+    XAck,
+    XPending,
+    XClaim,
+    XAutoClaim,
+    XTrim,
+    XSetId,
+    XInfo,
 }
 
 /// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
@@ -145,6 +154,8 @@ const ALL: (usize, i32, usize) = (1, -1, 1);
 const TWO: (usize, i32, usize) = (1, 2, 1);
 /// Key-value pairs (`MSET k1 v1 k2 v2`).
 const PAIRS: (usize, i32, usize) = (1, -1, 2);
+/// The key after a subcommand (`XGROUP CREATE key …`, `XINFO GROUPS key`).
+const SUB: (usize, i32, usize) = (2, 2, 1);
 
 /// The supported commands (aliases such as `HMSET` and `UNLINK` are rows of their own).
 // One row per line, as a table reads.
@@ -207,6 +218,16 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("XREAD", Cmd::XRead, -4, READ, ONE, Group::Stream),
     spec("XLEN", Cmd::XLen, 2, READ, ONE, Group::Stream),
     spec("XDEL", Cmd::XDel, -3, WRITE, ONE, Group::Stream),
+    spec("XGROUP", Cmd::XGroup, -2, WRITE, SUB, Group::Stream),
+    // Its keys follow `STREAMS`, as `XREAD`'s.
+    spec("XREADGROUP", Cmd::XReadGroup, -7, WRITE, ONE, Group::Stream),
+    spec("XACK", Cmd::XAck, -4, WRITE, ONE, Group::Stream),
+    spec("XPENDING", Cmd::XPending, -3, READ, ONE, Group::Stream),
+    spec("XCLAIM", Cmd::XClaim, -6, WRITE, ONE, Group::Stream),
+    spec("XAUTOCLAIM", Cmd::XAutoClaim, -6, WRITE, ONE, Group::Stream),
+    spec("XINFO", Cmd::XInfo, -2, READ, SUB, Group::Stream),
+    spec("XTRIM", Cmd::XTrim, -4, WRITE, ONE, Group::Stream),
+    spec("XSETID", Cmd::XSetId, -3, WRITE, ONE, Group::Stream),
     spec("PFADD", Cmd::PfAdd, -2, WRITE, ONE, Group::HyperLogLog),
     spec("PFCOUNT", Cmd::PfCount, -2, READ, ALL, Group::HyperLogLog),
     spec("PFMERGE", Cmd::PfMerge, -2, WRITE, ALL, Group::HyperLogLog),
@@ -226,7 +247,7 @@ pub(crate) const TABLE: &[Spec] = &[
 ];
 
 /// How many `Cmd` variants there are (the last one's index + 1).
-const CMD_COUNT: usize = Cmd::Copy as usize + 1;
+const CMD_COUNT: usize = Cmd::XInfo as usize + 1;
 
 /// Per `Cmd`, its first row in the table (aliases share their command's row), so that a
 /// generated command and `is_write` find their row without a search.
@@ -537,7 +558,7 @@ impl Command {
     /// The arguments that are keys, by the table's key positions (no list is built).
     pub(crate) fn key_args(&self) -> impl Iterator<Item = &Value> {
         let n = self.args.len() + 1;
-        let (first, last, step) = if self.cmd == Cmd::XRead {
+        let (first, last, step) = if matches!(self.cmd, Cmd::XRead | Cmd::XReadGroup) {
             // `XREAD … STREAMS k1 k2 id1 id2`: the first half of what follows `STREAMS`.
             match self
                 .args
@@ -627,7 +648,9 @@ mod tests {
                 "TOUCH",
                 "TTL",
                 "TYPE",
+                "XINFO",
                 "XLEN",
+                "XPENDING",
                 "XRANGE",
                 "XREAD",
                 "XREVRANGE",

@@ -10,6 +10,8 @@ mod keys;
 mod lists;
 mod sets;
 mod sorted_sets;
+mod stream_groups;
+mod stream_trim;
 mod streams;
 mod strings;
 use super::resp::command_bytes;
@@ -137,6 +139,17 @@ impl Exec<'_> {
             ),
             Some(_) => Err(Reply::wrongtype()),
         }
+    }
+
+    /// The effect at `at` (which took the command's bytes) travels as `words` instead: its
+    /// stream bytes and large pieces are recounted (for a rewrite known only after the op was
+    /// made, such as the ID `XADD` generated).
+    fn recharge(&mut self, at: usize, words: &[&[u8]]) {
+        let lens = words.iter().map(|w| w.len() as u64);
+        let e = &mut self.effects[at];
+        e.stream_bytes = crate::redis::resp::command_bytes_of(words.len(), lens.clone());
+        e.large =
+            crate::redis::resp::large_pieces_of(words.len(), lens, crate::redis::resp::BLOCK_BYTES);
     }
 
     /// The command travels in the replication stream as `words` instead of as it was sent
@@ -499,6 +512,64 @@ mod tests {
         assert_eq!(readd.effects.len(), 1);
         let refused = execute(&mut ks, &parse_line("INCR s").unwrap(), &cx);
         assert!(refused.reply.is_error() && refused.effects.is_empty());
+    }
+
+    /// Redis propagates `XADD *` with the ID it made, and an approximate trim as the exact
+    /// one it made; a given ID travels as given.
+    #[test]
+    fn xadd_replicates_the_id_it_made_and_trims_replicate_exactly() {
+        let mut ks = Keyspace::new(2);
+        let cx = ExecContext {
+            origin: InstanceId(0),
+            now_ms: 1_589_929_244_828,
+            xadd_mode: XaddIdMode::Strict,
+            annotation: 0,
+        };
+        let bytes = |ks: &mut Keyspace, line: &str| -> (String, u64) {
+            let o = execute(ks, &parse_line(line).unwrap(), &cx);
+            (
+                o.reply.to_string(),
+                o.effects.iter().map(|e| e.stream_bytes).sum(),
+            )
+        };
+        let (id, b) = bytes(&mut ks, "XADD s * f v");
+        assert_eq!(id, "\"1589929244828-1\"");
+        assert_eq!(
+            b,
+            parse_line("XADD s 1589929244828-1 f v")
+                .unwrap()
+                .stream_bytes()
+        );
+        let (_, b) = bytes(&mut ks, "XADD s 1589929244829 f v");
+        assert_eq!(
+            b,
+            parse_line("XADD s 1589929244829 f v")
+                .unwrap()
+                .stream_bytes()
+        );
+        for ms in 1_589_929_244_830u64..1_589_929_244_833 {
+            bytes(&mut ks, &format!("XADD s {ms} f v"));
+        }
+        let exact = parse_line("XTRIM s MAXLEN 2").unwrap().stream_bytes();
+        assert_eq!(
+            bytes(&mut ks, "XTRIM s MAXLEN 2"),
+            ("(integer) 3".into(), exact)
+        );
+        // Fewer than a node's 100 entries: an approximate trim removes nothing, replicates
+        // nothing.
+        assert_eq!(
+            bytes(&mut ks, "XTRIM s MAXLEN ~ 1"),
+            ("(integer) 0".into(), 0)
+        );
+        let (_, b) = bytes(&mut ks, "XTRIM s MINID ~ 1589929244840");
+        assert_eq!(
+            b,
+            parse_line("XTRIM s MINID = 18446744073709551615-18446744073709551615")
+                .unwrap()
+                .stream_bytes(),
+            "the whole node went: the first ID left is Redis's edge of an empty stream"
+        );
+        assert_eq!(run_text(&mut ks, "XLEN s"), "(integer) 0");
     }
 
     fn run_text(ks: &mut Keyspace, line: &str) -> String {

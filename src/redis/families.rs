@@ -623,7 +623,9 @@ mod tests {
             )
         );
         assert_eq!(status("OBJECT", Some("FREQ")), Status::NotModelled);
-        assert_eq!(status("xreadgroup", None), Status::NotModelled);
+        assert_eq!(status("xreadgroup", None), Status::Supported);
+        assert_eq!(status("XSETID", None), Status::Supported);
+        assert_eq!(status("LCS", None), Status::NotModelled);
         assert_eq!(status("VADD", None), Status::Refused(VECTOR_SETS, "COMPAT"));
         assert_eq!(status("get", None), Status::Supported);
         assert_eq!(status("NOPE", None), Status::Unknown);

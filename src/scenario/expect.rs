@@ -37,8 +37,14 @@ impl Expected {
                 .map(Expected::from_toml)
                 .collect::<Result<Vec<_>, _>>()
                 .map(Expected::Array),
+            // A null inside an array (TOML has no null): `{ nil = true }`.
+            toml::Value::Table(t)
+                if t.len() == 1 && t.get("nil") == Some(&toml::Value::Boolean(true)) =>
+            {
+                Ok(Expected::Nil)
+            }
             other => Err(format!(
-                "{other} is not a reply; expected an integer (integer reply), a string (bulk string or status) or an array of those"
+                "{other} is not a reply; expected an integer (integer reply), a string (bulk string or status), {{ nil = true }} (a null) or an array of those"
             )),
         }
     }

@@ -83,10 +83,14 @@ pub(crate) fn sync_group(_: &mut SchemaGenerator) -> Schema {
         {"type": "array", "items": {"type": "string"}, "minItems": 2}]})
 }
 
-/// An expected reply: a string, an integer, or a list of them.
+/// An expected reply: a string, an integer, or a list of them (nested lists, and
+/// `{ nil = true }` for a null inside a list).
 pub(crate) fn expected_reply(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"anyOf": [{"type": "string"}, {"type": "integer"},
-        {"type": "array", "items": {"type": ["string", "integer"]}}]})
+        {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"},
+            {"type": "array"},
+            {"type": "object", "properties": {"nil": {"const": true}},
+             "required": ["nil"], "additionalProperties": false}]}}]})
 }
 
 /// The schema of the scenario format.

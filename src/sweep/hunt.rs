@@ -130,6 +130,15 @@ fn command(rng: &mut RngStream, focus: usize) -> String {
         4 => format!("SETNX k{m} v{v}"),
         _ => format!("MSET k{m} v{v}"),
     };
+    // The stream write, likewise from the values already drawn: entries, consumer groups
+    // (created, destroyed, read) and a DEL of the stream, so that delete-wins comes up.
+    let stream_write = match (i64::from(v) + 2 * n).rem_euclid(7) {
+        0..=2 => format!("XADD x * f{m} v{v}"),
+        3 => format!("XGROUP CREATE x g{m} 0 MKSTREAM"),
+        4 => format!("XGROUP DESTROY x g{m}"),
+        5 => format!("XREADGROUP GROUP g{m} c{v} COUNT 2 STREAMS x >"),
+        _ => "DEL x".to_string(),
+    };
     let groups: [Vec<String>; 6] = [
         vec![
             string_write,
@@ -158,7 +167,7 @@ fn command(rng: &mut RngStream, focus: usize) -> String {
             "LPOP l".to_string(),
         ],
         vec![
-            format!("XADD x * f{m} v{v}"),
+            stream_write,
             format!("PFADD p e{v}"),
             format!("EXPIRE k{m} {}", 1 + v),
             format!("PERSIST k{m}"),

@@ -127,6 +127,16 @@ const LESSONS: &[(&str, &[&str])] = &[
             "the other value stays hidden, to come back",
         ],
     ),
+    (
+        "18-consumer-groups.toml",
+        &[
+            "Rule: groups union",
+            "Concurrent creates of groups \"group1\" and \"group2\": both groups exist everywhere",
+            "Rule: delete wins (consumer groups)",
+            "so the DEL removes that group too",
+            "XGROUP DESTROY of \"group1\" is concurrent with a create",
+        ],
+    ),
 ];
 
 #[test]

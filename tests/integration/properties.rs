@@ -1,4 +1,5 @@
-//! The CRDT laws, over every data type, through the Redis front end: random commands on 2–5
+//! The CRDT laws, over every data type (stream consumer groups included), through the Redis
+//! front end: random commands on 2–5
 //! instances, delivered in random orders (each origin's ops in order, as its stream carries
 //! them) with duplicates, always converge; state merge is commutative, associative and
 //! idempotent; and merging states gives what delivering ops gives.
@@ -39,6 +40,14 @@ fn command(choice: u32, arg: u32) -> String {
         format!("LSET l 0 w{v}"),
         "XADD x * k v".to_string(),
         "XDEL x 0-1 1-2".to_string(),
+        format!(
+            "XGROUP CREATE x g{} {} MKSTREAM",
+            v % 2,
+            ["0", "$"][(arg % 2) as usize]
+        ),
+        format!("XGROUP DESTROY x g{}", v % 2),
+        format!("XREADGROUP GROUP g{} c{v} COUNT 2 STREAMS x >", v % 2),
+        format!("XACK x g{} {PENDING}", v % 2),
         format!("PFADD p e{v} e{arg}"),
         format!(
             "DEL {}",
@@ -54,6 +63,30 @@ fn command(choice: u32, arg: u32) -> String {
         format!("PERSIST {}", ["s", "h", "t"][(arg % 3) as usize]),
     ];
     templates[(choice as usize) % templates.len()].clone()
+}
+
+/// In a pool command, the first entry pending in the group at the instance that runs it
+/// (`0-1` when none), so that acknowledgements meet real pending entries.
+const PENDING: &str = "@pending";
+
+/// `line` with `PENDING` resolved against the keyspace `ks` that will run it.
+fn resolve(ks: &Keyspace, line: String) -> String {
+    if !line.contains(PENDING) {
+        return line;
+    }
+    let group = line
+        .split(' ')
+        .nth(2)
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec();
+    let first = ks
+        .entry(b"x")
+        .and_then(|e| e.stream())
+        .and_then(|s| s.groups.local(&group))
+        .and_then(|l| l.pel.keys().next().map(|(id, _)| id.to_string()))
+        .unwrap_or_else(|| "0-1".into());
+    line.replace(PENDING, &first)
 }
 
 #[derive(Clone, Debug)]
@@ -105,7 +138,8 @@ impl Net {
         match *a {
             Action::Write { inst, choice, arg } => {
                 self.clock += 1 + (arg % 3) as u64;
-                let cmd = parse_line(&command(choice, arg)).expect("pool commands parse");
+                let line = resolve(&self.ks[inst], command(choice, arg));
+                let cmd = parse_line(&line).expect("pool commands parse");
                 let cx = ExecContext {
                     origin: InstanceId(inst as u8),
                     now_ms: self.clock,
@@ -247,7 +281,7 @@ proptest! {
         let mut ops: Vec<(usize, Op)> = Vec::new();
         // Writers see each other's ops in order here, so clocks carry real causality.
         for (clock, (inst, choice, arg)) in (1_001u64..).zip(case.writes.iter()) {
-            let cmd = parse_line(&command(*choice, *arg)).expect("parses");
+            let cmd = parse_line(&resolve(&ks[*inst], command(*choice, *arg))).expect("parses");
             let cx = ExecContext { origin: InstanceId(*inst as u8), now_ms: clock, xadd_mode: XaddIdMode::Strict, annotation: 0 };
             let out = execute(&mut ks[*inst], &cmd, &cx);
             for e in out.effects {

@@ -226,9 +226,9 @@ fn refusals_are_expected_errors_and_unmodelled_commands_are_invalid() {
         1
     );
     // Not modelled: invalid even with expect_error, and never worded as a refusal.
-    let e = super::inline_error(&script("XREADGROUP GROUP g c STREAMS x >", "ERR"));
+    let e = super::inline_error(&script("LCS a b", "ERR"));
     assert!(
-        e.contains("XREADGROUP is a Redis command that geosim does not model"),
+        e.contains("LCS is a Redis command that geosim does not model"),
         "{e}"
     );
     assert!(!e.contains("Active-Active"), "{e}");

@@ -42,8 +42,9 @@ pub(super) enum State {
     ZSet(BTreeMap<Bytes, f64>),
     /// Live values in list order.
     List(Vec<Vec<u8>>),
-    /// Live entries in stream order: ID, the `XADD`'s dot, the fields.
-    Stream(Vec<StreamItem>),
+    /// Live entries in stream order (ID, the `XADD`'s dot, the fields) and the names of the
+    /// consumer groups that exist.
+    Stream(Vec<StreamItem>, Vec<Bytes>),
     /// The non-zero registers.
     Hll(Vec<(u16, u8)>),
 }
@@ -331,7 +332,7 @@ fn stream(recs: &[Rec], keys: &[&VClock]) -> State {
     let deleted: BTreeSet<Dot> = recs
         .iter()
         .filter_map(|r| match &r.kind {
-            OpKind::XDel(dots) => Some(dots.iter().copied()),
+            OpKind::XDel(dots) | OpKind::XTrim(dots) => Some(dots.iter().copied()),
             _ => None,
         })
         .flatten()
@@ -347,11 +348,45 @@ fn stream(recs: &[Rec], keys: &[&VClock]) -> State {
         .collect();
     // Ordered by ID, then region.
     live.sort_by_key(|(id, dot, _)| (*id, dot.origin));
-    if live.is_empty() {
+    let groups = groups(recs, keys);
+    if live.is_empty() && groups.is_empty() {
         State::Absent
     } else {
-        State::Stream(live)
+        State::Stream(live, groups)
     }
+}
+
+/// Consumer groups: delete wins. A group exists when some `XGROUP CREATE` of it was written
+/// by an instance that had seen every `XGROUP DESTROY` of it and every `DEL` of the key, and
+/// everything those had seen.
+fn groups(recs: &[Rec], keys: &[&VClock]) -> Vec<Bytes> {
+    let mut tomb = VClock::default();
+    for k in keys {
+        tomb.join(k);
+    }
+    let names: BTreeSet<&Bytes> = recs
+        .iter()
+        .filter_map(|r| match &r.kind {
+            OpKind::XGroupCreate { group, .. } => Some(group),
+            _ => None,
+        })
+        .collect();
+    names
+        .into_iter()
+        .filter(|g| {
+            let mut destroyed = tomb.clone();
+            for r in recs {
+                if matches!(&r.kind, OpKind::XGroupDestroy { group } if group == *g) {
+                    destroyed.join(&r.vc);
+                }
+            }
+            recs.iter().any(|r| {
+                matches!(&r.kind, OpKind::XGroupCreate { group, .. } if group == *g)
+                    && r.vc.dominates(&destroyed)
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// `DEL` wins: an add counts only if its writer had seen every `DEL` and what they had seen.
@@ -446,6 +481,11 @@ pub(super) fn found(entry: Option<&Entry>, key_type: Option<KeyType>) -> State {
                 .flat_map(|s| s.live())
                 .map(|x| (x.id, x.dot, x.fields.clone()))
                 .collect(),
+            e.stream()
+                .into_iter()
+                .flat_map(|s| s.groups.live_names(e.tomb()))
+                .map(<[u8]>::to_vec)
+                .collect(),
         ),
         KeyType::Hll => State::Hll(
             e.hll()
@@ -465,7 +505,7 @@ pub(super) fn found(entry: Option<&Entry>, key_type: Option<KeyType>) -> State {
         State::Set(m) => m.is_empty(),
         State::ZSet(m) => m.is_empty(),
         State::List(v) => v.is_empty(),
-        State::Stream(v) => v.is_empty(),
+        State::Stream(v, g) => v.is_empty() && g.is_empty(),
         State::Hll(v) => v.is_empty(),
         State::Absent | State::Str(_) => false,
     };
@@ -514,12 +554,20 @@ pub(super) fn show(s: &State) -> String {
             "list [{}]",
             v.iter().map(|x| b(x)).collect::<Vec<_>>().join(", ")
         ),
-        State::Stream(v) => format!(
-            "stream [{}]",
+        State::Stream(v, g) => format!(
+            "stream [{}]{}",
             v.iter()
                 .map(|(id, d, _)| format!("{id} from {}", d.origin))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if g.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " groups {{{}}}",
+                    g.iter().map(|x| b(x)).collect::<Vec<_>>().join(", ")
+                )
+            }
         ),
         State::Hll(v) => format!("hll with {} registers set", v.len()),
     };

@@ -258,7 +258,7 @@ fn streams_hll_and_expiry() {
             }]),
         ),
     ];
-    let State::Stream(v) = state(&r) else {
+    let State::Stream(v, _) = state(&r) else {
         panic!("a stream")
     };
     let ids: Vec<String> = v.iter().map(|(id, _, _)| id.to_string()).collect();
@@ -293,6 +293,48 @@ fn streams_hll_and_expiry() {
         expected(&r).unwrap().expiry,
         Some((Expiry::Persist, InstanceId(0)))
     );
+}
+
+/// The docs' consumer-group examples, from the ops alone: concurrent creates of two groups
+/// both exist; a DEL removes a concurrently created group; a destroy removes a concurrent
+/// create of the same group; a create that had seen the destroy stands.
+#[test]
+fn consumer_groups_delete_wins() {
+    use crate::crdt::stream::StreamId;
+    let create = |g: &str| OpKind::XGroupCreate {
+        group: b(g),
+        id: StreamId::default(),
+    };
+    let destroy = |g: &str| OpKind::XGroupDestroy { group: b(g) };
+    let groups = |r: &[Rec]| match state(r) {
+        State::Stream(_, g) => g,
+        State::Absent => Vec::new(),
+        other => panic!("{other:?}"),
+    };
+    let r = [
+        rec(0, 1, &[1, 0], 1, create("group1")),
+        rec(1, 1, &[0, 1], 1, create("group2")),
+    ];
+    assert_eq!(groups(&r), [b("group1"), b("group2")]);
+    let r = [
+        rec(0, 1, &[1, 0], 1, create("group1")),
+        rec(0, 2, &[2, 0], 2, del()),
+        rec(1, 1, &[1, 1], 2, create("group2")),
+    ];
+    assert_eq!(
+        state(&r),
+        State::Absent,
+        "the DEL removes the unobserved group2"
+    );
+    let r = [
+        rec(0, 1, &[1, 0, 0], 1, create("group1")),
+        rec(1, 1, &[1, 1, 0], 2, destroy("group1")),
+        rec(2, 1, &[0, 0, 1], 2, create("group1")),
+    ];
+    assert_eq!(state(&r), State::Absent);
+    let mut r = r.to_vec();
+    r.push(rec(2, 2, &[1, 1, 2], 3, create("group1")));
+    assert_eq!(groups(&r), [b("group1")]);
 }
 
 #[test]

@@ -28,6 +28,18 @@ impl Entry {
         if let Some(t) = op.kind.key_type() {
             self.stamps.raise(t, stamp(op.ts, origin));
         }
+        self.settle_groups();
+    }
+
+    /// Brings the stream's local consumer-group state in line with its replicated part (a
+    /// no-op for a key without groups).
+    pub(super) fn settle_groups(&mut self) {
+        let tomb = self.tomb.as_deref().cloned().unwrap_or_default();
+        if let Some(c) = self.coll.as_deref_mut()
+            && !c.stream.groups.is_empty()
+        {
+            c.stream.groups.settle(&tomb);
+        }
     }
 
     /// The part of [`Entry::apply_kind`] for hashes, sets, sorted sets, lists, streams and
@@ -124,6 +136,34 @@ impl Entry {
                 );
             }
             OpKind::XDel(dots) => self.coll_mut().stream.remove(dots),
+            OpKind::XTrim(dots) => self.coll_mut().stream.trim(dots),
+            OpKind::XSetId {
+                id,
+                entries_added,
+                max_deleted,
+            } => self
+                .coll_mut()
+                .stream
+                .set_last_id(*id, *entries_added, *max_deleted),
+            OpKind::XGroupCreate { group, id } => self.coll_mut().stream.groups.apply(
+                group,
+                GroupOp {
+                    dot: op.dot,
+                    vc: op.vc.clone(),
+                    kind: GroupOpKind::Create(*id),
+                },
+            ),
+            OpKind::XGroupDestroy { group } => {
+                self.coll_mut().stream.groups.destroy(group, &op.vc);
+            }
+            OpKind::XAck { group, prefix } => self.coll_mut().stream.groups.apply(
+                group,
+                GroupOp {
+                    dot: op.dot,
+                    vc: op.vc.clone(),
+                    kind: GroupOpKind::Ack(prefix.clone()),
+                },
+            ),
             OpKind::PfAdd(regs) => {
                 let tomb = self.tomb().clone();
                 self.coll_mut().hll.add(
@@ -200,6 +240,7 @@ impl Entry {
             }
             c.list.remove_observed(vc);
             c.stream.remove_observed(vc);
+            c.stream.restart_counters(&tomb);
             // HyperLogLog: DEL wins over concurrent adds [HLL].
             c.hll.prune(&tomb);
         }
@@ -212,6 +253,7 @@ impl Entry {
         if self.expire.is_some() || other.expire.is_some() {
             self.expire_mut().merge(&other.expire(), &mine, &theirs);
         }
+        let mine_tomb = self.tomb().clone();
         if let Some(oc) = other.coll.as_deref() {
             let tomb = {
                 let mut t = self.tomb().clone();
@@ -235,7 +277,7 @@ impl Entry {
                     .merge(s, &mine, &theirs);
             }
             c.list.merge(&oc.list, &tomb);
-            c.stream.merge(&oc.stream, &tomb);
+            c.stream.merge(&oc.stream, &mine_tomb, other.tomb(), &tomb);
             c.hll.merge(&oc.hll, &tomb);
         }
         // Parts only on this side that the other side had observed and removed.
@@ -263,12 +305,18 @@ impl Entry {
             if other.coll.is_none() {
                 c.list.remove_observed(other.tomb());
                 c.stream.remove_observed(other.tomb());
+                if !mine_tomb.dominates(other.tomb()) {
+                    let mut tomb = mine_tomb.clone();
+                    tomb.join(other.tomb());
+                    c.stream.restart_counters(&tomb);
+                }
             }
         }
         if other.tomb.is_some() {
             self.tomb_mut().join(other.tomb());
         }
         self.apply_key_tomb();
+        self.settle_groups();
         self.stamps.join(&other.stamps);
         self.ctx.join(&theirs);
     }
@@ -295,7 +343,7 @@ impl Entry {
                 && c.set.is_empty()
                 && c.zset.is_empty()
                 && c.list.is_empty_all()
-                && c.stream.all().next().is_none()
+                && c.stream.is_empty_all()
                 && c.hll.is_empty()
         }) {
             self.coll = None;

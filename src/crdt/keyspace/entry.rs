@@ -341,7 +341,7 @@ impl Entry {
                     bytes += m.len() as u64 + s.meta_bytes();
                 }
             }
-            let dead = (c.list.dead_count() + c.stream.dead_count()) as u64;
+            let dead = (c.list.dead_count() + c.stream.dead_count(self.tomb())) as u64;
             n += dead;
             bytes += 48 * dead;
         }
@@ -473,10 +473,20 @@ impl Entry {
                         }
                     }
                     KeyType::Stream => {
-                        for e in self.stream().expect("live stream").live() {
+                        let s = self.stream().expect("live stream");
+                        for e in s.live() {
                             d.word(e.id.ms).word(e.id.seq);
                             for (k, v) in &e.fields {
                                 d.bytes(k).bytes(v);
+                            }
+                        }
+                        // The groups a client sees (`XINFO GROUPS`), folded only when there
+                        // are any, so a stream without groups digests as it always did.
+                        let tomb = self.tomb();
+                        if s.groups.any_live(tomb) {
+                            d.word(u64::MAX);
+                            for g in s.groups.live_names(tomb) {
+                                d.bytes(g);
                             }
                         }
                     }

@@ -111,6 +111,31 @@ pub enum OpKind {
         fields: Vec<(Bytes, Bytes)>,
     },
     XDel(Vec<Dot>),
+    /// `XTRIM` (or `XADD`'s trimming): removes these entries, as `XDEL` does, without
+    /// counting them as deleted (Redis's `max-deleted-entry-id`).
+    XTrim(Vec<Dot>),
+    /// `XSETID`: the stream's last ID becomes at least `id` (Active-Active refuses to move it
+    /// back); `entries_added` and `max_deleted` set this instance's counters when given.
+    XSetId {
+        id: StreamId,
+        entries_added: Option<u64>,
+        max_deleted: Option<StreamId>,
+    },
+    /// `XGROUP CREATE`: the group, and the ID it starts reading after.
+    XGroupCreate {
+        group: Bytes,
+        id: StreamId,
+    },
+    /// `XGROUP DESTROY` (delete wins over concurrent creates and ack effects).
+    XGroupDestroy {
+        group: Bytes,
+    },
+    /// An `XACK` that completed a contiguous acknowledged prefix: per source region, the
+    /// highest ID of that prefix.
+    XAck {
+        group: Bytes,
+        prefix: Vec<(u8, StreamId)>,
+    },
     PfAdd(Vec<(u16, u8)>),
     /// `DEL`, or the owner's expiry: removes what the origin had observed.
     Del {
@@ -130,6 +155,8 @@ impl OpKind {
                 | OpKind::ZRem(_)
                 | OpKind::LRem(_)
                 | OpKind::XDel(_)
+                | OpKind::XTrim(_)
+                | OpKind::XGroupDestroy { .. }
         )
     }
 
@@ -141,7 +168,13 @@ impl OpKind {
             OpKind::SAdd(_) | OpKind::SRem(_) => KeyType::Set,
             OpKind::ZAdd(_) | OpKind::ZIncr { .. } | OpKind::ZRem(_) => KeyType::ZSet,
             OpKind::LInsert(_) | OpKind::LRem(_) | OpKind::LSet { .. } => KeyType::List,
-            OpKind::XAdd { .. } | OpKind::XDel(_) => KeyType::Stream,
+            OpKind::XAdd { .. }
+            | OpKind::XDel(_)
+            | OpKind::XTrim(_)
+            | OpKind::XSetId { .. }
+            | OpKind::XGroupCreate { .. }
+            | OpKind::XGroupDestroy { .. }
+            | OpKind::XAck { .. } => KeyType::Stream,
             OpKind::PfAdd(_) => KeyType::Hll,
             OpKind::Del { .. } | OpKind::Expire(_) => return None,
         })

@@ -1,4 +1,6 @@
-//! Stream commands (`XADD`, `XRANGE`, `XREVRANGE`, `XREAD`, `XLEN`, `XDEL`).
+//! Stream commands (`XADD`, `XRANGE`, `XREVRANGE`, `XREAD`, `XLEN`, `XDEL`); trimming
+//! (`XTRIM`, and `XADD`'s options) is in `stream_trim`, the consumer-group commands in
+//! `stream_groups`.
 
 // The executor's helpers and the crate's types, as the parent module sees them.
 use super::*;
@@ -19,44 +21,61 @@ pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
                 .unwrap_or(0),
         )),
         Cmd::XDel => x_del(ex, cmd),
+        Cmd::XTrim => super::stream_trim::x_trim(ex, cmd),
+        Cmd::XSetId => super::stream_trim::x_setid(ex, cmd),
+        Cmd::XGroup
+        | Cmd::XReadGroup
+        | Cmd::XAck
+        | Cmd::XPending
+        | Cmd::XClaim
+        | Cmd::XAutoClaim
+        | Cmd::XInfo => super::stream_groups::run(ex, cmd),
         other => unreachable!("{other:?} is not in this group"),
     }
 }
 
-/// `XADD`.
+/// `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT n]] *|id field value ...`.
 fn x_add(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let a = &cmd.args;
     let key = a[0].bytes();
     let k = &key[..];
-    if !(a.len() - 2).is_multiple_of(2) {
+    let opts = super::stream_trim::parse(a, true)?;
+    let id_at = opts.id_at;
+    if a.len() - id_at < 3 || (a.len() - id_at - 1) % 2 == 1 {
         return Err(Reply::err(
             "ERR wrong number of arguments for 'xadd' command",
         ));
     }
+    let spec = a[id_at].to_bytes();
+    let parsed = if spec[..] == *b"*" {
+        None
+    } else {
+        // `parse` checked it.
+        StreamId::parse(&spec)
+    };
+    if let Some((0, Some(0))) = parsed {
+        return Err(Reply::err(
+            "ERR The ID specified in XADD must be greater than 0-0",
+        ));
+    }
     let stream = ex.typed(k, KeyType::Stream)?.and_then(|e| e.stream());
+    if stream.is_none() && opts.no_mkstream {
+        return Ok(Reply::Nil);
+    }
     let top = stream.map(|s| s.top()).unwrap_or_default();
-    let spec = a[1].to_bytes();
     let mode = ex.cx.xadd_mode;
     let region = region_number(ex.cx.origin);
     let fresh = crate::crdt::stream::StreamCrdt::default();
     let s = stream.unwrap_or(&fresh);
-    let id = if spec == b"*" {
-        s.next_id(ex.cx.now_ms, None, region, mode)
-    } else {
-        let Some((ms, seq)) = StreamId::parse(&spec) else {
+    let id = match parsed {
+        None => s.next_id(ex.cx.now_ms, None, region, mode),
+        Some((ms, None)) => s.next_id(ex.cx.now_ms, Some(ms), region, mode),
+        Some((_, Some(_))) if mode == XaddIdMode::Strict => {
             return Err(Reply::err(
-                "ERR Invalid stream ID specified as stream command argument",
+                "ERR full stream IDs (ms-seq) are not allowed in strict mode (crdt_xadd_id_uniqueness_mode): use * or a millisecond ID",
             ));
-        };
-        match (seq, mode) {
-            (None, _) => s.next_id(ex.cx.now_ms, Some(ms), region, mode),
-            (Some(_), XaddIdMode::Strict) => {
-                return Err(Reply::err(
-                    "ERR full stream IDs (ms-seq) are not allowed in strict mode (crdt_xadd_id_uniqueness_mode): use * or a millisecond ID",
-                ));
-            }
-            (Some(seq), _) => StreamId { ms, seq },
         }
+        Some((ms, Some(seq))) => StreamId { ms, seq },
     };
     if id == StreamId::default() {
         return Err(Reply::err(
@@ -68,20 +87,39 @@ fn x_add(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
             "ERR The ID specified in XADD is equal or smaller than the target stream top item",
         ));
     }
-    let fields = a[2..]
+    let fields = a[id_at + 1..]
         .chunks(2)
         .map(|p| (p[0].to_bytes(), p[1].to_bytes()))
         .collect();
+    // Redis replicates the ID it made for `*` (a given ID, even millisecond-only, travels as
+    // given: measured against Redis 7.0), and an approximate trim as the exact one it made.
+    let mut words: Vec<Vec<u8>> = std::iter::once(b"XADD".to_vec())
+        .chain(a.iter().map(|v| v.to_bytes().to_vec()))
+        .collect();
+    let generated = parsed.is_none();
+    if generated {
+        words[id_at + 1] = id.to_string().into_bytes();
+    }
+    let at = ex.effects.len();
     ex.emit(k, OpKind::XAdd { id, fields });
+    let trimmed = super::stream_trim::trim(ex, k, &opts);
+    if generated || (opts.approx && trimmed.is_some()) {
+        if let Some(effective) = trimmed.filter(|_| opts.approx) {
+            super::stream_trim::rewrite_approx(&mut words, &opts, effective);
+        }
+        // The XADD's effect took the bytes of the command as sent: recount them.
+        let refs: Vec<&[u8]> = words.iter().map(|w| w.as_slice()).collect();
+        ex.recharge(at, &refs);
+    }
     Ok(Reply::bulk(id.to_string()))
 }
 
-const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+pub(super) const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
 /// An interval bound as Redis parses it: `-`, `+`, `ms` (its sequence `missing_seq`) or
 /// `ms-seq`, or with a leading `(` an exclusive `ms[-seq]` (never `-` or `+`), returned as
 /// the inclusive bound next to it. `start`: the bound is a start (exclusive: the next ID).
-fn interval_bound(v: &Value, start: bool) -> Result<StreamId, Reply> {
+pub(super) fn interval_bound(v: &Value, start: bool) -> Result<StreamId, Reply> {
     let b = v.to_bytes();
     let max = StreamId {
         ms: u64::MAX,
@@ -114,7 +152,7 @@ fn interval_bound(v: &Value, start: bool) -> Result<StreamId, Reply> {
 }
 
 /// An entry as `XRANGE` and `XREAD` reply it: its ID and its field-value pairs.
-fn entry_reply(e: &crate::crdt::stream::StreamEntry) -> Reply {
+pub(super) fn entry_reply(e: &crate::crdt::stream::StreamEntry) -> Reply {
     Reply::Array(vec![
         Reply::bulk(e.id.to_string()),
         Reply::Array(

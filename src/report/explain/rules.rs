@@ -70,6 +70,17 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
             if matches!(other, Expire(_)) {
                 return None;
             }
+            if let XGroupCreate { group, .. } | XAck { group, .. } = other {
+                return Some((
+                    "delete wins (consumer groups)",
+                    format!(
+                        "{} had not observed {} on group {}: for consumer groups a delete wins over concurrent operations, so the DEL removes that group too",
+                        who(d, dl),
+                        who(w, wl),
+                        bytes(group)
+                    ),
+                ));
+            }
             Some((
                 "observed remove",
                 format!(
@@ -262,6 +273,43 @@ fn sequence_rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, St
         (XAdd { id: x, .. }, XAdd { id: y, .. }) => Some((
             "both entries kept",
             format!("concurrent XADDs: entries {x} and {y} are both kept, ordered by ID"),
+        )),
+        (XGroupCreate { group: x, .. }, XGroupCreate { group: y, .. }) => Some(if x == y {
+            (
+                "one group",
+                format!(
+                    "concurrent creates of group {}: one group exists everywhere, each region reading from the higher of the two start IDs",
+                    bytes(x)
+                ),
+            )
+        } else {
+            (
+                "groups union",
+                format!(
+                    "concurrent creates of groups {} and {}: both groups exist everywhere",
+                    bytes(x),
+                    bytes(y)
+                ),
+            )
+        }),
+        (XGroupDestroy { group: x }, XGroupCreate { group: y, .. } | XAck { group: y, .. })
+        | (XGroupCreate { group: y, .. } | XAck { group: y, .. }, XGroupDestroy { group: x })
+            if x == y =>
+        {
+            Some((
+                "delete wins (consumer groups)",
+                format!(
+                    "XGROUP DESTROY of {} is concurrent with a create or an acknowledgement of it: for consumer groups a delete wins over concurrent operations, so the group is gone everywhere",
+                    bytes(x)
+                ),
+            ))
+        }
+        (XAck { group: x, .. }, XAck { group: y, .. }) if x == y => Some((
+            "highest acknowledged prefix",
+            format!(
+                "concurrent ack effects on group {}: each region's read position moves to the highest acknowledged ID either carries",
+                bytes(x)
+            ),
         )),
         (PfAdd(_), PfAdd(_)) => Some((
             "union",

@@ -116,7 +116,7 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
     let n = |r: &mut ChaCha8Rng| pick(r, NUMBERS).to_string();
     let v = |r: &mut ChaCha8Rng| pick(r, VALUES).to_string();
     let f = |r: &mut ChaCha8Rng| pick(r, FIELDS).to_string();
-    match r.random_range(0..71) {
+    match r.random_range(0..78) {
         0 => w(&["SET", key(r, STRINGS)])
             .into_iter()
             .chain([v(r)])
@@ -207,13 +207,14 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
         ],
         37 => {
             *next_id += 1;
-            vec![
-                "XADD".into(),
-                key(r, STREAMS).into(),
-                format!("{next_id}-1"),
-                f(r),
-                v(r),
-            ]
+            // A full ID, or a millisecond-only one (Redis makes it `ms-0` in liberal mode and
+            // replicates the ID it made).
+            let id = if r.random_bool(0.3) {
+                format!("{next_id}")
+            } else {
+                format!("{next_id}-1")
+            };
+            vec!["XADD".into(), key(r, STREAMS).into(), id, f(r), v(r)]
         }
         38 => w(&["XLEN", key(r, STREAMS)]),
         48 => w(&["LLEN", key(r, LISTS)]),
@@ -354,6 +355,7 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
                 _ => vec!["PEXPIRE".into(), k, "100000".into()],
             }
         }
+        71..=77 => group_command(r, *next_id),
         68 => vec![
             pick(r, &["RENAME", "RENAMENX"]).into(),
             pick(r, MSTRINGS).into(),
@@ -417,6 +419,147 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
     }
 }
 
+/// Consumer groups of the stream `x0`, and their consumers.
+const GROUPS: &[&str] = &["g0", "g1"];
+const CONSUMERS: &[&str] = &["c0", "c1"];
+
+/// A consumer-group command on the stream `x0` (IDs up to `top`, the last one added).
+fn group_command(r: &mut ChaCha8Rng, top: u64) -> Vec<String> {
+    let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let g = pick(r, GROUPS);
+    let c = pick(r, CONSUMERS);
+    let id = |r: &mut ChaCha8Rng| format!("{}-1", r.random_range(0..=top + 1));
+    let s = key(r, STREAMS);
+    match r.random_range(0..15) {
+        14 => {
+            let to = [
+                format!("{}", top + 1),
+                format!("{top}-1"),
+                "1-1".into(),
+                "x".into(),
+            ];
+            let mut v = vec![
+                "XSETID".to_string(),
+                s.into(),
+                to[r.random_range(0..4)].clone(),
+            ];
+            let opts: &[&[&str]] = &[
+                &[],
+                &["ENTRIESADDED", "50"],
+                &["MAXDELETEDID", "1-1"],
+                &["ENTRIESADDED", "0"],
+            ];
+            v.extend(w(opts[r.random_range(0..opts.len())]));
+            v
+        }
+        12 => {
+            let mut v = w(&["XTRIM", s]);
+            let opts: &[&[&str]] = &[
+                &["MAXLEN", "2"],
+                &["MAXLEN", "=", "1"],
+                &["MAXLEN", "~", "1"],
+                &["MINID", "3-1"],
+                &["MINID", "~", "5", "LIMIT", "100"],
+                &["MAXLEN", "2", "LIMIT", "5"],
+                &["MAXLEN", "-1"],
+                &["LIMIT", "5"],
+                &[],
+            ];
+            v.extend(w(opts[r.random_range(0..opts.len())]));
+            v
+        }
+        13 => {
+            let opts: &[&[&str]] = &[
+                &["MAXLEN", "3"],
+                &["MAXLEN", "~", "2"],
+                &["MINID", "=", "2-1"],
+                &["NOMKSTREAM"],
+                &["NOMKSTREAM", "MAXLEN", "1"],
+                &["LIMIT", "2"],
+            ];
+            let mut v = w(&["XADD", s]);
+            v.extend(w(opts[r.random_range(0..opts.len())]));
+            v.push(format!("{}", top + 1 + r.random_range(0..3)));
+            v.extend(w(&["f", "v"]));
+            v
+        }
+        0 | 1 => {
+            let start = pick(r, &["0", "$", "1-1", "x", "+"]);
+            let mut v = w(&["XGROUP", "CREATE", s, g, start]);
+            if r.random_bool(0.5) {
+                v.push("MKSTREAM".into());
+            }
+            v
+        }
+        2 => w(&["XGROUP", "DESTROY", s, g]),
+        3 => {
+            let to = pick(r, &["0", "$", "+", "1-1", "2"]);
+            w(&["XGROUP", "SETID", s, g, to])
+        }
+        4 => w(&[
+            pick(r, &["XGROUP"]),
+            pick(r, &["CREATECONSUMER", "DELCONSUMER"]),
+            s,
+            g,
+            c,
+        ]),
+        5 | 6 => {
+            let mut v = w(&["XREADGROUP", "GROUP", g, c]);
+            if r.random_bool(0.5) {
+                v.extend(w(&["COUNT", pick(r, &["1", "2", "0"])]));
+            }
+            if r.random_bool(0.15) {
+                v.push("NOACK".into());
+            }
+            v.push("STREAMS".into());
+            v.push(s.into());
+            v.push(pick(r, &[">", ">", ">", "0", "1-1", "$"]).into());
+            v
+        }
+        7 => {
+            let mut v = w(&["XACK", s, g]);
+            for _ in 0..r.random_range(1..=3) {
+                v.push(id(r));
+            }
+            v
+        }
+        8 => match r.random_range(0..4) {
+            0 => w(&["XPENDING", s, g]),
+            1 => w(&["XPENDING", s, g, "-", "+", pick(r, &["1", "10", "x"])]),
+            2 => w(&["XPENDING", s, g, "-", "+", "10", c]),
+            _ => w(&["XPENDING", s, g, "IDLE", "0", "(0-1", "+", "5"]),
+        },
+        9 => {
+            let mut v = w(&["XCLAIM", s, g, c, pick(r, &["0", "100000", "x"])]);
+            v.push(id(r));
+            if r.random_bool(0.3) {
+                v.push(id(r));
+            }
+            let opts: &[&[&str]] = &[&[], &["JUSTID"], &["FORCE"], &["RETRYCOUNT", "3"], &["BAD"]];
+            v.extend(w(opts[r.random_range(0..opts.len())]));
+            v
+        }
+        10 => {
+            let mut v = w(&[
+                "XAUTOCLAIM",
+                s,
+                g,
+                c,
+                "0",
+                pick(r, &["0", "-", "(1-1", "x"]),
+            ]);
+            let opts: &[&[&str]] = &[&[], &["COUNT", "1"], &["JUSTID"], &["COUNT", "0"]];
+            v.extend(w(opts[r.random_range(0..opts.len())]));
+            v
+        }
+        _ => match r.random_range(0..3) {
+            0 => w(&["XINFO", "GROUPS", s]),
+            1 => w(&["XINFO", "CONSUMERS", s, g]),
+            _ => w(&["XINFO", "STREAM", s]),
+        },
+    }
+}
+
 /// geosim's reply in Redis's wire form.
 fn wire(reply: &Reply) -> Resp {
     match reply {
@@ -455,7 +598,16 @@ pub struct Compared {
     pub near_expiry: bool,
     pub geosim: (Resp, u64),
     pub redis: (Resp, u64),
+    /// The command left a key that plain Redis keeps and Active-Active does not, and why.
+    pub gone_by_design: Option<&'static str>,
 }
+
+/// An empty stream whose last consumer group was destroyed: plain Redis keeps the empty
+/// stream; in Active-Active a stream without entries exists through its groups (the docs'
+/// `XGROUP DESTROY` example ends with `EXISTS x` → 0).
+const EMPTY_STREAM_GONE: &str = "an empty stream whose last consumer group is destroyed: \
+     plain Redis keeps the empty stream, Active-Active's docs show the key gone (EXISTS → 0) \
+     [STREAM]";
 
 /// The commands of seed `seed`.
 pub fn seed_commands(seed: u64, count: usize) -> Vec<Vec<String>> {
@@ -483,6 +635,7 @@ pub fn run_commands(pair: &Pair, commands: &[Vec<String>]) -> Vec<Compared> {
                 near_expiry: false,
                 geosim: (Resp::Bulk(None), 0),
                 redis: (Resp::Bulk(None), 0),
+                gone_by_design: None,
             });
             continue;
         }
@@ -514,12 +667,17 @@ pub fn run_commands(pair: &Pair, commands: &[Vec<String>]) -> Vec<Compared> {
             }
             Err(e) => (Resp::Error(e.0), 0),
         };
+        let destroyed = words[0].eq_ignore_ascii_case("XGROUP")
+            && words[1].eq_ignore_ascii_case("DESTROY")
+            && geosim.0 == Resp::Int(1);
+        let gone = destroyed && ks.visible(words[2].as_bytes(), now_ms).is_none();
         out.push(Compared {
             words: words.clone(),
             not_sent: None,
             near_expiry,
             geosim,
             redis: (redis_reply, redis_bytes),
+            gone_by_design: gone.then_some(EMPTY_STREAM_GONE),
         });
     }
     out
@@ -533,7 +691,7 @@ const EXPIRY_RACE_MS: u64 = 2;
 
 /// A disagreement at a key's expiry instant (`EXPIRY_RACE_MS`): the harness's clocks, not
 /// the model.
-fn expiry_race(c: &Compared) -> Option<&'static str> {
+pub fn expiry_race(c: &Compared) -> Option<&'static str> {
     c.near_expiry.then_some(
         "a key expiring while Redis ran the command (between two readings of its clock, 2 ms \
          either side): geosim runs at the first reading, so one side may see the key expired \
@@ -547,6 +705,7 @@ pub fn verdict(c: &Compared) -> Result<Option<&'static str>, ()> {
     if !replies_agree(c) {
         return float_precision(c)
             .or_else(|| counter_width(c))
+            .or_else(|| setid_backwards(c))
             .or_else(|| expiry_race(c))
             .map(Some)
             .ok_or(());
@@ -578,6 +737,17 @@ fn counter_width(c: &Compared) -> Option<&'static str> {
     }
 }
 
+/// `XSETID` below the stream's last ID (above its last entry): plain Redis accepts it,
+/// Active-Active refuses it (the docs: "XSETID fails when the new ID is less than current ID").
+fn setid_backwards(c: &Compared) -> Option<&'static str> {
+    let refused = matches!(&c.geosim.0, Resp::Error(e)
+        if e.starts_with("ERR The ID specified in XSETID is smaller than the current last ID"));
+    (refused && c.redis.0 == Resp::Status("OK".into())).then_some(
+        "XSETID below the stream's last ID: plain Redis accepts it, Active-Active refuses it \
+         (XSETID fails when the new ID is less than the current one [STREAM])",
+    )
+}
+
 /// A float increment whose result differs in its last digits (relative difference at most
 /// 1e-15): Redis computes `INCRBYFLOAT` and `HINCRBYFLOAT` in long double, geosim in double
 /// (docs/semantics.md, counters). Beyond 2^53 the digits differ often; below it now and then
@@ -596,6 +766,49 @@ fn float_precision(c: &Compared) -> Option<&'static str> {
         "float increments whose last digits differ: Redis computes in long double, geosim in \
          double",
     )
+}
+
+/// Redis's `XINFO STREAM` reply without `radix-tree-keys` and `radix-tree-nodes`, the sizes
+/// of its own radix tree, which geosim leaves out (docs/semantics.md).
+fn without_radix_tree(r: &Resp) -> Resp {
+    match r {
+        Resp::Array(Some(items)) if items.len() % 2 == 0 => {
+            let is =
+                |x: &Resp, name: &str| matches!(x, Resp::Bulk(Some(b)) if b == name.as_bytes());
+            if !items.iter().any(|x| is(x, "radix-tree-keys")) {
+                return r.clone();
+            }
+            let kept = items
+                .chunks(2)
+                .filter(|p| !is(&p[0], "radix-tree-keys") && !is(&p[0], "radix-tree-nodes"))
+                .flatten()
+                .cloned()
+                .collect();
+            Resp::Array(Some(kept))
+        }
+        _ => r.clone(),
+    }
+}
+
+/// Equal replies, except idle times (ms since a delivery or since a consumer was seen), which
+/// may differ by the harness's timing: the third item of an `XPENDING` entry, the value after
+/// `idle` in `XINFO CONSUMERS`. `idle`: `g` and `r` are such a time.
+fn same_within_idle(g: &Resp, r: &Resp, idle: bool) -> bool {
+    match (g, r) {
+        (Resp::Int(a), Resp::Int(b)) if idle => (a - b).abs() <= 10,
+        (Resp::Array(Some(x)), Resp::Array(Some(y))) if x.len() == y.len() => {
+            let pending_entry = x.len() == 4
+                && matches!(x[0], Resp::Bulk(Some(_)))
+                && matches!(x[1], Resp::Bulk(Some(_)))
+                && matches!(x[2], Resp::Int(_));
+            (0..x.len()).all(|i| {
+                let idle = (pending_entry && i == 2)
+                    || (i > 0 && matches!(&x[i - 1], Resp::Bulk(Some(b)) if b == b"idle"));
+                same_within_idle(&x[i], &y[i], idle)
+            })
+        }
+        _ => g == r,
+    }
 }
 
 /// A shorter sequence that still disagrees at its end: the commands before `at` that name
@@ -629,6 +842,27 @@ pub fn bytes_excluded(c: &Compared) -> Option<&'static str> {
             "SADD of members already present: plain Redis propagates nothing; Active-Active \
              replicates the add, which must win over a concurrent SREM",
         ),
+        ("XREADGROUP" | "XCLAIM" | "XAUTOCLAIM", _) => Some(
+            "consumer-group reads and claims: plain Redis propagates the pending entries and \
+             consumers they change (as XCLAIM and XGROUP commands) to its replicas; \
+             Active-Active keeps consumers and pending entries local [STREAM]",
+        ),
+        ("XGROUP", _)
+            if matches!(
+                c.words[1].to_ascii_uppercase().as_str(),
+                "SETID" | "CREATECONSUMER" | "DELCONSUMER"
+            ) =>
+        {
+            Some(
+                "XGROUP SETID, CREATECONSUMER and DELCONSUMER: plain Redis propagates them; \
+                 Active-Active does not replicate them [STREAM]",
+            )
+        }
+        ("XACK", _) => Some(
+            "XACK: plain Redis propagates every XACK that acknowledged something; \
+             Active-Active replicates an ack effect only when the acknowledged entries form \
+             a contiguous prefix of what was read [STREAM]",
+        ),
         ("ZINCRBY", (_, 0)) => Some(
             "ZINCRBY by 0 of a present member: plain Redis propagates nothing; geosim \
              replicates the counter increment, which keeps the member against a concurrent ZREM",
@@ -656,6 +890,9 @@ pub fn replies_agree(c: &Compared) -> bool {
                 p
             };
             pairs(g) == pairs(r)
+        }
+        (g, r) if name == "XPENDING" || name == "XINFO" => {
+            same_within_idle(g, &without_radix_tree(r), false)
         }
         (Resp::Int(g), Resp::Int(r)) if name == "TTL" => (g - r).abs() <= 1,
         (Resp::Int(g), Resp::Int(r)) if name == "PTTL" => (g - r).abs() <= 10,

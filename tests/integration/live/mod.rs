@@ -16,10 +16,10 @@ use server::Pair;
 const TAINTED: &str = "later commands on a key whose value differs by design after one of \
      the above (the rest of that seed)";
 
-/// Seeds and commands per seed of the differential test: 8,000 commands, about 9 s
+/// Seeds and commands per seed of the differential test: 9,000 commands, about 10 s
 /// (`GEOSIM_LIVE_SEEDS=N` for a longer hunt).
 const SEEDS: u64 = 20;
-const COMMANDS_PER_SEED: usize = 400;
+const COMMANDS_PER_SEED: usize = 450;
 
 #[test]
 fn random_commands_get_the_same_replies_and_stream_bytes_from_geosim_and_redis() {
@@ -80,9 +80,15 @@ fn random_commands_get_the_same_replies_and_stream_bytes_from_geosim_and_redis()
             *per_command
                 .entry(c.words[0].to_ascii_uppercase())
                 .or_default() += 1;
+            if let Some(why) = c.gone_by_design {
+                *excluded.entry(why).or_default() += 1;
+                tainted.push(c.words[2].as_str());
+            }
             if let Some(why) = why {
                 *excluded.entry(why).or_default() += 1;
-                if c.geosim.0 != c.redis.0 {
+                // A race at a key's expiry may leave the key expired on one side only, even
+                // when the replies agree (only the stream bytes showed it).
+                if c.geosim.0 != c.redis.0 || differential::expiry_race(c).is_some() {
                     // Every key the command names (`RENAME src dst`, `MSET k v k v`).
                     tainted.extend(
                         c.words[1..]

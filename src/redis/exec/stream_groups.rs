@@ -1,0 +1,1027 @@
+//! Stream consumer-group commands (`XGROUP`, `XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
+//! `XAUTOCLAIM`, `XINFO`), with Redis 7.0's replies and errors, and Active-Active's split of
+//! what replicates (`crdt::stream::groups`): a group's creation and destruction, and an ack
+//! effect when an `XACK` completes a contiguous acknowledged prefix. Everything else changes
+//! only this instance's consumers, pending entries and read positions.
+
+// The executor's helpers and the crate's types, as the parent module sees them.
+use super::streams::{INVALID_ID, entry_reply, interval_bound};
+use super::*;
+use crate::crdt::stream::groups::INVALID_ENTRIES_READ;
+use crate::crdt::stream::{LocalGroup, Nack, StreamCrdt, StreamEntry};
+
+pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    match cmd.cmd {
+        Cmd::XGroup => x_group(ex, cmd),
+        Cmd::XReadGroup => x_read_group(ex, cmd),
+        Cmd::XAck => x_ack(ex, cmd),
+        Cmd::XPending => x_pending(ex, cmd),
+        Cmd::XClaim => x_claim(ex, cmd),
+        Cmd::XAutoClaim => x_autoclaim(ex, cmd),
+        Cmd::XInfo => x_info(ex, cmd),
+        other => unreachable!("{other:?} is not in this group"),
+    }
+}
+
+/// A stream ID where `-` and `+` are not allowed and a missing sequence is 0.
+fn strict_id(v: &Value) -> Result<StreamId, Reply> {
+    let b = v.to_bytes();
+    match StreamId::parse(&b) {
+        Some((ms, seq)) => Ok(StreamId {
+            ms,
+            seq: seq.unwrap_or(0),
+        }),
+        None => Err(Reply::err(INVALID_ID)),
+    }
+}
+
+/// A stream ID where `-` is `0-0` and `+` the largest ID.
+fn loose_id(v: &Value) -> Result<StreamId, Reply> {
+    match &v.to_bytes()[..] {
+        b"-" => Ok(StreamId::default()),
+        b"+" => Ok(StreamId {
+            ms: u64::MAX,
+            seq: u64::MAX,
+        }),
+        _ => strict_id(v),
+    }
+}
+
+fn text(v: &Value) -> String {
+    String::from_utf8_lossy(&v.to_bytes()).into_owned()
+}
+
+fn no_group(key: &[u8], group: &[u8]) -> Reply {
+    Reply::err(format!(
+        "NOGROUP No such consumer group '{}' for key name '{}'",
+        String::from_utf8_lossy(group),
+        String::from_utf8_lossy(key)
+    ))
+}
+
+fn no_key_or_group(key: &[u8], group: &[u8], suffix: &str) -> Reply {
+    Reply::err(format!(
+        "NOGROUP No such key '{}' or consumer group '{}'{suffix}",
+        String::from_utf8_lossy(key),
+        String::from_utf8_lossy(group)
+    ))
+}
+
+fn region(e: &StreamEntry) -> u8 {
+    e.dot.origin.0
+}
+
+/// Whether `group` exists on the stream at `key` as this instance sees it.
+fn group_exists(ex: &Exec, key: &[u8], group: &[u8]) -> Result<bool, Reply> {
+    Ok(ex
+        .typed(key, KeyType::Stream)?
+        .is_some_and(|e| e.stream().is_some_and(|s| s.groups.exists(group, e.tomb()))))
+}
+
+/// The figures Redis's lag and read-counter rules read off a stream.
+struct Shape {
+    added: i64,
+    len: i64,
+    last: StreamId,
+    first: StreamId,
+    max_deleted: StreamId,
+}
+
+impl Shape {
+    fn of(s: &StreamCrdt) -> Shape {
+        Shape {
+            added: s.added() as i64,
+            len: s.len() as i64,
+            last: s.top(),
+            first: s.first_id(),
+            max_deleted: s.max_deleted(),
+        }
+    }
+
+    /// Whether an `XDEL` left a gap at or after `start` (Redis's `streamRangeHasTombstones`).
+    fn tombstones_after(&self, start: StreamId) -> bool {
+        let zero = StreamId::default();
+        if self.len == 0 || self.max_deleted == zero || self.first > self.max_deleted {
+            return false;
+        }
+        start <= self.max_deleted
+    }
+
+    /// The logical read counter of `id`, when it can be known (Redis's
+    /// `streamEstimateDistanceFromFirstEverEntry`).
+    fn distance(&self, id: StreamId) -> i64 {
+        if self.added == 0 {
+            return 0;
+        }
+        if self.len == 0 && id <= self.last {
+            return self.added;
+        }
+        if id == self.last {
+            return self.added;
+        }
+        if id > self.last {
+            return INVALID_ENTRIES_READ;
+        }
+        let zero = StreamId::default();
+        if self.max_deleted == zero || self.max_deleted < self.first {
+            if id < self.first {
+                return self.added - self.len;
+            }
+            if id == self.first {
+                return self.added - self.len + 1;
+            }
+        }
+        INVALID_ENTRIES_READ
+    }
+
+    /// A group's lag, when it can be known.
+    fn lag(&self, entries_read: i64, last_id: StreamId) -> Option<i64> {
+        if self.added == 0 {
+            return Some(0);
+        }
+        if entries_read != INVALID_ENTRIES_READ && !self.tombstones_after(last_id) {
+            return Some(self.added - entries_read);
+        }
+        match self.distance(last_id) {
+            INVALID_ENTRIES_READ => None,
+            d => Some(self.added - d),
+        }
+    }
+}
+
+/// Finds `consumer` (refreshing its seen time) or creates it.
+fn touch_consumer(l: &mut LocalGroup, consumer: &[u8], now_ms: u64) {
+    l.consumers.insert(consumer.to_vec(), now_ms);
+}
+
+/// `XGROUP CREATE|DESTROY|SETID|CREATECONSUMER|DELCONSUMER|HELP`.
+fn x_group(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let sub = upper(&a[0]);
+    let words = a.len() + 1;
+    let arity_ok = match sub.as_str() {
+        "CREATE" | "SETID" => words >= 5,
+        "DESTROY" => words == 4,
+        "CREATECONSUMER" | "DELCONSUMER" => words == 5,
+        "HELP" => words == 2,
+        _ => {
+            return Err(Reply::err(format!(
+                "ERR unknown subcommand '{}'. Try XGROUP HELP.",
+                text(&a[0])
+            )));
+        }
+    };
+    if !arity_ok {
+        return Err(Reply::err(format!(
+            "ERR wrong number of arguments for 'xgroup|{}' command",
+            sub.to_ascii_lowercase()
+        )));
+    }
+    let syntax = || {
+        Reply::err(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
+            text(&a[0])
+        ))
+    };
+    if sub == "HELP" {
+        return Ok(Reply::Array(
+            [
+                "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CREATE <key> <groupname> <id|$> [MKSTREAM] [ENTRIESREAD entries_read]",
+                "DESTROY <key> <groupname>",
+                "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+                "CREATECONSUMER <key> <groupname> <consumer>",
+                "DELCONSUMER <key> <groupname> <consumer>",
+                "HELP",
+            ]
+            .iter()
+            .map(|l| Reply::Status(l))
+            .collect(),
+        ));
+    }
+    // Options of CREATE and SETID.
+    let mut mkstream = false;
+    let mut entries_read = INVALID_ENTRIES_READ;
+    let mut i = 4;
+    while i < a.len() {
+        let o = upper(&a[i]);
+        if sub == "CREATE" && o == "MKSTREAM" {
+            mkstream = true;
+            i += 1;
+        } else if (sub == "CREATE" || sub == "SETID") && o == "ENTRIESREAD" && i + 1 < a.len() {
+            entries_read = int_arg(&a[i + 1])?;
+            if entries_read < 0 && entries_read != INVALID_ENTRIES_READ {
+                return Err(Reply::err(
+                    "ERR value for ENTRIESREAD must be positive or -1",
+                ));
+            }
+            i += 2;
+        } else {
+            return Err(syntax());
+        }
+    }
+    let key = a[1].to_bytes();
+    let group = a[2].to_bytes();
+    let stream = ex.typed(&key, KeyType::Stream)?;
+    let exists = stream.is_some_and(|e| {
+        e.stream()
+            .is_some_and(|s| s.groups.exists(&group, e.tomb()))
+    });
+    let top = stream
+        .and_then(|e| e.stream())
+        .map(|s| s.top())
+        .unwrap_or_default();
+    if stream.is_none() && !mkstream {
+        return Err(Reply::err(
+            "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may \
+             want to use the MKSTREAM option to create an empty stream automatically.",
+        ));
+    }
+    if !exists && matches!(sub.as_str(), "SETID" | "CREATECONSUMER" | "DELCONSUMER") {
+        return Err(no_group(&key, &group));
+    }
+    match sub.as_str() {
+        "CREATE" => {
+            if a.len() + 1 > 8 {
+                return Err(syntax());
+            }
+            let id = if a[3].to_bytes() == b"$" {
+                top
+            } else {
+                strict_id(&a[3])?
+            };
+            if exists {
+                return Err(Reply::err("BUSYGROUP Consumer Group name already exists"));
+            }
+            ex.emit(
+                &key,
+                OpKind::XGroupCreate {
+                    group: group.clone(),
+                    id,
+                },
+            );
+            with_local(ex, &key, &group, |l, _| l.entries_read = entries_read);
+            Ok(Reply::ok())
+        }
+        "SETID" => {
+            if a.len() + 1 != 5 && a.len() + 1 != 7 {
+                return Err(syntax());
+            }
+            let id = if a[3].to_bytes() == b"$" {
+                top
+            } else {
+                loose_id(&a[3])?
+            };
+            with_local(ex, &key, &group, |l, _| {
+                l.set_all(id);
+                l.entries_read = entries_read;
+            });
+            Ok(Reply::ok())
+        }
+        "DESTROY" => {
+            if exists {
+                ex.emit(&key, OpKind::XGroupDestroy { group });
+                Ok(Reply::Int(1))
+            } else {
+                Ok(Reply::Int(0))
+            }
+        }
+        "CREATECONSUMER" => {
+            let consumer = a[3].to_bytes();
+            let now = ex.cx.now_ms;
+            let created = with_local(ex, &key, &group, |l, _| {
+                if l.consumers.contains_key(&consumer[..]) {
+                    false
+                } else {
+                    l.consumers.insert(consumer.to_vec(), now);
+                    true
+                }
+            });
+            Ok(Reply::Int(created.unwrap_or(false) as i64))
+        }
+        _ => {
+            let consumer = a[3].to_bytes();
+            let pending = with_local(ex, &key, &group, |l, _| {
+                if l.consumers.remove(&consumer[..]).is_none() {
+                    return 0;
+                }
+                let before = l.pel.len();
+                l.pel.retain(|_, n| n.consumer[..] != consumer[..]);
+                (before - l.pel.len()) as i64
+            });
+            Ok(Reply::Int(pending.unwrap_or(0)))
+        }
+    }
+}
+
+/// Runs `f` on this instance's state of `group` at `key` with the stream's entries (every
+/// one, dead ones included); `None` when the group does not exist here.
+fn with_local<R>(
+    ex: &mut Exec,
+    key: &[u8],
+    group: &[u8],
+    f: impl FnOnce(&mut LocalGroup, &[StreamEntry]) -> R,
+) -> Option<R> {
+    ex.ks
+        .stream_local(key, |s, _| {
+            let (entries, groups) = s.split();
+            groups.local_mut(group).map(|l| f(l, entries))
+        })
+        .flatten()
+}
+
+/// `XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS key ... id ...`. `>` reads, per
+/// source region, the entries after the group's position for that region (so entries that
+/// reached this instance late are not skipped: the docs' "XREADGROUP never skips"); another ID
+/// reads the consumer's own pending entries after it. `BLOCK` is answered at once.
+fn x_read_group(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let mut count = 0usize;
+    let mut noack = false;
+    let mut names: Option<(Bytes, Bytes)> = None;
+    let mut first = None;
+    let mut i = 0;
+    while i < a.len() {
+        let more = a.len() - i - 1;
+        match upper(&a[i]).as_str() {
+            "BLOCK" if more > 0 => {
+                match a[i + 1].as_i64() {
+                    Some(t) if t < 0 => return Err(Reply::err("ERR timeout is negative")),
+                    Some(_) => {}
+                    None => {
+                        return Err(Reply::err("ERR timeout is not an integer or out of range"));
+                    }
+                }
+                i += 2;
+            }
+            "COUNT" if more > 0 => {
+                count = int_arg(&a[i + 1])?.max(0) as usize;
+                i += 2;
+            }
+            "STREAMS" if more > 0 => {
+                if !more.is_multiple_of(2) {
+                    return Err(Reply::err(
+                        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+                    ));
+                }
+                first = Some(i + 1);
+                break;
+            }
+            "GROUP" if more >= 2 => {
+                names = Some((a[i + 1].to_bytes().to_vec(), a[i + 2].to_bytes().to_vec()));
+                i += 3;
+            }
+            "NOACK" => {
+                noack = true;
+                i += 1;
+            }
+            _ => return Err(Reply::err(SYNTAX)),
+        }
+    }
+    let Some(first) = first else {
+        return Err(Reply::err(SYNTAX));
+    };
+    let Some((group, consumer)) = names else {
+        return Err(Reply::err("ERR Missing GROUP option for XREADGROUP"));
+    };
+    let n = (a.len() - first) / 2;
+    // Every key, group and ID is checked before anything is read; `None` is `>`.
+    let mut after: Vec<Option<StreamId>> = Vec::with_capacity(n);
+    for j in 0..n {
+        let key = a[first + j].to_bytes();
+        if !group_exists(ex, &key, &group)? {
+            return Err(no_key_or_group(
+                &key,
+                &group,
+                " in XREADGROUP with GROUP option",
+            ));
+        }
+        after.push(match &a[first + n + j].to_bytes()[..] {
+            b"$" => {
+                return Err(Reply::err(
+                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read \
+                     the history of this consumer by specifying a proper ID, or use the > ID to \
+                     get new messages. The $ ID would just return an empty result set.",
+                ));
+            }
+            b">" => None,
+            _ => Some(strict_id(&a[first + n + j])?),
+        });
+    }
+    let now = ex.cx.now_ms;
+    let take = if count == 0 { usize::MAX } else { count };
+    let mut out = Vec::new();
+    for (j, gt) in after.into_iter().enumerate() {
+        let key = a[first + j].to_bytes();
+        let served = ex
+            .ks
+            .stream_local(&key, |s, _| {
+                let shape = Shape::of(s);
+                let (entries, groups) = s.split();
+                let l = groups.local_mut(&group)?;
+                Some(match gt {
+                    Some(gt) => Some(read_history(l, entries, &consumer, gt, take, now)),
+                    None => read_new(l, entries, &consumer, take, noack, now, &shape),
+                })
+            })
+            .flatten()
+            .flatten();
+        if let Some(entries) = served {
+            out.push(Reply::Array(vec![
+                Reply::Bulk(key.to_vec()),
+                Reply::Array(entries),
+            ]));
+        }
+    }
+    Ok(if out.is_empty() {
+        Reply::NilArray
+    } else {
+        Reply::Array(out)
+    })
+}
+
+/// `>`: the live entries after each region's position, in stream order, up to `take`; `None`
+/// (the stream is not served, and no consumer is created) when there are none.
+fn read_new(
+    l: &mut LocalGroup,
+    entries: &[StreamEntry],
+    consumer: &[u8],
+    take: usize,
+    noack: bool,
+    now: u64,
+    shape: &Shape,
+) -> Option<Vec<Reply>> {
+    let new: Vec<&StreamEntry> = entries
+        .iter()
+        .filter(|e| !e.dead && e.id > l.pos(region(e)))
+        .take(take)
+        .collect();
+    if new.is_empty() {
+        return None;
+    }
+    touch_consumer(l, consumer, now);
+    let mut out = Vec::with_capacity(new.len());
+    for e in new {
+        if e.id > l.last_id() {
+            if l.entries_read != INVALID_ENTRIES_READ && !shape.tombstones_after(e.id) {
+                l.entries_read += 1;
+            } else if shape.added > 0 {
+                l.entries_read = shape.distance(e.id);
+            }
+        }
+        l.raise(region(e), e.id);
+        out.push(entry_reply(e));
+        if !noack {
+            l.pel.insert(
+                (e.id, region(e)),
+                Nack {
+                    consumer: consumer.to_vec(),
+                    delivered_ms: now,
+                    count: 1,
+                },
+            );
+        }
+    }
+    Some(out)
+}
+
+/// An explicit ID: the consumer's pending entries after `gt`, each as its entry (or its ID
+/// and a null when the entry was deleted), delivered again.
+fn read_history(
+    l: &mut LocalGroup,
+    entries: &[StreamEntry],
+    consumer: &[u8],
+    gt: StreamId,
+    take: usize,
+    now: u64,
+) -> Vec<Reply> {
+    touch_consumer(l, consumer, now);
+    let mut out = Vec::new();
+    for ((id, r), nack) in l.pel.iter_mut() {
+        if out.len() == take {
+            break;
+        }
+        if *id <= gt || nack.consumer != consumer {
+            continue;
+        }
+        match entries
+            .iter()
+            .find(|e| !e.dead && e.id == *id && region(e) == *r)
+        {
+            Some(e) => {
+                nack.delivered_ms = now;
+                nack.count += 1;
+                out.push(entry_reply(e));
+            }
+            None => out.push(Reply::Array(vec![
+                Reply::bulk(id.to_string()),
+                Reply::NilArray,
+            ])),
+        }
+    }
+    out
+}
+
+/// Per source region, the highest ID of the acknowledged prefix: the highest entry of that
+/// region at or below its read position and below its first pending entry.
+fn acked_prefix(l: &LocalGroup, entries: &[StreamEntry]) -> Vec<(u8, StreamId)> {
+    let mut regions: Vec<u8> = entries.iter().map(region).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    regions
+        .into_iter()
+        .filter_map(|r| {
+            let pending = l
+                .pel
+                .keys()
+                .filter(|(_, o)| *o == r)
+                .map(|(id, _)| *id)
+                .min();
+            entries
+                .iter()
+                .filter(|e| region(e) == r && e.id <= l.pos(r))
+                .filter(|e| pending.is_none_or(|p| e.id < p))
+                .map(|e| e.id)
+                .max()
+                .map(|id| (r, id))
+        })
+        .collect()
+}
+
+/// `XACK key group id ...`: removes the IDs from the pending entries list. The ack replicates
+/// (as this command) only when it moves some region's acknowledged prefix beyond what the
+/// group's replicated state already holds \[STREAM\].
+fn x_ack(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let key = a[0].to_bytes();
+    let group = a[1].to_bytes();
+    if !group_exists(ex, &key, &group)? {
+        return Ok(Reply::Int(0));
+    }
+    let ids = a[2..]
+        .iter()
+        .map(strict_id)
+        .collect::<Result<Vec<_>, _>>()?;
+    let acked = ex
+        .ks
+        .stream_local(&key, |s, tomb| {
+            let (entries, groups) = s.split();
+            let floor: Vec<(u8, StreamId)> = (0..=u8::MAX)
+                .filter(|r| entries.iter().any(|e| region(e) == *r))
+                .map(|r| (r, groups.floor(&group, r, tomb)))
+                .collect();
+            let l = groups.local_mut(&group).expect("the group exists here");
+            let before = l.pel.len();
+            for id in &ids {
+                l.pel.retain(|(x, _), _| x != id);
+            }
+            let n = (before - l.pel.len()) as i64;
+            let prefix = acked_prefix(l, entries);
+            let moved = prefix.iter().any(|(r, id)| {
+                floor
+                    .iter()
+                    .find(|(x, _)| x == r)
+                    .is_none_or(|(_, f)| id > f)
+            });
+            (n, moved.then_some(prefix))
+        })
+        .expect("the stream exists");
+    let (n, prefix) = acked;
+    if let Some(prefix) = prefix {
+        ex.emit(&key, OpKind::XAck { group, prefix });
+    }
+    Ok(Reply::Int(n))
+}
+
+/// `XPENDING key group [[IDLE ms] start end count [consumer]]`.
+fn x_pending(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let words = a.len() + 1;
+    if words != 3 && !(6..=9).contains(&words) {
+        return Err(Reply::err(SYNTAX));
+    }
+    let mut range = None;
+    if words >= 6 {
+        let mut at = 2;
+        let mut min_idle = 0;
+        if upper(&a[2]) == "IDLE" {
+            min_idle = int_arg(&a[3])?;
+            if words < 8 {
+                return Err(Reply::err(SYNTAX));
+            }
+            at += 2;
+        }
+        let count = int_arg(&a[at + 2])?.max(0) as usize;
+        let lo = interval_bound(&a[at], true)?;
+        let hi = interval_bound(&a[at + 1], false)?;
+        let consumer = a.get(at + 3).map(|c| c.to_bytes().to_vec());
+        range = Some((min_idle, lo, hi, count, consumer));
+    }
+    let key = a[0].to_bytes();
+    let group = a[1].to_bytes();
+    if !group_exists(ex, &key, &group)? {
+        return Err(no_key_or_group(&key, &group, ""));
+    }
+    let e = ex.view(&key).expect("the stream exists");
+    let l = e
+        .stream()
+        .and_then(|s| s.groups.local(&group))
+        .expect("the group exists here");
+    let now = ex.cx.now_ms as i64;
+    let Some((min_idle, lo, hi, count, consumer)) = range else {
+        if l.pel.is_empty() {
+            return Ok(Reply::Array(vec![
+                Reply::Int(0),
+                Reply::Nil,
+                Reply::Nil,
+                Reply::NilArray,
+            ]));
+        }
+        let first = l.pel.keys().next().expect("not empty").0;
+        let last = l.pel.keys().next_back().expect("not empty").0;
+        let per: Vec<Reply> = l
+            .consumers
+            .keys()
+            .filter_map(|c| {
+                let n = l.pel.values().filter(|x| x.consumer == *c).count();
+                (n > 0)
+                    .then(|| Reply::Array(vec![Reply::Bulk(c.clone()), Reply::bulk(n.to_string())]))
+            })
+            .collect();
+        return Ok(Reply::Array(vec![
+            Reply::Int(l.pel.len() as i64),
+            Reply::bulk(first.to_string()),
+            Reply::bulk(last.to_string()),
+            Reply::Array(per),
+        ]));
+    };
+    if let Some(c) = &consumer
+        && !l.consumers.contains_key(c)
+    {
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let out = l
+        .pel
+        .iter()
+        .filter(|((id, _), n)| {
+            *id >= lo
+                && *id <= hi
+                && consumer.as_ref().is_none_or(|c| n.consumer == *c)
+                && (min_idle == 0 || now - n.delivered_ms as i64 >= min_idle)
+        })
+        .take(count)
+        .map(|((id, _), n)| {
+            Reply::Array(vec![
+                Reply::bulk(id.to_string()),
+                Reply::Bulk(n.consumer.clone()),
+                Reply::Int((now - n.delivered_ms as i64).max(0)),
+                Reply::Int(n.count as i64),
+            ])
+        })
+        .collect();
+    Ok(Reply::Array(out))
+}
+
+/// `XCLAIM key group consumer min-idle id ... [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]
+/// [JUSTID] [LASTID id]`: changes the owner of pending entries (local: not replicated).
+fn x_claim(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let key = a[0].to_bytes();
+    let group = a[1].to_bytes();
+    let consumer = a[2].to_bytes().to_vec();
+    if !group_exists(ex, &key, &group)? {
+        return Err(no_key_or_group(&key, &group, ""));
+    }
+    let min_idle = a[3]
+        .as_i64()
+        .ok_or_else(|| Reply::err("ERR Invalid min-idle-time argument for XCLAIM"))?
+        .max(0);
+    let mut ids = Vec::new();
+    let mut j = 4;
+    while j < a.len() {
+        match strict_id(&a[j]) {
+            Ok(id) => ids.push(id),
+            Err(_) => break,
+        }
+        j += 1;
+    }
+    let now = ex.cx.now_ms as i64;
+    let (mut force, mut justid) = (false, false);
+    let mut retry: Option<i64> = None;
+    let mut delivery: Option<i64> = None;
+    let mut last_id = StreamId::default();
+    while j < a.len() {
+        let more = a.len() - 1 - j;
+        let opt = upper(&a[j]);
+        let num = |v: &Value, what: &str| {
+            v.as_i64()
+                .ok_or_else(|| Reply::err(format!("ERR Invalid {what} option argument for XCLAIM")))
+        };
+        match opt.as_str() {
+            "FORCE" => force = true,
+            "JUSTID" => justid = true,
+            "IDLE" if more > 0 => {
+                j += 1;
+                delivery = Some(now - num(&a[j], "IDLE")?);
+            }
+            "TIME" if more > 0 => {
+                j += 1;
+                delivery = Some(num(&a[j], "TIME")?);
+            }
+            "RETRYCOUNT" if more > 0 => {
+                j += 1;
+                retry = Some(num(&a[j], "RETRYCOUNT")?);
+            }
+            "LASTID" if more > 0 => {
+                j += 1;
+                last_id = strict_id(&a[j])?;
+            }
+            _ => {
+                return Err(Reply::err(format!(
+                    "ERR Unrecognized XCLAIM option '{}'",
+                    text(&a[j])
+                )));
+            }
+        }
+        j += 1;
+    }
+    let delivered = match delivery {
+        Some(t) if t >= 0 && t <= now => t,
+        _ => now,
+    } as u64;
+    let out = with_local(ex, &key, &group, |l, entries| {
+        if last_id > l.last_id() {
+            l.raise_all(last_id);
+        }
+        let mut out = Vec::new();
+        let mut touched = false;
+        for id in ids {
+            let live: Vec<&StreamEntry> =
+                entries.iter().filter(|e| !e.dead && e.id == id).collect();
+            // Pending entries whose entry is gone are dropped.
+            l.pel
+                .retain(|(x, r), _| *x != id || live.iter().any(|e| region(e) == *r));
+            for e in live {
+                let k = (id, region(e));
+                // A forced entry starts with no owner, delivered now, once (as Redis's NACK).
+                if force && !l.pel.contains_key(&k) {
+                    l.pel.insert(
+                        k,
+                        Nack {
+                            consumer: Vec::new(),
+                            delivered_ms: now as u64,
+                            count: 1,
+                        },
+                    );
+                }
+                let Some(n) = l.pel.get_mut(&k) else {
+                    continue;
+                };
+                let owned = !n.consumer.is_empty();
+                if owned && min_idle > 0 && now - (n.delivered_ms as i64) < min_idle {
+                    continue;
+                }
+                touched = true;
+                n.consumer = consumer.clone();
+                n.delivered_ms = delivered;
+                match retry {
+                    Some(c) if c >= 0 => n.count = c as u64,
+                    _ if !justid => n.count += 1,
+                    _ => {}
+                }
+                out.push(if justid {
+                    Reply::bulk(id.to_string())
+                } else {
+                    entry_reply(e)
+                });
+            }
+        }
+        if touched {
+            touch_consumer(l, &consumer, now as u64);
+        }
+        out
+    })
+    .expect("the group exists here");
+    Ok(Reply::Array(out))
+}
+
+/// `XAUTOCLAIM key group consumer min-idle start [COUNT n] [JUSTID]`.
+fn x_autoclaim(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let min_idle = a[3]
+        .as_i64()
+        .ok_or_else(|| Reply::err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
+        .max(0);
+    let start = interval_bound(&a[4], true)?;
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 5;
+    while j < a.len() {
+        let more = a.len() - 1 - j;
+        match upper(&a[j]).as_str() {
+            "COUNT" if more > 0 => {
+                count = match a[j + 1].as_i64() {
+                    Some(c) if (1..=i64::MAX / 10).contains(&c) => c,
+                    _ => return Err(Reply::err("ERR COUNT must be > 0")),
+                };
+                j += 1;
+            }
+            "JUSTID" => justid = true,
+            _ => return Err(Reply::err(SYNTAX)),
+        }
+        j += 1;
+    }
+    let key = a[0].to_bytes();
+    let group = a[1].to_bytes();
+    let consumer = a[2].to_bytes().to_vec();
+    if !group_exists(ex, &key, &group)? {
+        return Err(no_key_or_group(&key, &group, ""));
+    }
+    let now = ex.cx.now_ms;
+    let reply = with_local(ex, &key, &group, |l, entries| {
+        let keys: Vec<(StreamId, u8)> = l.pel.range((start, 0)..).map(|(k, _)| *k).collect();
+        let mut attempts = count * 10;
+        let mut claimed = Vec::new();
+        let mut deleted = Vec::new();
+        let mut next = 0;
+        while attempts > 0 && count > 0 && next < keys.len() {
+            attempts -= 1;
+            let k = keys[next];
+            next += 1;
+            let Some(e) = entries
+                .iter()
+                .find(|e| !e.dead && e.id == k.0 && region(e) == k.1)
+            else {
+                l.pel.remove(&k);
+                deleted.push(Reply::bulk(k.0.to_string()));
+                count -= 1;
+                continue;
+            };
+            let n = l.pel.get_mut(&k).expect("listed");
+            if min_idle > 0 && (now as i64) - (n.delivered_ms as i64) < min_idle {
+                continue;
+            }
+            n.consumer = consumer.clone();
+            n.delivered_ms = now;
+            if !justid {
+                n.count += 1;
+            }
+            claimed.push(if justid {
+                Reply::bulk(k.0.to_string())
+            } else {
+                entry_reply(e)
+            });
+            count -= 1;
+        }
+        if !claimed.is_empty() {
+            touch_consumer(l, &consumer, now);
+        }
+        let cursor = keys.get(next).map(|k| k.0).unwrap_or_default();
+        Reply::Array(vec![
+            Reply::bulk(cursor.to_string()),
+            Reply::Array(claimed),
+            Reply::Array(deleted),
+        ])
+    })
+    .expect("the group exists here");
+    Ok(reply)
+}
+
+/// `XINFO STREAM key | GROUPS key | CONSUMERS key group | HELP`.
+fn x_info(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let sub = upper(&a[0]);
+    let words = a.len() + 1;
+    let arity_ok = match sub.as_str() {
+        "GROUPS" => words == 3,
+        "CONSUMERS" => words == 4,
+        "STREAM" => words >= 3,
+        "HELP" => words == 2,
+        _ => {
+            return Err(Reply::err(format!(
+                "ERR unknown subcommand '{}'. Try XINFO HELP.",
+                text(&a[0])
+            )));
+        }
+    };
+    if !arity_ok {
+        return Err(Reply::err(format!(
+            "ERR wrong number of arguments for 'xinfo|{}' command",
+            sub.to_ascii_lowercase()
+        )));
+    }
+    if sub == "HELP" {
+        return Ok(Reply::Array(
+            [
+                "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CONSUMERS <key> <groupname>",
+                "GROUPS <key>",
+                "STREAM <key>",
+                "HELP",
+            ]
+            .iter()
+            .map(|l| Reply::Status(l))
+            .collect(),
+        ));
+    }
+    let key = a[1].to_bytes();
+    let Some(e) = ex.typed(&key, KeyType::Stream)? else {
+        return Err(Reply::err("ERR no such key"));
+    };
+    let s = e.stream().expect("a live stream has its part");
+    let tomb = e.tomb();
+    let now = ex.cx.now_ms as i64;
+    let field = |n: &'static str| Reply::bulk(n);
+    match sub.as_str() {
+        "CONSUMERS" => {
+            let group = a[2].to_bytes();
+            let Some(l) = s.groups.local(&group) else {
+                return Err(no_group(&key, &group));
+            };
+            Ok(Reply::Array(
+                l.consumers
+                    .iter()
+                    .map(|(c, seen)| {
+                        Reply::Array(vec![
+                            field("name"),
+                            Reply::Bulk(c.clone()),
+                            field("pending"),
+                            Reply::Int(l.pel.values().filter(|n| n.consumer == *c).count() as i64),
+                            field("idle"),
+                            Reply::Int((now - *seen as i64).max(0)),
+                        ])
+                    })
+                    .collect(),
+            ))
+        }
+        "GROUPS" => {
+            let shape = Shape::of(s);
+            Ok(Reply::Array(
+                s.groups
+                    .live_names(tomb)
+                    .filter_map(|g| s.groups.local(g).map(|l| (g, l)))
+                    .map(|(g, l)| {
+                        Reply::Array(vec![
+                            field("name"),
+                            Reply::bulk(g),
+                            field("consumers"),
+                            Reply::Int(l.consumers.len() as i64),
+                            field("pending"),
+                            Reply::Int(l.pel.len() as i64),
+                            field("last-delivered-id"),
+                            Reply::bulk(l.last_id().to_string()),
+                            field("entries-read"),
+                            if l.entries_read == INVALID_ENTRIES_READ {
+                                Reply::Nil
+                            } else {
+                                Reply::Int(l.entries_read)
+                            },
+                            field("lag"),
+                            shape
+                                .lag(l.entries_read, l.last_id())
+                                .map_or(Reply::Nil, Reply::Int),
+                        ])
+                    })
+                    .collect(),
+            ))
+        }
+        _ => {
+            if words > 3 {
+                if upper(&a[2]) == "FULL" && (words == 4 || words == 6) {
+                    return Err(Reply::err(
+                        "ERR XINFO STREAM FULL is a form that geosim does not model (use \
+                         XINFO STREAM, XINFO GROUPS, XINFO CONSUMERS and XPENDING)",
+                    ));
+                }
+                return Err(Reply::err(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+                    text(&a[0])
+                )));
+            }
+            let shape = Shape::of(s);
+            let first = s.live().next().map_or(Reply::Nil, entry_reply);
+            let last = s.live().last().map_or(Reply::Nil, entry_reply);
+            // Redis also reports `radix-tree-keys` and `radix-tree-nodes`, the sizes of its
+            // own radix tree, which geosim does not model: they are left out rather than made up
+            // (docs/semantics.md).
+            Ok(Reply::Array(vec![
+                field("length"),
+                Reply::Int(shape.len),
+                field("last-generated-id"),
+                Reply::bulk(shape.last.to_string()),
+                field("max-deleted-entry-id"),
+                Reply::bulk(shape.max_deleted.to_string()),
+                field("entries-added"),
+                Reply::Int(shape.added),
+                field("recorded-first-entry-id"),
+                Reply::bulk(shape.first.to_string()),
+                field("groups"),
+                Reply::Int(s.groups.live_names(tomb).count() as i64),
+                field("first-entry"),
+                first,
+                field("last-entry"),
+                last,
+            ]))
+        }
+    }
+}
