@@ -7,7 +7,7 @@ use super::hunt::{FaultSpec, Spec};
 use crate::check::RunResult;
 
 /// The paths counted, in the order printed.
-pub(crate) const PATHS: [&str; 31] = [
+pub(crate) const PATHS: [&str; 32] = [
     "partial resync",
     "full sync",
     "full sync after a backlog overflow",
@@ -39,6 +39,7 @@ pub(crate) const PATHS: [&str; 31] = [
     "causal buffering (an op waited)",
     "centralized sync",
     "script: streams, non-strict IDs",
+    "script: stream consumer groups",
 ];
 
 /// The paths one run went through, as a bit set over [`PATHS`].
@@ -87,6 +88,12 @@ pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u32 {
     hit(29, spec.centralized);
     let streams = spec.steps.iter().any(|(_, _, c)| c.starts_with('X'));
     hit(30, streams && spec.xadd_mode != "strict");
+    hit(
+        31,
+        spec.steps
+            .iter()
+            .any(|(_, _, c)| c.starts_with("XGROUP") || c.starts_with("XREADGROUP")),
+    );
     for (_, _, cmd) in &spec.steps {
         let name = cmd.split_whitespace().next().unwrap_or("");
         let i = match name {

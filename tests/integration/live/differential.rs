@@ -22,7 +22,7 @@ const HASHES: &[&str] = &["h0", "h1"];
 const SETS: &[&str] = &["t0", "t1"];
 const ZSETS: &[&str] = &["z0", "z1"];
 const LISTS: &[&str] = &["l0", "l1"];
-const STREAMS: &[&str] = &["x0"];
+pub(super) const STREAMS: &[&str] = &["x0"];
 /// In one hash slot (`{p}`): geosim, like a clustered database, refuses a multi-key command
 /// across slots with `CROSSSLOT`, where a single plain Redis accepts it.
 const HLLS: &[&str] = &["{p}0", "{p}1"];
@@ -55,11 +55,11 @@ const VALUES: &[&str] = &[
 const FIELDS: &[&str] = &["f", "g", "h"];
 const NUMBERS: &[&str] = &["1", "2", "-1", "10", "0", "100", "x", "1.5", "-2.5"];
 
-fn pick<'a>(r: &mut ChaCha8Rng, v: &[&'a str]) -> &'a str {
+pub(super) fn pick<'a>(r: &mut ChaCha8Rng, v: &[&'a str]) -> &'a str {
     v[r.random_range(0..v.len())]
 }
 
-fn key(r: &mut ChaCha8Rng, pool: &[&'static str]) -> &'static str {
+pub(super) fn key(r: &mut ChaCha8Rng, pool: &[&'static str]) -> &'static str {
     if r.random_range(0..10) == 0 {
         let any = ALL[r.random_range(0..ALL.len())];
         pick(r, any)
@@ -355,7 +355,7 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
                 _ => vec!["PEXPIRE".into(), k, "100000".into()],
             }
         }
-        71..=77 => group_command(r, *next_id),
+        71..=77 => super::stream_commands::group_command(r, *next_id),
         68 => vec![
             pick(r, &["RENAME", "RENAMENX"]).into(),
             pick(r, MSTRINGS).into(),
@@ -416,147 +416,6 @@ fn command(r: &mut ChaCha8Rng, next_id: &mut u64) -> Vec<String> {
                 pick(r, &["100", "100000", "0", "-5"]).into(),
             ]
         }
-    }
-}
-
-/// Consumer groups of the stream `x0`, and their consumers.
-const GROUPS: &[&str] = &["g0", "g1"];
-const CONSUMERS: &[&str] = &["c0", "c1"];
-
-/// A consumer-group command on the stream `x0` (IDs up to `top`, the last one added).
-fn group_command(r: &mut ChaCha8Rng, top: u64) -> Vec<String> {
-    let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let g = pick(r, GROUPS);
-    let c = pick(r, CONSUMERS);
-    let id = |r: &mut ChaCha8Rng| format!("{}-1", r.random_range(0..=top + 1));
-    let s = key(r, STREAMS);
-    match r.random_range(0..15) {
-        14 => {
-            let to = [
-                format!("{}", top + 1),
-                format!("{top}-1"),
-                "1-1".into(),
-                "x".into(),
-            ];
-            let mut v = vec![
-                "XSETID".to_string(),
-                s.into(),
-                to[r.random_range(0..4)].clone(),
-            ];
-            let opts: &[&[&str]] = &[
-                &[],
-                &["ENTRIESADDED", "50"],
-                &["MAXDELETEDID", "1-1"],
-                &["ENTRIESADDED", "0"],
-            ];
-            v.extend(w(opts[r.random_range(0..opts.len())]));
-            v
-        }
-        12 => {
-            let mut v = w(&["XTRIM", s]);
-            let opts: &[&[&str]] = &[
-                &["MAXLEN", "2"],
-                &["MAXLEN", "=", "1"],
-                &["MAXLEN", "~", "1"],
-                &["MINID", "3-1"],
-                &["MINID", "~", "5", "LIMIT", "100"],
-                &["MAXLEN", "2", "LIMIT", "5"],
-                &["MAXLEN", "-1"],
-                &["LIMIT", "5"],
-                &[],
-            ];
-            v.extend(w(opts[r.random_range(0..opts.len())]));
-            v
-        }
-        13 => {
-            let opts: &[&[&str]] = &[
-                &["MAXLEN", "3"],
-                &["MAXLEN", "~", "2"],
-                &["MINID", "=", "2-1"],
-                &["NOMKSTREAM"],
-                &["NOMKSTREAM", "MAXLEN", "1"],
-                &["LIMIT", "2"],
-            ];
-            let mut v = w(&["XADD", s]);
-            v.extend(w(opts[r.random_range(0..opts.len())]));
-            v.push(format!("{}", top + 1 + r.random_range(0..3)));
-            v.extend(w(&["f", "v"]));
-            v
-        }
-        0 | 1 => {
-            let start = pick(r, &["0", "$", "1-1", "x", "+"]);
-            let mut v = w(&["XGROUP", "CREATE", s, g, start]);
-            if r.random_bool(0.5) {
-                v.push("MKSTREAM".into());
-            }
-            v
-        }
-        2 => w(&["XGROUP", "DESTROY", s, g]),
-        3 => {
-            let to = pick(r, &["0", "$", "+", "1-1", "2"]);
-            w(&["XGROUP", "SETID", s, g, to])
-        }
-        4 => w(&[
-            pick(r, &["XGROUP"]),
-            pick(r, &["CREATECONSUMER", "DELCONSUMER"]),
-            s,
-            g,
-            c,
-        ]),
-        5 | 6 => {
-            let mut v = w(&["XREADGROUP", "GROUP", g, c]);
-            if r.random_bool(0.5) {
-                v.extend(w(&["COUNT", pick(r, &["1", "2", "0"])]));
-            }
-            if r.random_bool(0.15) {
-                v.push("NOACK".into());
-            }
-            v.push("STREAMS".into());
-            v.push(s.into());
-            v.push(pick(r, &[">", ">", ">", "0", "1-1", "$"]).into());
-            v
-        }
-        7 => {
-            let mut v = w(&["XACK", s, g]);
-            for _ in 0..r.random_range(1..=3) {
-                v.push(id(r));
-            }
-            v
-        }
-        8 => match r.random_range(0..4) {
-            0 => w(&["XPENDING", s, g]),
-            1 => w(&["XPENDING", s, g, "-", "+", pick(r, &["1", "10", "x"])]),
-            2 => w(&["XPENDING", s, g, "-", "+", "10", c]),
-            _ => w(&["XPENDING", s, g, "IDLE", "0", "(0-1", "+", "5"]),
-        },
-        9 => {
-            let mut v = w(&["XCLAIM", s, g, c, pick(r, &["0", "100000", "x"])]);
-            v.push(id(r));
-            if r.random_bool(0.3) {
-                v.push(id(r));
-            }
-            let opts: &[&[&str]] = &[&[], &["JUSTID"], &["FORCE"], &["RETRYCOUNT", "3"], &["BAD"]];
-            v.extend(w(opts[r.random_range(0..opts.len())]));
-            v
-        }
-        10 => {
-            let mut v = w(&[
-                "XAUTOCLAIM",
-                s,
-                g,
-                c,
-                "0",
-                pick(r, &["0", "-", "(1-1", "x"]),
-            ]);
-            let opts: &[&[&str]] = &[&[], &["COUNT", "1"], &["JUSTID"], &["COUNT", "0"]];
-            v.extend(w(opts[r.random_range(0..opts.len())]));
-            v
-        }
-        _ => match r.random_range(0..3) {
-            0 => w(&["XINFO", "GROUPS", s]),
-            1 => w(&["XINFO", "CONSUMERS", s, g]),
-            _ => w(&["XINFO", "STREAM", s]),
-        },
     }
 }
 

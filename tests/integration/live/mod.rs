@@ -7,6 +7,7 @@ mod hll;
 mod memory;
 mod results;
 mod server;
+mod stream_commands;
 
 use std::collections::BTreeMap;
 
