@@ -344,54 +344,9 @@ fn with_local<R>(
 /// reads the consumer's own pending entries after it. `BLOCK` is answered at once.
 fn x_read_group(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let a = &cmd.args;
-    let mut count = 0usize;
-    let mut noack = false;
-    let mut names: Option<(Bytes, Bytes)> = None;
-    let mut first = None;
-    let mut i = 0;
-    while i < a.len() {
-        let more = a.len() - i - 1;
-        match upper(&a[i]).as_str() {
-            "BLOCK" if more > 0 => {
-                match a[i + 1].as_i64() {
-                    Some(t) if t < 0 => return Err(Reply::err("ERR timeout is negative")),
-                    Some(_) => {}
-                    None => {
-                        return Err(Reply::err("ERR timeout is not an integer or out of range"));
-                    }
-                }
-                i += 2;
-            }
-            "COUNT" if more > 0 => {
-                count = int_arg(&a[i + 1])?.max(0) as usize;
-                i += 2;
-            }
-            "STREAMS" if more > 0 => {
-                if !more.is_multiple_of(2) {
-                    return Err(Reply::err(
-                        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-                    ));
-                }
-                first = Some(i + 1);
-                break;
-            }
-            "GROUP" if more >= 2 => {
-                names = Some((a[i + 1].to_bytes().to_vec(), a[i + 2].to_bytes().to_vec()));
-                i += 3;
-            }
-            "NOACK" => {
-                noack = true;
-                i += 1;
-            }
-            _ => return Err(Reply::err(SYNTAX)),
-        }
-    }
-    let Some(first) = first else {
-        return Err(Reply::err(SYNTAX));
-    };
-    let Some((group, consumer)) = names else {
-        return Err(Reply::err("ERR Missing GROUP option for XREADGROUP"));
-    };
+    let o = super::streams::read_options(a, true)?;
+    let (count, noack, first) = (o.count, o.noack, o.first);
+    let (group, consumer) = o.group.expect("read_options requires GROUP");
     let n = (a.len() - first) / 2;
     // Every key, group and ID is checked before anything is read; `None` is `>`.
     let mut after: Vec<Option<StreamId>> = Vec::with_capacity(n);
@@ -435,17 +390,10 @@ fn x_read_group(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
             .flatten()
             .flatten();
         if let Some(entries) = served {
-            out.push(Reply::Array(vec![
-                Reply::Bulk(key.to_vec()),
-                Reply::Array(entries),
-            ]));
+            out.push((key.to_vec(), entries));
         }
     }
-    Ok(if out.is_empty() {
-        Reply::NilArray
-    } else {
-        Reply::Array(out)
-    })
+    Ok(super::streams::read_reply(out))
 }
 
 /// `>`: the live entries after each region's position, in stream order, up to `take`; `None`

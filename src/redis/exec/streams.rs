@@ -204,14 +204,30 @@ fn x_range(ex: &mut Exec, cmd: &Command, rev: bool) -> Result<Reply, Reply> {
     Ok(Reply::Array(out))
 }
 
-/// `XREAD [COUNT n] [BLOCK ms] STREAMS key ... id ...`: per stream with entries after its ID,
-/// the stream's name and those entries. `$` is the stream's last ID (nothing yet written).
-/// `BLOCK` is answered at once (a script step never waits): with nothing to read, the reply
-/// is the null array Redis gives when the block times out.
-fn x_read(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
-    let a = &cmd.args;
-    let mut count = 0usize;
-    let mut streams = None;
+/// The options of `XREAD` and `XREADGROUP` before the keys, as Redis 7.0 parses them.
+pub(super) struct ReadOptions {
+    pub count: usize,
+    pub noack: bool,
+    /// `GROUP group consumer`.
+    pub group: Option<(Bytes, Bytes)>,
+    /// Where the keys start among the arguments.
+    pub first: usize,
+}
+
+/// Parses `[COUNT n] [BLOCK ms] [GROUP g c] [NOACK] STREAMS` (`xreadgroup`: the last two are
+/// allowed, and `GROUP` required).
+pub(super) fn read_options(a: &[Value], xreadgroup: bool) -> Result<ReadOptions, Reply> {
+    let mut o = ReadOptions {
+        count: 0,
+        noack: false,
+        group: None,
+        first: 0,
+    };
+    let only_group = |what: &str| {
+        Reply::err(format!(
+            "ERR The {what} option is only supported by XREADGROUP. You called XREAD instead."
+        ))
+    };
     let mut i = 0;
     while i < a.len() {
         let more = a.len() - i - 1;
@@ -227,24 +243,51 @@ fn x_read(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
                 i += 2;
             }
             "COUNT" if more > 0 => {
-                count = int_arg(&a[i + 1])?.max(0) as usize;
+                o.count = int_arg(&a[i + 1])?.max(0) as usize;
                 i += 2;
             }
             "STREAMS" if more > 0 => {
                 if !more.is_multiple_of(2) {
                     return Err(Reply::err(
-                        "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+                        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                     ));
                 }
-                streams = Some(i + 1);
+                o.first = i + 1;
                 break;
+            }
+            "GROUP" if more >= 2 => {
+                if !xreadgroup {
+                    return Err(only_group("GROUP"));
+                }
+                o.group = Some((a[i + 1].to_bytes().to_vec(), a[i + 2].to_bytes().to_vec()));
+                i += 3;
+            }
+            "NOACK" => {
+                if !xreadgroup {
+                    return Err(only_group("NOACK"));
+                }
+                o.noack = true;
+                i += 1;
             }
             _ => return Err(Reply::err(SYNTAX)),
         }
     }
-    let Some(first) = streams else {
+    if o.first == 0 {
         return Err(Reply::err(SYNTAX));
-    };
+    }
+    if xreadgroup && o.group.is_none() {
+        return Err(Reply::err("ERR Missing GROUP option for XREADGROUP"));
+    }
+    Ok(o)
+}
+
+/// `XREAD [COUNT n] [BLOCK ms] STREAMS key ... id ...`: per stream with entries after its ID,
+/// the stream's name and those entries. `$` is the stream's last ID (nothing yet written).
+/// `BLOCK` is answered at once (a script step never waits): with nothing to read, the reply
+/// is the null array Redis gives when the block times out.
+fn x_read(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
+    let a = &cmd.args;
+    let ReadOptions { count, first, .. } = read_options(a, false)?;
     let n = (a.len() - first) / 2;
     // Every key's type and every ID are checked before anything is read.
     let mut after = Vec::with_capacity(n);
@@ -283,17 +326,24 @@ fn x_read(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
             .map(entry_reply)
             .collect();
         if !entries.is_empty() {
-            out.push(Reply::Array(vec![
-                Reply::Bulk(key.to_vec()),
-                Reply::Array(entries),
-            ]));
+            out.push((key.to_vec(), entries));
         }
     }
-    Ok(if out.is_empty() {
-        Reply::NilArray
-    } else {
-        Reply::Array(out)
-    })
+    Ok(read_reply(out))
+}
+
+/// The reply of `XREAD` and `XREADGROUP`: per stream served, its name and entries; the null
+/// array when none was.
+pub(super) fn read_reply(served: Vec<(Vec<u8>, Vec<Reply>)>) -> Reply {
+    if served.is_empty() {
+        return Reply::NilArray;
+    }
+    Reply::Array(
+        served
+            .into_iter()
+            .map(|(key, entries)| Reply::Array(vec![Reply::Bulk(key), Reply::Array(entries)]))
+            .collect(),
+    )
 }
 
 /// `XDEL`.

@@ -62,6 +62,14 @@ fn random_commands_get_the_same_replies_and_stream_bytes_from_geosim_and_redis()
             {
                 *excluded.entry(TAINTED).or_default() += 1;
                 rows.push(results::row(seed, i, c, Some(TAINTED)));
+                // What it wrote elsewhere may differ too (`COPY`, `RENAME`, `PFMERGE` from a
+                // set-aside key): every key it names is set aside.
+                tainted.extend(
+                    c.words[1..]
+                        .iter()
+                        .filter(|w| differential::is_key(w))
+                        .map(String::as_str),
+                );
                 continue;
             }
             let Ok(why) = verdict(c) else {

@@ -17,7 +17,17 @@ pub(super) fn group_command(r: &mut ChaCha8Rng, top: u64) -> Vec<String> {
     let c = pick(r, CONSUMERS);
     let id = |r: &mut ChaCha8Rng| format!("{}-1", r.random_range(0..=top + 1));
     let s = key(r, STREAMS);
-    match r.random_range(0..15) {
+    match r.random_range(0..16) {
+        15 => {
+            let forms: &[&[&str]] = &[
+                &["XREAD", "GROUP", g, c, "STREAMS", s, "0"],
+                &["XREAD", "NOACK", "STREAMS", s, "0"],
+                &["XREAD", "STREAMS", s, s, "0"],
+                &["XREADGROUP", "GROUP", g, c, "STREAMS", s, s, ">"],
+                &["XREADGROUP", "COUNT", "1", "STREAMS", s, ">"],
+            ];
+            w(forms[r.random_range(0..forms.len())])
+        }
         14 => {
             let to = [
                 format!("{}", top + 1),
