@@ -34,10 +34,16 @@ impl Entry {
     /// Brings the stream's local consumer-group state in line with its replicated part (a
     /// no-op for a key without groups).
     pub(super) fn settle_groups(&mut self) {
-        let tomb = self.tomb.as_deref().cloned().unwrap_or_default();
-        if let Some(c) = self.coll.as_deref_mut()
-            && !c.stream.groups.is_empty()
+        // Checked before the tombstone is copied: this runs after every op on every key.
+        if self
+            .coll
+            .as_deref()
+            .is_none_or(|c| c.stream.groups.is_empty())
         {
+            return;
+        }
+        let tomb = self.tomb().clone();
+        if let Some(c) = self.coll.as_deref_mut() {
             c.stream.groups.settle(&tomb);
         }
     }
