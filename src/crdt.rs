@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod hll;
+pub mod json;
 pub mod key;
 pub mod keyspace;
 pub mod list;

@@ -14,6 +14,7 @@ use crate::engine::fxhash::FxBuild;
 
 use super::clock::{Dot, InstanceId, VClock};
 use super::hll::{HllAdd, HllCrdt};
+use super::json::{Edit as JsonEdit, JsonCrdt};
 use super::list::{ElemId, Insert, ListCrdt};
 use super::scalar::{Reg, Scalar, Total};
 use super::stream::{GroupOp, GroupOpKind, StreamCrdt, StreamEntry, StreamId};

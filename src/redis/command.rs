@@ -88,6 +88,23 @@ pub enum Cmd {
     XTrim,
     XSetId,
     XInfo,
+    JsonSet,
+    JsonGet,
+    JsonMGet,
+    JsonDel,
+    JsonType,
+    JsonNumIncrBy,
+    JsonStrAppend,
+    JsonStrLen,
+    JsonToggle,
+    JsonArrAppend,
+    JsonArrInsert,
+    JsonArrPop,
+    JsonArrTrim,
+    JsonArrLen,
+    JsonObjKeys,
+    JsonObjLen,
+    JsonClear,
 }
 
 /// A command's kind in Redis's command table: whether it may write (`write`/`denyoom`)
@@ -111,6 +128,8 @@ pub(crate) enum Group {
     List,
     Stream,
     HyperLogLog,
+    /// The RedisJSON module's commands.
+    Json,
     /// Commands on keys of any type (`DEL`, `EXISTS`, `TYPE`, expiry).
     Keys,
 }
@@ -154,6 +173,8 @@ const ALL: (usize, i32, usize) = (1, -1, 1);
 const TWO: (usize, i32, usize) = (1, 2, 1);
 /// Key-value pairs (`MSET k1 v1 k2 v2`).
 const PAIRS: (usize, i32, usize) = (1, -1, 2);
+/// Every argument but the last (`JSON.MGET k1 k2 path`).
+const ALL_BUT_LAST: (usize, i32, usize) = (1, -2, 1);
 /// The key after a subcommand (`XGROUP CREATE key …`, `XINFO GROUPS key`).
 const SUB: (usize, i32, usize) = (2, 2, 1);
 
@@ -231,6 +252,24 @@ pub(crate) const TABLE: &[Spec] = &[
     spec("PFADD", Cmd::PfAdd, -2, WRITE, ONE, Group::HyperLogLog),
     spec("PFCOUNT", Cmd::PfCount, -2, READ, ALL, Group::HyperLogLog),
     spec("PFMERGE", Cmd::PfMerge, -2, WRITE, ALL, Group::HyperLogLog),
+    spec("JSON.SET", Cmd::JsonSet, -4, WRITE, ONE, Group::Json),
+    spec("JSON.GET", Cmd::JsonGet, -2, READ, ONE, Group::Json),
+    spec("JSON.MGET", Cmd::JsonMGet, -3, READ, ALL_BUT_LAST, Group::Json),
+    spec("JSON.DEL", Cmd::JsonDel, -2, WRITE, ONE, Group::Json),
+    spec("JSON.FORGET", Cmd::JsonDel, -2, WRITE, ONE, Group::Json),
+    spec("JSON.TYPE", Cmd::JsonType, -2, READ, ONE, Group::Json),
+    spec("JSON.NUMINCRBY", Cmd::JsonNumIncrBy, 4, WRITE, ONE, Group::Json),
+    spec("JSON.STRAPPEND", Cmd::JsonStrAppend, -3, WRITE, ONE, Group::Json),
+    spec("JSON.STRLEN", Cmd::JsonStrLen, -2, READ, ONE, Group::Json),
+    spec("JSON.TOGGLE", Cmd::JsonToggle, 3, WRITE, ONE, Group::Json),
+    spec("JSON.ARRAPPEND", Cmd::JsonArrAppend, -4, WRITE, ONE, Group::Json),
+    spec("JSON.ARRINSERT", Cmd::JsonArrInsert, -5, WRITE, ONE, Group::Json),
+    spec("JSON.ARRPOP", Cmd::JsonArrPop, -2, WRITE, ONE, Group::Json),
+    spec("JSON.ARRTRIM", Cmd::JsonArrTrim, 5, WRITE, ONE, Group::Json),
+    spec("JSON.ARRLEN", Cmd::JsonArrLen, -2, READ, ONE, Group::Json),
+    spec("JSON.OBJKEYS", Cmd::JsonObjKeys, -2, READ, ONE, Group::Json),
+    spec("JSON.OBJLEN", Cmd::JsonObjLen, -2, READ, ONE, Group::Json),
+    spec("JSON.CLEAR", Cmd::JsonClear, -2, WRITE, ONE, Group::Json),
     spec("DEL", Cmd::Del, -2, WRITE, ALL, Group::Keys),
     spec("UNLINK", Cmd::Del, -2, WRITE, ALL, Group::Keys),
     spec("EXISTS", Cmd::Exists, -2, READ, ALL, Group::Keys),
@@ -247,7 +286,7 @@ pub(crate) const TABLE: &[Spec] = &[
 ];
 
 /// How many `Cmd` variants there are (the last one's index + 1).
-const CMD_COUNT: usize = Cmd::XInfo as usize + 1;
+const CMD_COUNT: usize = Cmd::JsonClear as usize + 1;
 
 /// Per `Cmd`, its first row in the table (aliases share their command's row), so that a
 /// generated command and `is_write` find their row without a search.

@@ -6,8 +6,11 @@ use super::command::{Cmd, Command, Group, Reply};
 
 mod hashes;
 mod hyperloglog;
+mod json;
 mod keys;
 mod lists;
+#[cfg(test)]
+pub(crate) mod pair;
 mod sets;
 mod sorted_sets;
 mod stream_groups;
@@ -348,6 +351,7 @@ fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         Group::List => lists::run(ex, cmd),
         Group::Stream => streams::run(ex, cmd),
         Group::HyperLogLog => hyperloglog::run(ex, cmd),
+        Group::Json => json::run(ex, cmd),
         Group::Keys => keys::run(ex, cmd),
     }
 }

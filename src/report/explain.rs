@@ -354,6 +354,10 @@ pub(crate) fn render_value(entry: Option<&Entry>, now_ms: u64) -> String {
                 .unwrap_or(0);
             format!("HyperLogLog, PFCOUNT {n}")
         }
+        KeyType::Json => {
+            let d = e.json().and_then(|j| j.doc()).map(|d| d.to_lit().to_json());
+            format!("JSON {}", d.unwrap_or_default())
+        }
     };
     match e.expiry() {
         Some((Expiry::At(at), owner)) => format!("{body}, expires at {at} ms ({owner} owns it)"),

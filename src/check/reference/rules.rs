@@ -47,6 +47,8 @@ pub(super) enum State {
     Stream(Vec<StreamItem>, Vec<Bytes>),
     /// The non-zero registers.
     Hll(Vec<(u16, u8)>),
+    /// A JSON document as `JSON.GET` shows it.
+    Json(String),
 }
 
 /// What the rules say a key ends as.
@@ -140,6 +142,9 @@ pub(super) fn expected(recs: &[Rec]) -> Option<Expected> {
         Some(KeyType::List) => list(recs, &keys)?,
         Some(KeyType::Stream) => stream(recs, &keys),
         Some(KeyType::Hll) => hll(recs, &keys),
+        // The rules do not decide JSON documents: the hunt checks them by convergence and
+        // the property tests by the merge laws (docs/semantics.md).
+        Some(KeyType::Json) => return None,
     };
     let expiry = if state == State::Absent {
         None
@@ -499,6 +504,10 @@ pub(super) fn found(entry: Option<&Entry>, key_type: Option<KeyType>) -> State {
                 })
                 .unwrap_or_default(),
         ),
+        KeyType::Json => match e.json().and_then(|j| j.doc()) {
+            Some(d) => State::Json(d.to_lit().to_json()),
+            None => State::Absent,
+        },
     };
     let empty = match &state {
         State::Hash(m) => m.is_empty(),
@@ -507,7 +516,7 @@ pub(super) fn found(entry: Option<&Entry>, key_type: Option<KeyType>) -> State {
         State::List(v) => v.is_empty(),
         State::Stream(v, g) => v.is_empty() && g.is_empty(),
         State::Hll(v) => v.is_empty(),
-        State::Absent | State::Str(_) => false,
+        State::Absent | State::Str(_) | State::Json(_) => false,
     };
     if empty { State::Absent } else { state }
 }
@@ -570,6 +579,7 @@ pub(super) fn show(s: &State) -> String {
             }
         ),
         State::Hll(v) => format!("hll with {} registers set", v.len()),
+        State::Json(d) => format!("JSON {d}"),
     };
     if text.chars().count() > 200 {
         let cut: String = text.chars().take(200).collect();

@@ -181,6 +181,7 @@ impl Entry {
                     &tomb,
                 );
             }
+            OpKind::Json(edits) => self.coll_mut().json.apply(op.dot, &op.vc, edits),
             OpKind::Set { .. } | OpKind::Incr { .. } | OpKind::Del { .. } | OpKind::Expire(_) => {
                 unreachable!("applied by apply_kind")
             }
@@ -207,6 +208,7 @@ impl Entry {
             c.list.remove_observed(&tomb);
             c.stream.remove_observed(&tomb);
             c.hll.prune(&tomb);
+            c.json.remove_root(&tomb);
         }
     }
 
@@ -249,6 +251,7 @@ impl Entry {
             c.stream.restart_counters(&tomb);
             // HyperLogLog: DEL wins over concurrent adds [HLL].
             c.hll.prune(&tomb);
+            c.json.remove_root(vc);
         }
     }
 
@@ -285,6 +288,7 @@ impl Entry {
             c.list.merge(&oc.list, &tomb);
             c.stream.merge(&oc.stream, &mine_tomb, other.tomb(), &tomb);
             c.hll.merge(&oc.hll, &tomb);
+            c.json.merge(&oc.json);
         }
         // Parts only on this side that the other side had observed and removed.
         let other_coll = other.coll.as_deref();
@@ -343,6 +347,7 @@ impl Entry {
             c.set.retain(|_, s| !s.collect_garbage());
             c.zset.retain(|_, s| !s.collect_garbage());
             c.list.collect_garbage();
+            c.json.collect_garbage();
         }
         if self.coll.as_deref().is_some_and(|c| {
             c.hash.is_empty()
@@ -351,6 +356,7 @@ impl Entry {
                 && c.list.is_empty_all()
                 && c.stream.is_empty_all()
                 && c.hll.is_empty()
+                && c.json.is_empty()
         }) {
             self.coll = None;
         }

@@ -13,6 +13,7 @@ pub struct Collections {
     pub list: ListCrdt,
     pub stream: StreamCrdt,
     pub hll: HllCrdt,
+    pub json: JsonCrdt,
 }
 
 /// The rank of a write for the type-conflict rule, packed in one word: later timestamp
@@ -65,12 +66,12 @@ impl PartialEq for Entry {
     }
 }
 
-/// The seven type stamps of a key: the string's inline, the other six boxed on first use
-/// (most keys are only ever strings or counters: 16 bytes instead of 56).
+/// The eight type stamps of a key: the string's inline, the other seven boxed on first use
+/// (most keys are only ever strings or counters: 16 bytes instead of 64).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Stamps {
     pub(super) string: Stamp,
-    pub(super) others: Option<Box<[Stamp; 6]>>,
+    pub(super) others: Option<Box<[Stamp; 7]>>,
 }
 
 impl Stamps {
@@ -91,7 +92,7 @@ impl Stamps {
     }
 
     /// Every stamp, in type order.
-    pub(super) fn all(&self) -> [Stamp; 7] {
+    pub(super) fn all(&self) -> [Stamp; 8] {
         KeyType::ALL.map(|t| self.get(t))
     }
 
@@ -155,6 +156,7 @@ impl Entry {
             KeyType::List => c.is_some_and(|c| !c.list.is_empty()),
             KeyType::Stream => c.is_some_and(|c| c.stream.exists(self.tomb())),
             KeyType::Hll => c.is_some_and(|c| !c.hll.is_empty()),
+            KeyType::Json => c.is_some_and(|c| c.json.exists()),
         }
     }
 
@@ -281,6 +283,10 @@ impl Entry {
         self.coll.as_deref().map(|c| &c.hll)
     }
 
+    pub fn json(&self) -> Option<&JsonCrdt> {
+        self.coll.as_deref().map(|c| &c.json)
+    }
+
     pub fn hash_scalar(&self, field: &[u8]) -> Option<&Scalar<Value>> {
         self.coll.as_deref()?.hash.get(field)
     }
@@ -341,7 +347,9 @@ impl Entry {
                     bytes += m.len() as u64 + s.meta_bytes();
                 }
             }
-            let dead = (c.list.dead_count() + c.stream.dead_count(self.tomb())) as u64;
+            let dead = (c.list.dead_count()
+                + c.stream.dead_count(self.tomb())
+                + c.json.dead_count()) as u64;
             n += dead;
             bytes += 48 * dead;
         }
@@ -370,7 +378,7 @@ impl Entry {
             for (m, s) in &c.zset {
                 b += m.len() as u64 + s.meta_bytes();
             }
-            b += c.list.bytes() + c.stream.bytes() + c.hll.bytes();
+            b += c.list.bytes() + c.stream.bytes() + c.hll.bytes() + c.json.bytes();
         }
         b
     }
@@ -494,6 +502,10 @@ impl Entry {
                         let regs = self.hll().expect("live hll").registers();
                         d.bytes(&regs[..]);
                     }
+                    KeyType::Json => {
+                        let doc = self.json().and_then(|j| j.doc()).expect("live json");
+                        d.str(&doc.to_lit().to_json());
+                    }
                 }
             }
         }
@@ -536,6 +548,9 @@ impl Entry {
             c.list.digest_state(d);
             c.stream.digest_state(d);
             c.hll.digest_state(d);
+            if !c.json.is_empty() {
+                c.json.digest_state(d);
+            }
         }
     }
 }

@@ -15,10 +15,12 @@ pub enum KeyType {
     List,
     Stream,
     Hll,
+    /// A RedisJSON document.
+    Json,
 }
 
 impl KeyType {
-    pub const ALL: [KeyType; 7] = [
+    pub const ALL: [KeyType; 8] = [
         KeyType::String,
         KeyType::Hash,
         KeyType::Set,
@@ -26,6 +28,7 @@ impl KeyType {
         KeyType::List,
         KeyType::Stream,
         KeyType::Hll,
+        KeyType::Json,
     ];
 
     /// What `TYPE` replies (a HyperLogLog is a string in Redis).
@@ -37,6 +40,7 @@ impl KeyType {
             KeyType::ZSet => "zset",
             KeyType::List => "list",
             KeyType::Stream => "stream",
+            KeyType::Json => "ReJSON-RL",
         }
     }
 }
@@ -137,6 +141,8 @@ pub enum OpKind {
         prefix: Vec<(u8, StreamId)>,
     },
     PfAdd(Vec<(u16, u8)>),
+    /// A JSON write: its edits, in order (their nodes are numbered across the op).
+    Json(Vec<JsonEdit>),
     /// `DEL`, or the owner's expiry: removes what the origin had observed.
     Del {
         observed: Vec<(Part, Vec<Total>)>,
@@ -157,7 +163,7 @@ impl OpKind {
                 | OpKind::XDel(_)
                 | OpKind::XTrim(_)
                 | OpKind::XGroupDestroy { .. }
-        )
+        ) || matches!(self, OpKind::Json(edits) if edits.iter().any(|e| matches!(e, JsonEdit::Remove(_) | JsonEdit::Clear(_))))
     }
 
     /// The data type the op writes, if it writes one.
@@ -176,6 +182,7 @@ impl OpKind {
             | OpKind::XGroupDestroy { .. }
             | OpKind::XAck { .. } => KeyType::Stream,
             OpKind::PfAdd(_) => KeyType::Hll,
+            OpKind::Json(_) => KeyType::Json,
             OpKind::Del { .. } | OpKind::Expire(_) => return None,
         })
     }

@@ -203,20 +203,20 @@ fn type_stamps_box_only_what_collections_need() {
     a.raise(KeyType::String, 5);
     a.raise(KeyType::String, 3);
     assert!(a.others.is_none(), "a string stamp stays inline");
-    assert_eq!(a.all(), [5, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(a.all(), [5, 0, 0, 0, 0, 0, 0, 0]);
     let mut b = Stamps::default();
     b.raise(KeyType::Hll, 9);
     b.raise(KeyType::Hash, 2);
-    assert_eq!(b.all(), [0, 2, 0, 0, 0, 0, 9]);
+    assert_eq!(b.all(), [0, 2, 0, 0, 0, 0, 9, 0]);
     a.join(&b);
-    assert_eq!(a.all(), [5, 2, 0, 0, 0, 0, 9]);
+    assert_eq!(a.all(), [5, 2, 0, 0, 0, 0, 9, 0]);
     // Joining only zeros boxes nothing.
     let mut c = Stamps::default();
     c.join(&Stamps {
         string: 0,
         others: Some(Box::default()),
     });
-    assert!(c.others.is_none() && c.all() == [0; 7]);
+    assert!(c.others.is_none() && c.all() == [0; 8]);
 }
 
 /// The keys garbage collection looks at, kept up to date as entries change, are exactly the

@@ -3,6 +3,7 @@
 
 // The executor's helpers and the crate's types, as the parent module sees them.
 use super::*;
+use crate::crdt::json::{Edit as JsonEdit, Place};
 
 pub(super) fn run(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let a = &cmd.args;
@@ -166,6 +167,15 @@ fn content_ops(ex: &Exec, dst: &[u8], e: &Entry) -> Vec<OpKind> {
                     .collect(),
             )]
         }
+        Some(KeyType::Json) => match e.json().and_then(|j| j.doc()) {
+            Some(d) => vec![OpKind::Json(vec![JsonEdit::Assign {
+                at: Place::Root,
+                pos: (0, 0, 0),
+                k: 0,
+                value: d.to_lit(),
+            }])],
+            None => Vec::new(),
+        },
         None => Vec::new(),
     }
 }

@@ -1,44 +1,6 @@
 //! Consumer groups across two instances: what replicates and what a reader sees.
 
-use super::*;
-use crate::redis::parse_line;
-
-/// Two instances; each runs lines and replicates its effects to the other on `sync`.
-struct Pair {
-    ks: [Keyspace; 2],
-    pending: [Vec<Op>; 2],
-    now: u64,
-}
-
-impl Pair {
-    fn new() -> Pair {
-        Pair {
-            ks: [Keyspace::new(2), Keyspace::new(2)],
-            pending: [Vec::new(), Vec::new()],
-            now: 1_000,
-        }
-    }
-
-    fn run(&mut self, at: usize, line: &str) -> String {
-        self.now += 1;
-        let cx = ExecContext {
-            origin: InstanceId(at as u8),
-            now_ms: self.now,
-            xadd_mode: XaddIdMode::Strict,
-            annotation: 0,
-        };
-        let out = execute(&mut self.ks[at], &parse_line(line).unwrap(), &cx);
-        self.pending[at].extend(out.effects.into_iter().map(|e| e.op));
-        out.reply.to_string()
-    }
-
-    /// Delivers `from`'s pending ops to the other instance.
-    fn deliver(&mut self, from: usize) {
-        for op in std::mem::take(&mut self.pending[from]) {
-            self.ks[1 - from].apply(&op);
-        }
-    }
-}
+use crate::redis::exec::pair::Pair;
 
 /// The docs: XREAD may skip an entry another region wrote with a smaller ID, XREADGROUP
 /// never does (one read position per source region).
