@@ -137,6 +137,18 @@ const LESSONS: &[(&str, &[&str])] = &[
             "XGROUP DESTROY of \"group1\" is concurrent with a create",
         ],
     ),
+    (
+        "19-json-merges.toml",
+        &[
+            "Rule: smaller instance id wins (JSON)",
+            "so I1's value stays",
+            "Rule: clear merges (JSON)",
+            "Rule: values have identity (JSON)",
+            "Rule: arrays merge (JSON)",
+            "Rule: delete wins over update (JSON)",
+            "Rule: create wins over delete (JSON)",
+        ],
+    ),
 ];
 
 #[test]

@@ -70,6 +70,9 @@ pub fn rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, String)
             if matches!(other, Expire(_)) {
                 return None;
             }
+            if let Json(edits) = other {
+                return Some(json_vs_del(edits, &who(d, dl), &who(w, wl)));
+            }
             if let XGroupCreate { group, .. } | XAck { group, .. } = other {
                 return Some((
                     "delete wins (consumer groups)",
@@ -311,6 +314,7 @@ fn sequence_rule(a: &Op, la: &str, b: &Op, lb: &str) -> Option<(&'static str, St
                 bytes(x)
             ),
         )),
+        (Json(x), Json(y)) => json_rule(a, x, b, y),
         (PfAdd(_), PfAdd(_)) => Some((
             "union",
             "concurrent PFADDs merge like a union: each register keeps its maximum".to_string(),
@@ -369,4 +373,170 @@ pub(super) fn lww(what: &str, a: &Op, va: &str, b: &Op, vb: &str) -> (&'static s
             w.ts, l.ts
         ),
     )
+}
+
+/// A key-level `DEL` (or `JSON.DEL` of the document) against a concurrent JSON write.
+fn json_vs_del(edits: &[JsonEdit], del: &str, write: &str) -> (&'static str, String) {
+    let creates = edits
+        .iter()
+        .any(|e| matches!(e, JsonEdit::Assign { at: Place::Root, .. }));
+    if creates {
+        (
+            "create wins over delete (JSON)",
+            format!(
+                "{del} had not observed {write}, which wrote a new document: creating a document wins over a concurrent delete, so the new document stays"
+            ),
+        )
+    } else {
+        (
+            "delete wins over update (JSON)",
+            format!(
+                "{write} changed a value inside the document that {del} deleted: it names that document, which is gone, so the delete wins"
+            ),
+        )
+    }
+}
+
+/// The value an edit writes into or removes from (the container or the number it names).
+fn json_target(e: &JsonEdit) -> Option<NodeId> {
+    match e {
+        JsonEdit::Assign {
+            at: Place::Member(n, _),
+            ..
+        }
+        | JsonEdit::Remove(Place::Member(n, _))
+        | JsonEdit::Insert { array: n, .. }
+        | JsonEdit::Clear(n)
+        | JsonEdit::Incr { node: n, .. } => Some(*n),
+        JsonEdit::Assign {
+            at: Place::Elem(n), ..
+        } => Some(*n),
+        _ => None,
+    }
+}
+
+/// Two concurrent JSON writes to one key.
+fn json_rule(a: &Op, x: &[JsonEdit], b: &Op, y: &[JsonEdit]) -> Option<(&'static str, String)> {
+    let (ia, ib) = (a.dot.origin, b.dot.origin);
+    let assigned = |es: &[JsonEdit]| -> Vec<Place> {
+        es.iter()
+            .filter_map(|e| match e {
+                JsonEdit::Assign { at, .. } => Some(at.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (pa, pb) = (assigned(x), assigned(y));
+    if let Some(p) = pa.iter().find(|p| pb.contains(p)) {
+        let what = match p {
+            Place::Root => "the document".to_string(),
+            Place::Member(_, name) => format!("member {name}"),
+            Place::Elem(_) => "an array element".to_string(),
+        };
+        let winner = ia.min(ib);
+        return Some((
+            "smaller instance id wins (JSON)",
+            format!(
+                "{ia} and {ib} wrote {what} concurrently: for JSON the smaller instance id wins, not the later write, so {winner}'s value stays"
+            ),
+        ));
+    }
+    let popped = |es: &[JsonEdit]| -> Vec<NodeId> {
+        es.iter()
+            .filter_map(|e| match e {
+                JsonEdit::Remove(Place::Elem(n)) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    };
+    for (removes, other, r, w) in [(popped(x), y, ia, ib), (popped(y), x, ib, ia)] {
+        if other
+            .iter()
+            .filter_map(json_target)
+            .any(|t| removes.contains(&t))
+        {
+            return Some((
+                "delete wins over update (JSON)",
+                format!(
+                    "{w} changed an array element that {r} removed concurrently: the change names the removed element, so the removal wins"
+                ),
+            ));
+        }
+    }
+    let cleared = |es: &[JsonEdit]| -> Vec<NodeId> {
+        es.iter()
+            .filter_map(|e| match e {
+                JsonEdit::Clear(n) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    };
+    for (clears, other, c, w) in [(cleared(x), y, ia, ib), (cleared(y), x, ib, ia)] {
+        if other
+            .iter()
+            .filter_map(json_target)
+            .any(|t| clears.contains(&t))
+        {
+            return Some((
+                "clear merges (JSON)",
+                format!(
+                    "JSON.CLEAR on {c} removed only what {c} had seen: {w}'s concurrent addition to the same value survives (merge)"
+                ),
+            ));
+        }
+    }
+    let inserts = |es: &[JsonEdit]| -> Vec<NodeId> {
+        es.iter()
+            .filter_map(|e| match e {
+                JsonEdit::Insert { array, .. } => Some(*array),
+                _ => None,
+            })
+            .collect()
+    };
+    let (sa, sb) = (inserts(x), inserts(y));
+    if sa.iter().any(|n| sb.contains(n)) {
+        return Some((
+            "arrays merge (JSON)",
+            format!(
+                "{ia} and {ib} inserted into the same array concurrently: both inserts stay, each instance's order kept; inserts at the same place go the smaller instance id first"
+            ),
+        ));
+    }
+    let incs = |es: &[JsonEdit]| -> Vec<NodeId> {
+        es.iter()
+            .filter_map(|e| match e {
+                JsonEdit::Incr { node, .. } => Some(*node),
+                _ => None,
+            })
+            .collect()
+    };
+    let (na, nb) = (incs(x), incs(y));
+    if na.iter().any(|n| nb.contains(n)) {
+        return Some((
+            "counters add up",
+            format!("concurrent JSON.NUMINCRBYs of one number: {ia}'s and {ib}'s increments both count"),
+        ));
+    }
+    // A write inside a value that the other op, which had seen that value, may have
+    // replaced (or a value holding it): the write names the old value.
+    // (An assignment beside the write, in the same container, is no such replacement.)
+    let meets = |es: &[JsonEdit], o: &Op, places: &[Place]| {
+        es.iter().filter_map(json_target).any(|t| {
+            o.vc.covers(t.dot)
+                && places.iter().any(|p| match p {
+                    Place::Member(parent, _) => *parent != t,
+                    Place::Elem(e) => *e != t,
+                    Place::Root => true,
+                })
+        })
+    };
+    if meets(x, b, &pb) || meets(y, a, &pa) {
+        return Some((
+            "values have identity (JSON)",
+            format!(
+                "{ia} and {ib} wrote the document concurrently: a write names the value it changes, so if the other op replaced that value (or one holding it) the write lands nowhere, and otherwise both apply"
+            ),
+        ));
+    }
+    None
 }
