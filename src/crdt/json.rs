@@ -322,6 +322,11 @@ impl JsonCrdt {
     /// Drops the values at `place` that something had seen and replaced or removed, keeping
     /// their clocks in the slot's removal clock.
     fn prune(&mut self, place: &Place) {
+        self.prune_with(place, None);
+    }
+
+    /// [`JsonCrdt::prune`], also dropping what `extra` covers.
+    fn prune_with(&mut self, place: &Place, extra: Option<&VClock>) {
         let clear = match place {
             Place::Member(parent, _) => self.clears.get(parent),
             _ => None,
@@ -335,6 +340,7 @@ impl JsonCrdt {
             .map(|r| {
                 slot.removed.covers(r.id.dot)
                     || clear.is_some_and(|c| c.covers(r.id.dot))
+                    || extra.is_some_and(|c| c.covers(r.id.dot))
                     || slot
                         .regs
                         .iter()
@@ -369,11 +375,12 @@ impl JsonCrdt {
     }
 
     /// A key-level remove: the root loses every value `tomb` covers.
+    ///
+    /// The tomb itself is not kept in the slot (the key keeps it): a value that arrives
+    /// after the remove is checked against it by the key, so keeping it here too would make
+    /// the state depend on whether the root had a value when the remove came.
     pub fn remove_root(&mut self, tomb: &VClock) {
-        if let Some(slot) = self.slots.get_mut(&Place::Root) {
-            slot.removed.join(tomb);
-            self.prune(&Place::Root);
-        }
+        self.prune_with(&Place::Root, Some(tomb));
     }
 
     /// State merge (a full sync): the union of both sides' writes and removals.

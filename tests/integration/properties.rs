@@ -1,4 +1,4 @@
-//! The CRDT laws, over every data type (stream consumer groups included), through the Redis
+//! The CRDT laws, over every data type (stream consumer groups and JSON included), through the Redis
 //! front end: random commands on 2–5
 //! instances, delivered in random orders (each origin's ops in order, as its stream carries
 //! them) with duplicates, always converge; state merge is commutative, associative and
@@ -49,12 +49,28 @@ fn command(choice: u32, arg: u32) -> String {
         format!("XREADGROUP GROUP g{} c{v} COUNT 2 STREAMS x >", v % 2),
         format!("XACK x g{} {PENDING}", v % 2),
         format!("PFADD p e{v} e{arg}"),
+        r#"JSON.SET j $ '{"a":{"b":1},"l":[1,2],"n":0,"s":"x","t":true}'"#.to_string(),
+        format!("JSON.SET j $.a.c{v} {n}"),
+        "JSON.SET j $.a '{}'".to_string(),
+        format!("JSON.SET j $.l[0] {n}"),
+        format!("JSON.DEL j $.a.c{v}"),
+        "JSON.CLEAR j $.a".to_string(),
+        format!("JSON.ARRAPPEND j $.l {v} {n}"),
+        format!("JSON.ARRINSERT j $.l {} {v}", arg % 3),
+        format!("JSON.ARRPOP j $.l {}", n),
+        "JSON.ARRTRIM j $.l 0 1".to_string(),
+        format!("JSON.NUMINCRBY j $.n {n}"),
+        format!("JSON.NUMINCRBY j $.a.c{v} 0.5"),
+        format!(r#"JSON.STRAPPEND j $.s '"{v}"'"#),
+        "JSON.TOGGLE j $.t".to_string(),
+        "JSON.DEL j".to_string(),
         format!(
             "DEL {}",
-            ["s", "h", "t", "z", "l", "x", "p", "shared"][(arg % 8) as usize]
+            ["s", "h", "t", "z", "l", "x", "p", "shared", "j"][(arg % 9) as usize]
         ),
         format!("SET shared {v}"),
         format!("SADD shared {v}"),
+        format!("JSON.SET shared $ {v}"),
         format!(
             "EXPIRE {} {}",
             ["s", "h", "t"][(arg % 3) as usize],

@@ -225,3 +225,15 @@ fn replies_follow_redisjson() {
     assert_eq!(r(&mut p, "JSON.DEL doc"), "(integer) 1");
     assert_eq!(r(&mut p, "EXISTS doc"), "(integer) 0");
 }
+
+/// Found by the property test: a key-level delete that arrives before or after a JSON
+/// document it had not seen leaves one state either way.
+#[test]
+fn a_delete_of_another_type_leaves_one_state_whatever_the_order() {
+    let mut p = Pair::new();
+    p.run(0, "JSON.SET shared $ 0");
+    p.run(1, "SADD shared 0");
+    p.run(1, "SET shared 0");
+    p.sync();
+    assert_eq!(p.run(0, "TYPE shared"), "string");
+}
