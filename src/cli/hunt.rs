@@ -74,7 +74,7 @@ pub(crate) fn hunt(a: &HuntArgs) -> i32 {
     let mut checked = 0;
     let mut coverage = Coverage::default();
     for chunk in seeds.chunks(64) {
-        let results: Vec<(u64, Option<Broken>, u32)> = pool.install(|| {
+        let results: Vec<(u64, Option<Broken>, u64)> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|&seed| {

@@ -202,7 +202,9 @@ impl JsonCrdt {
 
     /// Whether the document exists (its root holds a value).
     pub fn exists(&self) -> bool {
-        self.slots.get(&Place::Root).is_some_and(|s| !s.regs.is_empty())
+        self.slots
+            .get(&Place::Root)
+            .is_some_and(|s| !s.regs.is_empty())
     }
 
     /// Applies the edits of the op `dot` whose clock is `vc`.
@@ -490,7 +492,10 @@ impl JsonCrdt {
         };
         let mut children: BTreeMap<Option<NodeId>, Vec<(NodeId, u64)>> = BTreeMap::new();
         for (id, it) in items {
-            children.entry(it.anchor).or_default().push((*id, it.lamport));
+            children
+                .entry(it.anchor)
+                .or_default()
+                .push((*id, it.lamport));
         }
         // Siblings: the higher Lamport number first (a later insert at the same place goes
         // in front of what its writer had seen there), then the smaller instance id.

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::check::RunResult;
+use crate::crdt::json::{Edit as JsonEdit, NodeId, Place};
 use crate::crdt::keyspace::Key;
 use crate::crdt::value::format_float;
-use crate::crdt::json::{Edit as JsonEdit, NodeId, Place};
 use crate::crdt::{Applied, Dot, Entry, Expiry, InstanceId, KeyType, Op, OpKind};
 use crate::engine::SimTime;
 use crate::model::trace::{ResyncReason, TraceEvent, TraceFilter, TraceKind, Tracer};

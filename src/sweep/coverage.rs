@@ -7,7 +7,7 @@ use super::hunt::{FaultSpec, Spec};
 use crate::check::RunResult;
 
 /// The paths counted, in the order printed.
-pub(crate) const PATHS: [&str; 32] = [
+pub(crate) const PATHS: [&str; 33] = [
     "partial resync",
     "full sync",
     "full sync after a backlog overflow",
@@ -40,11 +40,12 @@ pub(crate) const PATHS: [&str; 32] = [
     "centralized sync",
     "script: streams, non-strict IDs",
     "script: stream consumer groups",
+    "script: JSON",
 ];
 
 /// The paths one run went through, as a bit set over [`PATHS`].
-pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u32 {
-    let mut bits = 0u32;
+pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u64 {
+    let mut bits = 0u64;
     let mut hit = |i: usize, yes: bool| {
         if yes {
             bits |= 1 << i;
@@ -94,6 +95,10 @@ pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u32 {
             .iter()
             .any(|(_, _, c)| c.starts_with("XGROUP") || c.starts_with("XREADGROUP")),
     );
+    hit(
+        32,
+        spec.steps.iter().any(|(_, _, c)| c.starts_with("JSON.")),
+    );
     for (_, _, cmd) in &spec.steps {
         let name = cmd.split_whitespace().next().unwrap_or("");
         let i = match name {
@@ -118,17 +123,26 @@ pub(crate) fn paths(spec: &Spec, r: &RunResult) -> u32 {
 }
 
 /// Counts over many seeds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Coverage {
     pub seeds: u64,
     pub counts: [u64; PATHS.len()],
 }
 
+impl Default for Coverage {
+    fn default() -> Self {
+        Coverage {
+            seeds: 0,
+            counts: [0; PATHS.len()],
+        }
+    }
+}
+
 impl Coverage {
-    pub(crate) fn add(&mut self, bits: u32) {
+    pub(crate) fn add(&mut self, bits: u64) {
         self.seeds += 1;
         for (i, n) in self.counts.iter_mut().enumerate() {
-            *n += u64::from(bits >> i & 1);
+            *n += bits >> i & 1;
         }
     }
 

@@ -139,6 +139,22 @@ fn command(rng: &mut RngStream, focus: usize) -> String {
         5 => format!("XREADGROUP GROUP g{m} c{v} COUNT 2 STREAMS x >"),
         _ => "DEL x".to_string(),
     };
+    // The other write of the last group: a HyperLogLog add, or (for an odd `n`) a JSON
+    // write, again from the values already drawn.
+    let rest_write = if n.rem_euclid(2) == 0 {
+        format!("PFADD p e{v}")
+    } else {
+        match (i64::from(v) + i64::from(m) + n).rem_euclid(8) {
+            0 => r#"JSON.SET j $ '{"a":{"n":0},"l":["x"]}'"#.to_string(),
+            1 => format!("JSON.SET j $.a.f{m} {v}"),
+            2 => format!("JSON.NUMINCRBY j $.a.n {n}"),
+            3 => format!("JSON.ARRAPPEND j $.l {v}"),
+            4 => format!("JSON.ARRINSERT j $.l 0 {v}"),
+            5 => "JSON.ARRPOP j $.l 0".to_string(),
+            6 => "JSON.CLEAR j $.a".to_string(),
+            _ => "JSON.DEL j".to_string(),
+        }
+    };
     let groups: [Vec<String>; 6] = [
         vec![
             string_write,
@@ -168,7 +184,7 @@ fn command(rng: &mut RngStream, focus: usize) -> String {
         ],
         vec![
             stream_write,
-            format!("PFADD p e{v}"),
+            rest_write,
             format!("EXPIRE k{m} {}", 1 + v),
             format!("PERSIST k{m}"),
             "DEL s h z l".to_string(),
@@ -382,7 +398,7 @@ pub(crate) fn check(spec: &Spec, twice: bool) -> Option<Broken> {
 
 /// [`check`], with the paths the run went through (`sweep::coverage`; none when it could not
 /// run).
-pub(crate) fn check_covering(spec: &Spec, twice: bool) -> (Option<Broken>, u32) {
+pub(crate) fn check_covering(spec: &Spec, twice: bool) -> (Option<Broken>, u64) {
     let text = to_toml(spec);
     let s = match parse(&text, "hunt.toml", &LoadOptions::default()) {
         Ok(s) => s,

@@ -483,7 +483,7 @@ fn hunt_reports_which_paths_its_seeds_went_through_and_reaches_each() {
             (l.trim_start(), n)
         })
         .collect();
-    assert_eq!(table.len(), 32, "{out}");
+    assert_eq!(table.len(), 33, "{out}");
     // Every path is reached, the capacity-planning ones included.
     for (line, n) in &table {
         assert!(*n >= 1, "no seed reached: {line}");
@@ -507,6 +507,7 @@ fn hunt_reports_which_paths_its_seeds_went_through_and_reaches_each() {
         "centralized sync",
         "script: streams, non-strict IDs",
         "script: stream consumer groups",
+        "script: JSON",
     ] {
         let n = table.iter().find(|(l, _)| l.starts_with(path)).unwrap().1;
         assert!(n >= 9, "{path}: {n} of 300 seeds");

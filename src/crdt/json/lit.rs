@@ -181,10 +181,16 @@ mod tests {
     #[test]
     fn members_keep_their_written_order_and_numbers_their_kind() {
         let v = Lit::parse(r#" {"b": 1, "a": [2.0, -3, "x\"y", null, true], "c": {}} "#).unwrap();
-        assert_eq!(v.to_json(), r#"{"b":1,"a":[2.0,-3,"x\"y",null,true],"c":{}}"#);
+        assert_eq!(
+            v.to_json(),
+            r#"{"b":1,"a":[2.0,-3,"x\"y",null,true],"c":{}}"#
+        );
         assert_eq!(v.nodes(), 9);
         assert_eq!(Lit::parse("1e20").unwrap().to_json(), "1e+20");
-        assert_eq!(Lit::parse("18446744073709551615").unwrap().type_name(), "number");
+        assert_eq!(
+            Lit::parse("18446744073709551615").unwrap().type_name(),
+            "number"
+        );
     }
 
     #[test]

@@ -19,10 +19,19 @@ fn json(j: &JsonCrdt) -> String {
 
 /// A document written at instance 0, then concurrent edits from 0 and 1 inside it.
 fn ops() -> Vec<(Dot, VClock, Vec<Edit>)> {
-    let root = NodeId { dot: dot(0, 1), k: 0 };
-    let list = NodeId { dot: dot(0, 1), k: 2 };
+    let root = NodeId {
+        dot: dot(0, 1),
+        k: 0,
+    };
+    let list = NodeId {
+        dot: dot(0, 1),
+        k: 2,
+    };
     let doc = Lit::parse(r#"{"n": 1, "l": ["a", "b"]}"#).unwrap();
-    let first = NodeId { dot: dot(0, 1), k: 3 };
+    let first = NodeId {
+        dot: dot(0, 1),
+        k: 3,
+    };
     vec![
         (
             dot(0, 1),
@@ -39,7 +48,10 @@ fn ops() -> Vec<(Dot, VClock, Vec<Edit>)> {
             vc(&[2, 0]),
             vec![
                 Edit::Incr {
-                    node: NodeId { dot: dot(0, 1), k: 1 },
+                    node: NodeId {
+                        dot: dot(0, 1),
+                        k: 1,
+                    },
                     int: 2,
                     float: None,
                 },
@@ -65,11 +77,7 @@ fn ops() -> Vec<(Dot, VClock, Vec<Edit>)> {
                 },
             ],
         ),
-        (
-            dot(1, 2),
-            vc(&[1, 2]),
-            vec![Edit::Clear(list)],
-        ),
+        (dot(1, 2), vc(&[1, 2]), vec![Edit::Clear(list)]),
     ]
 }
 

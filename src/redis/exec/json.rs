@@ -34,7 +34,9 @@ const NO_KEY: &str = "ERR could not perform this operation on a key that doesn't
 const NO_PATH: &str = "ERR Path does not exist";
 
 fn expected(what: &str) -> Reply {
-    Reply::err(format!("WRONGTYPE wrong type of path value - expected {what}"))
+    Reply::err(format!(
+        "WRONGTYPE wrong type of path value - expected {what}"
+    ))
 }
 
 fn no_path_or(what: &str) -> Reply {
@@ -407,9 +409,10 @@ fn num_incr_by(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
     let mut results: Vec<Lit> = Vec::new();
     let reply = for_each_found(ex, a, &path, "does not contains a number", |plan, _, f| {
         let now = match (&f.node.val, &by) {
-            (Val::Int(n), Lit::Int(b)) => {
-                Lit::Int(n.checked_add(*b).ok_or_else(|| Reply::err("ERR numeric overflow"))?)
-            }
+            (Val::Int(n), Lit::Int(b)) => Lit::Int(
+                n.checked_add(*b)
+                    .ok_or_else(|| Reply::err("ERR numeric overflow"))?,
+            ),
             (Val::Int(n), Lit::Float(b)) => Lit::Float(*n as f64 + b),
             (Val::Float(x), Lit::Int(b)) => Lit::Float(x + *b as f64),
             (Val::Float(x), Lit::Float(b)) => Lit::Float(x + b),

@@ -52,4 +52,3 @@ impl Pair {
         assert_eq!(self.ks[0], self.ks[1], "the instances differ after a sync");
     }
 }
-

@@ -377,9 +377,15 @@ pub(super) fn lww(what: &str, a: &Op, va: &str, b: &Op, vb: &str) -> (&'static s
 
 /// A key-level `DEL` (or `JSON.DEL` of the document) against a concurrent JSON write.
 fn json_vs_del(edits: &[JsonEdit], del: &str, write: &str) -> (&'static str, String) {
-    let creates = edits
-        .iter()
-        .any(|e| matches!(e, JsonEdit::Assign { at: Place::Root, .. }));
+    let creates = edits.iter().any(|e| {
+        matches!(
+            e,
+            JsonEdit::Assign {
+                at: Place::Root,
+                ..
+            }
+        )
+    });
     if creates {
         (
             "create wins over delete (JSON)",
@@ -514,7 +520,9 @@ fn json_rule(a: &Op, x: &[JsonEdit], b: &Op, y: &[JsonEdit]) -> Option<(&'static
     if na.iter().any(|n| nb.contains(n)) {
         return Some((
             "counters add up",
-            format!("concurrent JSON.NUMINCRBYs of one number: {ia}'s and {ib}'s increments both count"),
+            format!(
+                "concurrent JSON.NUMINCRBYs of one number: {ia}'s and {ib}'s increments both count"
+            ),
         ));
     }
     // A write inside a value that the other op, which had seen that value, may have

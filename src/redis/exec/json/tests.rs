@@ -158,10 +158,7 @@ fn concurrent_appends_merge() {
 #[test]
 fn concurrent_increments_add_up() {
     let mut p = start(r#"{"n": 1, "f": 1.5}"#);
-    assert_eq!(
-        p.reply(0, "JSON.NUMINCRBY doc $.n 2"),
-        Reply::bulk("[3]")
-    );
+    assert_eq!(p.reply(0, "JSON.NUMINCRBY doc $.n 2"), Reply::bulk("[3]"));
     p.run(1, "JSON.NUMINCRBY doc $.n 10");
     p.run(1, "JSON.NUMINCRBY doc $.f 1");
     both(&mut p, r#"[{"n":13,"f":2.5}]"#);
@@ -183,21 +180,39 @@ fn replies_follow_redisjson() {
         ),
         "OK"
     );
-    assert_eq!(r(&mut p, "JSON.SET doc $ '{' "), "(error) EOF while parsing an object at line 1 column 1");
+    assert_eq!(
+        r(&mut p, "JSON.SET doc $ '{' "),
+        "(error) EOF while parsing an object at line 1 column 1"
+    );
     assert_eq!(r(&mut p, "JSON.SET doc $.a 5 NX"), "(nil)");
     assert_eq!(r(&mut p, "JSON.SET doc $.b 5 XX"), "(nil)");
-    assert_eq!(r(&mut p, "JSON.TYPE doc $.*"), "1) integer\n2) string\n3) boolean\n4) object");
+    assert_eq!(
+        r(&mut p, "JSON.TYPE doc $.*"),
+        "1) integer\n2) string\n3) boolean\n4) object"
+    );
     assert_eq!(r(&mut p, "JSON.TYPE doc .s"), "string");
-    assert_eq!(r(&mut p, r#"JSON.STRAPPEND doc $.s '"cd"'"#), "1) (integer) 4");
+    assert_eq!(
+        r(&mut p, r#"JSON.STRAPPEND doc $.s '"cd"'"#),
+        "1) (integer) 4"
+    );
     assert_eq!(r(&mut p, "JSON.STRLEN doc .s"), "(integer) 4");
     assert_eq!(r(&mut p, "JSON.TOGGLE doc $.t"), "1) (integer) 0");
     assert_eq!(r(&mut p, "JSON.TOGGLE doc .t"), "\"true\"");
-    assert_eq!(r(&mut p, "JSON.OBJKEYS doc $.o"), "1) 1) \"x\"\n   2) \"y\"");
+    assert_eq!(
+        r(&mut p, "JSON.OBJKEYS doc $.o"),
+        "1) 1) \"x\"\n   2) \"y\""
+    );
     assert_eq!(r(&mut p, "JSON.OBJLEN doc"), "(integer) 4");
     assert_eq!(r(&mut p, "JSON.ARRTRIM doc $.o.y 1 2"), "1) (integer) 2");
     assert_eq!(r(&mut p, "JSON.ARRLEN doc $.o.y"), "1) (integer) 2");
-    assert_eq!(r(&mut p, "JSON.ARRINSERT doc $.o.y 9 0"), "(error) ERR index out of bounds");
-    assert_eq!(r(&mut p, "JSON.NUMINCRBY doc $.* 1"), "\"[3,null,null,null]\"");
+    assert_eq!(
+        r(&mut p, "JSON.ARRINSERT doc $.o.y 9 0"),
+        "(error) ERR index out of bounds"
+    );
+    assert_eq!(
+        r(&mut p, "JSON.NUMINCRBY doc $.* 1"),
+        "\"[3,null,null,null]\""
+    );
     assert_eq!(
         r(&mut p, "JSON.NUMINCRBY doc $.a 9223372036854775807"),
         "(error) ERR numeric overflow"
@@ -209,17 +224,29 @@ fn replies_follow_redisjson() {
     );
     assert_eq!(r(&mut p, "JSON.GET doc .o.y"), "\"[2,3]\"");
     assert_eq!(r(&mut p, "JSON.GET doc $.nope"), "\"[]\"");
-    assert_eq!(r(&mut p, "JSON.GET doc .nope"), "(error) ERR Path does not exist");
+    assert_eq!(
+        r(&mut p, "JSON.GET doc .nope"),
+        "(error) ERR Path does not exist"
+    );
     assert_eq!(r(&mut p, "JSON.CLEAR doc $.*"), "(integer) 2");
-    assert_eq!(r(&mut p, "JSON.GET doc"), r#""{\"a\":0,\"s\":\"abcd\",\"t\":true,\"o\":{}}""#);
+    assert_eq!(
+        r(&mut p, "JSON.GET doc"),
+        r#""{\"a\":0,\"s\":\"abcd\",\"t\":true,\"o\":{}}""#
+    );
     assert_eq!(r(&mut p, "JSON.DEL doc $.s"), "(integer) 1");
-    assert_eq!(r(&mut p, "JSON.MGET doc {doc}x $.a"), "1) \"[0]\"\n2) (nil)");
+    assert_eq!(
+        r(&mut p, "JSON.MGET doc {doc}x $.a"),
+        "1) \"[0]\"\n2) (nil)"
+    );
     assert_eq!(r(&mut p, "TYPE doc"), "ReJSON-RL");
     assert_eq!(
         r(&mut p, "JSON.GET doc $..a"),
         "(error) ERR JSONPath recursive descents (`..`) in '$..a' are not modelled by geosim"
     );
-    assert_eq!(r(&mut p, "JSON.NUMINCRBY nope $.a 1"), "(error) ERR could not perform this operation on a key that doesn't exist");
+    assert_eq!(
+        r(&mut p, "JSON.NUMINCRBY nope $.a 1"),
+        "(error) ERR could not perform this operation on a key that doesn't exist"
+    );
     r(&mut p, "SET s v");
     assert!(r(&mut p, "JSON.GET s").starts_with("(error) WRONGTYPE"));
     assert_eq!(r(&mut p, "JSON.DEL doc"), "(integer) 1");
