@@ -98,8 +98,8 @@ impl Plan {
         mut anchor: Option<NodeId>,
         values: &[Lit],
     ) {
-        let mut lamport = json.insert_lamport(array, anchor);
-        for v in values {
+        let first = json.insert_lamport(array, anchor);
+        for (lamport, v) in (first..).zip(values) {
             let k = self.k;
             self.k += v.nodes();
             self.edits.push(Edit::Insert {
@@ -110,7 +110,6 @@ impl Plan {
                 value: v.clone(),
             });
             anchor = Some(NodeId { dot: self.dot, k });
-            lamport += 1;
         }
     }
 
@@ -574,7 +573,7 @@ fn arr_pop(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         ));
     }
     let legacy = path.legacy;
-    let r = for_each_found(ex, a, &path, "not an array", |plan, _, f| {
+    for_each_found(ex, a, &path, "not an array", |plan, _, f| {
         let Some(items) = elements(f.node) else {
             return if legacy {
                 Err(expected("array"))
@@ -594,8 +593,7 @@ fn arr_pop(ex: &mut Exec, cmd: &Command) -> Result<Reply, Reply> {
         let (e, n) = &items[i as usize];
         plan.edits.push(Edit::Remove(Place::Elem(*e)));
         Ok(Some(json_bulk(&n.to_lit())))
-    });
-    r
+    })
 }
 
 /// `JSON.ARRTRIM key path start stop`.
