@@ -209,6 +209,12 @@ pub enum Command {
         /// benches/peer.toml; writes scaling.csv and charts into --out.
         #[arg(long, conflicts_with = "peer")]
         scaling: bool,
+        /// Instead, run every numbered scenario in scenarios/ and the reference scenario
+        /// exact and sampled (1/64) with the same seed and print them side by side as a
+        /// Markdown table (the one in docs/performance.md); exits 1 if a figure that sampled
+        /// fidelity keeps differs. With --quick, the reference scenario's first 10 minutes.
+        #[arg(long, conflicts_with_all = ["peer", "scaling"])]
+        fidelity: bool,
         /// With --scaling: the folder for scaling.csv and the charts.
         #[arg(long, default_value = "bench-scaling")]
         out: PathBuf,
@@ -288,6 +294,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             peer,
             simpy,
             scaling,
+            fidelity,
             out,
             reference_hours,
             reference_keys,
@@ -300,6 +307,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             (Some(h), Ok(w)) => bench::reference_once(h, reference_keys, w),
             (None, Ok(_)) if peer => bench::peer(&simpy, if quick { 1 } else { 3 }),
             (None, Ok(_)) if scaling => bench::scaling(&out, quick),
+            (None, Ok(_)) if fidelity => bench::fidelity(std::path::Path::new("scenarios"), quick),
             (None, Ok(w)) => bench::bench(quick, &scenario, reference.then_some(w)),
         },
     }

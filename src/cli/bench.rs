@@ -3,8 +3,11 @@
 
 use super::outln;
 
+mod draws;
+mod fidelity;
 mod peer;
 mod scaling;
+pub(crate) use fidelity::fidelity;
 pub(crate) use peer::peer;
 pub(crate) use scaling::scaling;
 
@@ -322,6 +325,7 @@ pub(crate) fn bench(
     if code != EXIT_OK {
         return code;
     }
+    draws::draw_floor(quick, reps);
     let code = sampled_speedup(if quick { 30 } else { 120 }, if quick { 1 } else { reps });
     if code != EXIT_OK {
         return code;

@@ -17,7 +17,9 @@ pub fn jemalloc_size(n: u64) -> u64 {
             // 2^k < n <= 2^(k+1): classes are 2^(k-2) apart, and at least 16.
             let k = 63 - (n - 1).leading_zeros() as u64;
             let spacing = (1u64 << k.saturating_sub(2)).max(16);
-            n.div_ceil(spacing) * spacing
+            // Rounded up to a multiple of the spacing, a power of two (a mask, not a
+            // division: every write's memory figure passes here).
+            (n + spacing - 1) & !(spacing - 1)
         }
     }
 }
@@ -91,6 +93,12 @@ mod tests {
             .map(jemalloc_size)
             .to_vec();
         assert_eq!(classes, [8, 16, 32, 48, 64, 80, 160, 320, 5120, 114_688]);
+        // The mask rounds as a division would, at and around every class boundary.
+        for n in 17..100_000u64 {
+            let k = 63 - (n - 1).leading_zeros() as u64;
+            let spacing = (1u64 << k.saturating_sub(2)).max(16);
+            assert_eq!(jemalloc_size(n), n.div_ceil(spacing) * spacing, "{n}");
+        }
     }
 
     /// Figures measured with `MEMORY USAGE` on Redis 7.0.15 (the live test measures them

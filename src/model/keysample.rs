@@ -99,38 +99,46 @@ fn mix(mut z: u64) -> u64 {
 
 /// What a sampled run keeps of the keys outside the sample: by key number, the hash slot
 /// (computed at first sight) and which instances hold the key (one bit per instance).
+///
+/// Both live in one 32-bit cell per key (the slot in the low half, instances 0 to 15 in the
+/// high half), so that a write touches one cache line for its key: the table is larger than
+/// the cache, and a shadow write's cost was mostly these misses. Instances 16 and up (a
+/// what-if of more than 16 clusters) have a second table, made when first needed.
 #[derive(Debug)]
 pub(crate) struct Shadow {
-    slots: Vec<u16>,
-    present: Vec<u32>,
+    cells: Vec<u32>,
+    wide: Vec<u16>,
 }
 
 const UNSEEN: u16 = u16::MAX;
+/// Instances whose presence bits share the slot's cell.
+const NARROW: usize = 16;
 
 impl Shadow {
     /// Room for the key numbers below `numbers`.
     pub(crate) fn new(numbers: u64) -> Self {
         let n = usize::try_from(numbers).expect("validation bounds a sampled keyspace");
         Shadow {
-            slots: vec![UNSEEN; n],
-            present: vec![0; n],
+            cells: vec![u32::from(UNSEEN); n],
+            wide: Vec::new(),
         }
     }
 
-    /// The hash slot of the key numbered `number`, named `name`.
+    /// The hash slot of the key numbered `number`, whose name `name` gives (asked only the
+    /// first time).
     #[inline]
-    pub(crate) fn slot(&mut self, number: u64, name: &[u8]) -> u16 {
-        let s = &mut self.slots[number as usize];
-        if *s == UNSEEN {
-            *s = crate::redis::slot::key_slot(name);
+    pub(crate) fn slot_with(&mut self, number: u64, name: impl FnOnce() -> Vec<u8>) -> u16 {
+        let c = &mut self.cells[number as usize];
+        if *c as u16 == UNSEEN {
+            *c = (*c & 0xFFFF_0000) | u32::from(crate::redis::slot::key_slot(&name()));
         }
-        *s
+        *c as u16
     }
 
     /// The hash slot of a key seen before.
     #[inline]
     pub(crate) fn slot_of(&self, number: u64) -> u16 {
-        let s = self.slots[number as usize];
+        let s = self.cells[number as usize] as u16;
         debug_assert_ne!(s, UNSEEN, "a held key has been seen");
         s
     }
@@ -138,26 +146,47 @@ impl Shadow {
     /// Marks the key held at `instance`; whether it was not before.
     #[inline]
     pub(crate) fn hold(&mut self, number: u64, instance: usize) -> bool {
-        let p = &mut self.present[number as usize];
-        let bit = 1u32 << instance;
-        let new = *p & bit == 0;
-        *p |= bit;
+        let i = number as usize;
+        if instance < NARROW {
+            let bit = 1u32 << (16 + instance);
+            let new = self.cells[i] & bit == 0;
+            self.cells[i] |= bit;
+            return new;
+        }
+        if self.wide.is_empty() {
+            self.wide = vec![0; self.cells.len()];
+        }
+        let bit = 1u16 << (instance - NARROW);
+        let new = self.wide[i] & bit == 0;
+        self.wide[i] |= bit;
         new
+    }
+
+    /// Whether `instance` holds the key numbered `i`.
+    #[inline]
+    fn holds(&self, i: usize, instance: usize) -> bool {
+        if instance < NARROW {
+            self.cells[i] & (1u32 << (16 + instance)) != 0
+        } else {
+            self.wide
+                .get(i)
+                .is_some_and(|w| w & (1u16 << (instance - NARROW)) != 0)
+        }
     }
 
     /// The key numbers `instance` holds in slots that `owns`, in number order.
     pub(crate) fn held(&self, instance: usize, owns: impl Fn(u16) -> bool) -> Vec<u32> {
-        let bit = 1u32 << instance;
-        (0..self.present.len())
-            .filter(|&i| self.present[i] & bit != 0 && owns(self.slots[i]))
+        (0..self.cells.len())
+            .filter(|&i| self.holds(i, instance) && owns(self.cells[i] as u16))
             .map(|i| i as u32)
             .collect()
     }
 
     /// Keys `instance` holds.
     pub(crate) fn count(&self, instance: usize) -> u64 {
-        let bit = 1u32 << instance;
-        self.present.iter().filter(|&&p| p & bit != 0).count() as u64
+        (0..self.cells.len())
+            .filter(|&i| self.holds(i, instance))
+            .count() as u64
     }
 }
 
@@ -283,17 +312,29 @@ mod tests {
     fn shadow_keys_remember_where_they_are_held() {
         let mut sh = Shadow::new(10);
         assert_eq!(
-            sh.slot(3, b"key:000000000001"),
+            sh.slot_with(3, || b"key:000000000001".to_vec()),
             crate::redis::slot::key_slot(b"key:000000000001")
         );
         assert!(sh.hold(3, 0));
         assert!(!sh.hold(3, 0));
         assert!(sh.hold(3, 2));
-        sh.slot(5, b"x");
+        sh.slot_with(5, || b"x".to_vec());
+        // The name is asked for once.
+        sh.slot_with(5, || unreachable!("seen before"));
         assert!(sh.hold(5, 2));
         assert_eq!(sh.held(2, |_| true), vec![3, 5]);
         assert_eq!(sh.count(0), 1);
         assert_eq!(sh.count(2), 2);
+        // Instances past the cell's 16 bits, and the slot kept beside the bits.
+        assert!(sh.hold(3, 16) && sh.hold(3, 31) && sh.hold(7, 15));
+        assert!(!sh.hold(3, 31));
+        assert_eq!((sh.count(16), sh.count(31), sh.count(15)), (1, 1, 1));
+        assert_eq!(sh.held(31, |_| true), vec![3]);
+        assert_eq!(sh.held(2, |s| s != sh.slot_of(5)), vec![3]);
+        assert_eq!(
+            sh.slot_of(3),
+            crate::redis::slot::key_slot(b"key:000000000001")
+        );
     }
 
     #[test]

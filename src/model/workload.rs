@@ -274,6 +274,13 @@ fn key_bytes(prefix: &str, index: u64) -> Vec<u8> {
     out
 }
 
+/// The name of the `SET` or `INCR` key numbered `number` (see `Workload::last_key`): the
+/// inverse of [`generated_number`].
+pub(crate) fn generated_name(number: u64) -> Vec<u8> {
+    let prefix = if number & 1 == 1 { "key:" } else { "ctr:" };
+    key_bytes(prefix, number / 2)
+}
+
 /// The number (see `Workload::last_key`) of the generated key named `name`, for a workload
 /// of `keys` keys per kind; `None` for any other name.
 pub(crate) fn generated_number(name: &[u8], keys: u64) -> Option<u64> {
@@ -317,6 +324,39 @@ fn key_value(prefix: &str, index: u64, previous: Option<Value>) -> Value {
         }
         _ => Value::Bytes(key_bytes(prefix, index).into_boxed_slice()),
     }
+}
+
+/// The index of the first cumulative weight above `u`; `u` is below the total but for
+/// rounding: then the last kind with weight.
+fn pick(cum: &[f64], u: f64) -> usize {
+    cum.iter().position(|&x| u < x).unwrap_or_else(|| {
+        cum.iter()
+            .position(|&x| x == cum[cum.len() - 1])
+            .unwrap_or(0)
+    })
+}
+
+/// The length of a generated key's name (every prefix is 4 bytes).
+fn key_len(index: u64) -> u64 {
+    let (digits, start) = key_digits(index);
+    (4 + digits.len() - start) as u64
+}
+
+/// A generated write's first draws (see [`Workload::draw_write`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Drawn {
+    index: u64,
+    kind: OpKind,
+    is_del: bool,
+}
+
+/// What the stream needs of a write whose command is not built (see
+/// [`Workload::shadow_write`]): the command's stream bytes, its large pieces, its key's length.
+#[derive(Debug)]
+pub(crate) struct ShadowWrite {
+    pub stream_bytes: u64,
+    pub large: Vec<(u64, u64)>,
+    pub key_len: usize,
 }
 
 /// The workload generator of one cluster, with its own random stream.
@@ -437,11 +477,18 @@ impl Workload {
     /// [`Workload::next_command`], built in the buffers of `previous` (a command this
     /// workload made before and that is no longer needed), so that a write allocates nothing
     /// here. The command is the same either way.
-    ///
-    /// Draws, in order: the key's index, the kind (one uniform against the cumulative mix),
-    /// then what the kind needs: a value size (none when sizes are fixed), a member, a time
-    /// to live, or a `DEL`'s target kind.
+    #[cfg(test)]
     pub(crate) fn next_command_reusing(&mut self, c: usize, previous: Option<Command>) -> Command {
+        let drawn = self.draw_write(c);
+        self.build_command(c, drawn, previous)
+    }
+
+    /// The first draws of cluster `c`'s next write: the key's index, then the kind (one
+    /// uniform against the cumulative mix; a `DEL` draws its target's kind too). What the
+    /// kind needs next (a value size, a member, a time to live) is drawn by
+    /// [`Workload::build_command`] or [`Workload::shadow_write`], whichever the write takes:
+    /// the two draw the same, so the random stream is the same either way.
+    pub(crate) fn draw_write(&mut self, c: usize) -> Drawn {
         let p = &self.params;
         let w = self.per_cluster[c].as_mut().expect("writing cluster");
         w.issued += 1;
@@ -451,31 +498,74 @@ impl Workload {
         };
         let total = self.cumulative[OpKind::ALL.len() - 1];
         let u = dist::unit(&mut w.rng) * total;
-        // `u` is below the total but for rounding: then the last kind with weight.
-        let pick = |cum: &[f64], u: f64| {
-            cum.iter().position(|&x| u < x).unwrap_or_else(|| {
-                cum.iter()
-                    .position(|&x| x == cum[cum.len() - 1])
-                    .unwrap_or(0)
-            })
-        };
         let mut kind = OpKind::ALL[pick(&self.cumulative, u)];
-        let mut args = previous.map(|p| p.args).unwrap_or_default();
-        let mut old = args.drain(..);
-        let first = old.next();
-        drop(old);
         let is_del = kind == OpKind::Del;
         if is_del {
             let targets = self.cumulative_targets[OpKind::ALL.len() - 1];
             let v = dist::unit(&mut w.rng) * targets;
             kind = OpKind::ALL[pick(&self.cumulative_targets, v)];
         }
-        let (prefix, family) = kind.family().expect("a written kind");
+        let (_, family) = kind.family().expect("a written kind");
         self.last_key = if family < 2 {
             index * 2 + family
         } else {
             p.keys * family + index
         };
+        Drawn {
+            index,
+            kind,
+            is_del,
+        }
+    }
+
+    /// A drawn `SET` or `INCR` as a write without its command (a sampled run's shadow key):
+    /// draws what [`Workload::build_command`] would (a `SET`'s value size) and returns
+    /// the stream bytes and large pieces that command would have. `None` for any other
+    /// kind (draws nothing then: the caller builds the command).
+    pub(crate) fn shadow_write(&mut self, c: usize, drawn: Drawn) -> Option<ShadowWrite> {
+        let key_len = key_len(drawn.index);
+        let lens = match (drawn.kind, drawn.is_del) {
+            (OpKind::Set, false) => {
+                let w = self.per_cluster[c].as_mut().expect("writing cluster");
+                let len = self.params.value_size.sample(&mut w.rng);
+                [3, key_len, u64::from(len)]
+            }
+            (OpKind::Incr, false) => [4, key_len, 0],
+            _ => return None,
+        };
+        let argc = if drawn.kind == OpKind::Set { 3 } else { 2 };
+        let lens = &lens[..argc];
+        Some(ShadowWrite {
+            stream_bytes: crate::redis::resp::command_bytes(lens),
+            large: crate::redis::resp::large_pieces_of(
+                argc,
+                lens.iter().copied(),
+                crate::redis::resp::BLOCK_BYTES,
+            ),
+            key_len: key_len as usize,
+        })
+    }
+
+    /// The command of a write drawn by [`Workload::draw_write`], built in the buffers of
+    /// `previous`; draws, in order, what the kind needs: a value size (none when sizes are
+    /// fixed), a member, or a time to live.
+    pub(crate) fn build_command(
+        &mut self,
+        c: usize,
+        Drawn {
+            index,
+            kind,
+            is_del,
+        }: Drawn,
+        previous: Option<Command>,
+    ) -> Command {
+        let p = &self.params;
+        let w = self.per_cluster[c].as_mut().expect("writing cluster");
+        let mut args = previous.map(|p| p.args).unwrap_or_default();
+        let mut old = args.drain(..);
+        let first = old.next();
+        drop(old);
+        let (prefix, _) = kind.family().expect("a written kind");
         args.push(key_value(prefix, index, first));
         if is_del {
             return Command::new(Cmd::Del, args);
@@ -598,6 +688,50 @@ mod tests {
             key_value("key:", 5, Some(Value::from_str_bytes("ctr:000000000009"))),
             Value::from_str_bytes("key:000000000005")
         );
+    }
+
+    /// A shadow write draws what its command would, and has the command's stream bytes,
+    /// large pieces and key: with drawn value sizes, some above a buffer block, and key
+    /// indices past the 12 padded digits.
+    #[test]
+    fn a_shadow_write_is_its_command_without_building_it() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let mut p = params(OpMix::set_incr(3.0, 1.0));
+        p.keys = 2_000_000_000_000;
+        p.value_size = SizeDist::Uniform {
+            min: 1,
+            max: 50_000,
+        };
+        let mut built = Workload::new(p.clone(), 11, &names);
+        let mut shadow = Workload::new(p, 11, &names);
+        let (mut large, mut long_keys) = (0, 0);
+        for i in 0..5_000 {
+            let c = i % 2;
+            let d = built.draw_write(c);
+            let cmd = built.build_command(c, d, None);
+            let d = shadow.draw_write(c);
+            assert_eq!(built.last_key(), shadow.last_key(), "write {i}");
+            let w = shadow
+                .shadow_write(c, d)
+                .expect("SET and INCR have a shadow form");
+            assert_eq!(w.stream_bytes, cmd.stream_bytes(), "write {i}: {cmd:?}");
+            assert_eq!(w.large, cmd.large_pieces(), "write {i}");
+            assert_eq!(w.key_len, cmd.key().len(), "write {i}");
+            assert_eq!(generated_name(shadow.last_key()), cmd.key().to_vec());
+            large += usize::from(!w.large.is_empty());
+            long_keys += usize::from(w.key_len > 16);
+        }
+        assert!(large > 100 && long_keys > 100, "{large} {long_keys}");
+        // The streams stayed together: the next gaps are equal too.
+        let now = SimTime::ZERO;
+        assert_eq!(built.next_gap(0, now), shadow.next_gap(0, now));
+        // Other kinds have none, and draw nothing.
+        let mut other = Workload::new(params(all_kinds()), 3, &names);
+        let d = (0..100)
+            .map(|_| other.draw_write(0))
+            .find(|d| d.kind == OpKind::HSet)
+            .expect("an HSET in 100 draws");
+        assert!(other.shadow_write(0, d).is_none());
     }
 
     #[test]

@@ -373,10 +373,19 @@ impl World {
             .workload
             .as_mut()
             .expect("arrivals come from a workload");
-        let cmd = w.next_command_reusing(c, self.command_buffer.take());
+        let drawn = w.draw_write(c);
         let number = w.last_key();
         let sampled = self.sampled.as_ref().is_none_or(|s| s.sample.keeps(number));
-        let key = sampled.then(|| self.keys.intern_generated(number, &cmd.key()));
+        // A shadow key's write needs no command: its stream bytes are known from the draws.
+        let shadow = if sampled {
+            None
+        } else {
+            w.shadow_write(c, drawn)
+        };
+        let cmd = match shadow {
+            Some(_) => None,
+            None => Some(w.build_command(c, drawn, self.command_buffer.take())),
+        };
         let w = self
             .workload
             .as_mut()
@@ -385,13 +394,19 @@ impl World {
         if now + gap < self.end_of_writes() {
             q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
         }
-        match key {
-            Some(key) => {
-                self.execute_as(c, &cmd, Some(key), q);
+        match (shadow, cmd) {
+            (Some(write), _) => self.write_shadow(c, &write, number, q),
+            (None, Some(cmd)) => {
+                if sampled {
+                    let key = self.keys.intern_generated(number, &cmd.key());
+                    self.execute_as(c, &cmd, Some(key), q);
+                } else {
+                    self.write_shadow_command(c, &cmd, number, q);
+                }
+                self.command_buffer = Some(cmd);
             }
-            None => self.write_shadow(c, &cmd, number, q),
+            (None, None) => unreachable!("a write without a shadow form builds its command"),
         }
-        self.command_buffer = Some(cmd);
     }
 
     /// Executes a client command at cluster `c` and replicates its effects.

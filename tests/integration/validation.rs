@@ -474,6 +474,43 @@ fn absurd_runs_are_refused_before_they_start_with_the_estimate() {
     super::inline(&huge.replace("30d", "10s"));
 }
 
+/// A sampled run holds CRDT state for about one key in N and a 4-byte cell per other key:
+/// the guard counts that, so a production-scale keyspace that an exact run could not hold
+/// is accepted sampled, and a larger one is still refused with the sampled estimate.
+#[test]
+fn the_memory_guard_counts_what_a_sampled_run_holds() {
+    let big = "[run]\nduration = \"30m\"\n[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n\
+               [[cluster]]\nname = \"c\"\n[workload]\nrate = \"200k/s\"\nkeys = 10000000\n\
+               [workload.mix]\nset = 0.8\nincr = 0.2\n";
+    let e = super::inline_error(big);
+    assert!(
+        e.contains("the run would hold about 67 GiB (2.000e7 distinct keys × 3 instances"),
+        "{e}"
+    );
+    let sampled = big.replace("[run]\n", "[run]\nfidelity = \"sampled\"\n");
+    let s = super::inline(&sampled);
+    // 2e7 / 64 keys × 3 instances × 1200 bytes, and 2e7 cells of 4 bytes.
+    let want = 2e7 / 64.0 * 3.0 * 1200.0 + 2e7 * 4.0;
+    assert!(
+        (s.estimated_memory as f64 - want).abs() < 1e3,
+        "{} vs {want}",
+        s.estimated_memory
+    );
+    let e = super::inline_error(&sampled.replace("fidelity", "sample = \"1/1\"\nfidelity"));
+    assert!(
+        e.contains("distinct keys, 1 in 1 of them sampled, × 3 instances"),
+        "{e}"
+    );
+    // The bundled production-scale what-if is such a run.
+    let path = super::root().join("benches/production.toml");
+    let s = geosim::scenario::load(&path, &Default::default()).expect("valid");
+    assert_eq!(
+        s.config.fidelity,
+        geosim::model::Fidelity::Sampled { every: 64 }
+    );
+    assert!(s.estimated_memory < 2 << 30, "{} bytes", s.estimated_memory);
+}
+
 #[test]
 fn scripted_values_count_in_the_resource_guard() {
     let two = "[[cluster]]\nname = \"a\"\n[[cluster]]\nname = \"b\"\n";

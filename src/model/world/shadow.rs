@@ -9,6 +9,7 @@ use crate::engine::Scheduler;
 use crate::model::config::{Fidelity, WorldConfig};
 use crate::model::keysample::{KeySample, Shadow};
 use crate::model::syncer::StreamOp;
+use crate::model::workload::{ShadowWrite, generated_name};
 use crate::redis;
 
 /// A sampled run's sample and what it keeps of the other keys.
@@ -90,12 +91,47 @@ impl World {
     pub(super) fn write_shadow(
         &mut self,
         c: usize,
+        write: &ShadowWrite,
+        number: u64,
+        q: &mut Scheduler<Event>,
+    ) {
+        let slot = self
+            .sampled_mut()
+            .shadow
+            .slot_with(number, || generated_name(number));
+        self.append_shadow(
+            c,
+            slot,
+            number,
+            (write.stream_bytes, &write.large),
+            write.key_len,
+            q,
+        );
+    }
+
+    /// [`World::write_shadow`] of a write given as its command (a kind without a shadow form).
+    pub(super) fn write_shadow_command(
+        &mut self,
+        c: usize,
         cmd: &redis::Command,
         number: u64,
         q: &mut Scheduler<Event>,
     ) {
         let key = cmd.key();
-        let slot = self.sampled_mut().shadow.slot(number, &key);
+        let slot = self.sampled_mut().shadow.slot_with(number, || key.to_vec());
+        let large = cmd.large_pieces();
+        self.append_shadow(c, slot, number, (cmd.stream_bytes(), &large), key.len(), q);
+    }
+
+    fn append_shadow(
+        &mut self,
+        c: usize,
+        slot: u16,
+        number: u64,
+        bytes: (u64, &[(u64, u64)]),
+        key_len: usize,
+        q: &mut Scheduler<Event>,
+    ) {
         let shard_idx = self.instances[c].topo.shard_of_slot(slot);
         if self.members.write_refusal(c).is_some() {
             self.instances[c].counters.rejected += 1;
@@ -112,14 +148,9 @@ impl World {
         }
         self.instances[c].counters.writes += 1;
         self.hold_shadow(c, shard_idx, number);
-        let extra = self.causal_extra_bytes(key.len());
+        let extra = self.causal_extra_bytes(key_len);
         let item = StreamOp::shadow(q.now(), slot, number);
-        let large = cmd.large_pieces();
-        let appended = self.instances[c].shards[shard_idx].append_item(
-            item,
-            (cmd.stream_bytes(), &large),
-            extra,
-        );
+        let appended = self.instances[c].shards[shard_idx].append_item(item, bytes, extra);
         self.ship_to_peers(c, shard_idx, appended, q);
     }
 

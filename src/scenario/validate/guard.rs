@@ -12,7 +12,7 @@ pub(super) fn resource_guard(
     run: &run::RunTable,
     clusters: usize,
 ) -> u64 {
-    let (duration, max_events) = (run.duration, run.max_events);
+    let (duration, max_events, run_fidelity) = (run.duration, run.max_events, run.fidelity);
     let whatif = raw.whatif.as_ref();
     let clusters_len = clusters;
     let run = raw.run.as_ref();
@@ -23,7 +23,16 @@ pub(super) fn resource_guard(
         let kinds = w.mix.families();
         let distinct = (w.keys.saturating_mul(kinds) as f64).min(writes);
         let n = clusters_len.max(1) as f64;
-        let bytes = distinct * n * ESTIMATED_BYTES_PER_KEY_COPY;
+        let bytes = match run_fidelity {
+            crate::model::Fidelity::Exact => distinct * n * ESTIMATED_BYTES_PER_KEY_COPY,
+            // About one key in `every` keeps its CRDT state; every generated key number has a
+            // 4-byte cell of the shadow table (`model::keysample::Shadow`), whether written
+            // or not.
+            crate::model::Fidelity::Sampled { every } => {
+                distinct / every as f64 * n * ESTIMATED_BYTES_PER_KEY_COPY
+                    + w.keys.saturating_mul(kinds) as f64 * 4.0
+            }
+        };
         estimate = estimate.saturating_add(bytes as u64);
         // A write is an arrival and an apply at each peer (and a delivery per batch).
         let events = writes * (1.0 + 2.0 * (n - 1.0));
@@ -32,9 +41,13 @@ pub(super) fn resource_guard(
                 "workload.keys",
                 Some(w.keys.to_string()),
                 format!(
-                    "the run would hold about {:.0} GiB ({:.3e} distinct keys × {} instances × ~{} bytes each), over the {} GiB guard; use fewer keys, a lower rate or a shorter run (or whatif.allow_huge_runs = true)",
+                    "the run would hold about {:.0} GiB ({:.3e} distinct keys{} × {} instances × ~{} bytes each), over the {} GiB guard; use fewer keys, a lower rate or a shorter run (or whatif.allow_huge_runs = true)",
                     bytes / GIB,
                     distinct,
+                    match run_fidelity {
+                        crate::model::Fidelity::Exact => String::new(),
+                        crate::model::Fidelity::Sampled { every } => format!(", 1 in {every} of them sampled,"),
+                    },
                     clusters_len,
                     ESTIMATED_BYTES_PER_KEY_COPY,
                     MAX_ESTIMATED_MEMORY / GIB
