@@ -15,7 +15,7 @@ use super::memory::OOM_ERROR;
 use super::metrics::{Peaks, SampleLayout, SampleSink};
 use super::net::Link;
 use super::observe::Observer;
-use super::shard::{Appended, Shard};
+use super::shard::Shard;
 use super::stats::PeerStats;
 use super::syncer::{SendParams, Session};
 use super::topology::{ClusterTopo, SyncerMode, Topology};
@@ -597,35 +597,6 @@ impl World {
         );
         self.ship_to_peers(c, shard_idx, appended, q);
         key
-    }
-
-    /// What causal consistency adds to each op's stream bytes: each instance relays the
-    /// ordering metadata of what it receives to the other N−2 instances [CAUSAL], modelled
-    /// as the op's vector clock and key per extra peer.
-    pub(super) fn causal_extra_bytes(&self, key_len: usize) -> u64 {
-        let n = self.instances.len();
-        if self.cfg.causal_consistency && n > 2 {
-            (n as u64 - 2) * (8 * n as u64 + key_len as u64)
-        } else {
-            0
-        }
-    }
-
-    /// Ships an op just appended to `shard_idx`'s stream at cluster `c` on every streaming
-    /// session from it.
-    fn ship_to_peers(
-        &mut self,
-        c: usize,
-        shard_idx: usize,
-        Appended { bytes, end, item }: Appended,
-        q: &mut Scheduler<Event>,
-    ) {
-        for i in 0..self.sessions_of_source[c][shard_idx].len() {
-            let sid = self.sessions_of_source[c][shard_idx][i] as usize;
-            if self.sessions[sid].is_streaming() {
-                self.ship(sid, (bytes, end, item.clone()), q);
-            }
-        }
     }
 
     fn on_gc(&mut self, q: &mut Scheduler<Event>) {

@@ -7,11 +7,40 @@ use crate::crdt::Applied;
 use crate::engine::{Scheduler, SimDuration};
 use crate::model::gc::GC_INTERVAL;
 use crate::model::membership::Admission;
-use crate::model::shard::Shard;
+use crate::model::shard::{Appended, Shard};
 use crate::model::syncer::{FullSyncEnd, Reconnect, ResyncReason, Sent, SourceView, StreamOp};
 use crate::model::trace::TraceKind;
 
 impl World {
+    /// What causal consistency adds to each op's stream bytes: each instance relays the
+    /// ordering metadata of what it receives to the other N−2 instances [CAUSAL], modelled
+    /// as the op's vector clock and key per extra peer.
+    pub(in crate::model) fn causal_extra_bytes(&self, key_len: usize) -> u64 {
+        let n = self.instances.len();
+        if self.cfg.causal_consistency && n > 2 {
+            (n as u64 - 2) * (8 * n as u64 + key_len as u64)
+        } else {
+            0
+        }
+    }
+
+    /// Ships an op just appended to `shard_idx`'s stream at cluster `c` on every streaming
+    /// session from it.
+    pub(super) fn ship_to_peers(
+        &mut self,
+        c: usize,
+        shard_idx: usize,
+        Appended { bytes, end, item }: Appended,
+        q: &mut Scheduler<Event>,
+    ) {
+        for i in 0..self.sessions_of_source[c][shard_idx].len() {
+            let sid = self.sessions_of_source[c][shard_idx][i] as usize;
+            if self.sessions[sid].is_streaming() {
+                self.ship(sid, (bytes, end, item.clone()), q);
+            }
+        }
+    }
+
     /// Puts one stream op on the wire of session `sid`.
     pub(in crate::model) fn ship(
         &mut self,
