@@ -524,16 +524,16 @@ impl Workload {
     /// kind (draws nothing then: the caller builds the command).
     pub(crate) fn shadow_write(&mut self, c: usize, drawn: Drawn) -> Option<ShadowWrite> {
         let key_len = key_len(drawn.index);
-        let lens = match (drawn.kind, drawn.is_del) {
+        // The arguments' lengths, the command's name first.
+        let (lens, argc) = match (drawn.kind, drawn.is_del) {
             (OpKind::Set, false) => {
                 let w = self.per_cluster[c].as_mut().expect("writing cluster");
                 let len = self.params.value_size.sample(&mut w.rng);
-                [3, key_len, u64::from(len)]
+                ([3, key_len, u64::from(len)], 3)
             }
-            (OpKind::Incr, false) => [4, key_len, 0],
+            (OpKind::Incr, false) => ([4, key_len, 0], 2),
             _ => return None,
         };
-        let argc = if drawn.kind == OpKind::Set { 3 } else { 2 };
         let lens = &lens[..argc];
         Some(ShadowWrite {
             stream_bytes: crate::redis::resp::command_bytes(lens),

@@ -377,15 +377,15 @@ impl World {
         let number = w.last_key();
         let sampled = self.sampled.as_ref().is_none_or(|s| s.sample.keeps(number));
         // A shadow key's write needs no command: its stream bytes are known from the draws.
+        // Either form is made before the gap is drawn (the random stream's order).
         let shadow = if sampled {
             None
         } else {
             w.shadow_write(c, drawn)
         };
-        let cmd = match shadow {
-            Some(_) => None,
-            None => Some(w.build_command(c, drawn, self.command_buffer.take())),
-        };
+        let cmd = shadow
+            .is_none()
+            .then(|| w.build_command(c, drawn, self.command_buffer.take()));
         let w = self
             .workload
             .as_mut()
@@ -394,18 +394,17 @@ impl World {
         if now + gap < self.end_of_writes() {
             q.schedule(now + gap, Event::Arrival { cluster: c as u32 });
         }
-        match (shadow, cmd) {
-            (Some(write), _) => self.write_shadow(c, &write, number, q),
-            (None, Some(cmd)) => {
-                if sampled {
-                    let key = self.keys.intern_generated(number, &cmd.key());
-                    self.execute_as(c, &cmd, Some(key), q);
-                } else {
-                    self.write_shadow_command(c, &cmd, number, q);
-                }
-                self.command_buffer = Some(cmd);
+        if let Some(write) = shadow {
+            self.write_shadow(c, &write, number, q);
+        }
+        if let Some(cmd) = cmd {
+            if sampled {
+                let key = self.keys.intern_generated(number, &cmd.key());
+                self.execute_as(c, &cmd, Some(key), q);
+            } else {
+                self.write_shadow_command(c, &cmd, number, q);
             }
-            (None, None) => unreachable!("a write without a shadow form builds its command"),
+            self.command_buffer = Some(cmd);
         }
     }
 
