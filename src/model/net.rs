@@ -1,5 +1,10 @@
 //! WAN links: latency distributions, bandwidth as a FIFO byte queue, loss as retransmission
 //! delay. A link is directed (`from → to`); each direction has its own queue and random stream.
+//!
+//! A path's delay changes slowly compared with the gap between a busy link's packets, so a
+//! link draws its latency (and jitter) once per `latency_interval` and every transmission
+//! whose last byte leaves within that interval travels with the same draw (docs/semantics.md,
+//! "Links"). With an interval of zero every transmission draws its own.
 
 use rand::Rng;
 
@@ -97,7 +102,13 @@ pub struct LinkParams {
     pub bandwidth_bps: u64,
     /// Probability that a transmission loses a segment and waits one retransmission timeout.
     pub loss: f64,
+    /// How long one latency draw holds: transmissions leaving within this much of the
+    /// transmission that made the draw reuse it. Zero: one draw per transmission.
+    pub latency_interval: SimDuration,
 }
+
+/// The default `network.latency_interval`.
+pub const DEFAULT_LATENCY_INTERVAL: SimDuration = SimDuration::from_millis(10);
 
 /// The minimum TCP retransmission timeout on Linux (`TCP_RTO_MIN`).
 pub(crate) const RTO_MIN: SimDuration = SimDuration::from_millis(200);
@@ -116,6 +127,10 @@ pub(crate) struct Link {
     held: u32,
     /// Active degradations: (fault index, extra latency, bandwidth cap).
     degradations: Vec<(usize, SimDuration, Option<u64>)>,
+    /// The latency draw in effect (latency + jitter) and when it stops holding.
+    draw: Option<(SimDuration, SimTime)>,
+    /// How many latency draws the link has made (a figure for benchmarks and tests).
+    pub draws: u64,
     pub bytes_sent: u64,
 }
 
@@ -128,6 +143,8 @@ impl Link {
             cuts: 0,
             held: 0,
             degradations: Vec::new(),
+            draw: None,
+            draws: 0,
             bytes_sent: 0,
         }
     }
@@ -177,9 +194,11 @@ impl Link {
         self.cuts == 0
     }
 
-    /// Forgets everything queued (a dropped connection's send buffer is discarded).
+    /// Forgets everything queued (a dropped connection's send buffer is discarded); the next
+    /// transmission draws a new latency.
     pub(crate) fn flush(&mut self, now: SimTime) {
         self.busy_until = now;
+        self.draw = None;
     }
 
     /// Bytes still waiting to be serialised at `now`.
@@ -189,11 +208,11 @@ impl Link {
     }
 
     /// Serialises `bytes` after everything already queued and returns when they arrive at the
-    /// far end: queueing + transmission + one latency draw (+ jitter, + a retransmission
-    /// timeout with probability `loss`).
+    /// far end: queueing + transmission + the latency in effect when the last byte leaves
+    /// (+ a retransmission timeout with probability `loss`).
     pub(crate) fn transmit(&mut self, now: SimTime, bytes: u64) -> SimTime {
         let done = self.serialise(now, bytes);
-        done + self.delay()
+        done + self.delay(done)
     }
 
     /// Queues `bytes` after everything already queued; returns when the last bit leaves.
@@ -206,15 +225,28 @@ impl Link {
         done
     }
 
-    /// One draw of the time from leaving the sender to arriving: latency (+ degradations,
-    /// + jitter, + a retransmission timeout with probability `loss`).
-    pub(crate) fn delay(&mut self) -> SimDuration {
-        let mut delay = self.params.latency.sample(&mut self.rng);
+    /// The time from leaving the sender at `leaves` to arriving: the latency draw in effect
+    /// (latency + jitter, drawn anew once `latency_interval` has passed since the transmission
+    /// that drew it), + degradations, + a retransmission timeout with probability `loss`
+    /// (drawn per transmission). Transmissions on a link leave in time order, except after
+    /// [`Link::flush`], which forgets the draw.
+    pub(crate) fn delay(&mut self, leaves: SimTime) -> SimDuration {
+        let mut delay = match self.draw {
+            Some((d, until)) if leaves < until => d,
+            _ => {
+                let mut d = self.params.latency.sample(&mut self.rng);
+                if !self.params.jitter.is_zero() {
+                    d = d + SimDuration(dist::below(&mut self.rng, self.params.jitter.0 + 1));
+                }
+                self.draws += 1;
+                if !self.params.latency_interval.is_zero() {
+                    self.draw = Some((d, leaves + self.params.latency_interval));
+                }
+                d
+            }
+        };
         for d in &self.degradations {
             delay = delay + d.1;
-        }
-        if !self.params.jitter.is_zero() {
-            delay = delay + SimDuration(dist::below(&mut self.rng, self.params.jitter.0 + 1));
         }
         if self.params.loss > 0.0 && dist::unit(&mut self.rng) < self.params.loss {
             let rto = RTO_MIN.max(SimDuration(
@@ -238,6 +270,7 @@ mod tests {
                 jitter: SimDuration::ZERO,
                 bandwidth_bps: bps,
                 loss: 0.0,
+                latency_interval: SimDuration::ZERO,
             },
             stream_for(1, "l"),
         )
@@ -278,5 +311,85 @@ mod tests {
         // Truncated at zero: with mean 1 ms and sd 5 ms about 42% of draws would be negative.
         let zeros = (0..1000).filter(|_| n.sample(&mut r).is_zero()).count();
         assert!((350..500).contains(&zeros), "{zeros}");
+    }
+
+    fn lognormal_link(interval_ms: u64, loss: f64) -> Link {
+        Link::new(
+            LinkParams {
+                latency: LatencyDist::LogNormal {
+                    median: SimDuration::from_millis(80),
+                    sigma: 0.3,
+                },
+                jitter: SimDuration::from_millis(2),
+                bandwidth_bps: 8_000_000_000,
+                loss,
+                latency_interval: SimDuration::from_millis(interval_ms),
+            },
+            stream_for(4, "held"),
+        )
+    }
+
+    fn at_ms(ms: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_latency_draw_holds_for_its_interval() {
+        let mut l = lognormal_link(10, 0.0);
+        let first = l.delay(at_ms(0));
+        // Everything leaving within 10 ms of the draw travels with it.
+        for ms in 1..10 {
+            assert_eq!(l.delay(at_ms(ms)), first, "at {ms} ms");
+        }
+        assert_eq!(l.draws, 1);
+        let second = l.delay(at_ms(10));
+        assert_eq!(l.draws, 2);
+        assert_ne!(second, first, "a new draw");
+        assert_eq!(l.delay(at_ms(19)), second);
+        // A dropped connection's next transmission draws anew, even within the interval.
+        l.flush(at_ms(19));
+        let third = l.delay(at_ms(19));
+        assert_eq!(l.draws, 3);
+        assert_ne!(third, second);
+        // Degradations are added to the held draw, not drawn.
+        l.degrade(0, SimDuration::from_millis(5), None);
+        assert_eq!(l.delay(at_ms(20)), third + SimDuration::from_millis(5));
+        assert_eq!(l.draws, 3);
+    }
+
+    #[test]
+    fn sparse_transmissions_draw_as_without_an_interval() {
+        // Transmissions further apart than the interval each make the draw they make with no
+        // interval at all: a quiet link's history does not depend on it.
+        let (mut held, mut each) = (lognormal_link(10, 0.1), lognormal_link(0, 0.1));
+        for i in 0..200 {
+            let t = at_ms(15 * i);
+            assert_eq!(
+                held.transmit(t, 300),
+                each.transmit(t, 300),
+                "transmission {i}"
+            );
+        }
+        assert_eq!((held.draws, each.draws), (200, 200));
+        // Dense ones share draws only with an interval.
+        for i in 0..200 {
+            let t = at_ms(3_000) + SimDuration::from_micros(100 * i);
+            held.transmit(t, 300);
+            each.transmit(t, 300);
+        }
+        assert_eq!(each.draws, 400);
+        assert_eq!(held.draws, 202, "20 ms of transmissions, two 10 ms draws");
+    }
+
+    #[test]
+    fn loss_is_drawn_per_transmission_within_a_held_draw() {
+        let mut l = lognormal_link(1_000, 0.5);
+        let delays: Vec<SimDuration> = (0..100).map(|i| l.delay(at_ms(i))).collect();
+        assert_eq!(l.draws, 1);
+        let base = *delays.iter().min().expect("100 delays");
+        let lost = delays.iter().filter(|d| **d != base).count();
+        assert!((30..70).contains(&lost), "{lost} of 100 lost");
+        let rto = SimDuration::from_millis(200).max(SimDuration::from_millis(160));
+        assert!(delays.iter().all(|d| *d == base || *d == base + rto));
     }
 }

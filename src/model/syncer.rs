@@ -411,7 +411,7 @@ impl Session {
                 }
             }
             _ => {
-                let delay = link.delay();
+                let delay = link.delay(done);
                 let arrives = self.arrival(done + params.batch_window + delay, params, syncer_busy);
                 if !params.batch_window.is_zero() {
                     self.batch = Some(Batch {

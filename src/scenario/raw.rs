@@ -262,6 +262,11 @@ pub(crate) struct RawNetwork {
     /// Share of transmissions that wait a retransmission timeout.
     #[schemars(range(min = 0.0, max = 1.0))]
     pub loss: Option<f64>,
+    /// How long one latency draw holds on a link direction: transmissions leaving within
+    /// this much of the one that drew it travel with the same latency. "0s": one draw per
+    /// transmission. Default "10ms".
+    #[schemars(regex(pattern = DURATION))]
+    pub latency_interval: Option<String>,
     /// Per-link overrides.
     #[serde(default)]
     pub link: Vec<RawLink>,

@@ -13,7 +13,7 @@ use crate::model::backlog::BacklogModel;
 use crate::model::clock::ClockParams;
 use crate::model::fault::{Fault, FaultKind, PartitionMode};
 use crate::model::memory::EvictionPolicy;
-use crate::model::net::{LatencyDist, LinkParams};
+use crate::model::net::{DEFAULT_LATENCY_INTERVAL, LatencyDist, LinkParams};
 use crate::model::persistence::Persistence;
 use crate::model::script::{Step, StepAction};
 use crate::model::topology::{ProxyPolicy, SyncerMode};

@@ -199,6 +199,7 @@ fn test_link(latency: SimDuration, bps: u64) -> Link {
             jitter: SimDuration::ZERO,
             bandwidth_bps: bps,
             loss: 0.0,
+            latency_interval: SimDuration::ZERO,
         },
         stream_for(1, "l"),
     )
@@ -333,6 +334,7 @@ fn without_a_window_each_op_has_its_own_draw() {
             jitter: SimDuration::ZERO,
             bandwidth_bps: 80_000_000,
             loss: 0.0,
+            latency_interval: SimDuration::ZERO,
         },
         stream_for(1, "l"),
     );

@@ -26,11 +26,18 @@ pub(super) fn network_table(
         Some(x) => loss_field(f, "network.loss", x),
         None => Some(0.0),
     };
+    let interval = duration_field(
+        f,
+        "network.latency_interval",
+        net.and_then(|n| n.latency_interval.as_ref()),
+        Some(DEFAULT_LATENCY_INTERVAL),
+    );
     let defaults = LinkParams {
         latency: default_latency.unwrap_or(LatencyDist::Constant(SimDuration::ZERO)),
         jitter: default_jitter.unwrap_or_default(),
         bandwidth_bps: default_bw.unwrap_or(1),
         loss: default_loss.unwrap_or(0.0),
+        latency_interval: interval.unwrap_or_default(),
     };
     let mut links: Vec<((usize, usize), LinkParams)> = Vec::new();
     for a in 0..names.len() {
