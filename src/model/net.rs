@@ -389,7 +389,8 @@ mod tests {
         let base = *delays.iter().min().expect("100 delays");
         let lost = delays.iter().filter(|d| **d != base).count();
         assert!((30..70).contains(&lost), "{lost} of 100 lost");
-        let rto = SimDuration::from_millis(200).max(SimDuration::from_millis(160));
+        // max(RTO_MIN, 2 × the 80 ms median) = 200 ms.
+        let rto = SimDuration::from_millis(200);
         assert!(delays.iter().all(|d| *d == base || *d == base + rto));
     }
 }

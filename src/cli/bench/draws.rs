@@ -1,10 +1,11 @@
 //! `geosim bench`'s draw floor: what the random draws of one generated write cost, against
 //! the cheapest draw there is (one ChaCha8 word) measured in the same run.
 //!
-//! A generated write draws its gap, its key (Zipf), its kind; the latency of its trips is
-//! drawn once per `network.latency_interval` per link direction and shared. However the rest of a run is organised, a run that keeps the exact run's
-//! random process makes these draws for every write, sampled or not: this is the floor under
-//! the cost of a sampled write, and what a target per write must be compared with.
+//! A generated write draws its gap, its key (Zipf) and its kind; the latency of its trips
+//! is drawn once per `network.latency_interval` per link direction and shared. However the
+//! rest of a run is organised, a run that keeps the exact run's random process makes these
+//! draws for every write, sampled or not: this is the floor under the cost of a sampled
+//! write, and what a target per write must be compared with.
 
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
