@@ -215,6 +215,11 @@ pub enum Command {
         /// fidelity keeps differs. With --quick, the reference scenario's first 10 minutes.
         #[arg(long, conflicts_with_all = ["peer", "scaling"])]
         fidelity: bool,
+        /// Instead, print only the floors under a sampled write: what its random draws cost,
+        /// and the reference workload run through the least a sampled run must do, with no
+        /// event engine (src/cli/bench/floor.rs), each against one ChaCha8 word.
+        #[arg(long, conflicts_with_all = ["peer", "scaling", "fidelity"])]
+        floor: bool,
         /// With --scaling: the folder for scaling.csv and the charts.
         #[arg(long, default_value = "bench-scaling")]
         out: PathBuf,
@@ -295,6 +300,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             simpy,
             scaling,
             fidelity,
+            floor,
             out,
             reference_hours,
             reference_keys,
@@ -308,6 +314,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
             (None, Ok(_)) if peer => bench::peer(&simpy, if quick { 1 } else { 3 }),
             (None, Ok(_)) if scaling => bench::scaling(&out, quick),
             (None, Ok(_)) if fidelity => bench::fidelity(std::path::Path::new("scenarios"), quick),
+            (None, Ok(_)) if floor => bench::floors(quick),
             (None, Ok(w)) => bench::bench(quick, &scenario, reference.then_some(w)),
         },
     }

@@ -10,7 +10,7 @@
 use std::time::Instant; // Benchmark timing only; never inside a simulation run.
 
 use super::super::outln;
-use super::median;
+use super::{TARGET_WORDS_PER_WRITE, median};
 use crate::engine::dist::{self, Zipf};
 use crate::engine::{SimDuration, stream_for};
 use crate::model::net::LatencyDist;
@@ -53,10 +53,6 @@ const DRAWS: [Draw; 5] = [
 /// writes (before `latency_interval`, two per write).
 const PER_WRITE: [f64; 5] = [0.0, 1.0, 1.0, 1.0, 0.06];
 
-/// The budget per write of the sampled-mode target: the reference hour (36 M writes) in
-/// 1.8 s.
-const TARGET_NS_PER_WRITE: f64 = 50.0;
-
 /// Prints each draw's cost in nanoseconds and in baseline words, and the sum one write
 /// makes, with `reps` interleaved repetitions of `n` draws each.
 pub(crate) fn draw_floor(quick: bool, reps: usize) {
@@ -81,8 +77,8 @@ pub(crate) fn draw_floor(quick: bool, reps: usize) {
     }
     let per_write: f64 = ns.iter().zip(PER_WRITE).map(|(t, k)| t * k).sum();
     outln!(
-        "  one write's draws (gap, key, kind, 0.06 latencies): {per_write:.0} ns = {:.0} words, {:.1}x the {TARGET_NS_PER_WRITE:.0} ns per write of the sampled target",
+        "  one write's draws (gap, key, kind, 0.06 latencies): {per_write:.0} ns = {:.0} words, {:.1}x the sampled target's {TARGET_WORDS_PER_WRITE:.0} words a write",
         per_write / base,
-        per_write / TARGET_NS_PER_WRITE
+        per_write / base / TARGET_WORDS_PER_WRITE
     );
 }
