@@ -162,6 +162,12 @@ impl Shadow {
         new
     }
 
+    /// Which of instances 0 to 15 hold the key numbered `number` (bit `i` for instance `i`).
+    #[inline]
+    pub(crate) fn narrow_holders(&self, number: u64) -> u16 {
+        (self.cells[number as usize] >> 16) as u16
+    }
+
     /// Whether `instance` holds the key numbered `i`.
     #[inline]
     fn holds(&self, i: usize, instance: usize) -> bool {

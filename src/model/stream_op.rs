@@ -70,8 +70,11 @@ enum Packed {
     },
     Whole(Box<Op>),
     /// A write on a key outside a sampled run's sample: only its bytes and timing matter,
-    /// and its `key` field holds the key's number (see `model::keysample`).
-    Shadow,
+    /// and its `key` field holds the key's number (see `model::keysample`). `held`: which of
+    /// instances 0 to 15 held the key when it was written (bit `i` for instance `i`).
+    Shadow {
+        held: u16,
+    },
 }
 
 impl StreamOp {
@@ -124,20 +127,25 @@ impl StreamOp {
         }
     }
 
-    /// A sampled run's write on the key numbered `number`, outside the sample.
-    pub(crate) fn shadow(written_at: SimTime, slot: u16, number: u64) -> StreamOp {
+    /// A sampled run's write on the key numbered `number`, outside the sample, which
+    /// instances 0 to 15 held as `held` says when it was written.
+    pub(crate) fn shadow(written_at: SimTime, slot: u16, number: u64, held: u16) -> StreamOp {
         StreamOp {
-            op: Packed::Shadow,
+            op: Packed::Shadow { held },
             written_at,
             slot,
             key: KeyId(u32::try_from(number).expect("validation bounds a sampled keyspace")),
         }
     }
 
-    /// The key number of a write outside a sampled run's sample; `None` for any other op.
+    /// The key number of a write outside a sampled run's sample, with which instances
+    /// (0 to 15) held the key when it was written; `None` for any other op.
     #[inline]
-    pub(crate) fn shadow_number(&self) -> Option<u64> {
-        matches!(self.op, Packed::Shadow).then_some(self.key.0 as u64)
+    pub(crate) fn shadow_number(&self) -> Option<(u64, u16)> {
+        match self.op {
+            Packed::Shadow { held } => Some((self.key.0 as u64, held)),
+            _ => None,
+        }
     }
 
     /// The op in the form a compact key applies directly, if it is packed.
@@ -151,7 +159,7 @@ impl StreamOp {
                 },
             ),
             Packed::Incr { head, int } => (head, CompactKind::Incr { int: *int }),
-            Packed::Whole(_) | Packed::Shadow => return None,
+            Packed::Whole(_) | Packed::Shadow { .. } => return None,
         };
         Some(CompactOp {
             origin: head.origin.0,
@@ -198,7 +206,7 @@ impl StreamOp {
             ),
             Packed::Whole(op) => Cow::Borrowed(op),
             // The world routes shadow writes before anything asks for their op.
-            Packed::Shadow => unreachable!("a shadow write has no op (sampled fidelity)"),
+            Packed::Shadow { .. } => unreachable!("a shadow write has no op (sampled fidelity)"),
         }
     }
 }

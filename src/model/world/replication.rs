@@ -123,8 +123,8 @@ impl World {
             // The op's stream bytes, as the destination's primary streams it to its replica.
             let bytes = f.end.saturating_sub(self.sessions[sid].consumed);
             self.instances[dst].shards[shard].replicate(bytes);
-            if let Some(number) = f.op.shadow_number() {
-                self.deliver_shadow(dst, shard, number);
+            if let Some(shadow) = f.op.shadow_number() {
+                self.deliver_shadow(dst, shard, shadow);
                 self.peers[pair].ops_applied += 1;
                 self.streamed(sid, pair, f.op.written_at, now);
                 self.sessions[sid].consumed_op(f.end, f.op.written_at);

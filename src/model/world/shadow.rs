@@ -149,7 +149,11 @@ impl World {
         self.instances[c].counters.writes += 1;
         self.hold_shadow(c, shard_idx, number);
         let extra = self.causal_extra_bytes(key_len);
-        let item = StreamOp::shadow(q.now(), slot, number);
+        // Holding only ever grows, so a destination that holds the key now still holds it
+        // when the write arrives: its delivery need not look (the table is larger than the
+        // cache; the key's cell is in it now, just written).
+        let held = self.sampled_mut().shadow.narrow_holders(number);
+        let item = StreamOp::shadow(q.now(), slot, number, held);
         let appended = self.instances[c].shards[shard_idx].append_item(item, bytes, extra);
         self.ship_to_peers(c, shard_idx, appended, q);
     }
@@ -211,8 +215,16 @@ impl World {
         }
     }
 
-    /// A delivered shadow write: its destination holds the key.
-    pub(super) fn deliver_shadow(&mut self, dst: usize, shard: usize, number: u64) {
+    /// A delivered shadow write: its destination holds the key. `held`: which of instances
+    /// 0 to 15 held it when it was written (those still do: nothing to mark).
+    pub(super) fn deliver_shadow(&mut self, dst: usize, shard: usize, (number, held): (u64, u16)) {
+        if dst < 16 && held & (1 << dst) != 0 {
+            debug_assert!(
+                self.sampled_mut().shadow.narrow_holders(number) & (1 << dst) != 0,
+                "holding only grows"
+            );
+            return;
+        }
         self.hold_shadow(dst, shard, number);
     }
 
