@@ -406,6 +406,12 @@ fn the_scaling_bench_is_one_comparison_at_a_time() {
     let (code, _, err) = geosim(&["bench", "--scaling", "--peer"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--scaling") && err.contains("--peer"), "{err}");
+    // So is `--floor` with any other.
+    for other in ["--peer", "--scaling", "--fidelity"] {
+        let (code, _, err) = geosim(&["bench", "--floor", other]);
+        assert_eq!(code, 2, "{other}: {err}");
+        assert!(err.contains("--floor") && err.contains(other), "{err}");
+    }
 }
 
 #[test]
