@@ -284,49 +284,36 @@ fn pass(secs: u64, keys: Keys) -> Pass {
             apply(&t, &mut registers);
         }
         let r = &mut rngs[c];
-        if let Keys::Classes(classes) = keys {
+        // The write's shard and stream bytes, and its key's number when the process names
+        // keys (the draws in the order each process makes them).
+        let (shard, bytes, number) = if let Keys::Classes(classes) = keys {
             let class = classes.draw(rand::Rng::next_u64(r));
             next[c] = now + gap(r);
-            writes += 1;
-            let (shard, bytes) = (
-                classes.shard[class] as usize,
-                u64::from(classes.bytes[class]),
-            );
-            backlog[c * SHARDS + shard] += bytes;
-            for dst in (0..CLUSTERS).filter(|&d| d != c) {
-                let arrives = trip(
-                    &mut links,
-                    &mut link_rngs,
-                    &mut last_arrival,
-                    (c, shard, dst),
-                    now,
-                    bytes,
-                );
-                lag.record(arrives - now);
-            }
-            continue;
-        }
-        let index = zipf.sample(r);
-        let set = dist::unit(r) < 0.8;
-        next[c] = now + gap(r);
-        writes += 1;
-        let number = index * 2 + u64::from(set);
-        let slot = if !needs_cells {
-            slot_of(number)
+            let shard = classes.shard[class] as usize;
+            (shard, u64::from(classes.bytes[class]), None)
         } else {
-            let cell = &mut cells[number as usize];
-            if *cell & 0xffff == UNSEEN {
-                let slot = u32::from(crate::redis::slot::key_slot(&generated_name(number)));
-                *cell = (*cell & !0xffff) | slot;
-            }
-            *cell |= 1 << (16 + c);
-            *cell & 0xffff
+            let index = zipf.sample(r);
+            let set = dist::unit(r) < 0.8;
+            next[c] = now + gap(r);
+            let number = index * 2 + u64::from(set);
+            let slot = if !needs_cells {
+                slot_of(number)
+            } else {
+                let cell = &mut cells[number as usize];
+                if *cell & 0xffff == UNSEEN {
+                    let slot = u32::from(crate::redis::slot::key_slot(&generated_name(number)));
+                    *cell = (*cell & !0xffff) | slot;
+                }
+                *cell |= 1 << (16 + c);
+                *cell & 0xffff
+            };
+            let shard = slot as usize * SHARDS / 16_384;
+            (shard, write_bytes(set, index), Some(number))
         };
-        let shard = slot as usize * SHARDS / 16_384;
-        let bytes = write_bytes(set, index);
+        writes += 1;
         backlog[c * SHARDS + shard] += bytes;
-        let state = match sample {
-            Some(s) if s.keeps(number) => {
+        let state = match (sample, number) {
+            (Some(s), Some(number)) if s.keeps(number) => {
                 let i = &mut state_of[number as usize];
                 if *i == NO_STATE {
                     *i = registers.len() as u32;
@@ -362,8 +349,11 @@ fn pass(secs: u64, keys: Keys) -> Pass {
                         ts: reg.ts,
                     }));
                 }
-                None if needs_cells => cells[number as usize] |= 1 << (16 + dst),
-                None => {}
+                None => {
+                    if let (true, Some(number)) = (needs_cells, number) {
+                        cells[number as usize] |= 1 << (16 + dst);
+                    }
+                }
             }
         }
     }

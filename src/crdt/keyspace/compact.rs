@@ -356,32 +356,6 @@ impl Compact {
         }
     }
 
-    /// [`Compact::bytes`] the general way, by its definition (the tests hold the two equal).
-    #[cfg(test)]
-    fn bytes_by_definition(&self, key_len: usize) -> u64 {
-        if !self.is_live() {
-            // No register, no totals, no tombstone: the general entry counts as zero.
-            return 0;
-        }
-        // Generated values are never integers (`Value::Synthetic`).
-        let shown = self.winner().map(|r| (u64::from(r.len), false));
-        let fixed =
-            crate::crdt::memory::plain_overhead(key_len as u64, shown) + 8 * used(self.ctx());
-        match self {
-            Compact::Str { .. } | Compact::Strs(_) => {
-                fixed
-                    + self
-                        .regs()
-                        .map(|r| 24 + 8 * used(&r.vc) + r.len as u64)
-                        .sum::<u64>()
-            }
-            Compact::Counter { totals, .. } => {
-                let width = totals.iter().rposition(|t| t.0 > 0).map_or(0, |i| i + 1);
-                fixed + 24 * width as u64
-            }
-        }
-    }
-
     /// `Entry::digest_visible` of the entry this stands for, when it is live.
     pub fn digest_visible(&self, d: &mut Digest) {
         debug_assert!(self.is_live());
@@ -722,7 +696,6 @@ mod tests {
             assert_eq!(mine.size, entry_bytes(key, e));
             if let Some(c) = &compact {
                 assert_eq!(c.bytes(key.len()), e.size);
-                assert_eq!(c.bytes_by_definition(key.len()), e.size);
                 assert_eq!(c.is_live(), e.key_type().is_some());
                 assert_eq!(Compact::from_entry(e).as_ref(), Some(c), "compact again");
                 assert_eq!(c.counter(), e.string_counter());
