@@ -299,7 +299,7 @@ pub(crate) fn generated_number(name: &[u8], keys: u64) -> Option<u64> {
 }
 
 /// The zero-padded decimal digits of `index`: `digits[start..]`.
-fn key_digits(index: u64) -> ([u8; 20], usize) {
+pub(crate) fn key_digits(index: u64) -> ([u8; 20], usize) {
     let mut digits = [b'0'; 20];
     let mut n = index;
     let mut start = digits.len();
@@ -337,7 +337,7 @@ fn pick(cum: &[f64], u: f64) -> usize {
 }
 
 /// The length of a generated key's name (every prefix is 4 bytes).
-fn key_len(index: u64) -> u64 {
+pub(crate) fn key_len(index: u64) -> u64 {
     let (digits, start) = key_digits(index);
     (4 + digits.len() - start) as u64
 }

@@ -6,8 +6,9 @@
 //! It is not a simulator: it keeps only the work no sampled run can avoid, with none of the
 //! event engine, and makes every simplification in its own favour:
 //! - writes come from three Poisson streams merged by their next times (no event queue);
-//! - each write draws its gap, its key (Zipf) and its kind, finds its shard from a cached
-//!   slot, adds its stream bytes to the shard's backlog offset and marks its key held;
+//! - each write draws its gap, its key (Zipf) and its kind, finds its shard (from its key's
+//!   cell, or by hashing its name, as the variant says: [`Keys`]), adds its stream bytes to
+//!   the shard's backlog offset and marks its key held;
 //! - each of its two trips leaves the source link when the link is free (1 Gbit/s), takes
 //!   the link direction's latency drawn once per 10 ms, arrives no earlier than the
 //!   session's previous op, and records its lag; a shadow key is held at the destination
@@ -31,7 +32,8 @@ use crate::engine::{SimDuration, stream_for};
 use crate::model::keysample::KeySample;
 use crate::model::metrics::Histogram;
 use crate::model::net::LatencyDist;
-use crate::model::workload::{KEY_DIGITS, generated_name};
+use crate::model::workload::{generated_name, key_digits, key_len};
+use crate::redis::resp::command_bytes;
 
 const CLUSTERS: usize = 3;
 const SHARDS: usize = 16;
@@ -69,20 +71,6 @@ struct Pass {
     sampled_writes: u64,
     conflicts: u64,
     lag_p50_ns: u64,
-}
-
-/// The RESP bytes of a bulk string of `len` bytes: `$<len>\r\n<bytes>\r\n`.
-fn bulk(len: u64) -> u64 {
-    1 + digits(len) + 2 + len + 2
-}
-
-fn digits(mut v: u64) -> u64 {
-    let mut d = 1;
-    while v >= 10 {
-        v /= 10;
-        d += 1;
-    }
-    d
 }
 
 /// What one pass keeps per key.
@@ -177,27 +165,19 @@ impl Classes {
 fn write_bytes(set: bool, index: u64) -> u64 {
     let key_len = key_len(index);
     if set {
-        1 + 1 + 2 + bulk(3) + bulk(key_len) + bulk(VALUE_BYTES)
+        command_bytes(&[3, key_len, VALUE_BYTES])
     } else {
-        1 + 1 + 2 + bulk(4) + bulk(key_len)
+        command_bytes(&[4, key_len])
     }
-}
-
-/// The length of a generated key's name: a prefix of 4 and the index, zero-padded.
-fn key_len(index: u64) -> u64 {
-    4 + digits(index).max(KEY_DIGITS as u64)
 }
 
 /// The hash slot of the generated key numbered `number`, its name written on the stack.
 fn slot_of(number: u64) -> u32 {
-    let mut name = [b'0'; 24];
+    let (digits, start) = key_digits(number / 2);
+    let mut name = [0u8; 24];
     name[..4].copy_from_slice(if number & 1 == 1 { b"key:" } else { b"ctr:" });
-    let mut index = number / 2;
-    let len = key_len(index) as usize;
-    for at in (4..len).rev() {
-        name[at] = b'0' + (index % 10) as u8;
-        index /= 10;
-    }
+    let len = 4 + digits.len() - start;
+    name[4..len].copy_from_slice(&digits[start..]);
     u32::from(crate::redis::slot::key_slot(&name[..len]))
 }
 
@@ -250,7 +230,14 @@ fn pass(secs: u64, keys: Keys) -> Pass {
     let gap = |r: &mut _| (dist::exponential(r, 1e9 / RATE_PER_CLUSTER) as u64).max(1);
     let mut next: Vec<u64> = rngs.iter_mut().map(gap).collect();
     let mut cells = vec![UNSEEN; if needs_cells { 2 * KEYS as usize } else { 0 }];
-    let mut state_of = vec![NO_STATE; 2 * KEYS as usize];
+    let mut state_of = vec![
+        NO_STATE;
+        if sample.is_some() {
+            2 * KEYS as usize
+        } else {
+            0
+        }
+    ];
     let mut registers: Vec<[Register; CLUSTERS]> = Vec::new();
     let mut backlog = [0u64; CLUSTERS * SHARDS];
     // Per link direction: free from, latency held until, the held latency.
@@ -515,14 +502,16 @@ mod tests {
         assert!((0.35..0.7).contains(&share), "{share}");
         assert!(sampled.conflicts > 0);
         assert_eq!(all_shadow.sampled_writes + all_shadow.conflicts, 0);
-        assert_eq!(bulk(3), 9, "$3\\r\\nSET\\r\\n");
         assert_eq!(
             write_bytes(false, 7),
             4 + 10 + 23,
             "*2, INCR, ctr:000000000007"
         );
-        assert_eq!(digits(999), 3);
-        assert_eq!(digits(1000), 4);
+        assert_eq!(
+            write_bytes(true, 7),
+            4 + 9 + 23 + 264,
+            "*3, SET, key, 256 bytes"
+        );
     }
 
     #[test]
